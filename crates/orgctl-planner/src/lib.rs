@@ -1,0 +1,10 @@
+//! The pure planner: `plan(desired, live, options) -> Plan`.
+//!
+//! No IO, no clock, no randomness: the same inputs give the same plan, byte for byte.
+
+mod plan;
+pub mod planfile;
+mod planner;
+
+pub use plan::{Action, Bucket, Change, Note, Plan, PlanError, ResourceKind, Summary, Warning};
+pub use planner::{PlanOptions, plan};
