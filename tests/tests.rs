@@ -1,1 +1,12 @@
-mod placeholder {}
+//! orgctl's integration tests, one binary (`cargo test --test integration`).
+//!
+//! Everything here drives the real `orgctl` binary (exit code, stdout, stderr).
+
+mod common;
+
+/// `validate`, `plan` and `apply` against snapshot files (the in-memory backend).
+mod cli;
+/// Every invalid desired state under `tests/invalid/` is refused with file and line.
+mod invalid_inputs;
+/// The AWS backend over real HTTP against the moto emulator (started by the harness).
+mod emulator;
