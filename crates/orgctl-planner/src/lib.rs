@@ -8,3 +8,6 @@ mod planner;
 
 pub use plan::{Action, Bucket, Change, Note, Plan, PlanError, ResourceKind, Summary, Warning};
 pub use planner::{PlanOptions, plan};
+
+#[cfg(test)]
+mod tests;
