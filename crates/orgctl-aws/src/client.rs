@@ -1,0 +1,707 @@
+//! [`SdkOrg`]: the [`OrgApi`] over the AWS SDK. One SDK call per page, nothing else; every
+//! failure becomes an [`ApiError`] (see [`crate::errors`]).
+
+use aws_config::retry::RetryConfig;
+use aws_config::{Region, SdkConfig};
+use aws_sdk_organizations::types::{
+    self as org, AccountState, CreateAccountState as SdkCreateState, PolicyTypeStatus,
+};
+use orgctl_backend::api::{
+    AccountInfo, CreateAccountState, CreateAccountStatus, OrgInfo, OuInfo, PolicySummary, RootInfo,
+};
+use orgctl_backend::{ApiError, ApiResult, OrgApi};
+use orgctl_model::{AccountStatus, PolicyType, Tags};
+
+use crate::config::{self, ConnectError, DEFAULT_REGION, behavior_version};
+use crate::errors::{malformed, map_sdk_error, other};
+use crate::operations as op;
+use crate::pager::Pager;
+use crate::recorder::Recorder;
+
+/// AWS Organizations through the AWS SDK for Rust. Cheap to clone (clients are shared); every
+/// clone records into the same [`Recorder`].
+#[derive(Debug, Clone)]
+pub struct SdkOrg {
+    orgs: aws_sdk_organizations::Client,
+    sts: aws_sdk_sts::Client,
+    page_size: i32,
+    region: String,
+    recorder: Recorder,
+}
+
+impl SdkOrg {
+    /// Builds the clients from an SDK configuration the caller loaded. The SDK's retries are
+    /// switched off whatever the configuration says, a recorder is attached, and a missing
+    /// region defaults to us-east-1.
+    pub fn from_sdk_config(conf: &SdkConfig, page_size: Option<i32>) -> Result<Self, ConnectError> {
+        Ok(Self::from_parts(conf, config::page_size(page_size)?))
+    }
+
+    pub(crate) fn from_parts(conf: &SdkConfig, page_size: i32) -> Self {
+        let recorder = Recorder::new();
+        let region = conf
+            .region()
+            .cloned()
+            .unwrap_or_else(|| Region::from_static(DEFAULT_REGION));
+        let mut orgs = aws_sdk_organizations::config::Builder::from(conf)
+            .region(region.clone())
+            .retry_config(RetryConfig::disabled())
+            .interceptor(recorder.interceptor());
+        let mut sts = aws_sdk_sts::config::Builder::from(conf)
+            .region(region.clone())
+            .retry_config(RetryConfig::disabled())
+            .interceptor(recorder.interceptor());
+        if conf.behavior_version().is_none() {
+            orgs = orgs.behavior_version(behavior_version());
+            sts = sts.behavior_version(behavior_version());
+        }
+        Self {
+            orgs: aws_sdk_organizations::Client::from_conf(orgs.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            page_size,
+            region: region.to_string(),
+            recorder,
+        }
+    }
+
+    /// Every HTTP attempt made so far.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Items requested per page.
+    pub fn page_size(&self) -> i32 {
+        self.page_size
+    }
+
+    /// STS GetCallerIdentity: the account the credentials belong to.
+    pub async fn caller_account_id(&self) -> Result<String, ApiError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(op::GET_CALLER_IDENTITY, e))?;
+        out.account()
+            .map(str::to_owned)
+            .ok_or_else(|| malformed(op::GET_CALLER_IDENTITY, "Account"))
+    }
+}
+
+fn sdk_tags(operation: &'static str, tags: &Tags) -> ApiResult<Vec<org::Tag>> {
+    tags.iter()
+        .map(|(k, v)| {
+            org::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| other(operation, "InvalidTag", e.to_string()))
+        })
+        .collect()
+}
+
+fn sdk_policy_type(t: PolicyType) -> org::PolicyType {
+    org::PolicyType::from(t.as_aws_str())
+}
+
+fn required<'a>(operation: &'static str, what: &str, v: Option<&'a str>) -> ApiResult<&'a str> {
+    v.ok_or_else(|| malformed(operation, what))
+}
+
+fn ou_info(operation: &'static str, ou: Option<&org::OrganizationalUnit>) -> ApiResult<OuInfo> {
+    let ou = ou.ok_or_else(|| malformed(operation, "OrganizationalUnit"))?;
+    Ok(OuInfo {
+        id: required(operation, "OrganizationalUnit.Id", ou.id())?.to_owned(),
+        name: required(operation, "OrganizationalUnit.Name", ou.name())?.to_owned(),
+    })
+}
+
+#[allow(deprecated)] // `Status` is deprecated in favour of `State`; older answers only have it.
+fn account_status(operation: &'static str, a: &org::Account) -> ApiResult<AccountStatus> {
+    if let Some(state) = a.state() {
+        return match state {
+            AccountState::Active | AccountState::PendingActivation => Ok(AccountStatus::Active),
+            AccountState::PendingClosure => Ok(AccountStatus::PendingClosure),
+            AccountState::Suspended | AccountState::Closed => Ok(AccountStatus::Suspended),
+            other_state => Err(other(
+                operation,
+                "UnknownAccountState",
+                format!(
+                    "account state {:?} is not known to orgctl",
+                    other_state.as_str()
+                ),
+            )),
+        };
+    }
+    match a.status() {
+        Some(org::AccountStatus::Active) => Ok(AccountStatus::Active),
+        Some(org::AccountStatus::PendingClosure) => Ok(AccountStatus::PendingClosure),
+        Some(org::AccountStatus::Suspended) => Ok(AccountStatus::Suspended),
+        Some(s) => Err(other(
+            operation,
+            "UnknownAccountState",
+            format!("account status {:?} is not known to orgctl", s.as_str()),
+        )),
+        None => Err(malformed(operation, "Account.State or Account.Status")),
+    }
+}
+
+fn account_info(operation: &'static str, a: &org::Account) -> ApiResult<AccountInfo> {
+    Ok(AccountInfo {
+        id: required(operation, "Account.Id", a.id())?.to_owned(),
+        name: required(operation, "Account.Name", a.name())?.to_owned(),
+        email: required(operation, "Account.Email", a.email())?.to_owned(),
+        status: account_status(operation, a)?,
+    })
+}
+
+fn policy_summary(
+    operation: &'static str,
+    p: Option<&org::PolicySummary>,
+    requested: PolicyType,
+) -> ApiResult<PolicySummary> {
+    let p = p.ok_or_else(|| malformed(operation, "PolicySummary"))?;
+    let policy_type = match p.r#type() {
+        Some(t) => PolicyType::from_aws_str(t.as_str()).ok_or_else(|| {
+            other(
+                operation,
+                "UnexpectedPolicyType",
+                format!("asked for {requested} policies, got type {:?}", t.as_str()),
+            )
+        })?,
+        None => requested,
+    };
+    Ok(PolicySummary {
+        id: required(operation, "PolicySummary.Id", p.id())?.to_owned(),
+        name: required(operation, "PolicySummary.Name", p.name())?.to_owned(),
+        policy_type,
+        description: p.description().unwrap_or_default().to_owned(),
+        aws_managed: p.aws_managed(),
+    })
+}
+
+fn create_account_status(
+    operation: &'static str,
+    s: Option<&org::CreateAccountStatus>,
+) -> ApiResult<CreateAccountStatus> {
+    let s = s.ok_or_else(|| malformed(operation, "CreateAccountStatus"))?;
+    let state = match s.state() {
+        Some(SdkCreateState::InProgress) => CreateAccountState::InProgress,
+        Some(SdkCreateState::Succeeded) => CreateAccountState::Succeeded,
+        Some(SdkCreateState::Failed) => CreateAccountState::Failed,
+        Some(other_state) => {
+            return Err(other(
+                operation,
+                "UnknownCreateAccountState",
+                format!("state {:?} is not known to orgctl", other_state.as_str()),
+            ));
+        }
+        None => return Err(malformed(operation, "CreateAccountStatus.State")),
+    };
+    let account_id = s
+        .account_id()
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
+    if state == CreateAccountState::Succeeded && account_id.is_none() {
+        return Err(malformed(operation, "AccountId for a SUCCEEDED request"));
+    }
+    Ok(CreateAccountStatus {
+        request_id: required(operation, "CreateAccountStatus.Id", s.id())?.to_owned(),
+        account_name: s.account_name().unwrap_or_default().to_owned(),
+        state,
+        account_id,
+        failure_reason: s.failure_reason().map(|r| r.as_str().to_owned()),
+    })
+}
+
+impl OrgApi for SdkOrg {
+    async fn describe_organization(&self) -> ApiResult<OrgInfo> {
+        const OP: &str = op::DESCRIBE_ORGANIZATION;
+        let out = self
+            .orgs
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        let o = out
+            .organization()
+            .ok_or_else(|| malformed(OP, "Organization"))?;
+        Ok(OrgInfo {
+            id: required(OP, "Organization.Id", o.id())?.to_owned(),
+            management_account_id: required(
+                OP,
+                "Organization.MasterAccountId",
+                o.master_account_id(),
+            )?
+            .to_owned(),
+        })
+    }
+
+    async fn list_roots(&self) -> ApiResult<Vec<RootInfo>> {
+        const OP: &str = op::LIST_ROOTS;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .orgs
+                .list_roots()
+                .max_results(self.page_size)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for root in page.roots() {
+                let mut enabled: Vec<PolicyType> = root
+                    .policy_types()
+                    .iter()
+                    .filter(|t| t.status() == Some(&PolicyTypeStatus::Enabled))
+                    .filter_map(|t| t.r#type())
+                    .filter_map(|t| PolicyType::from_aws_str(t.as_str()))
+                    .collect();
+                enabled.sort();
+                enabled.dedup();
+                out.push(RootInfo {
+                    id: required(OP, "Root.Id", root.id())?.to_owned(),
+                    enabled_policy_types: enabled,
+                });
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_ous_for_parent(&self, parent_id: &str) -> ApiResult<Vec<OuInfo>> {
+        const OP: &str = op::LIST_OUS_FOR_PARENT;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .orgs
+                .list_organizational_units_for_parent()
+                .parent_id(parent_id)
+                .max_results(self.page_size)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for ou in page.organizational_units() {
+                out.push(ou_info(OP, Some(ou))?);
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_accounts_for_parent(&self, parent_id: &str) -> ApiResult<Vec<AccountInfo>> {
+        const OP: &str = op::LIST_ACCOUNTS_FOR_PARENT;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .orgs
+                .list_accounts_for_parent()
+                .parent_id(parent_id)
+                .max_results(self.page_size)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for a in page.accounts() {
+                out.push(account_info(OP, a)?);
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_accounts(&self) -> ApiResult<Vec<AccountInfo>> {
+        const OP: &str = op::LIST_ACCOUNTS;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .orgs
+                .list_accounts()
+                .max_results(self.page_size)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for a in page.accounts() {
+                out.push(account_info(OP, a)?);
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_parent(&self, child_id: &str) -> ApiResult<String> {
+        const OP: &str = op::LIST_PARENTS;
+        // A child has exactly one parent: one page answers.
+        let out = self
+            .orgs
+            .list_parents()
+            .child_id(child_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        match out.parents() {
+            [parent] => Ok(required(OP, "Parent.Id", parent.id())?.to_owned()),
+            [] => Err(other(
+                OP,
+                "NoParent",
+                format!("{child_id} has no parent in the organization"),
+            )),
+            many => Err(other(
+                OP,
+                "SeveralParents",
+                format!("{child_id} has {} parents", many.len()),
+            )),
+        }
+    }
+
+    async fn describe_ou(&self, ou_id: &str) -> ApiResult<OuInfo> {
+        const OP: &str = op::DESCRIBE_OU;
+        let out = self
+            .orgs
+            .describe_organizational_unit()
+            .organizational_unit_id(ou_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        ou_info(OP, out.organizational_unit())
+    }
+
+    async fn list_tags(&self, resource_id: &str) -> ApiResult<Tags> {
+        const OP: &str = op::LIST_TAGS;
+        let mut pager = Pager::new(OP);
+        let mut out = Tags::new();
+        loop {
+            // ListTagsForResource has no MaxResults.
+            let page = self
+                .orgs
+                .list_tags_for_resource()
+                .resource_id(resource_id)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for t in page.tags() {
+                out.insert(t.key().to_owned(), t.value().to_owned());
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_policies(&self, policy_type: PolicyType) -> ApiResult<Vec<PolicySummary>> {
+        const OP: &str = op::LIST_POLICIES;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .orgs
+                .list_policies()
+                .filter(sdk_policy_type(policy_type))
+                .max_results(self.page_size)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for p in page.policies() {
+                out.push(policy_summary(OP, Some(p), policy_type)?);
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn describe_policy(&self, policy_id: &str) -> ApiResult<String> {
+        const OP: &str = op::DESCRIBE_POLICY;
+        let out = self
+            .orgs
+            .describe_policy()
+            .policy_id(policy_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        let content = out
+            .policy()
+            .and_then(|p| p.content())
+            .ok_or_else(|| malformed(OP, "Policy.Content"))?;
+        Ok(content.to_owned())
+    }
+
+    async fn list_targets_for_policy(&self, policy_id: &str) -> ApiResult<Vec<String>> {
+        const OP: &str = op::LIST_TARGETS_FOR_POLICY;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .orgs
+                .list_targets_for_policy()
+                .policy_id(policy_id)
+                .max_results(self.page_size)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for t in page.targets() {
+                out.push(required(OP, "PolicyTargetSummary.TargetId", t.target_id())?.to_owned());
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_create_account_in_progress(&self) -> ApiResult<Vec<CreateAccountStatus>> {
+        const OP: &str = op::LIST_CREATE_ACCOUNT_STATUS;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .orgs
+                .list_create_account_status()
+                .states(SdkCreateState::InProgress)
+                .max_results(self.page_size)
+                .set_next_token(pager.token())
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(OP, e))?;
+            for s in page.create_account_statuses() {
+                out.push(create_account_status(OP, Some(s))?);
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn describe_create_account_status(
+        &self,
+        request_id: &str,
+    ) -> ApiResult<CreateAccountStatus> {
+        const OP: &str = op::DESCRIBE_CREATE_ACCOUNT_STATUS;
+        let out = self
+            .orgs
+            .describe_create_account_status()
+            .create_account_request_id(request_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        create_account_status(OP, out.create_account_status())
+    }
+
+    async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> ApiResult<()> {
+        const OP: &str = op::ENABLE_POLICY_TYPE;
+        self.orgs
+            .enable_policy_type()
+            .root_id(root_id)
+            .policy_type(sdk_policy_type(policy_type))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> ApiResult<OuInfo> {
+        const OP: &str = op::CREATE_OU;
+        let out = self
+            .orgs
+            .create_organizational_unit()
+            .parent_id(parent_id)
+            .name(name)
+            .set_tags(Some(sdk_tags(OP, tags)?).filter(|t| !t.is_empty()))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        ou_info(OP, out.organizational_unit())
+    }
+
+    async fn rename_ou(&self, ou_id: &str, name: &str) -> ApiResult<()> {
+        const OP: &str = op::UPDATE_OU;
+        self.orgs
+            .update_organizational_unit()
+            .organizational_unit_id(ou_id)
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn delete_ou(&self, ou_id: &str) -> ApiResult<()> {
+        const OP: &str = op::DELETE_OU;
+        self.orgs
+            .delete_organizational_unit()
+            .organizational_unit_id(ou_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn create_account(
+        &self,
+        name: &str,
+        email: &str,
+        tags: &Tags,
+    ) -> ApiResult<CreateAccountStatus> {
+        const OP: &str = op::CREATE_ACCOUNT;
+        let out = self
+            .orgs
+            .create_account()
+            .account_name(name)
+            .email(email)
+            .set_tags(Some(sdk_tags(OP, tags)?).filter(|t| !t.is_empty()))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        create_account_status(OP, out.create_account_status())
+    }
+
+    async fn move_account(
+        &self,
+        account_id: &str,
+        source_parent_id: &str,
+        destination_parent_id: &str,
+    ) -> ApiResult<()> {
+        const OP: &str = op::MOVE_ACCOUNT;
+        self.orgs
+            .move_account()
+            .account_id(account_id)
+            .source_parent_id(source_parent_id)
+            .destination_parent_id(destination_parent_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn close_account(&self, account_id: &str) -> ApiResult<()> {
+        const OP: &str = op::CLOSE_ACCOUNT;
+        self.orgs
+            .close_account()
+            .account_id(account_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> ApiResult<()> {
+        const OP: &str = op::TAG_RESOURCE;
+        self.orgs
+            .tag_resource()
+            .resource_id(resource_id)
+            .set_tags(Some(sdk_tags(OP, tags)?))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> ApiResult<()> {
+        const OP: &str = op::UNTAG_RESOURCE;
+        self.orgs
+            .untag_resource()
+            .resource_id(resource_id)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn create_policy(
+        &self,
+        name: &str,
+        policy_type: PolicyType,
+        description: &str,
+        content: &str,
+        tags: &Tags,
+    ) -> ApiResult<PolicySummary> {
+        const OP: &str = op::CREATE_POLICY;
+        let out = self
+            .orgs
+            .create_policy()
+            .name(name)
+            .r#type(sdk_policy_type(policy_type))
+            .description(description)
+            .content(content)
+            .set_tags(Some(sdk_tags(OP, tags)?).filter(|t| !t.is_empty()))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        policy_summary(
+            OP,
+            out.policy().and_then(|p| p.policy_summary()),
+            policy_type,
+        )
+    }
+
+    async fn update_policy(
+        &self,
+        policy_id: &str,
+        description: Option<&str>,
+        content: Option<&str>,
+    ) -> ApiResult<()> {
+        const OP: &str = op::UPDATE_POLICY;
+        self.orgs
+            .update_policy()
+            .policy_id(policy_id)
+            .set_description(description.map(str::to_owned))
+            .set_content(content.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn attach_policy(&self, policy_id: &str, target_id: &str) -> ApiResult<()> {
+        const OP: &str = op::ATTACH_POLICY;
+        self.orgs
+            .attach_policy()
+            .policy_id(policy_id)
+            .target_id(target_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ApiResult<()> {
+        const OP: &str = op::DETACH_POLICY;
+        self.orgs
+            .detach_policy()
+            .policy_id(policy_id)
+            .target_id(target_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn delete_policy(&self, policy_id: &str) -> ApiResult<()> {
+        const OP: &str = op::DELETE_POLICY;
+        self.orgs
+            .delete_policy()
+            .policy_id(policy_id)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(OP, e))?;
+        Ok(())
+    }
+}
