@@ -1,0 +1,320 @@
+//! Finding, reading and parsing the YAML files of a desired-state directory.
+//!
+//! Each file is parsed once into a located [`Node`] tree; its top-level keys are checked and
+//! every list item is deserialized on its own, so the report names every broken item instead of
+//! stopping at the first one.
+
+use std::path::{Path as FsPath, PathBuf};
+
+use orgctl_model::SourceLoc;
+use serde_saphyr::{DuplicateKeyPolicy, MessageFormatter, UserMessageFormatter};
+
+use crate::LoadError;
+use crate::diag::Diagnostic;
+use crate::node::{DeError, Kind, Located, Node, Path, Pos, from_node, key_text};
+use crate::raw::{RawAccount, RawOrganization, RawOu, RawPolicy};
+
+/// One YAML file that was read.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceFile {
+    /// `dir.join(relative)`, displayed: what diagnostics call the file.
+    pub display: String,
+    /// The directory holding the file, for `document_file` paths.
+    pub parent: PathBuf,
+}
+
+/// One list item of one file.
+#[derive(Debug)]
+pub(crate) struct Item<T> {
+    /// Index into [`Parsed::files`].
+    pub file: usize,
+    /// Its index in its file's list (for field paths).
+    pub index: usize,
+    /// The item as written.
+    pub raw: Located<T>,
+}
+
+/// Everything the files say, merged in file order, plus the problems found so far.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    /// The files, sorted by path.
+    pub files: Vec<SourceFile>,
+    /// Every `organization` block (the position is that of its key).
+    pub organizations: Vec<Item<RawOrganization>>,
+    /// Every OU.
+    pub ous: Vec<Item<RawOu>>,
+    /// Every account.
+    pub accounts: Vec<Item<RawAccount>>,
+    /// Every policy.
+    pub policies: Vec<Item<RawPolicy>>,
+    /// Syntax and type errors.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    /// A place in file `file`.
+    pub(crate) fn loc(&self, file: usize, line: u32, column: u32) -> SourceLoc {
+        SourceLoc {
+            file: self
+                .files
+                .get(file)
+                .map(|f| f.display.clone())
+                .unwrap_or_default(),
+            line,
+            column,
+        }
+    }
+
+    /// The place of a located value in file `file`.
+    pub(crate) fn at<T>(&self, file: usize, value: &Located<T>) -> SourceLoc {
+        self.loc(file, value.line, value.column)
+    }
+}
+
+/// Whether a file name is a YAML file.
+fn is_yaml(path: &FsPath) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// Every YAML file below `dir` (relative paths, sorted). Hidden entries (names starting with
+/// `.`) are skipped, and symbolic links to directories are not followed.
+pub(crate) fn find_yaml_files(dir: &FsPath) -> Result<Vec<PathBuf>, LoadError> {
+    let mut found = Vec::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(rel) = pending.pop() {
+        let here = dir.join(&rel);
+        let entries = std::fs::read_dir(&here).map_err(|source| LoadError::Io {
+            path: here.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| LoadError::Io {
+                path: here.clone(),
+                source,
+            })?;
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let child = rel.join(&name);
+            let file_type = entry.file_type().map_err(|source| LoadError::Io {
+                path: dir.join(&child),
+                source,
+            })?;
+            if file_type.is_dir() {
+                pending.push(child);
+            } else if is_yaml(&child) {
+                // Regular files and links to files; a link to a directory is not followed.
+                let full = dir.join(&child);
+                if std::fs::metadata(&full)
+                    .map(|m| m.is_file())
+                    .unwrap_or(true)
+                {
+                    found.push(child);
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The parser options: YAML 1.2 booleans only (`yes` stays text), duplicate keys refused, and
+/// budgets large enough for organizations with a hundred thousand accounts.
+fn parse_options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.with_snippet = false;
+    options.duplicate_keys = DuplicateKeyPolicy::Error;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 200_000_000;
+    budget.max_nodes = 100_000_000;
+    budget.max_total_scalar_bytes = 1 << 30;
+    options.budget = Some(budget);
+    options
+}
+
+/// Reads and parses every file, in order.
+pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
+    let files = find_yaml_files(dir)?;
+    if files.is_empty() {
+        return Err(LoadError::NoFiles {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let mut parsed = Parsed::default();
+    for rel in files {
+        let full = dir.join(&rel);
+        let bytes = std::fs::read(&full).map_err(|source| LoadError::Io {
+            path: full.clone(),
+            source,
+        })?;
+        let parent = full
+            .parent()
+            .map(FsPath::to_path_buf)
+            .unwrap_or_else(|| dir.to_path_buf());
+        let index = parsed.files.len();
+        parsed.files.push(SourceFile {
+            display: full.display().to_string(),
+            parent,
+        });
+        match String::from_utf8(bytes) {
+            Ok(text) => parse_file(&mut parsed, index, &text),
+            Err(e) => {
+                let at = parsed.loc(index, 1, 1);
+                parsed.diagnostics.push(Diagnostic::error(
+                    &at,
+                    "",
+                    format!(
+                        "the file is not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+/// The message of a YAML syntax error, without its location (the diagnostic has that).
+fn syntax_message(err: &serde_saphyr::Error) -> String {
+    let err = err.without_snippet();
+    if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = err {
+        return match key {
+            Some(k) => format!("duplicate key `{k}`: a key may appear only once in a mapping"),
+            None => "duplicate key: a key may appear only once in a mapping".to_owned(),
+        };
+    }
+    let text = UserMessageFormatter.format_message(err);
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
+    let root = match serde_saphyr::from_str_with_options::<Option<Node>>(text, parse_options()) {
+        Ok(Some(root)) => root,
+        Ok(None) => return,
+        Err(err) => {
+            let (line, column) = err
+                .location()
+                .map(|l| {
+                    (
+                        u32::try_from(l.line()).unwrap_or(u32::MAX).max(1),
+                        u32::try_from(l.column()).unwrap_or(u32::MAX).max(1),
+                    )
+                })
+                .unwrap_or((1, 1));
+            let at = parsed.loc(file, line, column);
+            parsed
+                .diagnostics
+                .push(Diagnostic::error(&at, "", syntax_message(&err)));
+            return;
+        }
+    };
+    let entries = match &root.kind {
+        Kind::Map(entries) => entries,
+        Kind::Null => return,
+        _ => {
+            let at = parsed.loc(file, root.pos.line, root.pos.column);
+            parsed.diagnostics.push(Diagnostic::error(
+                &at,
+                "",
+                "a desired-state file is a mapping with the keys organization, ous, accounts \
+                 and policies",
+            ));
+            return;
+        }
+    };
+    for (key, value) in entries {
+        let name = key_text(key, text);
+        let path = Path::Key(&Path::Root, &name);
+        match (&key.kind, name.as_ref()) {
+            (Kind::Str(_), "organization") => {
+                match from_node::<RawOrganization>(value, &path, text) {
+                    Ok(org) => parsed.organizations.push(Item {
+                        file,
+                        index: 0,
+                        raw: Located {
+                            value: org,
+                            line: key.pos.line,
+                            column: key.pos.column,
+                        },
+                    }),
+                    Err(e) => push_de_error(parsed, file, e, key.pos, &path),
+                }
+            }
+            (Kind::Str(_), "ous") => {
+                for (index, raw) in items::<RawOu>(parsed, file, value, &path, text) {
+                    parsed.ous.push(Item { file, index, raw });
+                }
+            }
+            (Kind::Str(_), "accounts") => {
+                for (index, raw) in items::<RawAccount>(parsed, file, value, &path, text) {
+                    parsed.accounts.push(Item { file, index, raw });
+                }
+            }
+            (Kind::Str(_), "policies") => {
+                for (index, raw) in items::<RawPolicy>(parsed, file, value, &path, text) {
+                    parsed.policies.push(Item { file, index, raw });
+                }
+            }
+            _ => {
+                let at = parsed.loc(file, key.pos.line, key.pos.column);
+                parsed.diagnostics.push(Diagnostic::error(
+                    &at,
+                    name.as_ref(),
+                    format!(
+                        "unknown key `{name}`; allowed keys here: organization, ous, accounts, \
+                         policies"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Deserializes each item of a top-level list on its own, recording the failures.
+fn items<T>(
+    parsed: &mut Parsed,
+    file: usize,
+    list: &Node,
+    path: &Path<'_>,
+    text: &str,
+) -> Vec<(usize, Located<T>)>
+where
+    T: for<'de> serde::Deserialize<'de>,
+{
+    let nodes = match &list.kind {
+        Kind::Seq(nodes) => nodes,
+        Kind::Null => return Vec::new(),
+        _ => {
+            let at = parsed.loc(file, list.pos.line, list.pos.column);
+            parsed.diagnostics.push(Diagnostic::error(
+                &at,
+                path.render(),
+                "expected a list (each item starting with `- `)",
+            ));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::with_capacity(nodes.len());
+    for (index, node) in nodes.iter().enumerate() {
+        let item_path = Path::Index(path, index);
+        match from_node::<Located<T>>(node, &item_path, text) {
+            Ok(raw) => out.push((index, raw)),
+            Err(e) => push_de_error(parsed, file, e, node.pos, &item_path),
+        }
+    }
+    out
+}
+
+fn push_de_error(parsed: &mut Parsed, file: usize, err: DeError, pos: Pos, path: &Path<'_>) {
+    let (pos, field) = err.at.clone().unwrap_or_else(|| (pos, path.render()));
+    let at = parsed.loc(file, pos.line.max(1), pos.column.max(1));
+    parsed
+        .diagnostics
+        .push(Diagnostic::error(&at, field, err.message));
+}
