@@ -1,0 +1,521 @@
+//! Format-independent wording of a plan: the sentence that heads each change, its attribute
+//! diffs, its policy document diff and the section a change belongs to.
+//!
+//! The text and Markdown renderers only lay these pieces out (colours, fences, escaping), so the
+//! two outputs always say the same thing. Every string taken from the plan passes through
+//! [`clean`] here, so no renderer can emit a control character (an ANSI escape sequence hidden
+//! in a tag value, say) or a bidirectional override that would make a line read differently
+//! from what it says.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use orgctl_planner::{Action, Change, ResourceKind};
+use serde_json::Value;
+
+/// A piece of a sentence: fixed wording, or a name taken from the plan (which Markdown quotes as
+/// code so that it can never be read as markup).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    /// Wording chosen by the renderer (already clean).
+    Text(Cow<'static, str>),
+    /// A name, path or address from the plan (already clean).
+    Name(String),
+}
+
+/// How a line is coloured in the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tone {
+    /// No colour.
+    Plain,
+    /// Something is added (green).
+    Add,
+    /// Something is changed in place (yellow).
+    Change,
+    /// Something moves (yellow).
+    Move,
+    /// Something is replaced (magenta).
+    Replace,
+    /// Something is removed (red).
+    Remove,
+    /// Something the reviewer must not miss (bold red).
+    Alert,
+    /// A hunk header of a unified diff (cyan).
+    Hunk,
+}
+
+/// One line below a change's heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Detail {
+    /// A sentence (no marker column).
+    Prose(String, Tone),
+    /// An attribute difference: marker (`+`, `-`, `~`) and `path: value` text.
+    Attr(char, String),
+    /// A line of a unified diff: its marker (`+`, `-` or a space) and the rest, verbatim.
+    DiffLine(char, String, Tone),
+    /// A file (`---`, `+++`) or hunk (`@@`) header of a unified diff, verbatim.
+    DiffHeader(String, Tone),
+}
+
+/// Everything a renderer shows about one change.
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeView {
+    /// `Action::symbol()`.
+    pub symbol: &'static str,
+    /// The colour of the symbol.
+    pub tone: Tone,
+    /// The heading sentence.
+    pub title: Vec<Seg>,
+    /// The reason (clean; may be empty).
+    pub reason: String,
+    /// `file:line` of the YAML that caused the change (clean).
+    pub source: Option<String>,
+    /// Alerts, attribute diffs and the document diff, in display order.
+    pub details: Vec<Detail>,
+}
+
+/// The sections of "other changes", in display order, with their headings.
+pub(crate) const KIND_SECTIONS: [(ResourceKind, &str); 6] = [
+    (ResourceKind::Organization, "Organization"),
+    (ResourceKind::Ou, "OUs"),
+    (ResourceKind::Account, "Accounts"),
+    (ResourceKind::Policy, "Policies"),
+    (ResourceKind::Attachment, "Attachments"),
+    (ResourceKind::Access, "Access"),
+];
+
+/// The colour of an action's symbol.
+pub(crate) fn action_tone(action: Action) -> Tone {
+    match action {
+        Action::Create | Action::Attach | Action::Enable => Tone::Add,
+        Action::Update | Action::Rename => Tone::Change,
+        Action::Move => Tone::Move,
+        Action::Replace => Tone::Replace,
+        Action::Delete | Action::Close | Action::Detach => Tone::Remove,
+    }
+}
+
+/// `1 change`, `2 changes`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Whether a character must not reach the output as is: control characters (ESC, CR, NUL, …)
+/// and the Unicode bidirectional controls that can reorder what a reader sees.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The string with every unsafe character written as a visible `\u{…}` escape (so a one-line
+/// field also stays on one line).
+pub(crate) fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `file:line` of an optional source location.
+pub(crate) fn source_text(source: Option<&orgctl_model::SourceLoc>) -> Option<String> {
+    source.map(|s| format!("{}:{}", clean(&s.file), s.line))
+}
+
+/// Builds the view of one change.
+pub(crate) fn view(change: &Change) -> ChangeView {
+    let (title, skip) = title(change);
+    let mut details = Vec::new();
+    alerts(change, &mut details);
+    attr_diff(
+        change.before.as_ref(),
+        change.after.as_ref(),
+        skip,
+        &mut details,
+    );
+    if let Some(diff) = change.diff.as_deref().filter(|d| !d.trim().is_empty()) {
+        details.push(Detail::Prose("policy document:".to_owned(), Tone::Plain));
+        doc_diff(diff, &mut details);
+    }
+    ChangeView {
+        symbol: change.action.symbol(),
+        tone: action_tone(change.action),
+        title,
+        reason: clean(change.reason.trim()).into_owned(),
+        source: source_text(change.source.as_ref()),
+        details,
+    }
+}
+
+/// The attribute that says where a resource sits, shown in the heading of moves, renames and
+/// replacements (`/Workloads/Staging → /Workloads/Production`) instead of as an attribute line.
+const LOCATION_KEYS: [&str; 3] = ["ou", "path", "parent"];
+
+/// The location attribute that differs between before and after, with both values.
+fn relocation(change: &Change) -> Option<(&'static str, &str, &str)> {
+    let before = change.before.as_ref()?.as_object()?;
+    let after = change.after.as_ref()?.as_object()?;
+    LOCATION_KEYS.into_iter().find_map(|key| {
+        let b = before.get(key)?.as_str()?;
+        let a = after.get(key)?.as_str()?;
+        (a != b).then_some((key, b, a))
+    })
+}
+
+fn text(s: &'static str) -> Seg {
+    Seg::Text(Cow::Borrowed(s))
+}
+
+fn name(s: &str) -> Seg {
+    Seg::Name(clean(s).into_owned())
+}
+
+/// The heading sentence of a change, and the attribute it already shows (if any).
+fn title(change: &Change) -> (Vec<Seg>, Option<&'static str>) {
+    if change.kind == ResourceKind::Attachment
+        && let Some(sentence) = attachment_sentence(change)
+    {
+        return (sentence, None);
+    }
+    let mut segs = vec![name(&change.address)];
+    let reloc = relocation(change);
+    let verb = match change.action {
+        Action::Create => " will be created",
+        Action::Update => " will be updated",
+        Action::Rename => " will be renamed",
+        Action::Move => " will move",
+        Action::Replace => " will be replaced",
+        Action::Delete => " will be deleted",
+        Action::Close => " will be closed",
+        Action::Attach => " will be attached",
+        Action::Detach => " will be detached",
+        Action::Enable => " will be enabled",
+    };
+    segs.push(text(verb));
+    let shows_location = matches!(
+        change.action,
+        Action::Move | Action::Rename | Action::Replace
+    );
+    match reloc {
+        Some((key, from, to)) if shows_location => {
+            segs.push(text(": "));
+            segs.push(name(from));
+            segs.push(text(" → "));
+            segs.push(name(to));
+            (segs, Some(key))
+        }
+        _ => (segs, None),
+    }
+}
+
+/// "SCP restrict-regions will apply to /Workloads (and everything below it)", from an address
+/// `attachment scp/restrict-regions -> /Workloads`; `None` when the address has another shape.
+fn attachment_sentence(change: &Change) -> Option<Vec<Seg>> {
+    let rest = change.address.strip_prefix("attachment ")?;
+    let (policy, target) = rest.split_once(" -> ")?;
+    let (policy_type, policy_name) = policy.split_once('/')?;
+    let verb = match change.action {
+        Action::Attach | Action::Create => " will apply to ",
+        Action::Detach | Action::Delete => " will no longer apply to ",
+        _ => return None,
+    };
+    let mut segs = Vec::with_capacity(6);
+    match policy_type {
+        "scp" => segs.push(text("SCP ")),
+        "tag" => segs.push(text("Tag policy ")),
+        other => {
+            segs.push(text("Policy "));
+            segs.push(name(other));
+            segs.push(text("/"));
+        }
+    }
+    segs.push(name(policy_name));
+    segs.push(text(verb));
+    if target == "root" || target == "/" {
+        segs.push(text("the organization root (every OU and account)"));
+    } else if target.starts_with('/') {
+        segs.push(name(target));
+        segs.push(text(" (and everything below it)"));
+    } else if let Some(account) = target.strip_prefix("account ") {
+        segs.push(text("account "));
+        segs.push(name(account));
+    } else {
+        segs.push(name(target));
+    }
+    Some(segs)
+}
+
+/// Lines the reviewer must not miss: an OU replacement changes the OU id; a closure is final.
+fn alerts(change: &Change, out: &mut Vec<Detail>) {
+    match change.action {
+        Action::Replace => {
+            let what = if change.kind == ResourceKind::Ou {
+                "OU id"
+            } else {
+                "Resource id"
+            };
+            let old_id = change
+                .before
+                .as_ref()
+                .and_then(|b| b.get("id"))
+                .and_then(Value::as_str);
+            let line = match old_id {
+                Some(id) => format!(
+                    "{what} will change: {} is deleted and a new one (id known after apply) \
+                     takes its place. Anything outside orgctl that refers to the old id must be \
+                     updated.",
+                    clean(id)
+                ),
+                None => format!(
+                    "{what} will change: a new one (id known after apply) takes its place and \
+                     the old one is deleted. Anything outside orgctl that refers to the old id \
+                     must be updated."
+                ),
+            };
+            out.push(Detail::Prose(line, Tone::Alert));
+        }
+        Action::Close => out.push(Detail::Prose(
+            "Closing an account cannot be undone by orgctl; apply requires --allow-close."
+                .to_owned(),
+            Tone::Alert,
+        )),
+        _ => {}
+    }
+}
+
+/// Appends `key` to an attribute path: `tags.environment`, or `tags["cost center"]` when the key
+/// is not a plain word.
+fn join_path(path: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let key = if plain {
+        Cow::Borrowed(key)
+    } else {
+        Cow::Owned(clean(&json_text(&Value::String(key.to_owned()))).into_owned())
+    };
+    match (path.is_empty(), plain) {
+        (true, true) => key.into_owned(),
+        (true, false) => format!("[{key}]"),
+        (false, true) => format!("{path}.{key}"),
+        (false, false) => format!("{path}[{key}]"),
+    }
+}
+
+/// A value as compact JSON (`"staging"`, `3`, `["a","b"]`), made safe to print.
+fn json_text(v: &Value) -> String {
+    // Serialising a `Value` cannot fail.
+    let s = serde_json::to_string(v).unwrap_or_default();
+    clean(&s).into_owned()
+}
+
+/// A null attribute is the same as an absent one.
+fn present(v: Option<&Value>) -> Option<&Value> {
+    v.filter(|v| !v.is_null())
+}
+
+/// Diffs two attribute values key by key (nested objects such as tags recursively), in key
+/// order, skipping `skip` at the top level.
+pub(crate) fn attr_diff(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    skip: Option<&str>,
+    out: &mut Vec<Detail>,
+) {
+    walk("", present(before), present(after), skip, out);
+}
+
+fn walk(
+    path: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    skip: Option<&str>,
+    out: &mut Vec<Detail>,
+) {
+    let label = |p: &str| {
+        if p.is_empty() {
+            "value".to_owned()
+        } else {
+            p.to_owned()
+        }
+    };
+    match (before, after) {
+        (None, None) => {}
+        (Some(Value::Object(b)), Some(Value::Object(a))) => {
+            let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            for key in keys {
+                if path.is_empty() && skip == Some(key.as_str()) {
+                    continue;
+                }
+                walk(
+                    &join_path(path, key),
+                    present(b.get(key)),
+                    present(a.get(key)),
+                    None,
+                    out,
+                );
+            }
+        }
+        (Some(Value::Object(b)), None) => {
+            let keys: BTreeSet<&String> = b.keys().collect();
+            for key in keys {
+                if path.is_empty() && skip == Some(key.as_str()) {
+                    continue;
+                }
+                walk(&join_path(path, key), present(b.get(key)), None, None, out);
+            }
+        }
+        (None, Some(Value::Object(a))) => {
+            let keys: BTreeSet<&String> = a.keys().collect();
+            for key in keys {
+                if path.is_empty() && skip == Some(key.as_str()) {
+                    continue;
+                }
+                walk(&join_path(path, key), None, present(a.get(key)), None, out);
+            }
+        }
+        (Some(b), Some(a)) => {
+            if a != b {
+                out.push(Detail::Attr(
+                    '~',
+                    format!("{}: {} → {}", label(path), json_text(b), json_text(a)),
+                ));
+            }
+        }
+        (Some(b), None) => out.push(Detail::Attr(
+            '-',
+            format!("{}: {}", label(path), json_text(b)),
+        )),
+        (None, Some(a)) => out.push(Detail::Attr(
+            '+',
+            format!("{}: {}", label(path), json_text(a)),
+        )),
+    }
+}
+
+/// Splits a unified diff into marked lines (file headers and hunk headers unmarked).
+fn doc_diff(diff: &str, out: &mut Vec<Detail>) {
+    for line in diff.lines() {
+        let line = clean(line);
+        if line.starts_with("+++ ") || line.starts_with("--- ") {
+            out.push(Detail::DiffHeader(line.into_owned(), Tone::Plain));
+        } else if line.starts_with("@@") {
+            out.push(Detail::DiffHeader(line.into_owned(), Tone::Hunk));
+        } else if let Some(rest) = line.strip_prefix('+') {
+            out.push(Detail::DiffLine('+', rest.to_owned(), Tone::Add));
+        } else if let Some(rest) = line.strip_prefix('-') {
+            out.push(Detail::DiffLine('-', rest.to_owned(), Tone::Remove));
+        } else {
+            let rest = line.strip_prefix(' ').unwrap_or(&line);
+            out.push(Detail::DiffLine(' ', rest.to_owned(), Tone::Plain));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(before: Option<Value>, after: Option<Value>) -> Vec<String> {
+        let mut out = Vec::new();
+        attr_diff(before.as_ref(), after.as_ref(), None, &mut out);
+        out.into_iter()
+            .map(|d| match d {
+                Detail::Attr(m, t) => format!("{m} {t}"),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn diffs_nested_objects_key_by_key() {
+        let lines = attrs(
+            Some(json!({"name": "a", "tags": {"environment": "stg", "old": "y", "same": "s"}})),
+            Some(
+                json!({"name": "a", "tags": {"environment": "staging", "owner": "x", "same": "s"}}),
+            ),
+        );
+        assert_eq!(
+            lines,
+            [
+                "~ tags.environment: \"stg\" → \"staging\"",
+                "- tags.old: \"y\"",
+                "+ tags.owner: \"x\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn creation_and_deletion_list_every_attribute() {
+        assert_eq!(
+            attrs(
+                None,
+                Some(json!({"path": "/A", "tags": {"k": "v"}, "id": null}))
+            ),
+            ["+ path: \"/A\"", "+ tags.k: \"v\""]
+        );
+        assert_eq!(
+            attrs(Some(json!({"name": "p", "n": 3})), None),
+            ["- n: 3", "- name: \"p\""]
+        );
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_and_type_changes_shown_whole() {
+        assert_eq!(
+            attrs(
+                Some(json!({"tags": {"cost center": "1"}, "x": {"a": 1}})),
+                Some(json!({"tags": {"cost center": "2"}, "x": [1]}))
+            ),
+            [
+                "~ tags[\"cost center\"]: \"1\" → \"2\"",
+                "~ x: {\"a\":1} → [1]"
+            ]
+        );
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(
+            clean("a\u{1b}[31mb\u{202e}c\n"),
+            "a\\u{1b}[31mb\\u{202e}c\\u{a}"
+        );
+        assert!(matches!(clean("plain → text"), Cow::Borrowed(_)));
+        let lines = attrs(None, Some(json!({"tags": {"k": "\u{1b}[2J\u{202e}"}})));
+        assert_eq!(lines, ["+ tags.k: \"\\u001b[2J\\u{202e}\""]);
+    }
+
+    #[test]
+    fn unified_diff_lines_keep_their_markers() {
+        let mut out = Vec::new();
+        doc_diff(
+            "--- before\n+++ after\n@@ -1,2 +1,2 @@\n {\n-  \"a\": 1\n+  \"a\": 2\n",
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [
+                Detail::DiffHeader("--- before".into(), Tone::Plain),
+                Detail::DiffHeader("+++ after".into(), Tone::Plain),
+                Detail::DiffHeader("@@ -1,2 +1,2 @@".into(), Tone::Hunk),
+                Detail::DiffLine(' ', "{".into(), Tone::Plain),
+                Detail::DiffLine('-', "  \"a\": 1".into(), Tone::Remove),
+                Detail::DiffLine('+', "  \"a\": 2".into(), Tone::Add),
+            ]
+        );
+    }
+}
