@@ -1,4 +1,4 @@
-//! Renders a [`Plan`] for the people who review it: a terminal [`text`] view, a Markdown
+//! Renders a [`Plan`] for the people who review it: a terminal [`text`] view, a [`markdown`]
 //! pull-request comment and the [`json`] plan file.
 //!
 //! The renderers decide nothing about the plan; they only format it. Every rendering leads with
@@ -8,11 +8,12 @@
 //! Rendering is linear in the size of the plan.
 
 mod describe;
+mod markdown;
 mod text;
 
 use orgctl_planner::Plan;
 
-/// The most characters the Markdown rendering ever returns (a GitHub comment holds 65,536).
+/// The most characters [`markdown`] ever returns (a GitHub comment holds 65,536).
 pub const MARKDOWN_LIMIT: usize = 60_000;
 
 /// How to render text.
@@ -26,6 +27,13 @@ pub struct RenderOptions {
 /// closing `Plan: 3 to create, 2 to change, 1 to move, 0 to delete.` line.
 pub fn text(plan: &Plan, opts: &RenderOptions) -> String {
     text::render(plan, opts)
+}
+
+/// The plan as a pull-request comment, never longer than [`MARKDOWN_LIMIT`] characters: when
+/// the full rendering is longer, details are cut and a closing note says how many changes are
+/// not shown and where to see the full plan.
+pub fn markdown(plan: &Plan) -> String {
+    markdown::render(plan, MARKDOWN_LIMIT)
 }
 
 /// The plan as the versioned JSON plan file (exactly [`orgctl_planner::planfile::to_json`]).
