@@ -11,6 +11,9 @@ mod describe;
 mod markdown;
 mod text;
 
+#[cfg(test)]
+mod tests;
+
 use orgctl_planner::Plan;
 
 /// The most characters [`markdown`] ever returns (a GitHub comment holds 65,536).
