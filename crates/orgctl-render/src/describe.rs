@@ -221,27 +221,32 @@ fn title(change: &Change) -> (Vec<Seg>, Option<&'static str>) {
 }
 
 /// "SCP restrict-regions will apply to /Workloads (and everything below it)", from an address
-/// `attachment scp/restrict-regions -> /Workloads`; `None` when the address has another shape.
+/// `attachment scp/restrict-regions -> /Workloads`; `None` when the address has another shape
+/// or the action is not an attachment or detachment.
 fn attachment_sentence(change: &Change) -> Option<Vec<Seg>> {
     let rest = change.address.strip_prefix("attachment ")?;
     let (policy, target) = rest.split_once(" -> ")?;
-    let (policy_type, policy_name) = policy.split_once('/')?;
     let verb = match change.action {
         Action::Attach | Action::Create => " will apply to ",
         Action::Detach | Action::Delete => " will no longer apply to ",
         _ => return None,
     };
     let mut segs = Vec::with_capacity(6);
-    match policy_type {
-        "scp" => segs.push(text("SCP ")),
-        "tag" => segs.push(text("Tag policy ")),
-        other => {
+    match policy.split_once('/') {
+        Some(("scp", policy_name)) => {
+            segs.push(text("SCP "));
+            segs.push(name(policy_name));
+        }
+        Some(("tag", policy_name)) => {
+            segs.push(text("Tag policy "));
+            segs.push(name(policy_name));
+        }
+        // A policy named by id or of another type: name it as the address does.
+        _ => {
             segs.push(text("Policy "));
-            segs.push(name(other));
-            segs.push(text("/"));
+            segs.push(name(policy));
         }
     }
-    segs.push(name(policy_name));
     segs.push(text(verb));
     if target == "root" || target == "/" {
         segs.push(text("the organization root (every OU and account)"));
@@ -497,6 +502,56 @@ mod tests {
         assert!(matches!(clean("plain → text"), Cow::Borrowed(_)));
         let lines = attrs(None, Some(json!({"tags": {"k": "\u{1b}[2J\u{202e}"}})));
         assert_eq!(lines, ["+ tags.k: \"\\u001b[2J\\u{202e}\""]);
+    }
+
+    fn title_of(address: &str, action: Action) -> String {
+        let change = Change {
+            address: address.to_owned(),
+            kind: ResourceKind::Attachment,
+            action,
+            before: None,
+            after: None,
+            diff: None,
+            reason: String::new(),
+            source: None,
+            ops: vec![],
+        };
+        title(&change)
+            .0
+            .iter()
+            .map(|s| match s {
+                Seg::Text(t) => t.to_string(),
+                Seg::Name(n) => n.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn attachments_are_told_in_words() {
+        assert_eq!(
+            title_of("attachment scp/a -> /W/X", Action::Attach),
+            "SCP a will apply to /W/X (and everything below it)"
+        );
+        assert_eq!(
+            title_of("attachment tag/t -> root", Action::Detach),
+            "Tag policy t will no longer apply to the organization root (every OU and account)"
+        );
+        assert_eq!(
+            title_of("attachment scp/a -> account dev", Action::Detach),
+            "SCP a will no longer apply to account dev"
+        );
+        assert_eq!(
+            title_of("attachment p-1234 -> /W", Action::Attach),
+            "Policy p-1234 will apply to /W (and everything below it)"
+        );
+        assert_eq!(
+            title_of("attachment scp/a -> 123456789012", Action::Attach),
+            "SCP a will apply to 123456789012"
+        );
+        assert_eq!(
+            title_of("something else", Action::Attach),
+            "something else will be attached"
+        );
     }
 
     #[test]
