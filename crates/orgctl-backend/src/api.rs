@@ -18,6 +18,7 @@ pub mod codes {
     pub const ACCESS_DENIED: &str = "AccessDeniedException";
     pub const ACCOUNT_ALREADY_CLOSED: &str = "AccountAlreadyClosedException";
     pub const ACCOUNT_NOT_FOUND: &str = "AccountNotFoundException";
+    pub const CHILD_NOT_FOUND: &str = "ChildNotFoundException";
     pub const CONCURRENT_MODIFICATION: &str = "ConcurrentModificationException";
     pub const CONSTRAINT_VIOLATION: &str = "ConstraintViolationException";
     pub const CREATE_ACCOUNT_STATUS_NOT_FOUND: &str = "CreateAccountStatusNotFoundException";
@@ -32,6 +33,8 @@ pub mod codes {
     pub const OU_NOT_EMPTY: &str = "OrganizationalUnitNotEmptyException";
     pub const OU_NOT_FOUND: &str = "OrganizationalUnitNotFoundException";
     pub const PARENT_NOT_FOUND: &str = "ParentNotFoundException";
+    /// Not an AWS Organizations code: AWS answers a change to an AWS-managed policy with
+    /// [`INVALID_INPUT`] (reason `IMMUTABLE_POLICY`). Kept for callers that name it.
     pub const POLICY_CHANGES_NOT_ALLOWED: &str = "PolicyChangesNotAllowedException";
     pub const POLICY_IN_USE: &str = "PolicyInUseException";
     pub const POLICY_NOT_ATTACHED: &str = "PolicyNotAttachedException";
@@ -39,9 +42,66 @@ pub mod codes {
     pub const POLICY_TYPE_ALREADY_ENABLED: &str = "PolicyTypeAlreadyEnabledException";
     pub const POLICY_TYPE_NOT_ENABLED: &str = "PolicyTypeNotEnabledException";
     pub const ROOT_NOT_FOUND: &str = "RootNotFoundException";
+    pub const SERVICE: &str = "ServiceException";
     pub const SOURCE_PARENT_NOT_FOUND: &str = "SourceParentNotFoundException";
     pub const TARGET_NOT_FOUND: &str = "TargetNotFoundException";
     pub const TOO_MANY_REQUESTS: &str = "TooManyRequestsException";
+}
+
+/// The names of the AWS API operations behind [`OrgApi`]'s methods, as call logs, counters and
+/// [`ApiError::operation`] spell them.
+pub mod operations {
+    #![allow(missing_docs)]
+    pub const DESCRIBE_ORGANIZATION: &str = "DescribeOrganization";
+    pub const LIST_ROOTS: &str = "ListRoots";
+    pub const LIST_OUS_FOR_PARENT: &str = "ListOrganizationalUnitsForParent";
+    pub const LIST_ACCOUNTS_FOR_PARENT: &str = "ListAccountsForParent";
+    pub const LIST_ACCOUNTS: &str = "ListAccounts";
+    pub const LIST_PARENTS: &str = "ListParents";
+    pub const DESCRIBE_OU: &str = "DescribeOrganizationalUnit";
+    pub const LIST_TAGS: &str = "ListTagsForResource";
+    pub const LIST_POLICIES: &str = "ListPolicies";
+    pub const DESCRIBE_POLICY: &str = "DescribePolicy";
+    pub const LIST_TARGETS_FOR_POLICY: &str = "ListTargetsForPolicy";
+    pub const LIST_CREATE_ACCOUNT_STATUS: &str = "ListCreateAccountStatus";
+    pub const DESCRIBE_CREATE_ACCOUNT_STATUS: &str = "DescribeCreateAccountStatus";
+    pub const ENABLE_POLICY_TYPE: &str = "EnablePolicyType";
+    pub const CREATE_OU: &str = "CreateOrganizationalUnit";
+    pub const UPDATE_OU: &str = "UpdateOrganizationalUnit";
+    pub const DELETE_OU: &str = "DeleteOrganizationalUnit";
+    pub const CREATE_ACCOUNT: &str = "CreateAccount";
+    pub const MOVE_ACCOUNT: &str = "MoveAccount";
+    pub const CLOSE_ACCOUNT: &str = "CloseAccount";
+    pub const TAG_RESOURCE: &str = "TagResource";
+    pub const UNTAG_RESOURCE: &str = "UntagResource";
+    pub const CREATE_POLICY: &str = "CreatePolicy";
+    pub const UPDATE_POLICY: &str = "UpdatePolicy";
+    pub const ATTACH_POLICY: &str = "AttachPolicy";
+    pub const DETACH_POLICY: &str = "DetachPolicy";
+    pub const DELETE_POLICY: &str = "DeletePolicy";
+
+    /// Every operation that changes the organization.
+    pub const WRITES: [&str; 14] = [
+        ENABLE_POLICY_TYPE,
+        CREATE_OU,
+        UPDATE_OU,
+        DELETE_OU,
+        CREATE_ACCOUNT,
+        MOVE_ACCOUNT,
+        CLOSE_ACCOUNT,
+        TAG_RESOURCE,
+        UNTAG_RESOURCE,
+        CREATE_POLICY,
+        UPDATE_POLICY,
+        ATTACH_POLICY,
+        DETACH_POLICY,
+        DELETE_POLICY,
+    ];
+
+    /// Whether the named operation changes the organization (reads return `false`).
+    pub fn is_write(operation: &str) -> bool {
+        WRITES.contains(&operation)
+    }
 }
 
 /// What kind of failure an [`ApiError`] is; decides whether the executor retries it.
@@ -90,6 +150,34 @@ impl ApiError {
             message: message.into(),
             kind,
         }
+    }
+
+    /// Throttling (`TooManyRequestsException`), as AWS reports it when the request rate is too
+    /// high.
+    pub fn throttling(operation: &'static str) -> Self {
+        Self {
+            operation,
+            code: codes::TOO_MANY_REQUESTS.to_owned(),
+            message: "AWS throttled your request. Try again later.".to_owned(),
+            kind: ErrorKind::Throttling,
+        }
+    }
+
+    /// A transient failure (HTTP 5xx, a timeout, a dropped connection) with a short code such
+    /// as `ServiceException`.
+    pub fn transient(operation: &'static str, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            operation,
+            code: code.to_owned(),
+            message: message.into(),
+            kind: ErrorKind::Transient,
+        }
+    }
+
+    /// The same error, reported for another operation.
+    pub fn for_operation(mut self, operation: &'static str) -> Self {
+        self.operation = operation;
+        self
     }
 
     /// Whether the code is `code`.
