@@ -3,13 +3,20 @@
 //! The seam is [`OrgApi`] ([`api`]): one method per AWS Organizations API operation, failures
 //! as [`ApiError`] carrying AWS's own error code. [`MemoryOrg`] ([`memory`]) is a strict
 //! in-memory organization behind it that enforces AWS's real rules; the AWS SDK implementation
-//! lives in `orgctl_aws`.
+//! lives in `orgctl_aws`. Decorators that are themselves `OrgApi`s add behaviour around calls:
+//! [`Retrying`] ([`retry`]) retries with jittered backoff and counts calls; [`Faulty`]
+//! ([`faults`]) injects failures and crashes for tests.
 
 pub mod api;
+pub mod faults;
 pub mod memory;
+pub mod retry;
+mod wrap;
 
 pub use api::{
     AccountInfo, ApiError, ApiResult, CreateAccountState, CreateAccountStatus, ErrorKind, OrgApi,
     OrgInfo, OuInfo, PolicySummary, RootInfo, codes, operations,
 };
+pub use faults::{Faulty, WriteFault};
 pub use memory::{MemoryOrg, SnapshotError};
+pub use retry::{CallStats, OpStats, RetryPolicy, Retrying};

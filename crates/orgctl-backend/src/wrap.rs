@@ -1,0 +1,251 @@
+//! One macro that implements [`OrgApi`](crate::api::OrgApi) for a decorator by sending every
+//! method through the decorator's `around` hook, so that decorators ([`crate::faults::Faulty`],
+//! [`crate::retry::Retrying`]) cannot forget a method and stay in step with the trait.
+
+/// Implements `OrgApi` for `$wrapper<A>` (a struct with a field `inner: A`) by calling
+/// `self.around(operation_name, || self.inner.method(args…))` for every method. `around` must be
+/// `async fn around<T, F, Fut>(&self, op: &'static str, call: F) -> ApiResult<T>` where
+/// `F: FnMut() -> Fut` (it may call `call` more than once, or not at all).
+macro_rules! delegate_org_api {
+    ($wrapper:ident) => {
+        impl<A: $crate::api::OrgApi> $crate::api::OrgApi for $wrapper<A> {
+            async fn describe_organization(&self) -> $crate::api::ApiResult<$crate::api::OrgInfo> {
+                self.around($crate::api::operations::DESCRIBE_ORGANIZATION, || {
+                    self.inner.describe_organization()
+                })
+                .await
+            }
+            async fn list_roots(&self) -> $crate::api::ApiResult<Vec<$crate::api::RootInfo>> {
+                self.around($crate::api::operations::LIST_ROOTS, || {
+                    self.inner.list_roots()
+                })
+                .await
+            }
+            async fn list_ous_for_parent(
+                &self,
+                parent_id: &str,
+            ) -> $crate::api::ApiResult<Vec<$crate::api::OuInfo>> {
+                self.around($crate::api::operations::LIST_OUS_FOR_PARENT, || {
+                    self.inner.list_ous_for_parent(parent_id)
+                })
+                .await
+            }
+            async fn list_accounts_for_parent(
+                &self,
+                parent_id: &str,
+            ) -> $crate::api::ApiResult<Vec<$crate::api::AccountInfo>> {
+                self.around($crate::api::operations::LIST_ACCOUNTS_FOR_PARENT, || {
+                    self.inner.list_accounts_for_parent(parent_id)
+                })
+                .await
+            }
+            async fn list_accounts(&self) -> $crate::api::ApiResult<Vec<$crate::api::AccountInfo>> {
+                self.around($crate::api::operations::LIST_ACCOUNTS, || {
+                    self.inner.list_accounts()
+                })
+                .await
+            }
+            async fn list_parent(&self, child_id: &str) -> $crate::api::ApiResult<String> {
+                self.around($crate::api::operations::LIST_PARENTS, || {
+                    self.inner.list_parent(child_id)
+                })
+                .await
+            }
+            async fn describe_ou(
+                &self,
+                ou_id: &str,
+            ) -> $crate::api::ApiResult<$crate::api::OuInfo> {
+                self.around($crate::api::operations::DESCRIBE_OU, || {
+                    self.inner.describe_ou(ou_id)
+                })
+                .await
+            }
+            async fn list_tags(
+                &self,
+                resource_id: &str,
+            ) -> $crate::api::ApiResult<::orgctl_model::Tags> {
+                self.around($crate::api::operations::LIST_TAGS, || {
+                    self.inner.list_tags(resource_id)
+                })
+                .await
+            }
+            async fn list_policies(
+                &self,
+                policy_type: ::orgctl_model::PolicyType,
+            ) -> $crate::api::ApiResult<Vec<$crate::api::PolicySummary>> {
+                self.around($crate::api::operations::LIST_POLICIES, || {
+                    self.inner.list_policies(policy_type)
+                })
+                .await
+            }
+            async fn describe_policy(&self, policy_id: &str) -> $crate::api::ApiResult<String> {
+                self.around($crate::api::operations::DESCRIBE_POLICY, || {
+                    self.inner.describe_policy(policy_id)
+                })
+                .await
+            }
+            async fn list_targets_for_policy(
+                &self,
+                policy_id: &str,
+            ) -> $crate::api::ApiResult<Vec<String>> {
+                self.around($crate::api::operations::LIST_TARGETS_FOR_POLICY, || {
+                    self.inner.list_targets_for_policy(policy_id)
+                })
+                .await
+            }
+            async fn list_create_account_in_progress(
+                &self,
+            ) -> $crate::api::ApiResult<Vec<$crate::api::CreateAccountStatus>> {
+                self.around($crate::api::operations::LIST_CREATE_ACCOUNT_STATUS, || {
+                    self.inner.list_create_account_in_progress()
+                })
+                .await
+            }
+            async fn describe_create_account_status(
+                &self,
+                request_id: &str,
+            ) -> $crate::api::ApiResult<$crate::api::CreateAccountStatus> {
+                self.around(
+                    $crate::api::operations::DESCRIBE_CREATE_ACCOUNT_STATUS,
+                    || self.inner.describe_create_account_status(request_id),
+                )
+                .await
+            }
+            async fn enable_policy_type(
+                &self,
+                root_id: &str,
+                policy_type: ::orgctl_model::PolicyType,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::ENABLE_POLICY_TYPE, || {
+                    self.inner.enable_policy_type(root_id, policy_type)
+                })
+                .await
+            }
+            async fn create_ou(
+                &self,
+                parent_id: &str,
+                name: &str,
+                tags: &::orgctl_model::Tags,
+            ) -> $crate::api::ApiResult<$crate::api::OuInfo> {
+                self.around($crate::api::operations::CREATE_OU, || {
+                    self.inner.create_ou(parent_id, name, tags)
+                })
+                .await
+            }
+            async fn rename_ou(&self, ou_id: &str, name: &str) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::UPDATE_OU, || {
+                    self.inner.rename_ou(ou_id, name)
+                })
+                .await
+            }
+            async fn delete_ou(&self, ou_id: &str) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::DELETE_OU, || {
+                    self.inner.delete_ou(ou_id)
+                })
+                .await
+            }
+            async fn create_account(
+                &self,
+                name: &str,
+                email: &str,
+                tags: &::orgctl_model::Tags,
+            ) -> $crate::api::ApiResult<$crate::api::CreateAccountStatus> {
+                self.around($crate::api::operations::CREATE_ACCOUNT, || {
+                    self.inner.create_account(name, email, tags)
+                })
+                .await
+            }
+            async fn move_account(
+                &self,
+                account_id: &str,
+                source_parent_id: &str,
+                destination_parent_id: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::MOVE_ACCOUNT, || {
+                    self.inner
+                        .move_account(account_id, source_parent_id, destination_parent_id)
+                })
+                .await
+            }
+            async fn close_account(&self, account_id: &str) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::CLOSE_ACCOUNT, || {
+                    self.inner.close_account(account_id)
+                })
+                .await
+            }
+            async fn tag_resource(
+                &self,
+                resource_id: &str,
+                tags: &::orgctl_model::Tags,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::TAG_RESOURCE, || {
+                    self.inner.tag_resource(resource_id, tags)
+                })
+                .await
+            }
+            async fn untag_resource(
+                &self,
+                resource_id: &str,
+                keys: &[String],
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::UNTAG_RESOURCE, || {
+                    self.inner.untag_resource(resource_id, keys)
+                })
+                .await
+            }
+            async fn create_policy(
+                &self,
+                name: &str,
+                policy_type: ::orgctl_model::PolicyType,
+                description: &str,
+                content: &str,
+                tags: &::orgctl_model::Tags,
+            ) -> $crate::api::ApiResult<$crate::api::PolicySummary> {
+                self.around($crate::api::operations::CREATE_POLICY, || {
+                    self.inner
+                        .create_policy(name, policy_type, description, content, tags)
+                })
+                .await
+            }
+            async fn update_policy(
+                &self,
+                policy_id: &str,
+                description: Option<&str>,
+                content: Option<&str>,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::UPDATE_POLICY, || {
+                    self.inner.update_policy(policy_id, description, content)
+                })
+                .await
+            }
+            async fn attach_policy(
+                &self,
+                policy_id: &str,
+                target_id: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::ATTACH_POLICY, || {
+                    self.inner.attach_policy(policy_id, target_id)
+                })
+                .await
+            }
+            async fn detach_policy(
+                &self,
+                policy_id: &str,
+                target_id: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::DETACH_POLICY, || {
+                    self.inner.detach_policy(policy_id, target_id)
+                })
+                .await
+            }
+            async fn delete_policy(&self, policy_id: &str) -> $crate::api::ApiResult<()> {
+                self.around($crate::api::operations::DELETE_POLICY, || {
+                    self.inner.delete_policy(policy_id)
+                })
+                .await
+            }
+        }
+    };
+}
+
+pub(crate) use delegate_org_api;
