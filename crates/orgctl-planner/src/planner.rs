@@ -70,6 +70,7 @@ struct Planner<'a> {
     l: &'a LiveState,
     root: String,
     live_ous: HashMap<&'a str, &'a LiveOu>,
+    live_accounts: HashMap<&'a str, &'a LiveAccount>,
     live_children: HashMap<&'a str, Vec<&'a LiveOu>>,
     live_accounts_in: HashMap<&'a str, Vec<&'a LiveAccount>>,
     live_paths: HashMap<&'a str, String>,
@@ -126,6 +127,7 @@ impl<'a> Planner<'a> {
             l,
             root,
             live_ous,
+            live_accounts: l.accounts.iter().map(|a| (a.id.as_str(), a)).collect(),
             live_children,
             live_accounts_in,
             live_paths,
@@ -548,8 +550,7 @@ impl<'a> Planner<'a> {
     // -- 5. accounts: changes ---------------------------------------------------------------
 
     fn account_changes(&mut self) {
-        let by_id: HashMap<&str, &LiveAccount> =
-            self.l.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+        let by_id = self.live_accounts.clone();
         let d = self.d;
         let protected = &d.organization.protected_accounts;
         for spec in d.accounts.values() {
@@ -1058,10 +1059,8 @@ impl<'a> Planner<'a> {
             Ref::Id(id) if *id == self.root => "root".into(),
             Ref::Id(id) if self.live_ous.contains_key(id.as_str()) => self.live_path(id),
             Ref::Id(id) => self
-                .l
-                .accounts
-                .iter()
-                .find(|a| a.id == *id)
+                .live_accounts
+                .get(id.as_str())
                 .map(|a| format!("account {}", a.name))
                 .unwrap_or_else(|| id.clone()),
             other => other.to_string(),
@@ -1187,7 +1186,7 @@ impl<'a> Planner<'a> {
             let Some(Ref::Id(id)) = self.account_refs.get(spec.name.as_str()).cloned() else {
                 continue;
             };
-            let Some(live) = self.l.accounts.iter().find(|a| a.id == id) else {
+            let Some(live) = self.live_accounts.get(id.as_str()).copied() else {
                 continue;
             };
             if live.status.is_closed() {

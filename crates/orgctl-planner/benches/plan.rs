@@ -1,0 +1,236 @@
+//! Planner benchmark: plans synthetic organizations of 1,000 to 100,000 accounts and prints the
+//! time per plan and the peak memory. `cargo bench -p orgctl-planner` runs the full sizes;
+//! under `cargo test` (no `--bench` argument) it runs one small size as a smoke test.
+//!
+//! Each organization has 1 account in 10 in the wrong OU, 1 in 20 with a changed tag, 1 in 50
+//! missing (to create), 100 OUs under 10 parents and 5 SCPs attached to OUs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use orgctl_model::{
+    AccountSpec, AccountStatus, DesiredState, Lifecycle, LiveAccount, LiveOrganization, LiveOu,
+    LivePolicy, LiveState, OrganizationSpec, OuSpec, PolicySpec, PolicyType, SourceLoc, Tags,
+    TargetRef,
+};
+use orgctl_planner::{PlanOptions, plan};
+
+fn loc() -> SourceLoc {
+    SourceLoc {
+        file: "bench.yaml".into(),
+        line: 1,
+        column: 1,
+    }
+}
+
+fn managed() -> Tags {
+    [("managed-by".to_owned(), "orgctl".to_owned())].into()
+}
+
+fn org(accounts: usize) -> (DesiredState, LiveState) {
+    let mut d = DesiredState {
+        organization: OrganizationSpec {
+            management_account_id: "111111111111".into(),
+            enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
+            protected_accounts: BTreeSet::new(),
+            policies_per_target_limit: 5,
+            ignore_tag_keys: BTreeSet::new(),
+            source: loc(),
+        },
+        ous: BTreeMap::new(),
+        accounts: BTreeMap::new(),
+        policies: BTreeMap::new(),
+    };
+    let mut l = LiveState {
+        organization: LiveOrganization {
+            id: "o-bench".into(),
+            management_account_id: "111111111111".into(),
+            root_id: "r-root".into(),
+            enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
+        },
+        ..LiveState::default()
+    };
+    let mut faa = vec!["r-root".to_owned()];
+    let mut leaf_paths = Vec::new();
+    let mut leaf_ids = Vec::new();
+    for p in 0..10 {
+        let path = format!("/P{p}");
+        let id = format!("ou-root-p{p:07}");
+        d.ous.insert(path.clone(), ou(&path, &format!("P{p}")));
+        l.ous.push(LiveOu {
+            id: id.clone(),
+            name: format!("P{p}"),
+            parent_id: "r-root".into(),
+            tags: managed(),
+        });
+        faa.push(id.clone());
+        for c in 0..9 {
+            let cpath = format!("{path}/C{c}");
+            let cid = format!("ou-root-c{p}{c:06}");
+            d.ous.insert(cpath.clone(), ou(&cpath, &format!("C{c}")));
+            l.ous.push(LiveOu {
+                id: cid.clone(),
+                name: format!("C{c}"),
+                parent_id: id.clone(),
+                tags: managed(),
+            });
+            faa.push(cid.clone());
+            leaf_paths.push(cpath);
+            leaf_ids.push(cid);
+        }
+    }
+    for i in 0..accounts {
+        let leaf = i % leaf_paths.len();
+        let name = format!("acct-{i:06}");
+        let email = format!("acct-{i:06}@corp.example");
+        let tags: Tags = [("cost-center".to_owned(), format!("cc-{}", i % 37))].into();
+        d.accounts.insert(
+            name.clone(),
+            AccountSpec {
+                name: name.clone(),
+                email: email.clone(),
+                ou: leaf_paths[leaf].clone(),
+                id: None,
+                tags: tags.clone(),
+                lifecycle: Lifecycle::Active,
+                full_aws_access: true,
+                source: loc(),
+            },
+        );
+        if i % 50 == 49 {
+            continue; // to create
+        }
+        let id = format!("{:012}", 200_000_000_000u64 + i as u64);
+        let parent = if i % 10 == 0 {
+            &leaf_ids[(leaf + 1) % leaf_ids.len()]
+        } else {
+            &leaf_ids[leaf]
+        };
+        let mut live_tags = tags;
+        if i % 20 == 0 {
+            live_tags.insert("cost-center".into(), "stale".into());
+        }
+        l.accounts.push(LiveAccount {
+            id: id.clone(),
+            name,
+            email,
+            parent_id: parent.clone(),
+            status: AccountStatus::Active,
+            tags: live_tags,
+        });
+        faa.push(id);
+    }
+    for s in 0..5 {
+        let name = format!("scp-{s}");
+        let content = format!(
+            r#"{{"Statement":[{{"Action":"svc{s}:*","Effect":"Deny","Resource":"*"}}],"Version":"2012-10-17"}}"#
+        );
+        let targets: BTreeSet<TargetRef> =
+            (0..10).map(|p| TargetRef::Ou(format!("/P{p}"))).collect();
+        d.policies.insert(
+            name.clone(),
+            PolicySpec {
+                name: name.clone(),
+                policy_type: PolicyType::ServiceControlPolicy,
+                description: String::new(),
+                content: content.clone(),
+                targets,
+                tags: Tags::new(),
+                source: loc(),
+            },
+        );
+        l.policies.push(LivePolicy {
+            id: format!("p-scp{s:08}"),
+            name,
+            policy_type: PolicyType::ServiceControlPolicy,
+            description: String::new(),
+            content,
+            aws_managed: false,
+            tags: managed(),
+            targets: (0..10).map(|p| format!("ou-root-p{p:07}")).collect(),
+        });
+    }
+    l.policies.push(LivePolicy {
+        id: "p-FullAWSAccess".into(),
+        name: "FullAWSAccess".into(),
+        policy_type: PolicyType::ServiceControlPolicy,
+        description: String::new(),
+        content: "{}".into(),
+        aws_managed: true,
+        tags: Tags::new(),
+        targets: faa,
+    });
+    // As the live-state reader returns it.
+    l.normalize();
+    (d, l)
+}
+
+fn ou(path: &str, name: &str) -> OuSpec {
+    OuSpec {
+        path: path.into(),
+        name: name.into(),
+        id: None,
+        tags: Tags::new(),
+        full_aws_access: true,
+        source: loc(),
+    }
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    if std::env::var_os("PROBE").is_some() {
+        probe();
+        return;
+    }
+    let full = std::env::args().any(|a| a == "--bench");
+    let sizes: &[usize] = if full {
+        &[1_000, 10_000, 100_000]
+    } else {
+        &[1_000]
+    };
+    let options = PlanOptions {
+        today: "2026-11-27".into(),
+    };
+    println!(
+        "{:>9} {:>9} {:>12} {:>12}",
+        "accounts", "changes", "plan (ms)", "peak RSS MiB"
+    );
+    for &n in sizes {
+        let (d, l) = org(n);
+        let runs = if n >= 100_000 { 3 } else { 5 };
+        let mut best = f64::MAX;
+        let mut changes = 0;
+        for _ in 0..runs {
+            let start = Instant::now();
+            let p = plan(&d, &l, &options);
+            best = best.min(start.elapsed().as_secs_f64() * 1000.0);
+            changes = p.changes.len();
+        }
+        let expected = n / 10 + n / 50;
+        assert!(
+            changes >= expected,
+            "{n}: {changes} changes, expected at least {expected}"
+        );
+        println!(
+            "{n:>9} {changes:>9} {best:>12.1} {:>12.1}",
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+    }
+}
+
+#[allow(dead_code)]
+fn probe() {
+    let (d, l) = org(100_000);
+    let t = Instant::now();
+    let _ = d.fingerprint();
+    println!("desired fp {:?}", t.elapsed());
+    let t = Instant::now();
+    let _ = l.fingerprint();
+    println!("live fp {:?}", t.elapsed());
+}
