@@ -99,8 +99,87 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
 /// The JSON Schema (draft 2020-12) of one desired-state file, pretty-printed with a final
 /// newline; generated from the raw serde types, so it cannot drift from what the loader reads.
 pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(raw::RawFile);
+    let mut schema = schemars::schema_for!(raw::RawFile);
+    if let Some(map) = schema.as_object_mut() {
+        for (key, value) in map.iter_mut() {
+            unwrap_descriptions(key, value);
+        }
+    }
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Joins the lines of each paragraph of every `description` (doc comments are wrapped at 100
+/// columns; editors wrap descriptions themselves).
+fn unwrap_descriptions(key: &str, value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) if key == "description" => {
+            *text = text
+                .split("\n\n")
+                .map(|para| {
+                    para.split('\n')
+                        .map(str::trim)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect::<Vec<_>>()
+                .join("\n\n");
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                unwrap_descriptions(k, v);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                unwrap_descriptions("", v);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/desired-state.schema.json` is [`json_schema`]'s output, committed. Rerun with
+    /// `ORGCTL_UPDATE_SCHEMA=1` to rewrite it after changing the raw types.
+    #[test]
+    fn committed_schema_is_current() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/desired-state.schema.json");
+        let generated = json_schema();
+        if std::env::var_os("ORGCTL_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).expect("write the schema");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{} is stale: rerun with ORGCTL_UPDATE_SCHEMA=1 cargo test -p orgctl-manifest \
+             committed_schema_is_current, then commit it",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn schema_describes_the_format() {
+        let schema: serde_json::Value =
+            serde_json::from_str(&json_schema()).expect("the schema is JSON");
+        let props = &schema["properties"];
+        for key in ["organization", "ous", "accounts", "policies"] {
+            assert!(props.get(key).is_some(), "no {key} in {schema}");
+        }
+        assert_eq!(
+            schema["additionalProperties"],
+            serde_json::Value::Bool(false)
+        );
+        let text = schema.to_string();
+        // Doc comments become descriptions; validation attributes become keywords.
+        assert!(text.contains("12-digit id of the organization's management account"));
+        assert!(text.contains(r#""pattern":"^[0-9]{12}$""#), "{text}");
+        assert!(text.contains(r#""maxLength":50"#), "{text}");
+    }
 }

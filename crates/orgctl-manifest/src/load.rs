@@ -49,6 +49,33 @@ pub(crate) struct Parsed {
     pub policies: Vec<Item<RawPolicy>>,
     /// Syntax and type errors.
     pub diagnostics: Vec<Diagnostic>,
+    /// Which parts had items that could not be read.
+    pub broken: Broken,
+}
+
+/// Which parts of the desired state had items that could not be read. A reference into such a
+/// part is not reported as dangling: the unreadable item may be the one it names.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Broken {
+    /// An `organization` block could not be read.
+    pub organization: bool,
+    /// An OU could not be read.
+    pub ous: bool,
+    /// An account could not be read.
+    pub accounts: bool,
+    /// A policy could not be read.
+    pub policies: bool,
+}
+
+impl Broken {
+    fn all() -> Broken {
+        Broken {
+            organization: true,
+            ous: true,
+            accounts: true,
+            policies: true,
+        }
+    }
 }
 
 impl Parsed {
@@ -123,7 +150,7 @@ pub(crate) fn find_yaml_files(dir: &FsPath) -> Result<Vec<PathBuf>, LoadError> {
 
 /// The parser options: YAML 1.2 booleans only (`yes` stays text), duplicate keys refused, and
 /// budgets large enough for organizations with a hundred thousand accounts.
-fn parse_options() -> serde_saphyr::Options {
+pub(crate) fn parse_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.with_snippet = false;
@@ -163,6 +190,7 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
         match String::from_utf8(bytes) {
             Ok(text) => parse_file(&mut parsed, index, &text),
             Err(e) => {
+                parsed.broken = Broken::all();
                 let at = parsed.loc(index, 1, 1);
                 parsed.diagnostics.push(Diagnostic::error(
                     &at,
@@ -211,6 +239,7 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
             parsed
                 .diagnostics
                 .push(Diagnostic::error(&at, "", syntax_message(&err)));
+            parsed.broken = Broken::all();
             return;
         }
     };
@@ -218,6 +247,7 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
         Kind::Map(entries) => entries,
         Kind::Null => return,
         _ => {
+            parsed.broken = Broken::all();
             let at = parsed.loc(file, root.pos.line, root.pos.column);
             parsed.diagnostics.push(Diagnostic::error(
                 &at,
@@ -243,21 +273,30 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
                             column: key.pos.column,
                         },
                     }),
-                    Err(e) => push_de_error(parsed, file, e, key.pos, &path),
+                    Err(e) => {
+                        parsed.broken.organization = true;
+                        push_de_error(parsed, file, e, key.pos, &path);
+                    }
                 }
             }
             (Kind::Str(_), "ous") => {
-                for (index, raw) in items::<RawOu>(parsed, file, value, &path, text) {
+                let (items, ok) = items::<RawOu>(parsed, file, value, &path, text);
+                parsed.broken.ous |= !ok;
+                for (index, raw) in items {
                     parsed.ous.push(Item { file, index, raw });
                 }
             }
             (Kind::Str(_), "accounts") => {
-                for (index, raw) in items::<RawAccount>(parsed, file, value, &path, text) {
+                let (items, ok) = items::<RawAccount>(parsed, file, value, &path, text);
+                parsed.broken.accounts |= !ok;
+                for (index, raw) in items {
                     parsed.accounts.push(Item { file, index, raw });
                 }
             }
             (Kind::Str(_), "policies") => {
-                for (index, raw) in items::<RawPolicy>(parsed, file, value, &path, text) {
+                let (items, ok) = items::<RawPolicy>(parsed, file, value, &path, text);
+                parsed.broken.policies |= !ok;
+                for (index, raw) in items {
                     parsed.policies.push(Item { file, index, raw });
                 }
             }
@@ -276,20 +315,17 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
     }
 }
 
+/// The readable items of a list, and whether every item was readable.
+type Items<T> = (Vec<(usize, Located<T>)>, bool);
+
 /// Deserializes each item of a top-level list on its own, recording the failures.
-fn items<T>(
-    parsed: &mut Parsed,
-    file: usize,
-    list: &Node,
-    path: &Path<'_>,
-    text: &str,
-) -> Vec<(usize, Located<T>)>
+fn items<T>(parsed: &mut Parsed, file: usize, list: &Node, path: &Path<'_>, text: &str) -> Items<T>
 where
     T: for<'de> serde::Deserialize<'de>,
 {
     let nodes = match &list.kind {
         Kind::Seq(nodes) => nodes,
-        Kind::Null => return Vec::new(),
+        Kind::Null => return (Vec::new(), true),
         _ => {
             let at = parsed.loc(file, list.pos.line, list.pos.column);
             parsed.diagnostics.push(Diagnostic::error(
@@ -297,18 +333,22 @@ where
                 path.render(),
                 "expected a list (each item starting with `- `)",
             ));
-            return Vec::new();
+            return (Vec::new(), false);
         }
     };
     let mut out = Vec::with_capacity(nodes.len());
+    let mut ok = true;
     for (index, node) in nodes.iter().enumerate() {
         let item_path = Path::Index(path, index);
         match from_node::<Located<T>>(node, &item_path, text) {
             Ok(raw) => out.push((index, raw)),
-            Err(e) => push_de_error(parsed, file, e, node.pos, &item_path),
+            Err(e) => {
+                ok = false;
+                push_de_error(parsed, file, e, node.pos, &item_path);
+            }
         }
     }
-    out
+    (out, ok)
 }
 
 fn push_de_error(parsed: &mut Parsed, file: usize, err: DeError, pos: Pos, path: &Path<'_>) {

@@ -699,3 +699,85 @@ impl<'de> MapAccess<'de> for NodeMap<'_, '_> {
         Some(self.entries.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raw::{RawAccount, RawTags};
+
+    fn parse(text: &str) -> Node {
+        serde_saphyr::from_str_with_options::<Node>(text, crate::load::parse_options())
+            .expect("valid YAML")
+    }
+
+    fn item<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, DeError> {
+        let node = parse(text);
+        let list = Path::Key(&Path::Root, "accounts");
+        from_node::<T>(&node, &Path::Index(&list, 3), text)
+    }
+
+    #[test]
+    fn located_values_carry_their_positions() {
+        let text = "name: a\nemail: a@example.com\nou: /\ntags:\n  team: core\n";
+        let a: Located<RawAccount> = item(text).expect("an account");
+        assert_eq!((a.line, a.column), (1, 1));
+        assert_eq!((a.value.email.line, a.value.email.column), (2, 8));
+        let RawTags(tags) = &a.value.tags;
+        assert_eq!((tags[0].0.line, tags[0].0.column), (5, 3));
+        assert_eq!((tags[0].1.line, tags[0].1.column), (5, 9));
+    }
+
+    #[test]
+    fn errors_name_the_field_path_and_position() {
+        let err = item::<RawAccount>("name: a\nemail: a@example.com\nou: /\ntags:\n  team: [x]\n")
+            .expect_err("a list is no tag value");
+        let (pos, path) = err.at.clone().expect("located");
+        assert_eq!(path, "accounts[3].tags.team");
+        assert_eq!((pos.line, pos.column), (5, 9));
+        assert_eq!(err.message, "expected a string, found a list");
+
+        let err = item::<RawAccount>("name: a\nou: /\n").expect_err("email is required");
+        let (pos, path) = err.at.clone().expect("located");
+        assert_eq!(path, "accounts[3].email");
+        assert_eq!((pos.line, pos.column), (1, 1));
+
+        let err = item::<RawAccount>("name: a\nemail: a@b.co\nou: /\nnmae: b\n")
+            .expect_err("unknown key");
+        let (pos, path) = err.at.clone().expect("located");
+        assert_eq!(path, "accounts[3].nmae");
+        assert_eq!((pos.line, pos.column), (4, 1));
+    }
+
+    #[test]
+    fn unquoted_numbers_and_booleans_are_refused_as_text_with_their_spelling() {
+        let err = item::<RawAccount>("name: a\nemail: a@b.co\nou: /\nid: 000123456789\n")
+            .expect_err("unquoted id");
+        assert!(
+            err.message
+                .contains("found the number 000123456789: quote it (\"000123456789\")"),
+            "{}",
+            err.message
+        );
+        let err = item::<RawAccount>("name: true\nemail: a@b.co\nou: /\n").expect_err("bool");
+        assert!(
+            err.message.contains("found the boolean true"),
+            "{}",
+            err.message
+        );
+        // YAML 1.1 spellings stay text.
+        let a: RawAccount = item("name: no\nemail: a@b.co\nou: /\n").expect("`no` is text");
+        assert_eq!(a.name.value, "no");
+    }
+
+    #[test]
+    fn paths_render_like_field_accessors() {
+        let root = Path::Root;
+        let list = Path::Key(&root, "policies");
+        let item = Path::Index(&list, 2);
+        let field = Path::Key(&item, "targets");
+        assert_eq!(Path::Index(&field, 0).render(), "policies[2].targets[0]");
+        assert_eq!(root.render(), "");
+        assert_eq!(join_path("", "a"), "a");
+        assert_eq!(join_path("a", "b"), "a.b");
+    }
+}

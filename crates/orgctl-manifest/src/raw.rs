@@ -40,6 +40,7 @@ pub struct RawFile {
     deny_unknown_fields,
     expecting = "the organization mapping (management_account_id, enabled_policy_types, ...)"
 )]
+#[schemars(rename = "Organization")]
 pub struct RawOrganization {
     /// The 12-digit id of the organization's management account, in quotes. Every plan and
     /// apply first checks that the credentials in use belong to this organization, so a
@@ -70,6 +71,7 @@ pub struct RawOrganization {
 /// A policy type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "PolicyType")]
 pub enum RawPolicyType {
     /// Service control policies: the most permissions accounts below a target can have.
     ServiceControlPolicy,
@@ -101,6 +103,7 @@ impl RawPolicyType {
     deny_unknown_fields,
     expecting = "an OU mapping (path, id, tags, full_aws_access)"
 )]
+#[schemars(rename = "Ou")]
 pub struct RawOu {
     /// The OU's full path from the root, such as `/Workloads/Production`: segments separated
     /// by `/`, no empty segment, no trailing `/`, at most 5 levels. The last segment is the
@@ -132,6 +135,7 @@ pub struct RawOu {
     deny_unknown_fields,
     expecting = "an account mapping (name, email, ou, id, tags, lifecycle, full_aws_access)"
 )]
+#[schemars(rename = "Account")]
 pub struct RawAccount {
     /// The account's name (1 to 50 printable ASCII characters), unique in the desired state.
     /// Policies name their account targets by it. `root` is reserved.
@@ -143,6 +147,7 @@ pub struct RawAccount {
     #[schemars(length(min = 6, max = 64), pattern(r"^[^\s@]+@[^\s@]+\.[^\s@]+$"))]
     pub email: Located<String>,
     /// The OU the account lives in: a path from `ous`, or `/` for the root.
+    #[schemars(pattern(r"^/([^/]+(/[^/]+)*)?$"))]
     pub ou: Located<String>,
     /// The account's 12-digit id, in quotes, once it exists. With an id, the account is
     /// matched by id; without one, by email.
@@ -168,6 +173,7 @@ pub struct RawAccount {
 /// Whether an account should be open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Lifecycle")]
 pub enum RawLifecycle {
     /// The account is open.
     Active,
@@ -181,6 +187,7 @@ pub enum RawLifecycle {
     deny_unknown_fields,
     expecting = "a policy mapping (name, type, description, document or document_file, targets, tags)"
 )]
+#[schemars(rename = "Policy")]
 pub struct RawPolicy {
     /// The policy's name (1 to 128 characters), unique across all policies. `FullAWSAccess`
     /// is AWS's.

@@ -273,6 +273,9 @@ struct OrgSettings {
 fn check_organization(c: &mut Checker<'_>) -> Option<OrgSettings> {
     let p = c.p;
     let Some(first) = p.organizations.first() else {
+        if p.broken.organization {
+            return None;
+        }
         let at = p.loc(0, 1, 1);
         c.error(
             at,
@@ -459,7 +462,7 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
             continue;
         }
         let parent = parent_path(path);
-        if parent != ROOT_PATH && !ous.contains_key(parent) {
+        if parent != ROOT_PATH && !ous.contains_key(parent) && !p.broken.ous {
             c.error(
                 c.at(*file, &raw.value.path),
                 format!("ous[{index}].path"),
@@ -547,7 +550,7 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
         }
 
         let ou = a.ou.value.as_str();
-        if ou != ROOT_PATH && !ous.contains_key(ou) {
+        if ou != ROOT_PATH && !ous.contains_key(ou) && !p.broken.ous {
             let hint = if ou.starts_with('/') {
                 "declare it in `ous`"
             } else {
@@ -645,6 +648,7 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
                 continue;
             }
             match account_info.get(value) {
+                None if p.broken.accounts => {}
                 None => c.error(
                     at,
                     field,
@@ -783,6 +787,8 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
             } else if text.starts_with('/') {
                 if ous.contains_key(text) {
                     Some(TargetRef::Ou(text.to_owned()))
+                } else if p.broken.ous {
+                    None
                 } else {
                     c.error(
                         t_at.clone(),
@@ -793,6 +799,8 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
                 }
             } else if accounts.contains_key(text) {
                 Some(TargetRef::Account(text.to_owned()))
+            } else if p.broken.accounts {
+                None
             } else {
                 c.error(
                     t_at.clone(),
@@ -875,14 +883,18 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
         );
     }
 
-    // No target left without an SCP.
+    // No target left without an SCP (unknowable when a policy could not be read).
     let has_scp = |t: TargetRef| attachments.contains_key(&(t, PolicyType::ServiceControlPolicy));
     for Item { file, index, raw } in &p.ous {
         let Some(f) = &raw.value.full_aws_access else {
             continue;
         };
         let path = raw.value.path.value.as_str();
-        if !f.value && ous.contains_key(path) && !has_scp(TargetRef::Ou(path.to_owned())) {
+        if !f.value
+            && !p.broken.policies
+            && ous.contains_key(path)
+            && !has_scp(TargetRef::Ou(path.to_owned()))
+        {
             c.error(
                 c.at(*file, f),
                 format!("ous[{index}].full_aws_access"),
@@ -899,7 +911,8 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
         };
         let name = raw.value.name.value.as_str();
         let known = account_info.get(name).is_some_and(|a| a.item == item_no);
-        if !f.value && known && !has_scp(TargetRef::Account(name.to_owned())) {
+        if !f.value && known && !p.broken.policies && !has_scp(TargetRef::Account(name.to_owned()))
+        {
             c.error(
                 c.at(*file, f),
                 format!("accounts[{index}].full_aws_access"),
@@ -1040,4 +1053,46 @@ fn document(
         );
     }
     Some(content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_and_ou_ids() {
+        assert!(is_account_id("012345678901"));
+        assert!(!is_account_id("01234567890"));
+        assert!(!is_account_id("01234567890a"));
+        assert!(is_ou_id("ou-ab12-cd34ef56"));
+        assert!(is_ou_id("ou-abcd-12345678"));
+        assert!(!is_ou_id("ou-abc-12345678"));
+        assert!(!is_ou_id("ou-abcd-1234567"));
+        assert!(!is_ou_id("ou-ABCD-12345678"));
+        assert!(!is_ou_id("r-abcd"));
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email_problem("a.b+c@example.co.uk"), None);
+        for bad in [
+            "a@b.c",
+            "ab@example",
+            "a@@example.com",
+            "@example.com",
+            "a b@example.com",
+            "a@example..com",
+        ] {
+            assert!(email_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ou_paths() {
+        assert_eq!(ou_path_segments("/A/B"), Ok(vec!["A", "B"]));
+        assert!(ou_path_segments("/1/2/3/4/5").is_ok());
+        for bad in ["/", "A", "/A/", "/A//B", "/1/2/3/4/5/6", ""] {
+            assert!(ou_path_segments(bad).is_err(), "{bad}");
+        }
+    }
 }
