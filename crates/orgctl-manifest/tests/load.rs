@@ -1,0 +1,301 @@
+//! Loading, merging and mapping desired-state directories (written to temporary directories).
+
+use std::path::Path;
+
+use orgctl_manifest::{LoadError, Loaded, Severity, load_dir};
+use orgctl_model::{Lifecycle, PolicyType, TargetRef};
+
+const ORG: &str = "organization:\n  management_account_id: \"123456789012\"\n  enabled_policy_types: [service_control_policy, tag_policy]\n";
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create dirs");
+        }
+        std::fs::write(path, text).expect("write file");
+    }
+}
+
+fn load(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Loaded, LoadError>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), files);
+    let result = load_dir(dir.path());
+    (dir, result)
+}
+
+fn loaded(files: &[(&str, &str)]) -> Loaded {
+    match load(files).1 {
+        Ok(l) => l,
+        Err(e) => panic!("does not load:\n{e}"),
+    }
+}
+
+fn errors(files: &[(&str, &str)]) -> Vec<orgctl_manifest::Diagnostic> {
+    match load(files).1 {
+        Ok(_) => panic!("loaded, but should not"),
+        Err(LoadError::Invalid(d)) => d,
+        Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+#[test]
+fn merges_files_and_applies_defaults() {
+    let l = loaded(&[
+        ("organization.yaml", ORG),
+        (
+            "ous/tree.yml",
+            "ous:\n  - path: /Workloads\n  - path: /Workloads/Staging\n    id: ou-ab12-cd34ef56\n",
+        ),
+        (
+            "accounts.yaml",
+            "# comment\naccounts:\n  - name: staging\n    email: staging@example.com\n    ou: /Workloads/Staging\n    tags: {owner: team, enabled: yes}\n",
+        ),
+        ("empty.yaml", ""),
+        ("comments-only.yaml", "# nothing here\n# at all\n"),
+    ]);
+    let d = &l.desired;
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(d.organization.policies_per_target_limit, 5);
+    assert!(d.organization.protected_accounts.is_empty());
+    let staging_ou = &d.ous["/Workloads/Staging"];
+    assert_eq!(staging_ou.name, "Staging");
+    assert_eq!(staging_ou.id.as_deref(), Some("ou-ab12-cd34ef56"));
+    assert!(staging_ou.full_aws_access);
+    assert!(staging_ou.source.file.ends_with("ous/tree.yml"));
+    assert_eq!(staging_ou.source.line, 3);
+    let a = &d.accounts["staging"];
+    assert_eq!(a.lifecycle, Lifecycle::Active);
+    assert!(a.full_aws_access);
+    assert_eq!(a.id, None);
+    // YAML 1.2 booleans only: `yes` stays text.
+    assert_eq!(a.tags["enabled"], "yes");
+    assert_eq!((a.source.line, a.source.column), (3, 5));
+    assert!(a.source.file.ends_with("accounts.yaml"));
+}
+
+#[test]
+fn files_are_named_as_the_directory_joined_with_their_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            ("organization.yaml", ORG),
+            (
+                "sub/accounts.yaml",
+                "accounts:\n  - name: a\n    email: bad\n    ou: /\n",
+            ),
+        ],
+    );
+    let err = load_dir(dir.path()).expect_err("invalid");
+    let d = &err.diagnostics()[0];
+    assert_eq!(
+        d.file,
+        dir.path().join("sub/accounts.yaml").display().to_string()
+    );
+    assert_eq!((d.line, d.column), (3, 12));
+    assert_eq!(d.field, "accounts[0].email");
+}
+
+#[test]
+fn maps_targets_and_canonical_content() {
+    let l = loaded(&[
+        ("organization.yaml", ORG),
+        ("ous.yaml", "ous:\n  - path: /Workloads\n"),
+        (
+            "accounts.yaml",
+            "accounts:\n  - name: staging\n    email: staging@example.com\n    ou: /Workloads\n",
+        ),
+        (
+            "policies/doc.json",
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [ { \"Effect\": \"Deny\", \"Action\": \"x:Y\", \"Resource\": \"*\" } ]\n}\n",
+        ),
+        (
+            "policies/policies.yaml",
+            "policies:\n\
+             \x20 - name: from-file\n    type: service_control_policy\n    document_file: doc.json\n    targets: [root, /Workloads, staging]\n\
+             \x20 - name: from-mapping\n    type: service_control_policy\n    document:\n      Version: \"2012-10-17\"\n      Statement:\n        - {Resource: \"*\", Action: \"x:Y\", Effect: Deny}\n    targets: [\"/\"]\n\
+             \x20 - name: from-string\n    type: service_control_policy\n    description: inline JSON\n    document: '{\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"x:Y\",\"Resource\":\"*\"}],\"Version\":\"2012-10-17\"}'\n",
+        ),
+    ]);
+    let p = &l.desired.policies;
+    let expected =
+        r#"{"Statement":[{"Action":"x:Y","Effect":"Deny","Resource":"*"}],"Version":"2012-10-17"}"#;
+    for name in ["from-file", "from-mapping", "from-string"] {
+        assert_eq!(p[name].content, expected, "{name}");
+        assert_eq!(p[name].policy_type, PolicyType::ServiceControlPolicy);
+    }
+    assert_eq!(
+        p["from-file"].targets,
+        [
+            TargetRef::Root,
+            TargetRef::Ou("/Workloads".to_owned()),
+            TargetRef::Account("staging".to_owned())
+        ]
+        .into()
+    );
+    assert_eq!(p["from-mapping"].targets, [TargetRef::Root].into());
+    assert!(p["from-string"].targets.is_empty());
+    assert_eq!(p["from-string"].description, "inline JSON");
+    assert_eq!(p["from-file"].description, "");
+}
+
+#[test]
+fn resolves_protected_accounts_to_ids() {
+    let l = loaded(&[
+        (
+            "organization.yaml",
+            "organization:\n  management_account_id: \"123456789012\"\n  protected_accounts: [production, \"999999999999\"]\n",
+        ),
+        (
+            "accounts.yaml",
+            "accounts:\n  - name: production\n    email: production@example.com\n    ou: /\n    id: \"210987654321\"\n",
+        ),
+    ]);
+    assert_eq!(
+        l.desired.organization.protected_accounts,
+        ["210987654321".to_owned(), "999999999999".to_owned()].into()
+    );
+}
+
+#[test]
+fn duplicates_name_both_places_across_files() {
+    let diags = errors(&[
+        (
+            "a.yaml",
+            &format!("{ORG}accounts:\n  - name: x\n    email: one@example.com\n    ou: /\n"),
+        ),
+        (
+            "b.yaml",
+            "accounts:\n  - name: y\n    email: ONE@example.com\n    ou: /\n",
+        ),
+    ]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert!(d.file.ends_with("b.yaml"));
+    assert_eq!((d.line, d.column), (3, 12));
+    let related = d.related.as_ref().expect("related place");
+    assert!(related.file.ends_with("a.yaml"));
+    assert_eq!((related.line, related.column), (6, 12));
+    assert!(d.to_string().contains(" (see also "), "{d}");
+}
+
+#[test]
+fn reports_every_broken_item_without_cascading() {
+    // The first OU cannot be read; the account in it must not be reported as in an undeclared
+    // OU (the unreadable item may be that OU), but the other problems are all reported.
+    let diags = errors(&[
+        ("organization.yaml", ORG),
+        (
+            "ous.yaml",
+            "ous:\n  - path: /Workloads\n    colour: blue\n  - path: Sandbox\n",
+        ),
+        (
+            "accounts.yaml",
+            "accounts:\n  - name: a\n    email: a@example.com\n    ou: /Workloads\n  - name: b\n    email: b@example\n    ou: /\n  - name: c\n    email: c@example.com\n    ou: /\n    lifecycle: 3\n",
+        ),
+    ]);
+    let fields: Vec<&str> = diags.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "accounts[1].email",
+            "accounts[2].lifecycle",
+            "ous[0].colour",
+            "ous[1].path"
+        ],
+        "{diags:#?}"
+    );
+    assert!(diags.iter().all(|d| d.severity == Severity::Error));
+}
+
+#[test]
+fn organization_errors_do_not_claim_it_is_missing() {
+    let diags = errors(&[(
+        "organization.yaml",
+        "organization:\n  management_account_id: \"123456789012\"\n  color: red\n",
+    )]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].field, "organization.color");
+}
+
+#[test]
+fn harmless_repetitions_are_warnings() {
+    let l = loaded(&[
+        (
+            "organization.yaml",
+            "organization:\n  management_account_id: \"123456789012\"\n  enabled_policy_types: [tag_policy, tag_policy]\n",
+        ),
+        (
+            "policies.yaml",
+            "policies:\n  - name: t\n    type: tag_policy\n    document: {tags: {}}\n    targets: [root, root]\n",
+        ),
+    ]);
+    assert_eq!(l.warnings.len(), 2, "{:?}", l.warnings);
+    assert!(l.warnings.iter().all(|w| w.severity == Severity::Warning));
+    assert!(l.warnings[0].to_string().contains(": warning: "));
+}
+
+#[test]
+fn full_aws_access_counts_against_the_limit_only_where_it_stays() {
+    // Five SCPs on an OU that dropped FullAWSAccess fit a limit of 5; on the root they do not.
+    let scps: String = (1..=5)
+        .map(|i| format!("  - name: p{i}\n    type: service_control_policy\n    document: {{Statement: []}}\n    targets: [/Locked]\n"))
+        .collect();
+    let l = loaded(&[
+        ("organization.yaml", ORG),
+        (
+            "ous.yaml",
+            "ous:\n  - path: /Locked\n    full_aws_access: false\n",
+        ),
+        ("policies.yaml", &format!("policies:\n{scps}")),
+    ]);
+    assert!(!l.desired.ous["/Locked"].full_aws_access);
+    let diags = errors(&[
+        ("organization.yaml", ORG),
+        (
+            "policies.yaml",
+            &format!("policies:\n{}", scps.replace("/Locked", "root")),
+        ),
+    ]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0].message.contains("root would have 6"),
+        "{}",
+        diags[0]
+    );
+}
+
+#[test]
+fn no_yaml_files_is_its_own_error() {
+    let (_dir, result) = load(&[
+        ("README.md", "# not yaml\n"),
+        (".hidden/x.yaml", "organization: {}\n"),
+    ]);
+    assert!(
+        matches!(result, Err(LoadError::NoFiles { .. })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_missing_directory_is_an_io_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let result = load_dir(&dir.path().join("nope"));
+    assert!(matches!(result, Err(LoadError::Io { .. })), "{result:?}");
+}
+
+#[test]
+fn invalid_display_lists_one_diagnostic_per_line() {
+    let (_dir, result) = load(&[(
+        "all.yaml",
+        "organization:\n  management_account_id: \"1\"\naccounts:\n  - name: root\n    email: x\n    ou: /\n",
+    )]);
+    let err = result.expect_err("invalid");
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), err.diagnostics().len());
+    assert_eq!(err.diagnostics().len(), 3, "{text}");
+    let mut sorted = err.diagnostics().to_vec();
+    sorted.sort_by_key(|d| (d.line, d.column));
+    assert_eq!(sorted, err.diagnostics(), "diagnostics are sorted by place");
+}
