@@ -340,15 +340,48 @@ where
     let mut ok = true;
     for (index, node) in nodes.iter().enumerate() {
         let item_path = Path::Index(path, index);
+        let column = entry_column(node.pos, text);
         match from_node::<Located<T>>(node, &item_path, text) {
-            Ok(raw) => out.push((index, raw)),
-            Err(e) => {
+            Ok(mut raw) => {
+                raw.column = column;
+                out.push((index, raw));
+            }
+            Err(mut e) => {
                 ok = false;
+                // An error about the item as a whole points at its `- ` too.
+                if let Some((pos, _)) = &mut e.at
+                    && *pos == node.pos
+                {
+                    pos.column = column;
+                }
                 push_de_error(parsed, file, e, node.pos, &item_path);
             }
         }
     }
     (out, ok)
+}
+
+/// The column of the `- ` that introduces a block list item at `pos` (where its content
+/// starts), or the content's own column for a flow list item.
+fn entry_column(pos: Pos, text: &str) -> u32 {
+    let Some(start) = pos.byte_offset() else {
+        return pos.column;
+    };
+    let before = text.get(..start).unwrap_or_default();
+    let content = before.trim_end_matches(' ');
+    let spaces = before.len() - content.len();
+    let Some(dash_line) = content.strip_suffix('-') else {
+        return pos.column;
+    };
+    // The dash must start the entry: preceded by indentation or the start of the line.
+    if !(dash_line.is_empty() || dash_line.ends_with([' ', '\n'])) || spaces == 0 {
+        return pos.column;
+    }
+    let back = u32::try_from(spaces + 1).unwrap_or(0);
+    pos.column
+        .checked_sub(back)
+        .filter(|c| *c >= 1)
+        .unwrap_or(pos.column)
 }
 
 fn push_de_error(parsed: &mut Parsed, file: usize, err: DeError, pos: Pos, path: &Path<'_>) {

@@ -42,6 +42,11 @@ impl Pos {
         }
     }
 
+    /// The byte offset of the node in its file, when the parser reported it.
+    pub(crate) fn byte_offset(&self) -> Option<usize> {
+        self.byte.map(|(start, _)| start)
+    }
+
     /// The node's text in `src`, when its byte range is known.
     pub(crate) fn text<'s>(&self, src: &'s str) -> Option<&'s str> {
         let (start, len) = self.byte?;

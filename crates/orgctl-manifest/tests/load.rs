@@ -70,7 +70,8 @@ fn merges_files_and_applies_defaults() {
     assert_eq!(a.id, None);
     // YAML 1.2 booleans only: `yes` stays text.
     assert_eq!(a.tags["enabled"], "yes");
-    assert_eq!((a.source.line, a.source.column), (3, 5));
+    // Items point at their `- `.
+    assert_eq!((a.source.line, a.source.column), (3, 3));
     assert!(a.source.file.ends_with("accounts.yaml"));
 }
 
@@ -298,4 +299,62 @@ fn invalid_display_lists_one_diagnostic_per_line() {
     let mut sorted = err.diagnostics().to_vec();
     sorted.sort_by_key(|d| (d.line, d.column));
     assert_eq!(sorted, err.diagnostics(), "diagnostics are sorted by place");
+}
+
+/// A hundred thousand accounts over a thousand OUs load (run with `--ignored --release`;
+/// loading is linear, so this takes seconds, not hours).
+#[test]
+#[ignore = "large; run explicitly with --release"]
+fn a_hundred_thousand_accounts_load() {
+    let mut ous = String::from("ous:\n");
+    for i in 0..1000 {
+        ous.push_str(&format!(
+            "  - path: /Unit{i:04}\n    tags: {{cost-center: cc{i}}}\n"
+        ));
+    }
+    let mut accounts = String::from("accounts:\n");
+    for i in 0..100_000 {
+        accounts.push_str(&format!(
+            "  - name: account-{i:06}\n    email: account-{i:06}@example.com\n    ou: /Unit{:04}\n    id: \"{:012}\"\n    tags: {{cost-center: cc{i}, owner: team-{}}}\n",
+            i % 1000,
+            100_000_000_000u64 + i,
+            i % 97
+        ));
+    }
+    let started = std::time::Instant::now();
+    let l = loaded(&[
+        ("organization.yaml", ORG),
+        ("ous.yaml", &ous),
+        ("accounts.yaml", &accounts),
+    ]);
+    eprintln!(
+        "loaded {} accounts in {:?}",
+        l.desired.accounts.len(),
+        started.elapsed()
+    );
+    assert_eq!(l.desired.accounts.len(), 100_000);
+}
+
+#[test]
+fn items_point_at_their_dash_or_their_flow_mapping() {
+    let diags = errors(&[(
+        "a.yaml",
+        "organization: {management_account_id: \"123456789012\"}\naccounts: [{name: a, ou: /}]\nous:\n-   path: /A\n    tags: []\n",
+    )]);
+    let places: Vec<(u32, u32, &str)> = diags
+        .iter()
+        .map(|d| (d.line, d.column, d.field.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        [(2, 12, "accounts[0].email"), (5, 11, "ous[0].tags")],
+        "{diags:#?}"
+    );
+    let l = loaded(&[(
+        "a.yaml",
+        "organization: {management_account_id: \"123456789012\"}\nous:\n-   path: /A\n- {path: /B}\n",
+    )]);
+    let source = |p: &str| (l.desired.ous[p].source.line, l.desired.ous[p].source.column);
+    assert_eq!(source("/A"), (3, 1));
+    assert_eq!(source("/B"), (4, 1));
 }
