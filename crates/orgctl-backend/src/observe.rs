@@ -1,0 +1,270 @@
+//! The live-state reader: [`read_live`] turns any [`OrgApi`] into a [`LiveState`].
+//!
+//! Written once against the trait, it reads AWS and the in-memory organization alike. Its
+//! request budget is fixed by the shape of the organization, with no call per account beyond
+//! its tags: DescribeOrganization and ListRoots (the root carries the enabled policy types),
+//! then the tree level by level with ListOrganizationalUnitsForParent and
+//! ListAccountsForParent per parent (never ListParents per account), ListPolicies per enabled
+//! type, and finally ListTagsForResource per OU, account and customer-managed policy,
+//! DescribePolicy per customer-managed policy and ListTargetsForPolicy per policy (FullAWSAccess
+//! included: where it is attached matters). Independent reads run concurrently, at most
+//! [`ReadOptions::concurrency`] at a time.
+//!
+//! AWS-managed policies are not described and their tags are not read (AWS refuses to tag
+//! them): their `content` in the live state is empty.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use futures::StreamExt;
+use orgctl_model::{
+    LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveState, PolicyType, Tags,
+};
+
+use crate::api::{AccountInfo, ApiError, ApiResult, OrgApi, OuInfo, PolicySummary};
+
+/// How to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The most requests in flight at once (at least 1).
+    pub concurrency: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self { concurrency: 8 }
+    }
+}
+
+/// Why the organization could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// A call failed (after the retries of the API in use, if any).
+    #[error("reading the organization failed: {0}")]
+    Api(#[from] ApiError),
+    /// ListRoots returned no root.
+    #[error(
+        "the organization has no root (ListRoots returned nothing); check that the credentials \
+         belong to the organization's management account"
+    )]
+    NoRoot,
+    /// The answers contradict each other, because the organization changed during the read.
+    #[error("the organization changed while it was being read ({0}); run the command again")]
+    ChangedDuringRead(String),
+}
+
+enum Req {
+    Ous(String),
+    Accounts(String),
+    Policies(PolicyType),
+    Tags(String),
+    Describe(String),
+    Targets(String),
+}
+
+enum Resp {
+    Ous(String, Vec<OuInfo>),
+    Accounts(String, Vec<AccountInfo>),
+    Policies(Vec<PolicySummary>),
+    Tags(String, Tags),
+    Describe(String, String),
+    Targets(String, Vec<String>),
+}
+
+async fn run<A: OrgApi>(api: &A, req: Req) -> ApiResult<Resp> {
+    Ok(match req {
+        Req::Ous(p) => {
+            let ous = api.list_ous_for_parent(&p).await?;
+            Resp::Ous(p, ous)
+        }
+        Req::Accounts(p) => {
+            let accounts = api.list_accounts_for_parent(&p).await?;
+            Resp::Accounts(p, accounts)
+        }
+        Req::Policies(t) => Resp::Policies(api.list_policies(t).await?),
+        Req::Tags(id) => {
+            let tags = api.list_tags(&id).await?;
+            Resp::Tags(id, tags)
+        }
+        Req::Describe(id) => {
+            let content = api.describe_policy(&id).await?;
+            Resp::Describe(id, content)
+        }
+        Req::Targets(id) => {
+            let targets = api.list_targets_for_policy(&id).await?;
+            Resp::Targets(id, targets)
+        }
+    })
+}
+
+/// Runs independent requests, at most `limit` at a time; the first error ends the batch.
+async fn run_all<A: OrgApi>(api: &A, reqs: Vec<Req>, limit: usize) -> ApiResult<Vec<Resp>> {
+    let mut out = Vec::with_capacity(reqs.len());
+    let mut stream = futures::stream::iter(reqs)
+        .map(|r| run(api, r))
+        .buffer_unordered(limit.max(1));
+    while let Some(r) = stream.next().await {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+/// Reads the whole organization. See the [module documentation](self) for the calls it makes.
+pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, ReadError> {
+    let limit = options.concurrency.max(1);
+    let org = api.describe_organization().await?;
+    let root = api
+        .list_roots()
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ReadError::NoRoot)?;
+    let enabled: BTreeSet<PolicyType> = root.enabled_policy_types.iter().copied().collect();
+
+    let mut ous: HashMap<String, LiveOu> = HashMap::new();
+    let mut accounts: HashMap<String, LiveAccount> = HashMap::new();
+    let mut summaries: Vec<PolicySummary> = Vec::new();
+
+    // The tree, level by level; the policy lists ride along with the first level.
+    let mut reqs: Vec<Req> = enabled.iter().map(|t| Req::Policies(*t)).collect();
+    let mut level = vec![root.id.clone()];
+    while !level.is_empty() {
+        for parent in &level {
+            reqs.push(Req::Ous(parent.clone()));
+            reqs.push(Req::Accounts(parent.clone()));
+        }
+        let mut next = Vec::new();
+        for resp in run_all(api, std::mem::take(&mut reqs), limit).await? {
+            match resp {
+                Resp::Ous(parent, children) => {
+                    for ou in children {
+                        next.push(ou.id.clone());
+                        let live = LiveOu {
+                            id: ou.id.clone(),
+                            name: ou.name,
+                            parent_id: parent.clone(),
+                            tags: Tags::new(),
+                        };
+                        if ous.insert(ou.id.clone(), live).is_some() || ou.id == root.id {
+                            return Err(ReadError::ChangedDuringRead(format!(
+                                "OU {} was listed twice",
+                                ou.id
+                            )));
+                        }
+                    }
+                }
+                Resp::Accounts(parent, children) => {
+                    for a in children {
+                        let id = a.id.clone();
+                        let live = LiveAccount {
+                            id: a.id,
+                            name: a.name,
+                            email: a.email,
+                            parent_id: parent.clone(),
+                            status: a.status,
+                            tags: Tags::new(),
+                        };
+                        if accounts.insert(id.clone(), live).is_some() {
+                            return Err(ReadError::ChangedDuringRead(format!(
+                                "account {id} was listed under two parents"
+                            )));
+                        }
+                    }
+                }
+                Resp::Policies(list) => summaries.extend(list),
+                _ => {}
+            }
+        }
+        next.sort();
+        level = next;
+    }
+
+    // Tags, documents and attachments.
+    let mut reqs = Vec::with_capacity(ous.len() + accounts.len() + 3 * summaries.len());
+    let mut ou_ids: Vec<&String> = ous.keys().collect();
+    ou_ids.sort();
+    reqs.extend(ou_ids.into_iter().map(|id| Req::Tags(id.clone())));
+    let mut account_ids: Vec<&String> = accounts.keys().collect();
+    account_ids.sort();
+    reqs.extend(account_ids.into_iter().map(|id| Req::Tags(id.clone())));
+    summaries.sort_by(|a, b| a.id.cmp(&b.id));
+    summaries.dedup_by(|a, b| a.id == b.id);
+    for p in &summaries {
+        if !p.aws_managed {
+            reqs.push(Req::Tags(p.id.clone()));
+            reqs.push(Req::Describe(p.id.clone()));
+        }
+        reqs.push(Req::Targets(p.id.clone()));
+    }
+    let mut policies: BTreeMap<String, LivePolicy> = summaries
+        .into_iter()
+        .map(|p| {
+            let live = LivePolicy {
+                id: p.id.clone(),
+                name: p.name,
+                policy_type: p.policy_type,
+                description: p.description,
+                content: String::new(),
+                aws_managed: p.aws_managed,
+                tags: Tags::new(),
+                targets: Vec::new(),
+            };
+            (p.id, live)
+        })
+        .collect();
+    for resp in run_all(api, reqs, limit).await? {
+        match resp {
+            Resp::Tags(id, tags) => {
+                if let Some(ou) = ous.get_mut(&id) {
+                    ou.tags = tags;
+                } else if let Some(a) = accounts.get_mut(&id) {
+                    a.tags = tags;
+                } else if let Some(p) = policies.get_mut(&id) {
+                    p.tags = tags;
+                }
+            }
+            Resp::Describe(id, content) => {
+                if let Some(p) = policies.get_mut(&id) {
+                    p.content = content;
+                }
+            }
+            Resp::Targets(id, targets) => {
+                if let Some(p) = policies.get_mut(&id) {
+                    p.targets = targets;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // Every attachment must point at something the walk found.
+    let known: HashSet<&str> = std::iter::once(root.id.as_str())
+        .chain(ous.keys().map(String::as_str))
+        .chain(accounts.keys().map(String::as_str))
+        .collect();
+    for p in policies.values() {
+        if let Some(t) = p.targets.iter().find(|t| !known.contains(t.as_str())) {
+            return Err(ReadError::ChangedDuringRead(format!(
+                "policy {} is attached to {t}, which the walk of the tree did not find",
+                p.id
+            )));
+        }
+    }
+
+    let mut live = LiveState {
+        organization: LiveOrganization {
+            id: org.id,
+            management_account_id: org.management_account_id,
+            root_id: root.id,
+            enabled_policy_types: enabled,
+        },
+        ous: ous.into_values().collect(),
+        accounts: accounts.into_values().collect(),
+        policies: policies.into_values().collect(),
+        access_roles: Vec::new(),
+    };
+    live.normalize();
+    Ok(live)
+}
+
+#[cfg(test)]
+mod tests;
