@@ -14,6 +14,7 @@ use std::error::Error as StdError;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_types::retry::ErrorKind as RetryKind;
 use orgctl_backend::{ApiError, ErrorKind};
 
 /// Service error codes that mean the credentials themselves are expired.
@@ -43,7 +44,7 @@ const REJECTED_CODES: &[&str] = &[
 pub(crate) const MISSING_ADVICE: &str = "No AWS credentials found: set AWS_PROFILE (or --profile) and run `aws sso login` for an SSO profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run again.";
 pub(crate) const EXPIRED_ADVICE: &str = "The AWS credentials have expired: refresh them (for example `aws sso login`, or a new session from your identity provider) and run again.";
 pub(crate) const REJECTED_ADVICE: &str = "AWS rejected the credentials (unknown access key, invalid session token or bad signature): check which profile or access keys are in use and run again.";
-pub(crate) const PROFILE_ADVICE: &str = "The selected AWS profile is not defined: check --profile / AWS_PROFILE against ~/.aws/config and ~/.aws/credentials and run again.";
+pub(crate) const PROFILE_ADVICE: &str = "The selected AWS profile is not defined or not usable: check --profile / AWS_PROFILE against ~/.aws/config and ~/.aws/credentials and run again.";
 
 /// Maps one SDK failure of `operation`.
 pub(crate) fn map_sdk_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> ApiError
@@ -63,12 +64,14 @@ where
                 Some(code) if REJECTED_CODES.contains(&code) => {
                     credentials(operation, "InvalidCredentials", REJECTED_ADVICE)
                 }
-                Some(code) if status >= 500 => transient(
-                    operation,
-                    &format!("HTTP {status} {code}"),
-                    message_or(message, &full),
-                ),
-                Some(code) => ApiError::service(operation, code, message),
+                Some(code) => {
+                    let mut api = ApiError::service(operation, code, message_or(message, &full));
+                    // A 5xx (ServiceException, …) is AWS failing, not refusing: retry it.
+                    if status >= 500 && api.kind == ErrorKind::Service {
+                        api.kind = ErrorKind::Transient;
+                    }
+                    api
+                }
                 None if status >= 500 => transient(operation, &format!("HTTP {status}"), full),
                 None => other(operation, &format!("HTTP {status}"), full),
             }
@@ -77,7 +80,14 @@ where
         SdkError::DispatchFailure(d) => {
             if let Some(api) = credentials_in_chain(operation, &err) {
                 api
-            } else if d.is_io() || d.is_timeout() {
+            } else if d.is_io()
+                || d.is_timeout()
+                // e.g. hyper's "connection closed before message completed"
+                || matches!(
+                    d.as_other(),
+                    Some(RetryKind::TransientError | RetryKind::ServerError)
+                )
+            {
                 transient(operation, "ConnectionFailed", full)
             } else {
                 other(operation, "DispatchFailure", full)
@@ -143,6 +153,15 @@ fn message_or(message: String, fallback: &str) -> String {
     }
 }
 
+/// Whether the chain says a named profile (other than an absent `default`) does not exist.
+fn profile_not_defined(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.contains("profile `")
+            && l.contains("` was not defined")
+            && !l.contains("profile `default`")
+    })
+}
+
 /// Looks through the cause chain for a credentials-provider failure (or the "no identity"
 /// failure the SDK reports when no credentials provider is configured at all).
 fn credentials_in_chain(
@@ -163,18 +182,17 @@ fn credentials_in_chain(
     let text = chain_text.to_lowercase();
     tracing::debug!(operation, chain = %chain_text, "credentials check");
     if let Some(cred_err) = found {
-        let (code, advice) = match cred_err {
-            CredentialsError::CredentialsNotLoaded(_) => ("CredentialsNotFound", MISSING_ADVICE),
-            _ if text.contains("expired") => ("ExpiredCredentials", EXPIRED_ADVICE),
-            _ if text.contains("profile") && text.contains("not defined") => {
-                ("ProfileNotFound", PROFILE_ADVICE)
-            }
-            _ if text.contains("could not find profile")
-                || (text.contains("profile") && text.contains("not found")) =>
-            {
-                ("ProfileNotFound", PROFILE_ADVICE)
-            }
-            _ => ("CredentialsNotLoaded", MISSING_ADVICE),
+        let (code, advice) = if profile_not_defined(&text) {
+            ("ProfileNotFound", PROFILE_ADVICE)
+        } else if text.contains("profile file credentials provider initialization error") {
+            // The SDK reports a broken profile in full once, then only as "already taken".
+            ("ProfileNotUsable", PROFILE_ADVICE)
+        } else if text.contains("expired") {
+            ("ExpiredCredentials", EXPIRED_ADVICE)
+        } else if matches!(cred_err, CredentialsError::CredentialsNotLoaded(_)) {
+            ("CredentialsNotFound", MISSING_ADVICE)
+        } else {
+            ("CredentialsNotLoaded", MISSING_ADVICE)
         };
         return Some(credentials(operation, code, advice));
     }
