@@ -1,1 +1,18 @@
-//! (filled in by its commit)
+//! The AWS backend ([`orgctl_aws::SdkOrg`]) over real HTTP against the moto emulator.
+//!
+//! One moto server serves the whole test binary ([`moto`]); every test gets its own management
+//! account and organization ([`support::TestOrg`]), so tests run in parallel. What moto cannot
+//! do (throttling, 5xx, asynchronous account creation, a stuck `NextToken`) is injected by a
+//! small HTTP proxy of our own ([`proxy`]).
+
+mod moto;
+mod proxy;
+mod support;
+
+/// `connect()` with the standard chain: endpoint, region and credentials from the environment.
+mod connect;
+/// Throttling, concurrent modification, 5xx, dropped connections, credentials errors and
+/// asynchronous account creation, through the fault proxy.
+mod faults;
+/// Every `OrgApi` method round-trips through the SDK; pagination and error codes.
+mod sdk_org;

@@ -1,0 +1,130 @@
+//! Per-test organizations: every test runs as its own management account with its own
+//! organization, so tests share one emulator yet run in parallel without seeing each other.
+//!
+//! moto maps the credentials STS AssumeRole returns to the account named in the role ARN, so
+//! assuming `arn:aws:iam::<random 12 digits>:role/bootstrap` gives a fresh account to call
+//! CreateOrganization from.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use orgctl_aws::{Bootstrap, SdkOrg, StaticCredentials, StaticEnv, connect_static};
+use orgctl_backend::OrgApi;
+use orgctl_backend::api::OrgInfo;
+
+use super::moto::moto;
+
+/// A random number (std only: a randomly keyed hasher over time, pid and a counter).
+pub fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.write_u32(std::process::id());
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
+/// A random 12-digit account id (never moto's default 123456789012).
+pub fn random_account_id() -> String {
+    loop {
+        let id = format!("{:012}", random_u64() % 1_000_000_000_000);
+        if id != "123456789012" && !id.starts_with('0') {
+            return id;
+        }
+    }
+}
+
+/// One test's organization in the shared emulator.
+pub struct TestOrg {
+    /// The management account's credentials, pointed at moto.
+    pub env: StaticEnv,
+    /// The organization.
+    pub info: OrgInfo,
+    /// Its root.
+    pub root_id: String,
+    /// A short random suffix for names that must not collide with other tests'.
+    pub suffix: String,
+}
+
+impl TestOrg {
+    /// A fresh management account and organization (feature set ALL).
+    pub async fn new() -> TestOrg {
+        let moto = moto();
+        let base = StaticEnv {
+            endpoint_url: moto.url.clone(),
+            region: "us-east-1".into(),
+            credentials: StaticCredentials {
+                access_key_id: "testing".into(),
+                secret_access_key: "testing".into(),
+                session_token: None,
+            },
+        };
+        let account = random_account_id();
+        let boot = Bootstrap::connect(&base).await.expect("bootstrap clients");
+        let credentials = boot
+            .assume_role(
+                &format!("arn:aws:iam::{account}:role/bootstrap"),
+                "orgctl-tests",
+            )
+            .await
+            .expect("assume the bootstrap role");
+        let env = StaticEnv {
+            credentials,
+            ..base
+        };
+        let info = Bootstrap::connect(&env)
+            .await
+            .expect("bootstrap clients")
+            .create_organization()
+            .await
+            .expect("create the organization");
+        assert_eq!(info.management_account_id, account);
+        let org = connect_static(&env, None).await.expect("connect");
+        let roots = org.list_roots().await.expect("list roots");
+        assert_eq!(roots.len(), 1, "one root");
+        TestOrg {
+            env,
+            info,
+            root_id: roots[0].id.clone(),
+            suffix: format!("{:06x}", random_u64() % 0x100_0000),
+        }
+    }
+
+    /// A client for this organization, straight to moto.
+    pub async fn sdk(&self, page_size: Option<i32>) -> SdkOrg {
+        connect_static(&self.env, page_size).await.expect("connect")
+    }
+
+    /// A client for this organization through another endpoint (a fault proxy).
+    pub async fn sdk_via(&self, endpoint_url: &str, page_size: Option<i32>) -> SdkOrg {
+        let env = StaticEnv {
+            endpoint_url: endpoint_url.to_owned(),
+            ..self.env.clone()
+        };
+        connect_static(&env, page_size).await.expect("connect")
+    }
+
+    /// A name unique to this test (`base-<suffix>`).
+    pub fn name(&self, base: &str) -> String {
+        format!("{base}-{}", self.suffix)
+    }
+
+    /// The management account's id.
+    pub fn management(&self) -> &str {
+        &self.info.management_account_id
+    }
+}
+
+/// A minimal valid SCP denying one action.
+pub fn scp(action: &str) -> String {
+    format!(
+        r#"{{"Statement":[{{"Action":"{action}","Effect":"Deny","Resource":"*"}}],"Version":"2012-10-17"}}"#
+    )
+}
