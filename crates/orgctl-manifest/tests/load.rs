@@ -358,3 +358,18 @@ fn items_point_at_their_dash_or_their_flow_mapping() {
     assert_eq!(source("/A"), (3, 1));
     assert_eq!(source("/B"), (4, 1));
 }
+
+#[test]
+fn inline_yaml_documents_keep_yaml_1_2_scalars() {
+    let l = loaded(&[
+        ("organization.yaml", ORG),
+        (
+            "policies.yaml",
+            "policies:\n  - name: p\n    type: service_control_policy\n    document:\n      Version: 2012-10-17\n      Statement:\n        - Effect: Deny\n          Action: ec2:*\n          Resource: '*'\n          Condition: {Bool: {aws:SecureTransport: false}, NumericLessThan: {s3:TlsVersion: 1.2}}\n",
+        ),
+    ]);
+    assert_eq!(
+        l.desired.policies["p"].content,
+        r#"{"Statement":[{"Action":"ec2:*","Condition":{"Bool":{"aws:SecureTransport":false},"NumericLessThan":{"s3:TlsVersion":1.2}},"Effect":"Deny","Resource":"*"}],"Version":"2012-10-17"}"#
+    );
+}
