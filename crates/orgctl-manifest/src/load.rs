@@ -215,6 +215,11 @@ fn syntax_message(err: &serde_saphyr::Error) -> String {
             None => "duplicate key: a key may appear only once in a mapping".to_owned(),
         };
     }
+    if let serde_saphyr::Error::MultipleDocuments { .. } = err {
+        return "a desired-state file holds one YAML document: put each `---` document in a \
+                file of its own"
+            .to_owned();
+    }
     let text = UserMessageFormatter.format_message(err);
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -373,3 +373,19 @@ fn inline_yaml_documents_keep_yaml_1_2_scalars() {
         r#"{"Statement":[{"Action":"ec2:*","Condition":{"Bool":{"aws:SecureTransport":false},"NumericLessThan":{"s3:TlsVersion":1.2}},"Effect":"Deny","Resource":"*"}],"Version":"2012-10-17"}"#
     );
 }
+
+#[test]
+fn several_yaml_documents_in_one_file_are_refused() {
+    let diags = errors(&[
+        ("organization.yaml", ORG),
+        ("two.yaml", "ous: []\n---\naccounts: []\n"),
+    ]);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(diags[0].file.ends_with("two.yaml"));
+    assert_eq!(diags[0].line, 3);
+    assert!(
+        diags[0].message.contains("one YAML document"),
+        "{}",
+        diags[0]
+    );
+}
