@@ -3,7 +3,7 @@
 //! Two implementations exist: [`crate::memory::MemoryOrg`], a strict in-memory organization that
 //! enforces AWS's rules (including those the emulator skips), and `orgctl_aws::SdkOrg`, the AWS SDK.
 //! Everything above this trait (the live-state reader in [`crate::observe`] and the idempotent
-//! executor in [`crate::execute`]) is written once, against the trait, so the same code reads and
+//! executor in [`mod@crate::execute`]) is written once, against the trait, so the same code reads and
 //! writes both. Implementations return whole lists (they follow pagination themselves) and report
 //! failures as [`ApiError`] carrying AWS's own error code.
 

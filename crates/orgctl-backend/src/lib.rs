@@ -1,14 +1,22 @@
 //! orgctl's backend: everything between the plan's operations and AWS Organizations.
 //!
 //! The seam is [`OrgApi`] ([`api`]): one method per AWS Organizations API operation, failures
-//! as [`ApiError`] carrying AWS's own error code. [`MemoryOrg`] ([`memory`]) is a strict
-//! in-memory organization behind it that enforces AWS's real rules; the AWS SDK implementation
-//! lives in `orgctl_aws`. The live-state reader ([`read_live`], [`observe`]) is written once,
-//! over the trait, so both backends share it. Decorators that are themselves `OrgApi`s add
-//! behaviour around calls: [`Retrying`] ([`retry`]) retries with jittered backoff and counts
-//! calls; [`Faulty`] ([`faults`]) injects failures and crashes for tests.
+//! as [`ApiError`] carrying AWS's own error code. Two implementations sit behind it:
+//!
+//! - [`MemoryOrg`] ([`memory`]), a strict in-memory organization that enforces AWS's real rules
+//!   and answers with AWS's error codes. It backs the tests and `--live-state FILE` sandboxes.
+//! - `orgctl_aws::SdkOrg`, the AWS SDK, in its own crate (the only one that depends on it).
+//!
+//! Everything that does real work is written once, over the trait, so both backends share it:
+//! the live-state reader ([`read_live`], [`observe`]) and the idempotent executor of
+//! [`orgctl_model::Op`] ([`execute()`], [`mod@execute`]). Behaviour around the calls is added by
+//! decorators that are themselves `OrgApi`s: [`Retrying`] ([`retry`]) retries throttling and
+//! transient failures with jittered backoff and counts calls; [`Faulty`] ([`faults`]) injects
+//! failures and crashes for tests. A production stack is `Retrying<SdkOrg>`; a crash test is
+//! `Retrying<Faulty<MemoryOrg>>`.
 
 pub mod api;
+pub mod execute;
 pub mod faults;
 pub mod memory;
 pub mod observe;
@@ -18,6 +26,9 @@ mod wrap;
 pub use api::{
     AccountInfo, ApiError, ApiResult, CreateAccountState, CreateAccountStatus, ErrorKind, OrgApi,
     OrgInfo, OuInfo, PolicySummary, RootInfo, codes, operations,
+};
+pub use execute::{
+    ExecError, IdMap, Outcome, PollPolicy, describe_create_account_failure, execute,
 };
 pub use faults::{Faulty, WriteFault};
 pub use memory::{MemoryOrg, SnapshotError};

@@ -5,7 +5,7 @@
 //! AWS Organizations throttles hard (a few requests per second per account), so every call the
 //! reader and the executor make goes through this one place: the retry rules are the same
 //! everywhere and the counters ([`CallStats`]) see every call, for the CLI's `-v` summary.
-//! Errors that retrying cannot fix (everything else, [`ApiError::is_retryable`] says which)
+//! Errors that retrying cannot fix (everything else, [`crate::api::ApiError::is_retryable`] says which)
 //! come back at once.
 //!
 //! The wait before retry *n* is drawn uniformly from `[0, min(max_backoff, initial_backoff ·
