@@ -3,9 +3,13 @@
 //! and a retry on top must converge. Also: asynchronous account creation, a `NextToken` that
 //! does not advance, and credentials errors.
 
+use std::time::Duration;
+
 use orgctl_backend::api::CreateAccountState;
-use orgctl_backend::{ApiError, ErrorKind, OrgApi, codes};
-use orgctl_model::Tags;
+use orgctl_backend::{
+    ApiError, ErrorKind, OrgApi, ReadOptions, RetryPolicy, Retrying, codes, read_live,
+};
+use orgctl_model::{PolicyType, Tags};
 
 use super::moto::moto;
 use super::proxy::{Fault, Proxy};
@@ -86,7 +90,7 @@ async fn concurrent_modification_and_5xx_are_transient() {
 
     proxy.fail("ListPolicies", Fault::Drop, 1);
     let err = org
-        .list_policies(orgctl_model::PolicyType::ServiceControlPolicy)
+        .list_policies(PolicyType::ServiceControlPolicy)
         .await
         .expect_err("dropped connection");
     assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
@@ -111,32 +115,146 @@ async fn concurrent_modification_and_5xx_are_transient() {
         .expect("create after the fault");
 }
 
+/// Fast retries for tests (the policy's shape, not its production timings, is under test).
+fn quick_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(10),
+        max_elapsed: Duration::from_secs(30),
+    }
+}
+
 #[tokio::test]
-async fn a_retry_loop_over_sdk_org_converges() {
+async fn the_backend_retry_decorator_over_sdk_org_converges() {
     let t = TestOrg::new().await;
     let proxy = Proxy::start(moto().addr).await;
-    let org = t.sdk_via(&proxy.url, None).await;
+    let sdk = t.sdk_via(&proxy.url, None).await;
+    let rec = sdk.recorder().clone();
+    let org = Retrying::new(sdk, quick_retries(6));
     proxy.fail("CreateOrganizationalUnit", Fault::Throttle, 2);
     proxy.fail("CreateOrganizationalUnit", Fault::ConcurrentModification, 1);
     proxy.fail("CreateOrganizationalUnit", Fault::Unavailable503, 1);
-    let mut attempts = 0;
-    let ou = loop {
-        attempts += 1;
-        match org
-            .create_ou(&t.root_id, &t.name("Retried"), &Tags::new())
-            .await
-        {
-            Ok(ou) => break ou,
-            Err(e) if e.is_retryable() && attempts < 10 => continue,
-            Err(e) => panic!("gave up after {attempts} attempts: {e}"),
-        }
-    };
-    assert_eq!(attempts, 5);
-    assert_eq!(org.recorder().summary()["CreateOrganizationalUnit"], (5, 4));
+    proxy.fail("CreateOrganizationalUnit", Fault::Drop, 1);
+    let ou = org
+        .create_ou(&t.root_id, &t.name("Retried"), &Tags::new())
+        .await
+        .expect("converges within 6 attempts");
+    let stats = org.stats().get("CreateOrganizationalUnit");
+    assert_eq!((stats.calls, stats.retries, stats.failures), (1, 5, 0));
+    // Every attempt went over the wire once: the SDK itself does not retry.
+    assert_eq!(rec.summary()["CreateOrganizationalUnit"], (6, 5));
+    assert_eq!(proxy.requests("CreateOrganizationalUnit"), 6);
     assert_eq!(
         org.list_ous_for_parent(&t.root_id).await.expect("list"),
-        vec![ou]
+        vec![ou],
+        "created exactly once"
     );
+
+    // A service error is not retried.
+    rec.clear();
+    org.enable_policy_type(&t.root_id, PolicyType::ServiceControlPolicy)
+        .await
+        .expect("enable");
+    let err = org
+        .enable_policy_type(&t.root_id, PolicyType::ServiceControlPolicy)
+        .await
+        .expect_err("already enabled");
+    assert_eq!(err.code, codes::POLICY_TYPE_ALREADY_ENABLED);
+    assert_eq!(rec.count("EnablePolicyType"), 2);
+
+    // Retries run out: the last retryable error comes back.
+    rec.clear();
+    proxy.fail("ListRoots", Fault::Throttle, 10);
+    let err = org.list_roots().await.expect_err("gives up");
+    assert_eq!(err.kind, ErrorKind::Throttling);
+    assert_eq!(rec.count("ListRoots"), 6);
+}
+
+#[tokio::test]
+async fn the_live_state_reader_over_sdk_org_reads_through_throttling() {
+    let t = TestOrg::new().await;
+    let proxy = Proxy::start(moto().addr).await;
+    let sdk = t.sdk_via(&proxy.url, Some(2)).await;
+    let rec = sdk.recorder().clone();
+    let org = Retrying::new(sdk, quick_retries(8));
+    org.enable_policy_type(&t.root_id, PolicyType::ServiceControlPolicy)
+        .await
+        .expect("enable");
+    let managed = Tags::from([("managed-by".to_owned(), "orgctl".to_owned())]);
+    let workloads = org
+        .create_ou(&t.root_id, &t.name("Workloads"), &managed)
+        .await
+        .expect("OU");
+    let staging = org
+        .create_ou(&workloads.id, &t.name("Staging"), &Tags::new())
+        .await
+        .expect("OU");
+    let mut accounts = Vec::new();
+    for i in 0..3 {
+        let n = t.name(&format!("acct{i}"));
+        let s = org
+            .create_account(&n, &format!("{n}@example.com"), &Tags::new())
+            .await
+            .expect("account");
+        let id = s.account_id.expect("id");
+        org.move_account(&id, &t.root_id, &staging.id)
+            .await
+            .expect("move");
+        accounts.push(id);
+    }
+    let p = org
+        .create_policy(
+            &t.name("deny-s3"),
+            PolicyType::ServiceControlPolicy,
+            "d",
+            &super::support::scp("s3:*"),
+            &managed,
+        )
+        .await
+        .expect("policy");
+    org.attach_policy(&p.id, &workloads.id)
+        .await
+        .expect("attach");
+
+    rec.clear();
+    let calm = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    assert!(rec.write_operations().is_empty(), "a read writes nothing");
+    assert_eq!(calm.organization.root_id, t.root_id);
+    assert_eq!(calm.organization.management_account_id, t.management());
+    assert_eq!(calm.ous.len(), 2);
+    let st = calm
+        .ous
+        .iter()
+        .find(|o| o.id == staging.id)
+        .expect("staging");
+    assert_eq!(st.parent_id, workloads.id);
+    for id in &accounts {
+        let a = calm.accounts.iter().find(|a| &a.id == id).expect("account");
+        assert_eq!(a.parent_id, staging.id);
+    }
+    let mine = calm.policies.iter().find(|x| x.id == p.id).expect("policy");
+    assert_eq!(mine.targets, vec![workloads.id.clone()]);
+    assert_eq!(mine.tags, managed);
+    assert_eq!(mine.content, super::support::scp("s3:*"));
+    // Staging holds 3 accounts: 2 pages of 2.
+    assert_eq!(
+        rec.count("ListAccountsForParent"),
+        3 + 1,
+        "root, Workloads, Staging (2 pages)"
+    );
+
+    // The same read with throttling sprinkled over it converges to the same state.
+    proxy.fail("ListTagsForResource", Fault::Throttle, 3);
+    proxy.fail("ListAccountsForParent", Fault::ConcurrentModification, 2);
+    proxy.fail("DescribePolicy", Fault::Unavailable503, 1);
+    let stormy = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    assert_eq!(stormy, calm);
+    assert!(org.stats().retries() >= 6, "{}", org.stats());
 }
 
 #[tokio::test]

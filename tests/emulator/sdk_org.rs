@@ -487,7 +487,7 @@ async fn recorder_sees_exactly_the_operations_the_iam_policies_grant() {
     let seen: BTreeSet<String> = rec.operations().into_iter().collect();
     let mut granted: BTreeSet<String> = operations::READS
         .iter()
-        .chain(operations::WRITES)
+        .chain(operations::WRITES.iter())
         .map(|s| (*s).to_owned())
         .collect();
     granted.insert(operations::GET_CALLER_IDENTITY.to_owned());

@@ -4,42 +4,17 @@
 //! checks that every read appears as `organizations:<Op>` in the read-only plan policy and that
 //! every read and write appears in the apply policy (and nothing else does). If `SdkOrg` starts
 //! calling a new operation, add it here, and the test points at the policy to update.
+//!
+//! The names themselves are the backend crate's ([`orgctl_backend::operations`]), so the
+//! recorder, the retry counters and `ApiError::operation` all spell them the same way.
 
-#![allow(missing_docs)]
-
-pub const DESCRIBE_ORGANIZATION: &str = "DescribeOrganization";
-pub const LIST_ROOTS: &str = "ListRoots";
-pub const LIST_OUS_FOR_PARENT: &str = "ListOrganizationalUnitsForParent";
-pub const LIST_ACCOUNTS_FOR_PARENT: &str = "ListAccountsForParent";
-pub const LIST_ACCOUNTS: &str = "ListAccounts";
-pub const LIST_PARENTS: &str = "ListParents";
-pub const DESCRIBE_OU: &str = "DescribeOrganizationalUnit";
-pub const LIST_TAGS: &str = "ListTagsForResource";
-pub const LIST_POLICIES: &str = "ListPolicies";
-pub const DESCRIBE_POLICY: &str = "DescribePolicy";
-pub const LIST_TARGETS_FOR_POLICY: &str = "ListTargetsForPolicy";
-pub const LIST_CREATE_ACCOUNT_STATUS: &str = "ListCreateAccountStatus";
-pub const DESCRIBE_CREATE_ACCOUNT_STATUS: &str = "DescribeCreateAccountStatus";
-
-pub const ENABLE_POLICY_TYPE: &str = "EnablePolicyType";
-pub const CREATE_OU: &str = "CreateOrganizationalUnit";
-pub const UPDATE_OU: &str = "UpdateOrganizationalUnit";
-pub const DELETE_OU: &str = "DeleteOrganizationalUnit";
-pub const CREATE_ACCOUNT: &str = "CreateAccount";
-pub const MOVE_ACCOUNT: &str = "MoveAccount";
-pub const CLOSE_ACCOUNT: &str = "CloseAccount";
-pub const TAG_RESOURCE: &str = "TagResource";
-pub const UNTAG_RESOURCE: &str = "UntagResource";
-pub const CREATE_POLICY: &str = "CreatePolicy";
-pub const UPDATE_POLICY: &str = "UpdatePolicy";
-pub const ATTACH_POLICY: &str = "AttachPolicy";
-pub const DETACH_POLICY: &str = "DetachPolicy";
-pub const DELETE_POLICY: &str = "DeletePolicy";
+pub use orgctl_backend::operations::*;
 
 /// STS GetCallerIdentity: needs no IAM permission (AWS always allows it).
 pub const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
 
-/// Every Organizations read `SdkOrg` makes (`orgctl plan` and `snapshot` need exactly these).
+/// Every Organizations read `SdkOrg` makes (`orgctl plan` and `snapshot` need exactly these);
+/// the writes are [`WRITES`] (`orgctl apply` needs both).
 pub const READS: &[&str] = &[
     DESCRIBE_ORGANIZATION,
     LIST_ROOTS,
@@ -54,24 +29,6 @@ pub const READS: &[&str] = &[
     LIST_TARGETS_FOR_POLICY,
     LIST_CREATE_ACCOUNT_STATUS,
     DESCRIBE_CREATE_ACCOUNT_STATUS,
-];
-
-/// Every Organizations write `SdkOrg` makes (`orgctl apply` needs these plus [`READS`]).
-pub const WRITES: &[&str] = &[
-    ENABLE_POLICY_TYPE,
-    CREATE_OU,
-    UPDATE_OU,
-    DELETE_OU,
-    CREATE_ACCOUNT,
-    MOVE_ACCOUNT,
-    CLOSE_ACCOUNT,
-    TAG_RESOURCE,
-    UNTAG_RESOURCE,
-    CREATE_POLICY,
-    UPDATE_POLICY,
-    ATTACH_POLICY,
-    DETACH_POLICY,
-    DELETE_POLICY,
 ];
 
 /// Whether an operation only reads (an Organizations read or STS GetCallerIdentity).
@@ -131,13 +88,13 @@ mod tests {
     #[test]
     fn apply_policy_grants_exactly_the_reads_and_writes() {
         let mut want = qualified(READS);
-        want.extend(qualified(WRITES));
+        want.extend(qualified(&WRITES));
         assert_eq!(policy_actions("apply-role.json"), want);
     }
 
     #[test]
     fn lists_are_disjoint_and_classify() {
-        for w in WRITES {
+        for w in &WRITES {
             assert!(!READS.contains(w), "{w}");
             assert!(!is_read(w));
         }
