@@ -10,7 +10,8 @@
 //! CreateAccount is the delicate one: AWS creates accounts asynchronously and a second request
 //! for the same email fails (after minutes) with `EMAIL_ALREADY_EXISTS`. So the executor first
 //! looks for an IN_PROGRESS request for the same account name and waits for it instead of
-//! starting another; it polls with backoff under a [`PollPolicy`]; and when a request fails with
+//! starting another (taking its account as the one to create only when it has the operation's
+//! email); it polls with backoff under a [`PollPolicy`]; and when a request fails with
 //! `EMAIL_ALREADY_EXISTS` while the account with that email is in this organization (an earlier,
 //! interrupted apply created it), it adopts that account.
 //!
@@ -360,6 +361,25 @@ async fn root_id<A: OrgApi>(api: &A, ids: &mut IdMap) -> Result<String, ExecErro
     Ok(root.id)
 }
 
+/// The email of an account created moments ago: it is in the root, unless someone moved it.
+async fn account_email<A: OrgApi>(
+    api: &A,
+    account_id: &str,
+    ids: &mut IdMap,
+) -> Result<Option<String>, ExecError> {
+    let root = root_id(api, ids).await?;
+    let in_root = api.list_accounts_for_parent(&root).await?;
+    let found = match in_root.into_iter().find(|a| a.id == account_id) {
+        Some(a) => Some(a),
+        None => api
+            .list_accounts()
+            .await?
+            .into_iter()
+            .find(|a| a.id == account_id),
+    };
+    Ok(found.map(|a| a.email))
+}
+
 /// Moves `account` from `from` to `to` unless it is there; `AlreadyDone` when it was.
 async fn place_account<A: OrgApi>(
     api: &A,
@@ -394,20 +414,34 @@ async fn create_account<A: OrgApi>(
     let key = Ref::NewAccount(email.to_lowercase());
 
     // An interrupted apply may have left the request running: wait for it, do not start a
-    // second one (it would fail with EMAIL_ALREADY_EXISTS minutes later).
+    // second one (it would fail with EMAIL_ALREADY_EXISTS minutes later). The list names
+    // accounts, not emails, so a request that succeeds is only taken as ours when the new
+    // account has our email; otherwise a request of our own is started.
     let pending = api
         .list_create_account_in_progress()
         .await?
         .into_iter()
         .find(|s| s.account_name == name);
-    let started = match pending {
-        Some(status) => {
-            tracing::info!(account = name, request = %status.request_id, "waiting for the account creation already in progress");
-            status
+    let mut resumed = None;
+    if let Some(status) = pending {
+        tracing::info!(account = name, request = %status.request_id, "waiting for the account creation already in progress");
+        let status = await_request(api, status, name, poll).await?;
+        if let Some(account_id) = &status.account_id
+            && status.state == CreateAccountState::Succeeded
+            && account_email(api, account_id, ids)
+                .await?
+                .is_some_and(|e| e.to_lowercase() == email.to_lowercase())
+        {
+            resumed = Some(status);
         }
-        None => api.create_account(name, email, tags).await?,
+    }
+    let status = match resumed {
+        Some(status) => status,
+        None => {
+            let started = api.create_account(name, email, tags).await?;
+            await_request(api, started, name, poll).await?
+        }
     };
-    let status = await_request(api, started, name, poll).await?;
 
     match status.state {
         CreateAccountState::Succeeded => {

@@ -286,6 +286,36 @@ async fn create_account_resumes_the_request_in_progress() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_request_for_another_email_is_not_taken_as_ours() {
+    let api = org().with_create_account_polls(1);
+    let root = api.root_id();
+    // Someone else is creating an account with the same name and another email.
+    let theirs = api
+        .create_account("dev", "someone@example.com", &Tags::new())
+        .await
+        .expect("start");
+    let mut ids = IdMap::with_root(&root);
+    assert_eq!(
+        run(&api, &create_account_op(id(&root)), &mut ids).await,
+        Outcome::Done
+    );
+    assert_eq!(api.call_count(ops::CREATE_ACCOUNT), 2, "our own request");
+    let ours = ids
+        .resolve(&Ref::NewAccount("dev@example.com".into()))
+        .expect("recorded");
+    let live = api.to_live();
+    let acc = live.accounts.iter().find(|a| a.id == ours).expect("ours");
+    assert_eq!(acc.email, "Dev@Example.com");
+    let other = api
+        .describe_create_account_status(&theirs.request_id)
+        .await
+        .expect("theirs")
+        .account_id
+        .expect("id");
+    assert_ne!(other, ours);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_crash_while_the_account_is_created_is_resumed() {
     // CreateAccount reaches AWS, then the process dies before it sees the answer.
     let faulty = Faulty::new(org().with_create_account_polls(2)).crash_during_write(1);
