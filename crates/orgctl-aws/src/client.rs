@@ -705,3 +705,115 @@ impl OrgApi for SdkOrg {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Failures that need no server: no credentials at all, and nothing listening.
+
+    use aws_config::SdkConfig;
+    use orgctl_backend::ErrorKind;
+
+    use super::*;
+    use crate::config::{StaticCredentials, StaticEnv, connect_static};
+
+    /// A port nothing listens on (bound, then released).
+    fn closed_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    }
+
+    #[tokio::test]
+    async fn no_credentials_provider_is_a_credentials_error() {
+        let conf = SdkConfig::builder()
+            .behavior_version(behavior_version())
+            .region(Region::from_static("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{}", closed_port()))
+            .build();
+        let org = SdkOrg::from_sdk_config(&conf, None).expect("client");
+        let err = org.list_roots().await.expect_err("no credentials");
+        assert_eq!(err.kind, ErrorKind::Credentials, "{err:?}");
+        assert_eq!(err.code, "CredentialsNotFound");
+        assert!(err.message.starts_with("No AWS credentials found"), "{err}");
+        // Nothing went on the wire, but the attempt is recorded.
+        let attempts = org.recorder().attempts();
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(attempts[0].operation, "ListRoots");
+        assert_eq!(attempts[0].status, None);
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_transient() {
+        let env = StaticEnv {
+            endpoint_url: format!("http://127.0.0.1:{}", closed_port()),
+            region: "eu-west-1".into(),
+            credentials: StaticCredentials {
+                access_key_id: "AKIDEXAMPLE".into(),
+                secret_access_key: "secret".into(),
+                session_token: None,
+            },
+        };
+        let org = connect_static(&env, Some(5)).await.expect("client");
+        assert_eq!(org.region(), "eu-west-1");
+        assert_eq!(org.page_size(), 5);
+        let err = org.describe_organization().await.expect_err("refused");
+        assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
+        assert_eq!(err.operation, "DescribeOrganization");
+        assert!(err.is_retryable());
+        // One attempt: the SDK's own retries are off.
+        assert_eq!(org.recorder().count("DescribeOrganization"), 1);
+    }
+
+    #[test]
+    fn account_state_wins_over_the_deprecated_status() {
+        #[allow(deprecated)]
+        let a = org::Account::builder()
+            .id("111111111111")
+            .name("a")
+            .email("a@example.com")
+            .status(org::AccountStatus::Active)
+            .state(AccountState::PendingClosure)
+            .build();
+        assert_eq!(
+            account_status("ListAccounts", &a),
+            Ok(AccountStatus::PendingClosure)
+        );
+        #[allow(deprecated)]
+        let old = org::Account::builder()
+            .status(org::AccountStatus::Suspended)
+            .build();
+        assert_eq!(
+            account_status("ListAccounts", &old),
+            Ok(AccountStatus::Suspended)
+        );
+        let closed = org::Account::builder().state(AccountState::Closed).build();
+        assert_eq!(
+            account_status("ListAccounts", &closed),
+            Ok(AccountStatus::Suspended)
+        );
+        let none = org::Account::builder().build();
+        assert!(account_status("ListAccounts", &none).is_err());
+    }
+
+    #[test]
+    fn create_account_status_maps_states_and_reasons() {
+        let failed = org::CreateAccountStatus::builder()
+            .id("car-1")
+            .account_name("x")
+            .state(SdkCreateState::Failed)
+            .failure_reason(org::CreateAccountFailureReason::EmailAlreadyExists)
+            .build();
+        let s =
+            create_account_status("DescribeCreateAccountStatus", Some(&failed)).expect("mapped");
+        assert_eq!(s.state, CreateAccountState::Failed);
+        assert_eq!(s.failure_reason.as_deref(), Some("EMAIL_ALREADY_EXISTS"));
+        assert_eq!(s.account_id, None);
+
+        let broken = org::CreateAccountStatus::builder()
+            .id("car-2")
+            .state(SdkCreateState::Succeeded)
+            .build();
+        let err = create_account_status("DescribeCreateAccountStatus", Some(&broken))
+            .expect_err("SUCCEEDED without an account id");
+        assert_eq!(err.code, "MalformedResponse");
+    }
+}
