@@ -11,6 +11,15 @@
 //!
 //! Ids are deterministic (counters), so snapshots of a run are stable. Every lookup goes
 //! through an index, so each call costs O(log n) or O(size of its answer).
+//!
+//! Modelling choices, where AWS's behaviour is richer than orgctl needs: a closed account goes
+//! straight to SUSPENDED (and stays listed); policy names are unique across the organization;
+//! the AWS-managed FullAWSAccess SCP exists from the start and is attached to the root and the
+//! management account, and enabling SCPs attaches it to everything, as does creating an OU or
+//! account while SCPs are enabled; AWS-managed policies cannot be tagged, changed or deleted
+//! (`InvalidInputException`, as at AWS). Errors that carry a reason at AWS
+//! (`ConstraintViolationException`, `InvalidInputException`) start their message with it:
+//! `OU_DEPTH_LIMIT_EXCEEDED: …`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
