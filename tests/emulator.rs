@@ -14,5 +14,7 @@ mod connect;
 /// Throttling, concurrent modification, 5xx, dropped connections, credentials errors and
 /// asynchronous account creation, through the fault proxy.
 mod faults;
+/// The emulator scripts: the launcher dies with its parent; the hand-built seed.
+mod scripts;
 /// Every `OrgApi` method round-trips through the SDK; pagination and error codes.
 mod sdk_org;
