@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use orgctl_aws::{StaticCredentials, StaticEnv, connect_static};
-use orgctl_backend::{OrgApi, ReadOptions, read_live};
+use orgctl_backend::{ReadOptions, read_live};
 use orgctl_model::{PolicyType, Tags};
 use serde_json::Value;
 
