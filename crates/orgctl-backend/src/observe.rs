@@ -23,15 +23,21 @@ use orgctl_model::{
 use crate::api::{AccountInfo, ApiError, ApiResult, OrgApi, OuInfo, PolicySummary};
 
 /// How to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOptions {
     /// The most requests in flight at once (at least 1).
     pub concurrency: usize,
+    /// When set, the read stops right after DescribeOrganization (its first request) unless
+    /// the organization's management account is this one: a wrong organization is never read.
+    pub expect_management_account: Option<String>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self { concurrency: 8 }
+        Self {
+            concurrency: 8,
+            expect_management_account: None,
+        }
     }
 }
 
@@ -47,6 +53,18 @@ pub enum ReadError {
          belong to the organization's management account"
     )]
     NoRoot,
+    /// The organization is not the expected one.
+    #[error(
+        "wrong organization: the desired state pins management account {expected}, but these \
+         credentials reach the organization of management account {found}; nothing was read or \
+         changed"
+    )]
+    WrongOrganization {
+        /// The pinned management account.
+        expected: String,
+        /// The organization's management account.
+        found: String,
+    },
     /// The answers contradict each other, because the organization changed during the read.
     #[error("the organization changed while it was being read ({0}); run the command again")]
     ChangedDuringRead(String),
@@ -112,6 +130,14 @@ async fn run_all<A: OrgApi>(api: &A, reqs: Vec<Req>, limit: usize) -> ApiResult<
 pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, ReadError> {
     let limit = options.concurrency.max(1);
     let org = api.describe_organization().await?;
+    if let Some(expected) = &options.expect_management_account
+        && *expected != org.management_account_id
+    {
+        return Err(ReadError::WrongOrganization {
+            expected: expected.clone(),
+            found: org.management_account_id,
+        });
+    }
     let root = api
         .list_roots()
         .await?

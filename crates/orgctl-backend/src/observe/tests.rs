@@ -176,9 +176,15 @@ delegate_org_api!(Gauge);
 async fn reads_run_concurrently_within_the_bound() {
     for concurrency in [1, 3, 8] {
         let api = Gauge::new(sample().await);
-        let live = read_live(&api, &ReadOptions { concurrency })
-            .await
-            .expect("read");
+        let live = read_live(
+            &api,
+            &ReadOptions {
+                concurrency,
+                ..ReadOptions::default()
+            },
+        )
+        .await
+        .expect("read");
         assert_eq!(live, api.inner.to_live());
         let max = api.max.load(Ordering::SeqCst);
         assert!(max <= concurrency, "{max} > {concurrency}");
@@ -304,4 +310,27 @@ async fn a_large_organization_reads_quickly() {
         elapsed.as_secs_f64() < 10.0,
         "reading 100,000 accounts took {elapsed:?}"
     );
+}
+
+#[tokio::test]
+async fn a_wrong_organization_is_refused_after_its_first_request() {
+    let org = MemoryOrg::new("111111111111", "mgmt@example.com");
+    let options = ReadOptions {
+        expect_management_account: Some("222222222222".into()),
+        ..ReadOptions::default()
+    };
+    let err = read_live(&org, &options)
+        .await
+        .expect_err("wrong organization");
+    assert!(
+        matches!(&err, ReadError::WrongOrganization { expected, found }
+            if expected == "222222222222" && found == "111111111111"),
+        "{err}"
+    );
+    assert_eq!(org.calls(), ["DescribeOrganization"]);
+    let options = ReadOptions {
+        expect_management_account: Some("111111111111".into()),
+        ..ReadOptions::default()
+    };
+    assert!(read_live(&org, &options).await.is_ok());
 }
