@@ -59,8 +59,12 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
 /// Where a desired OU is in AWS.
 #[derive(Debug, Clone)]
 enum OuState {
-    /// It exists with this id.
-    Existing(String),
+    /// It exists with this id (and, when it replaces a live OU, that OU's id: an interrupted
+    /// apply may already have created the replacement).
+    Existing {
+        id: String,
+        replaces: Option<String>,
+    },
     /// It will be created (and, when it replaces a live OU, that OU's id).
     New { replaces: Option<String> },
 }
@@ -200,7 +204,7 @@ impl<'a> Planner<'a> {
             return Ref::Id(self.root.clone());
         }
         match self.ou_state.get(path) {
-            Some(OuState::Existing(id)) => Ref::Id(id.clone()),
+            Some(OuState::Existing { id, .. }) => Ref::Id(id.clone()),
             _ => Ref::NewOu(path.to_owned()),
         }
     }
@@ -257,19 +261,10 @@ impl<'a> Planner<'a> {
     fn match_ous(&mut self) {
         let d = self.d;
         for spec in d.ous.values() {
-            if let Some(id) = &spec.id {
-                if self.live_ous.contains_key(id.as_str()) {
-                    self.claimed_ous.insert(id.clone());
-                } else {
-                    self.error(
-                        format!("ou {}", spec.path),
-                        format!(
-                            "OU id {id} does not exist in the organization; remove the id to \
-                             create the OU, or correct it"
-                        ),
-                        Some(&spec.source),
-                    );
-                }
+            if let Some(id) = &spec.id
+                && self.live_ous.contains_key(id.as_str())
+            {
+                self.claimed_ous.insert(id.clone());
             }
         }
         let mut specs: Vec<&OuSpec> = d.ous.values().collect();
@@ -280,62 +275,96 @@ impl<'a> Planner<'a> {
                 (Some(self.root.clone()), None)
             } else {
                 match self.ou_state.get(parent) {
-                    Some(OuState::Existing(id)) => (Some(id.clone()), None),
+                    Some(OuState::Existing { id, replaces }) => {
+                        (Some(id.clone()), replaces.clone())
+                    }
                     Some(OuState::New { replaces }) => (None, replaces.clone()),
                     None => (None, None),
                 }
             };
-            let state = match (&spec.id, &parent_id) {
-                (Some(id), _) => match self.live_ous.get(id.as_str()) {
-                    Some(live) if Some(&live.parent_id) == parent_id.as_ref() => {
-                        OuState::Existing(id.clone())
-                    }
-                    Some(_) => OuState::New {
-                        replaces: Some(id.clone()),
-                    },
-                    None => OuState::New { replaces: None },
-                },
-                (None, Some(pid)) => {
-                    let found = self.live_children.get(pid.as_str()).and_then(|kids| {
-                        kids.iter()
-                            .find(|o| o.name == spec.name && !self.claimed_ous.contains(&o.id))
-                    });
-                    match found {
-                        Some(live) => {
-                            self.claimed_ous.insert(live.id.clone());
-                            OuState::Existing(live.id.clone())
-                        }
-                        None => OuState::New { replaces: None },
-                    }
+            // An id that no longer exists (the OU was replaced, or deleted out of band) falls
+            // back to matching by path, with a warning to update it.
+            let pinned = spec
+                .id
+                .as_ref()
+                .filter(|id| self.live_ous.contains_key(id.as_str()));
+            let (existing, replaces) = match pinned {
+                Some(id)
+                    if self.live_ous.get(id.as_str()).map(|o| &o.parent_id)
+                        == parent_id.as_ref() =>
+                {
+                    (Some(id.clone()), None)
                 }
-                (None, None) => {
-                    // The parent is new. When it replaces a live OU, the live OU's child of the
-                    // same name is replaced by this one (its accounts follow it).
-                    let replaces = parent_replaces.and_then(|old_parent| {
-                        self.live_children
-                            .get(old_parent.as_str())
-                            .and_then(|kids| {
-                                kids.iter()
-                                    .find(|o| {
-                                        o.name == spec.name && !self.claimed_ous.contains(&o.id)
-                                    })
-                                    .map(|o| o.id.clone())
-                            })
-                    });
-                    if let Some(old) = &replaces {
-                        self.claimed_ous.insert(old.clone());
+                // Under another parent: a replacement (which an interrupted apply may already
+                // have created).
+                Some(id) => (
+                    self.unclaimed_child(parent_id.as_deref(), &spec.name),
+                    Some(id.clone()),
+                ),
+                None => {
+                    let existing = self.unclaimed_child(parent_id.as_deref(), &spec.name);
+                    if let Some(e) = &existing {
+                        self.claimed_ous.insert(e.clone());
                     }
-                    OuState::New { replaces }
+                    // The parent replaces a live OU: that OU's child of the same name is
+                    // replaced by this one (its accounts follow it).
+                    let replaces = self.unclaimed_child(parent_replaces.as_deref(), &spec.name);
+                    (existing, replaces)
                 }
             };
+            for id in existing.iter().chain(replaces.iter()) {
+                self.claimed_ous.insert(id.clone());
+            }
+            let state = match existing {
+                Some(id) => OuState::Existing { id, replaces },
+                None => OuState::New { replaces },
+            };
+            if let Some(stale) = spec
+                .id
+                .as_ref()
+                .filter(|i| !self.live_ous.contains_key(i.as_str()))
+            {
+                match &state {
+                    OuState::Existing { id: found, .. } => self.warnings.push(Warning {
+                        address: format!("ou {}", spec.path),
+                        message: format!(
+                            "OU id {stale} does not exist any more (replacing an OU changes its \
+                             id); the OU at this path is {found}: update its `id` in the YAML"
+                        ),
+                        source: Some(spec.source.clone()),
+                    }),
+                    OuState::New { .. } => self.error(
+                        format!("ou {}", spec.path),
+                        format!(
+                            "OU id {stale} does not exist in the organization and no OU is at \
+                             {}; correct the id, or remove it to create the OU",
+                            spec.path
+                        ),
+                        Some(&spec.source),
+                    ),
+                }
+            }
             if let OuState::New {
                 replaces: Some(old),
+            }
+            | OuState::Existing {
+                replaces: Some(old),
+                ..
             } = &state
             {
                 self.replaced_by.insert(old.clone(), spec.path.as_str());
             }
             self.ou_state.insert(spec.path.as_str(), state);
         }
+    }
+
+    /// A live child of `parent` with this name that no desired OU has claimed yet.
+    fn unclaimed_child(&self, parent: Option<&str>, name: &str) -> Option<String> {
+        self.live_children
+            .get(parent?)?
+            .iter()
+            .find(|o| o.name == name && !self.claimed_ous.contains(&o.id))
+            .map(|o| o.id.clone())
     }
 
     fn ou_changes(&mut self) {
@@ -391,7 +420,7 @@ impl<'a> Planner<'a> {
                         ops: vec![op],
                     });
                 }
-                Some(OuState::Existing(id)) => {
+                Some(OuState::Existing { id, .. }) => {
                     let Some(live) = self.live_ous.get(id.as_str()).copied() else {
                         continue;
                     };
@@ -704,7 +733,7 @@ impl<'a> Planner<'a> {
                 ops: vec![Op::MoveAccount {
                     account: Ref::Id(id),
                     from: Ref::Id(old),
-                    to: Ref::NewOu(new_path),
+                    to: self.ou_ref(&new_path),
                 }],
             });
         }
