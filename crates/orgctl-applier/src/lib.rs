@@ -1,1 +1,224 @@
-//! placeholder
+//! The applier: carries out a [`Plan`] against any [`OrgApi`], in the plan's order, and checks
+//! afterwards that the organization converged.
+//!
+//! It decides only from each change's operations (`Change::ops`); actions and reasons are for
+//! people. Operations are idempotent at the executor, so a change already in effect counts as
+//! done. When a change fails, the changes that depend on what it touched are skipped, the
+//! independent ones still run, and the report says which is which; recovery is a fresh plan and
+//! apply, which converges.
+
+use std::collections::HashSet;
+
+use orgctl_backend::{
+    ExecError, IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, read_live,
+};
+use orgctl_model::{DesiredState, Op, Ref};
+use orgctl_planner::{Change, Plan, PlanOptions, plan};
+
+/// How to apply.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    /// Whether `CloseAccount` may run (`--allow-close`).
+    pub allow_close: bool,
+    /// How CreateAccount is polled.
+    pub poll: PollPolicy,
+}
+
+/// What happened to one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    /// Carried out.
+    Done,
+    /// Already in effect; nothing was written.
+    AlreadyDone,
+    /// It failed with this error.
+    Failed(String),
+    /// Not attempted because a change it depends on failed.
+    Skipped(String),
+}
+
+/// Receives progress as the apply goes (the CLI draws a progress bar and logs from it).
+pub trait Reporter {
+    /// A change is about to run.
+    fn started(&mut self, _index: usize, _total: usize, _change: &Change) {}
+    /// A change finished.
+    fn finished(
+        &mut self,
+        _index: usize,
+        _total: usize,
+        _change: &Change,
+        _outcome: &ChangeOutcome,
+    ) {
+    }
+}
+
+/// A reporter that reports nothing.
+pub struct Silent;
+
+impl Reporter for Silent {}
+
+/// The result of an apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Every change's address and outcome, in plan order.
+    pub outcomes: Vec<(String, ChangeOutcome)>,
+}
+
+impl ApplyReport {
+    /// Changes carried out.
+    pub fn done(&self) -> usize {
+        self.count(|o| matches!(o, ChangeOutcome::Done))
+    }
+
+    /// Changes found already in effect.
+    pub fn already_done(&self) -> usize {
+        self.count(|o| matches!(o, ChangeOutcome::AlreadyDone))
+    }
+
+    /// Changes that failed.
+    pub fn failed(&self) -> usize {
+        self.count(|o| matches!(o, ChangeOutcome::Failed(_)))
+    }
+
+    /// Changes skipped because of a failure.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| matches!(o, ChangeOutcome::Skipped(_)))
+    }
+
+    /// Whether every change is in effect.
+    pub fn is_success(&self) -> bool {
+        self.failed() == 0 && self.skipped() == 0
+    }
+
+    fn count(&self, f: impl Fn(&ChangeOutcome) -> bool) -> usize {
+        self.outcomes.iter().filter(|(_, o)| f(o)).count()
+    }
+}
+
+/// Why an apply did not start, or could not be verified.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The plan has errors.
+    #[error("the plan has {0} error(s) and cannot be applied")]
+    NotApplyable(usize),
+    /// The plan closes accounts and `--allow-close` was not given.
+    #[error(
+        "the plan closes {0} account(s) ({1}); closing an account needs --allow-close \
+         (nothing was changed)"
+    )]
+    CloseNotAllowed(usize, String),
+    /// Reading the organization after the apply failed.
+    #[error("could not read the organization to verify the apply: {0}")]
+    Verify(#[from] orgctl_backend::ReadError),
+}
+
+/// Checks that the plan may start: no plan errors, and no closures unless allowed. Nothing is
+/// written when this fails.
+pub fn preflight(plan: &Plan, options: &ApplyOptions) -> Result<(), ApplyError> {
+    if !plan.is_applyable() {
+        return Err(ApplyError::NotApplyable(plan.errors.len()));
+    }
+    let closes: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.ops.iter().any(orgctl_model::Op::is_close))
+        .map(|c| c.address.as_str())
+        .collect();
+    if !closes.is_empty() && !options.allow_close {
+        return Err(ApplyError::CloseNotAllowed(closes.len(), closes.join(", ")));
+    }
+    Ok(())
+}
+
+/// Applies `plan` in order. Returns the per-change outcomes; a failed change does not stop
+/// independent changes.
+pub async fn apply<A: OrgApi>(
+    plan: &Plan,
+    api: &A,
+    options: &ApplyOptions,
+    reporter: &mut dyn Reporter,
+) -> Result<ApplyReport, ApplyError> {
+    preflight(plan, options)?;
+    let mut ids = IdMap::default();
+    let mut poisoned: HashSet<Ref> = HashSet::new();
+    let mut report = ApplyReport::default();
+    let total = plan.changes.len();
+    for (index, change) in plan.changes.iter().enumerate() {
+        reporter.started(index, total, change);
+        let blocked = change
+            .ops
+            .iter()
+            .flat_map(|op| op.refs())
+            .find(|r| poisoned.contains(*r));
+        let outcome = if let Some(r) = blocked {
+            ChangeOutcome::Skipped(format!(
+                "depends on {r}, which an earlier failed change touched"
+            ))
+        } else {
+            run_change(api, change, &mut ids, &options.poll).await
+        };
+        if matches!(
+            outcome,
+            ChangeOutcome::Failed(_) | ChangeOutcome::Skipped(_)
+        ) {
+            for op in &change.ops {
+                poisoned.extend(poisoned_by(op));
+            }
+        }
+        reporter.finished(index, total, change, &outcome);
+        report.outcomes.push((change.address.clone(), outcome));
+    }
+    Ok(report)
+}
+
+/// What later changes must not touch after `op` failed: what it would have created, and what it
+/// leaves in an unexpected state. An account that did not move keeps its old OU alive; a policy
+/// that did not detach cannot be deleted; a target that did not get its new policy must not lose
+/// its old one (that would widen access).
+fn poisoned_by(op: &Op) -> Vec<Ref> {
+    let mut out: Vec<Ref> = op.creates().into_iter().collect();
+    match op {
+        Op::MoveAccount { account, from, .. } => out.extend([account.clone(), from.clone()]),
+        Op::DetachPolicy { policy, .. } => out.push(policy.clone()),
+        Op::AttachPolicy { target, .. } => out.push(target.clone()),
+        _ => {}
+    }
+    out
+}
+
+async fn run_change<A: OrgApi>(
+    api: &A,
+    change: &Change,
+    ids: &mut IdMap,
+    poll: &PollPolicy,
+) -> ChangeOutcome {
+    let mut all_already = true;
+    for op in &change.ops {
+        match execute(api, op, ids, poll).await {
+            Ok(Outcome::Done) => all_already = false,
+            Ok(Outcome::AlreadyDone) => {}
+            Err(e) => return ChangeOutcome::Failed(describe(&e)),
+        }
+    }
+    if all_already {
+        ChangeOutcome::AlreadyDone
+    } else {
+        ChangeOutcome::Done
+    }
+}
+
+fn describe(e: &ExecError) -> String {
+    e.to_string()
+}
+
+/// Reads the organization again and plans once more; returns the changes still pending (empty
+/// when the apply converged).
+pub async fn verify<A: OrgApi>(
+    desired: &DesiredState,
+    api: &A,
+    read: &ReadOptions,
+    options: &PlanOptions,
+) -> Result<Vec<Change>, ApplyError> {
+    let live = read_live(api, read).await?;
+    Ok(plan(desired, &live, options).changes)
+}
