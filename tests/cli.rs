@@ -1,1 +1,258 @@
-//! (filled in by its commit)
+//! The CLI end to end against snapshot files (the strict in-memory organization): exit codes,
+//! stdout and stderr.
+
+use orgctl_backend::{MemoryOrg, OrgApi};
+
+use crate::common::{Sandbox, orgctl, repo};
+
+#[test]
+fn validate_accepts_the_example() {
+    let run = orgctl(&repo(), &["validate"], &[]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("desired-state: valid"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "validate prints nothing on stdout");
+}
+
+#[test]
+fn plan_apply_plan_converges_on_an_empty_organization() {
+    let sb = Sandbox::new();
+    let plan = sb.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    // The plan leads with access changes, ends with the summary.
+    let access = plan
+        .stdout
+        .find("Access changes")
+        .expect("an access section");
+    let first_ou = plan
+        .stdout
+        .find("ou /Workloads")
+        .expect("OU creation listed");
+    assert!(
+        access < first_ou,
+        "access changes come first:\n{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("to create"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("account companyx-staging"),
+        "{}",
+        plan.stdout
+    );
+
+    let before = sb.snapshot_text();
+    let refused = sb.run(&["apply"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("--auto-approve"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before, "a refused apply writes nothing");
+
+    let apply = sb.run(&["apply", "--auto-approve"]);
+    apply.expect_code(0);
+    assert!(apply.stderr.contains("Apply complete"), "{}", apply.stderr);
+
+    let again = sb.run(&["plan", "--detailed-exitcode"]);
+    again.expect_code(0);
+    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+
+    let noop = sb.run(&["apply", "--auto-approve"]);
+    noop.expect_code(0);
+}
+
+#[test]
+fn plan_formats_markdown_and_json() {
+    let sb = Sandbox::new();
+    let md = sb.run(&["plan", "--format", "markdown"]);
+    md.expect_code(0);
+    assert!(
+        md.stdout.contains("Access changes") && md.stdout.contains("<details>"),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.len() <= 60_000);
+
+    let json = sb.run(&["plan", "--format", "json"]);
+    json.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is JSON");
+    assert_eq!(v["format_version"], 1);
+    let changes = v["changes"].as_array().expect("changes[]");
+    assert!(!changes.is_empty());
+    for c in changes {
+        assert!(
+            c["address"].is_string() && c["action"].is_string() && c["reason"].is_string(),
+            "{c}"
+        );
+    }
+    assert!(v["summary"]["create"].as_u64().unwrap_or(0) > 0);
+}
+
+#[test]
+fn saved_plan_applies_and_a_stale_one_is_refused() {
+    let sb = Sandbox::new();
+    sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    assert!(sb.read("plan.json").contains("\"format_version\": 1"));
+
+    // The organization changes behind the plan's back: refused, nothing written.
+    let org = MemoryOrg::new("123456789012", "root@companyx.example");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
+    rt.block_on(org.create_ou(&root, "OutOfBand", &Default::default()))
+        .expect("create OU");
+    sb.write_org(&org);
+    let before = sb.snapshot_text();
+    let stale = sb.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
+    stale.expect_code(1);
+    assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
+    assert_eq!(sb.snapshot_text(), before);
+
+    // A fresh saved plan applies exactly.
+    sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    sb.run(&["apply", "--plan", "plan.json", "--auto-approve"])
+        .expect_code(0);
+    sb.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // A desired-state edit also makes a saved plan stale.
+    sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    let accounts = sb.read("desired-state/accounts.yaml");
+    sb.write(
+        "desired-state/accounts.yaml",
+        &accounts.replace("staging\n", "staging-2\n"),
+    );
+    let stale = sb.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
+    if sb.read("desired-state/accounts.yaml") != accounts {
+        stale.expect_code(1);
+        assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
+    }
+}
+
+#[test]
+fn wrong_organization_is_refused_before_anything_else() {
+    let sb = Sandbox::new();
+    sb.write_org(&MemoryOrg::new("999999999999", "other@example.com"));
+    let before = sb.snapshot_text();
+    for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let run = sb.run(args);
+        run.expect_code(1);
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+        assert!(
+            run.stderr.contains("123456789012") && run.stderr.contains("999999999999"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(sb.snapshot_text(), before);
+}
+
+#[test]
+fn closing_an_account_needs_allow_close() {
+    let sb = Sandbox::new();
+    sb.run(&["apply", "--auto-approve"]).expect_code(0);
+    let accounts = sb.read("desired-state/accounts.yaml");
+    let closed = set_lifecycle_closed(&accounts, "companyx-sandbox");
+    sb.write("desired-state/accounts.yaml", &closed);
+    let plan = sb.run(&["plan"]);
+    plan.expect_code(0);
+    assert!(plan.stdout.contains("close"), "{}", plan.stdout);
+
+    let before = sb.snapshot_text();
+    let refused = sb.run(&["apply", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("--allow-close"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        sb.snapshot_text(),
+        before,
+        "nothing is written before the refusal"
+    );
+
+    sb.run(&["apply", "--auto-approve", "--allow-close"])
+        .expect_code(0);
+    assert!(sb.snapshot_text().contains("SUSPENDED"));
+    sb.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}
+
+/// Adds `lifecycle: closed` to the named account's YAML entry.
+fn set_lifecycle_closed(yaml: &str, name: &str) -> String {
+    let mut out = String::new();
+    let mut in_entry = false;
+    for line in yaml.lines() {
+        if line.trim_start().starts_with("- name:") {
+            in_entry = line.contains(name);
+        }
+        if in_entry && line.trim_start().starts_with("lifecycle:") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if in_entry && line.trim_start().starts_with("- name:") {
+            let indent = line.len() - line.trim_start().len() + 2;
+            out.push_str(&format!("{}lifecycle: closed\n", " ".repeat(indent)));
+        }
+    }
+    out
+}
+
+#[test]
+fn invalid_input_touches_nothing() {
+    let sb = Sandbox::new();
+    sb.write(
+        "desired-state/broken.yaml",
+        "accounts:\n  - name: x\n    emial: x@example.com\n",
+    );
+    let before = sb.snapshot_text();
+    let run = sb.run(&["apply", "--auto-approve"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("broken.yaml:3"), "{}", run.stderr);
+    assert_eq!(sb.snapshot_text(), before);
+}
+
+#[test]
+fn bad_flags_and_files_are_errors_not_panics() {
+    let sb = Sandbox::new();
+    let run = orgctl(
+        sb.path(),
+        &["plan", "--live-state", "live.json", "--today", "27/11/2026"],
+        &[],
+    );
+    run.expect_code(1);
+    assert!(run.stderr.contains("YYYY-MM-DD"), "{}", run.stderr);
+
+    sb.write("bad.json", "{\"format_version\": 7}");
+    let run = orgctl(sb.path(), &["plan", "--live-state", "bad.json"], &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("bad.json") && run.stderr.contains("format_version"),
+        "{}",
+        run.stderr
+    );
+
+    let run = orgctl(sb.path(), &["plan", "--live-state", "missing.json"], &[]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("missing.json"), "{}", run.stderr);
+
+    let run = orgctl(sb.path(), &["validate", "nowhere"], &[]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("nowhere"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"));
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let run = orgctl(&repo(), &["schema"], &[]);
+    run.expect_code(0);
+    let committed = std::fs::read_to_string(repo().join("docs/desired-state.schema.json"))
+        .expect("schema file");
+    assert_eq!(run.stdout.trim_end(), committed.trim_end());
+}

@@ -1,0 +1,135 @@
+//! The command line, as clap sees it. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Manage an AWS Organization as code: OUs, accounts, policies and access, planned from YAML and
+/// applied safely.
+///
+/// Exit codes: 0 success; 1 error; 2 (plan with --detailed-exitcode) changes pending.
+#[derive(Debug, Parser)]
+#[command(name = "orgctl", version, about, long_about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Shared options.
+    #[command(flatten)]
+    pub global: Global,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// More logs on stderr (-v: progress and AWS call summary, -vv: every call).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The date plans are made for (YYYY-MM-DD), for reproducible plans; default today (UTC).
+    #[arg(long, global = true, env = "ORGCTL_TODAY", value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
+    /// AWS profile to use (default: the standard credential chain).
+    #[arg(long, global = true, env = "AWS_PROFILE", hide_env_values = true)]
+    pub profile: Option<String>,
+    /// AWS region for regional services (Organizations itself is always us-east-1).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// How many AWS read requests may be in flight at once.
+    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Items per page for AWS list calls (default: each API's maximum).
+    #[arg(long, global = true, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub page_size: Option<i32>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the desired state without contacting AWS (exit 0 valid, 1 invalid).
+    Validate(DirArg),
+    /// Show what apply would change (reads the live organization; never writes).
+    Plan(PlanArgs),
+    /// Make the organization match the desired state.
+    Apply(ApplyArgs),
+    /// Write the live organization as a JSON snapshot (for offline plans with --live-state).
+    Snapshot(SnapshotArgs),
+    /// Print the JSON Schema of the desired-state YAML.
+    Schema,
+}
+
+/// The desired-state directory.
+#[derive(Debug, Args)]
+pub struct DirArg {
+    /// Directory holding the desired-state YAML files (searched recursively).
+    #[arg(default_value = "desired-state")]
+    pub dir: PathBuf,
+}
+
+/// Where the live organization comes from.
+#[derive(Debug, Args)]
+pub struct LiveArg {
+    /// Plan against a snapshot file instead of AWS (no credentials needed). With apply, the
+    /// file is the organization: it is updated in place (a sandbox).
+    #[arg(long, value_name = "FILE")]
+    pub live_state: Option<PathBuf>,
+}
+
+/// Output formats of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Terminal text, Terraform style (colour on a terminal, NO_COLOR honoured).
+    Text,
+    /// Markdown for a pull-request comment (at most 60,000 characters).
+    Markdown,
+    /// Versioned JSON for machines (the same document as --out).
+    Json,
+}
+
+/// `orgctl plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Desired state.
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Live state.
+    #[command(flatten)]
+    pub live: LiveArg,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the plan as JSON to FILE, for `apply --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when the plan has changes (0 none, 1 error): for drift checks.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `orgctl apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Desired state.
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Live state.
+    #[command(flatten)]
+    pub live: LiveArg,
+    /// Apply exactly this saved plan; refused when the organization or the desired state
+    /// changed since it was made.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow closing accounts marked `lifecycle: closed`.
+    #[arg(long)]
+    pub allow_close: bool,
+}
+
+/// `orgctl snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}

@@ -1,0 +1,355 @@
+//! One function per subcommand.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use orgctl_applier::{ApplyOptions, ChangeOutcome, Reporter};
+use orgctl_backend::OrgApi;
+use orgctl_manifest::Loaded;
+use orgctl_model::{DesiredState, LiveState};
+use orgctl_planner::{Change, Plan, PlanOptions, planfile};
+use orgctl_render::RenderOptions;
+
+use crate::args::{ApplyArgs, Format, Global, PlanArgs, SnapshotArgs};
+use crate::error::CliError;
+use crate::live::{Source, read, read_options, snapshot_json, write_file};
+use crate::ui;
+
+/// Exit code 2: the plan has changes (with --detailed-exitcode).
+const EXIT_CHANGES: u8 = 2;
+
+/// Loads and validates the desired state; diagnostics go to stderr.
+fn load(dir: &Path) -> Result<DesiredState, CliError> {
+    match orgctl_manifest::load_dir(dir) {
+        Ok(Loaded { desired, warnings }) => {
+            for w in &warnings {
+                ui::info(&w.to_string());
+            }
+            Ok(desired)
+        }
+        Err(e) => Err(CliError::Load(e)),
+    }
+}
+
+/// `orgctl validate`.
+pub fn validate(dir: &Path) -> Result<ExitCode, CliError> {
+    let desired = load(dir)?;
+    ui::info(&format!(
+        "{}: valid ({} OUs, {} accounts, {} policies)",
+        dir.display(),
+        desired.ous.len(),
+        desired.accounts.len(),
+        desired.policies.len()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan_options(g: &Global) -> Result<PlanOptions, CliError> {
+    let today = match &g.today {
+        Some(t) if ui::valid_date(t) => t.clone(),
+        Some(t) => {
+            return Err(CliError::Usage(format!(
+                "--today {t}: expected a date as YYYY-MM-DD"
+            )));
+        }
+        None => ui::today_utc(),
+    };
+    Ok(PlanOptions { today })
+}
+
+/// Prints plan errors to stderr and fails when there are any.
+fn check_plan_errors(plan: &Plan) -> Result<(), CliError> {
+    for e in &plan.errors {
+        let at = e
+            .source
+            .as_ref()
+            .map(|s| format!("{s}: "))
+            .unwrap_or_default();
+        ui::error(&format!("{at}{}: {}", e.address, e.message));
+    }
+    if plan.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::PlanErrors(plan.errors.len()))
+    }
+}
+
+/// `orgctl plan`.
+pub async fn plan(a: &PlanArgs, g: &Global) -> Result<ExitCode, CliError> {
+    let desired = load(&a.dir.dir)?;
+    let options = plan_options(g)?;
+    let source = Source::open(
+        a.live.live_state.as_deref(),
+        g,
+        desired.organization.policies_per_target_limit,
+    )
+    .await?;
+    let plan = match &source {
+        Source::Snapshot { org, .. } => plan_against(org.as_ref(), &desired, &options, g).await?,
+        Source::Aws(api) => {
+            let plan = plan_against(api, &desired, &options, g).await;
+            summarize_calls(api, g);
+            plan?
+        }
+    };
+    let text = match a.format {
+        Format::Text => orgctl_render::text(
+            &plan,
+            &RenderOptions {
+                color: ui::stdout_color(),
+            },
+        ),
+        Format::Markdown => orgctl_render::markdown(&plan),
+        Format::Json => orgctl_render::json(&plan),
+    };
+    ui::stdout(&text);
+    if let Some(out) = &a.out {
+        write_file(out, &planfile::to_json(&plan))?;
+        ui::info(&format!(
+            "Saved the plan to {}; apply it with `orgctl apply --plan {}`.",
+            out.display(),
+            out.display()
+        ));
+    }
+    check_plan_errors(&plan)?;
+    Ok(if a.detailed_exitcode && !plan.is_empty() {
+        ExitCode::from(EXIT_CHANGES)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn plan_against<A: OrgApi>(
+    api: &A,
+    desired: &DesiredState,
+    options: &PlanOptions,
+    g: &Global,
+) -> Result<Plan, CliError> {
+    let live = read(
+        api,
+        &read_options(g, Some(&desired.organization.management_account_id)),
+    )
+    .await?;
+    Ok(orgctl_planner::plan(desired, &live, options))
+}
+
+/// `orgctl apply`.
+pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
+    let desired = load(&a.dir.dir)?;
+    let options = plan_options(g)?;
+    let saved = match &a.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            Some(
+                planfile::from_json(&text).map_err(|source| CliError::PlanFile {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => None,
+    };
+    let apply_options = ApplyOptions {
+        allow_close: a.allow_close,
+        ..Default::default()
+    };
+    if let Some(saved) = &saved {
+        // Refuse before touching AWS when the desired state moved on.
+        if saved.desired_fingerprint != desired.fingerprint() {
+            return Err(CliError::StalePlan(format!(
+                "the saved plan is stale: the desired state in {} changed since it was made; run \
+                 `orgctl plan --out FILE` again (nothing was changed)",
+                a.dir.dir.display()
+            )));
+        }
+        orgctl_applier::preflight(saved, &apply_options)?;
+    }
+    let source = Source::open(
+        a.live.live_state.as_deref(),
+        g,
+        desired.organization.policies_per_target_limit,
+    )
+    .await?;
+    let result = match &source {
+        Source::Snapshot { org, path } => {
+            let r = apply_against(
+                org.as_ref(),
+                &desired,
+                saved,
+                &options,
+                &apply_options,
+                a,
+                g,
+            )
+            .await;
+            // The snapshot file is the organization: it records whatever was written, also
+            // when the apply failed part-way; a refused apply leaves it untouched.
+            if org.write_call_count() > 0 {
+                write_file(path, &snapshot_json(&org.to_live()))?;
+            }
+            r
+        }
+        Source::Aws(api) => {
+            let r = apply_against(api, &desired, saved, &options, &apply_options, a, g).await;
+            summarize_calls(api, g);
+            r
+        }
+    };
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+async fn apply_against<A: OrgApi>(
+    api: &A,
+    desired: &DesiredState,
+    saved: Option<Plan>,
+    options: &PlanOptions,
+    apply_options: &ApplyOptions,
+    a: &ApplyArgs,
+    g: &Global,
+) -> Result<(), CliError> {
+    let live: LiveState = read(
+        api,
+        &read_options(g, Some(&desired.organization.management_account_id)),
+    )
+    .await?;
+    let plan = match saved {
+        Some(saved) => {
+            if saved.live_fingerprint != live.fingerprint() {
+                return Err(CliError::StalePlan(
+                    "the saved plan is stale: the organization changed since it was made; run \
+                     `orgctl plan --out FILE` again (nothing was changed)"
+                        .into(),
+                ));
+            }
+            saved
+        }
+        None => orgctl_planner::plan(desired, &live, options),
+    };
+    ui::stdout(&orgctl_render::text(
+        &plan,
+        &RenderOptions {
+            color: ui::stdout_color(),
+        },
+    ));
+    check_plan_errors(&plan)?;
+    if plan.is_empty() {
+        return Ok(());
+    }
+    orgctl_applier::preflight(&plan, apply_options)?;
+    if !a.auto_approve {
+        if !ui::interactive() {
+            return Err(CliError::Refused(
+                "refusing to apply without confirmation: stdin is not a terminal; pass \
+                 --auto-approve to apply non-interactively (nothing was changed)"
+                    .into(),
+            ));
+        }
+        if !ui::confirm(&format!(
+            "Apply these {} changes to organization {}?",
+            plan.changes.len(),
+            plan.organization_id
+        )) {
+            return Err(CliError::Refused(
+                "apply cancelled (nothing was changed)".into(),
+            ));
+        }
+    }
+    let mut reporter = Progress::new(plan.changes.len(), g.verbose);
+    let report = orgctl_applier::apply(&plan, api, apply_options, &mut reporter).await?;
+    reporter.bar.finish_and_clear();
+    if !report.is_success() {
+        return Err(CliError::Partial(report.failed(), report.skipped()));
+    }
+    let read = read_options(g, Some(&desired.organization.management_account_id));
+    let pending = orgctl_applier::verify(desired, api, &read, options).await?;
+    if !pending.is_empty() {
+        return Err(CliError::NotConverged(
+            pending.iter().map(describe).collect(),
+        ));
+    }
+    ui::info(&format!(
+        "Apply complete: {} changed, {} already in effect. The organization matches the desired state.",
+        report.done(),
+        report.already_done()
+    ));
+    Ok(())
+}
+
+fn describe(c: &Change) -> String {
+    format!("{} {}", c.action.as_str(), c.address)
+}
+
+/// Reports apply progress on stderr.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    verbose: u8,
+}
+
+impl Progress {
+    fn new(total: usize, verbose: u8) -> Self {
+        Progress {
+            bar: ui::progress(Some(total as u64), "applying"),
+            verbose,
+        }
+    }
+}
+
+impl Reporter for Progress {
+    fn finished(&mut self, _index: usize, _total: usize, change: &Change, outcome: &ChangeOutcome) {
+        self.bar.inc(1);
+        let line = match outcome {
+            ChangeOutcome::Done if self.verbose > 0 => {
+                Some(format!("  done: {}", describe(change)))
+            }
+            ChangeOutcome::AlreadyDone if self.verbose > 0 => {
+                Some(format!("  already in effect: {}", describe(change)))
+            }
+            ChangeOutcome::Failed(e) => Some(format!("  FAILED: {}: {e}", describe(change))),
+            ChangeOutcome::Skipped(why) => Some(format!("  skipped: {}: {why}", describe(change))),
+            _ => None,
+        };
+        if let Some(line) = line {
+            self.bar.suspend(|| ui::info(&line));
+        }
+    }
+}
+
+/// `orgctl snapshot`.
+pub async fn snapshot(a: &SnapshotArgs, g: &Global) -> Result<ExitCode, CliError> {
+    let Source::Aws(api) = Source::open(None, g, 5).await? else {
+        return Err(CliError::Internal("snapshot reads AWS only".into()));
+    };
+    let live = read(&api, &read_options(g, None)).await;
+    summarize_calls(&api, g);
+    let json = snapshot_json(&live?);
+    match &a.out {
+        Some(path) => {
+            write_file(path, &json)?;
+            ui::info(&format!(
+                "Wrote the live organization to {}.",
+                path.display()
+            ));
+        }
+        None => ui::stdout(&json),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// With -v, the AWS calls made (and retried) per operation.
+fn summarize_calls(api: &orgctl_backend::Retrying<orgctl_aws::SdkOrg>, g: &Global) {
+    if g.verbose == 0 {
+        return;
+    }
+    let recorder = api.inner().recorder();
+    let summary = recorder.summary();
+    let total: usize = summary.values().map(|(calls, _)| calls).sum();
+    ui::info(&format!("AWS requests: {total}"));
+    for (op, (calls, failed)) in summary {
+        ui::info(&format!(
+            "  {op:<40} {calls:>6} ({failed} failed or retried)"
+        ));
+    }
+}

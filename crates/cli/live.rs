@@ -1,0 +1,151 @@
+//! Where the live organization comes from: AWS through the SDK, or a snapshot file served by the
+//! strict in-memory organization. The snapshot format is versioned here.
+
+use std::path::{Path, PathBuf};
+
+use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, Retrying, read_live};
+use orgctl_model::LiveState;
+use serde::{Deserialize, Serialize};
+
+use crate::args::Global;
+use crate::error::CliError;
+
+/// The snapshot format version this orgctl writes and reads.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+/// A live-state snapshot file.
+#[derive(Debug, Serialize, Deserialize)]
+struct Snapshot {
+    format_version: u32,
+    #[serde(flatten)]
+    live: LiveState,
+}
+
+/// Reads a snapshot file.
+pub fn read_snapshot(path: &Path) -> Result<LiveState, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError::Snapshot {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let version = value
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(SNAPSHOT_FORMAT_VERSION)) {
+        return Err(CliError::Snapshot {
+            path: path.to_owned(),
+            message: format!(
+                "format_version is {}, this orgctl reads {SNAPSHOT_FORMAT_VERSION}",
+                version.map_or_else(|| "missing".to_owned(), |v| v.to_string())
+            ),
+        });
+    }
+    let snap: Snapshot = serde_json::from_value(value).map_err(|e| CliError::Snapshot {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut live = snap.live;
+    live.normalize();
+    Ok(live)
+}
+
+/// The snapshot JSON of a live state.
+pub fn snapshot_json(live: &LiveState) -> String {
+    let mut live = live.clone();
+    live.normalize();
+    let snap = Snapshot {
+        format_version: SNAPSHOT_FORMAT_VERSION,
+        live,
+    };
+    serde_json::to_string_pretty(&snap).unwrap_or_default()
+}
+
+/// Writes a file, replacing it atomically (write to a temporary file, then rename).
+pub fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
+    let io = |source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let tmp: PathBuf = {
+        let mut name = path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(".orgctl-tmp");
+        path.with_file_name(name)
+    };
+    let mut body = text.to_owned();
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    std::fs::write(&tmp, body).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The organization a command works on.
+pub enum Source {
+    /// A snapshot file, served by the in-memory organization.
+    Snapshot {
+        /// The organization.
+        org: Box<MemoryOrg>,
+        /// Its file (apply writes it back).
+        path: PathBuf,
+    },
+    /// AWS.
+    Aws(Retrying<orgctl_aws::SdkOrg>),
+}
+
+impl Source {
+    /// Opens the snapshot file when given, else connects to AWS.
+    pub async fn open(
+        live_state: Option<&Path>,
+        g: &Global,
+        policy_limit: u32,
+    ) -> Result<Self, CliError> {
+        match live_state {
+            Some(path) => {
+                let live = read_snapshot(path)?;
+                let org = MemoryOrg::from_live(&live)
+                    .map_err(|e| CliError::Snapshot {
+                        path: path.to_owned(),
+                        message: e.to_string(),
+                    })?
+                    .with_policy_limit(policy_limit as usize);
+                Ok(Source::Snapshot {
+                    org: Box::new(org),
+                    path: path.to_owned(),
+                })
+            }
+            None => {
+                let opts = orgctl_aws::AwsOptions {
+                    profile: g.profile.clone(),
+                    region: g.region.clone(),
+                    page_size: g.page_size,
+                };
+                let sdk = orgctl_aws::connect(&opts).await?;
+                Ok(Source::Aws(Retrying::new(sdk, Default::default())))
+            }
+        }
+    }
+}
+
+/// How to read the organization: with the command-line concurrency, and (when `pinned` is
+/// given) refusing any organization but the pinned one right after the first request.
+pub fn read_options(g: &Global, pinned: Option<&str>) -> ReadOptions {
+    ReadOptions {
+        concurrency: usize::from(g.concurrency),
+        expect_management_account: pinned.map(str::to_owned),
+    }
+}
+
+/// Reads the whole organization, refusing a wrong one before anything else is read; shows a
+/// spinner on a terminal.
+pub async fn read<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, CliError> {
+    let bar = crate::ui::progress(None, "reading the organization");
+    let live = read_live(api, options).await;
+    bar.finish_and_clear();
+    Ok(live?)
+}

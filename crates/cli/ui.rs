@@ -1,0 +1,152 @@
+//! Terminal concerns: stdout/stderr, colour, logging, progress, the clock and confirmation.
+//! stdout carries only the requested output; everything else goes to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Sets up tracing on stderr (`-v` info, `-vv` debug; `RUST_LOG` overrides).
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// Writes the command's output to stdout (a closed pipe is not an error).
+pub fn stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+}
+
+/// A line on stderr.
+pub fn info(text: &str) {
+    eprintln!("{text}");
+}
+
+/// An error line on stderr.
+pub fn error(text: &str) {
+    if stderr_color() {
+        eprintln!("\x1b[1;31merror:\x1b[0m {text}");
+    } else {
+        eprintln!("error: {text}");
+    }
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var("TERM").is_ok_and(|t| t == "dumb")
+}
+
+/// Whether stdout gets colour: a terminal, and NO_COLOR unset.
+pub fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && !no_color()
+}
+
+fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && !no_color()
+}
+
+/// A progress indicator on stderr, drawn only on a terminal.
+pub fn progress(len: Option<u64>, message: &str) -> ProgressBar {
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        let style = match len {
+            Some(_) => ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}"),
+            None => ProgressStyle::with_template("{spinner} {msg}"),
+        };
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_message(message.to_owned());
+    bar
+}
+
+/// Asks on the terminal; true only for `yes`.
+pub fn confirm(question: &str) -> bool {
+    eprint!("{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+}
+
+/// Whether stdin is a terminal (apply asks only then).
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// Today's date in UTC, YYYY-MM-DD (the only clock read in orgctl).
+pub fn today_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Checks a YYYY-MM-DD date.
+pub fn valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    matches!((num(0..4), num(5..7), num(8..10)), (Some(_), Some(m), Some(d)) if (1..=12).contains(&m) && (1..=31).contains(&d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_784), (2026, 11, 27));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn dates_validate() {
+        assert!(valid_date("2026-11-27"));
+        assert!(!valid_date("2026-13-01"));
+        assert!(!valid_date("26-11-27"));
+    }
+}
