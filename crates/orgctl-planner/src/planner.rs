@@ -43,6 +43,9 @@ pub struct PlanOptions {
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
     let mut p = Planner::new(desired, live);
     p.run();
+    for c in &mut p.changes {
+        c.reason = sentence(&c.reason);
+    }
     Plan {
         changes: p.changes,
         notes: p.notes,
@@ -1309,6 +1312,19 @@ impl<'a> Planner<'a> {
             }
         }
     }
+}
+
+/// A reason as a sentence: capitalised, ending with a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 /// The number of segments of an OU path (`/` is 0).

@@ -278,7 +278,7 @@ fn moves_retags_and_adopts() {
     let p = run(&d, &l);
     assert_eq!(dump(&p), "update ou /B\nmove account a\nupdate account a");
     let adopt = &p.changes[0];
-    assert!(adopt.reason.starts_with("adopted"), "{}", adopt.reason);
+    assert!(adopt.reason.starts_with("Adopted"), "{}", adopt.reason);
     let tag_ops = &p.changes[2].ops;
     assert_eq!(tag_ops.len(), 2, "{tag_ops:?}");
 }
