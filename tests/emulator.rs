@@ -9,6 +9,8 @@ mod moto;
 mod proxy;
 mod support;
 
+/// The `orgctl` binary: plan, apply and snapshot on a hand-built organization.
+mod cli;
 /// `connect()` with the standard chain: endpoint, region and credentials from the environment.
 mod connect;
 /// Throttling, concurrent modification, 5xx, dropped connections, credentials errors and

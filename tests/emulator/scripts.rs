@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use orgctl_aws::{StaticCredentials, StaticEnv, connect_static};
+use orgctl_aws::connect_static;
 use orgctl_backend::{ReadOptions, read_live};
 use orgctl_model::{PolicyType, Tags};
 use serde_json::Value;
 
 use super::moto::moto;
-use super::support::random_account_id;
+use super::support::{random_account_id, seed_handbuilt, seeded_env};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -79,24 +79,6 @@ fn the_launcher_exits_when_its_parent_dies() {
     }
 }
 
-fn seed(account: &str) -> Value {
-    let out = Command::new(python())
-        .arg(repo().join("scripts/seed_handbuilt.py"))
-        .args(["--endpoint-url", &moto().url, "--account", account])
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run seed_handbuilt.py");
-    assert!(
-        out.status.success(),
-        "seed_handbuilt.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("seed output is JSON")
-}
-
 fn tags(pairs: &[(&str, &str)]) -> Tags {
     pairs
         .iter()
@@ -107,19 +89,11 @@ fn tags(pairs: &[(&str, &str)]) -> Tags {
 #[tokio::test]
 async fn the_seeded_organization_looks_hand_built() {
     let account = random_account_id();
-    let seeded = seed(&account);
+    let seeded = seed_handbuilt(&account);
     assert_eq!(seeded["management_account_id"], account.as_str());
-    let c = &seeded["credentials"];
-    let env = StaticEnv {
-        endpoint_url: moto().url.clone(),
-        region: "us-east-1".into(),
-        credentials: StaticCredentials {
-            access_key_id: c["AWS_ACCESS_KEY_ID"].as_str().expect("key").into(),
-            secret_access_key: c["AWS_SECRET_ACCESS_KEY"].as_str().expect("secret").into(),
-            session_token: c["AWS_SESSION_TOKEN"].as_str().map(str::to_owned),
-        },
-    };
-    let org = connect_static(&env, None).await.expect("connect");
+    let org = connect_static(&seeded_env(&seeded), None)
+        .await
+        .expect("connect");
     assert_eq!(org.caller_account_id().await.expect("caller"), account);
     let live = read_live(&org, &ReadOptions::default())
         .await

@@ -7,12 +7,15 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use orgctl_aws::{Bootstrap, SdkOrg, StaticCredentials, StaticEnv, connect_static};
 use orgctl_backend::OrgApi;
 use orgctl_backend::api::OrgInfo;
+use serde_json::Value;
 
 use super::moto::moto;
 
@@ -127,4 +130,40 @@ pub fn scp(action: &str) -> String {
     format!(
         r#"{{"Statement":[{{"Action":"{action}","Effect":"Deny","Resource":"*"}}],"Version":"2012-10-17"}}"#
     )
+}
+
+/// Runs `scripts/seed_handbuilt.py --account ACCOUNT` against the shared emulator: a
+/// hand-built organization (see the script) in a new management account. Returns the script's
+/// JSON (ids, and the account's credentials).
+pub fn seed_handbuilt(account: &str) -> Value {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(repo.join(".venv-moto/bin/python"))
+        .arg(repo.join("scripts/seed_handbuilt.py"))
+        .args(["--endpoint-url", &moto().url, "--account", account])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run seed_handbuilt.py");
+    assert!(
+        out.status.success(),
+        "seed_handbuilt.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("seed output is JSON")
+}
+
+/// The emulator environment with a seeded organization's credentials.
+pub fn seeded_env(seeded: &Value) -> StaticEnv {
+    let c = &seeded["credentials"];
+    StaticEnv {
+        endpoint_url: moto().url.clone(),
+        region: "us-east-1".into(),
+        credentials: StaticCredentials {
+            access_key_id: c["AWS_ACCESS_KEY_ID"].as_str().expect("key").into(),
+            secret_access_key: c["AWS_SECRET_ACCESS_KEY"].as_str().expect("secret").into(),
+            session_token: c["AWS_SESSION_TOKEN"].as_str().map(str::to_owned),
+        },
+    }
 }

@@ -1,0 +1,495 @@
+//! The `orgctl` binary against the emulator: `plan`, `apply` and `snapshot` on an organization
+//! that looks hand-built (`scripts/seed_handbuilt.py`), each test in its own management account.
+//!
+//! The binary runs with a clean environment (`env_clear`): credentials and `AWS_ENDPOINT_URL`
+//! come from the environment variables set here, never from the developer's `~/.aws`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use orgctl_aws::{SdkOrg, StaticEnv, connect_static};
+use orgctl_backend::{OrgApi, ReadOptions, operations, read_live};
+use orgctl_model::{LiveState, Tags};
+use serde_json::Value;
+
+use super::moto::moto;
+use super::proxy::{Fault, Proxy};
+use super::support::{random_account_id, seed_handbuilt, seeded_env};
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The `-v` request summary on stderr: operation → (requests, failed or retried).
+    fn requests(&self) -> BTreeMap<String, (usize, usize)> {
+        self.stderr
+            .lines()
+            .filter_map(|l| {
+                let (op, rest) = l.trim().split_once(char::is_whitespace)?;
+                let rest = rest.trim();
+                let (calls, failed) = rest.split_once(" (")?;
+                let failed = failed.strip_suffix(" failed or retried)")?;
+                Some((op.to_owned(), (calls.parse().ok()?, failed.parse().ok()?)))
+            })
+            .collect()
+    }
+
+    /// The write operations in the `-v` summary.
+    fn writes(&self) -> Vec<String> {
+        self.requests()
+            .into_keys()
+            .filter(|op| operations::is_write(op))
+            .collect()
+    }
+}
+
+/// One test's seeded organization and a copy of the example desired state pinned to it.
+struct CliOrg {
+    dir: tempfile::TempDir,
+    seeded: Value,
+    env: StaticEnv,
+}
+
+impl CliOrg {
+    fn new() -> CliOrg {
+        let account = random_account_id();
+        let seeded = seed_handbuilt(&account);
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("desired-state"),
+            &dir.path().join("desired-state"),
+        );
+        // The example pins moto's default account; this test's organization is another one.
+        let org_yaml = dir.path().join("desired-state/organization.yaml");
+        let text = std::fs::read_to_string(&org_yaml).expect("organization.yaml");
+        assert!(
+            text.contains("\"123456789012\""),
+            "the example pins 123456789012"
+        );
+        std::fs::write(
+            &org_yaml,
+            text.replace("\"123456789012\"", &format!("\"{account}\"")),
+        )
+        .expect("write organization.yaml");
+        let env = seeded_env(&seeded);
+        CliOrg { dir, seeded, env }
+    }
+
+    fn root(&self) -> String {
+        self.seeded["root_id"].as_str().expect("root").to_owned()
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn id(&self, kind: &str, name: &str) -> String {
+        self.seeded[kind][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("seeded {kind} {name}"))
+            .to_owned()
+    }
+
+    /// Runs orgctl with this organization's credentials, against `endpoint`.
+    fn run_via(&self, endpoint: &str, args: &[&str]) -> Run {
+        let c = &self.env.credentials;
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+            ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
+            ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.clone()),
+        ];
+        if let Some(t) = &c.session_token {
+            env.push(("AWS_SESSION_TOKEN", t.clone()));
+        }
+        run_orgctl(self.path(), args, &env)
+    }
+
+    /// Runs orgctl with this organization's credentials, against moto.
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_via(&moto().url, args)
+    }
+
+    async fn sdk(&self) -> SdkOrg {
+        connect_static(&self.env, None).await.expect("connect")
+    }
+
+    async fn live(&self) -> LiveState {
+        let mut live = read_live(&self.sdk().await, &ReadOptions::default())
+            .await
+            .expect("read the organization");
+        live.normalize();
+        live
+    }
+}
+
+/// Runs the binary in `cwd` with exactly `env` (plus PATH, an empty HOME, no shared config
+/// files, no instance metadata), a pinned date and no colour.
+fn run_orgctl(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgctl"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("ORGCTL_TODAY", "2026-11-27")
+        .env("NO_COLOR", "1");
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run orgctl");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[track_caller]
+fn assert_contains(haystack: &str, needle: &str) {
+    assert!(haystack.contains(needle), "{needle:?} not in:\n{haystack}");
+}
+
+#[tokio::test]
+async fn plan_on_a_hand_built_organization_shows_every_kind_of_change_and_writes_nothing() {
+    let org = CliOrg::new();
+    let before = org.live().await;
+    let plan = org.run(&["plan", "desired-state", "--detailed-exitcode", "-v"]);
+    plan.expect_code(2);
+    let out = &plan.stdout;
+    // Creates.
+    assert_contains(out, "+ ou /Sandbox will be created");
+    assert_contains(out, "+ ou /Workloads/Production will be created");
+    assert_contains(out, "+ account companyx-sandbox will be created");
+    assert_contains(out, "+ policy scp/restrict-regions will be created");
+    assert_contains(out, "+ organization policy-type TAG_POLICY will be enabled");
+    // Moves.
+    assert_contains(
+        out,
+        "→ account companyx-staging will move: / → /Workloads/Staging",
+    );
+    assert_contains(
+        out,
+        "→ account companyx-production will move: /Workloads/Staging → /Workloads/Production",
+    );
+    // Updates: the stale tag and the other document.
+    assert_contains(out, "~ tags.environment: \"stage\" → \"staging\"");
+    assert_contains(out, "~ policy scp/deny-leave-organization will be updated");
+    assert_contains(out, "-        \"account:CloseAccount\"");
+    // Adoptions.
+    assert_contains(out, "~ ou /Workloads will be updated");
+    assert_contains(out, "Adopted: it exists but was not created by orgctl");
+    // The unrelated OU, account and SCP are left alone.
+    assert_contains(out, "ou /Legacy");
+    assert_contains(out, "account legacy-billing");
+    assert_contains(out, "policy scp/legacy-deny-s3");
+    assert_contains(
+        out,
+        "Plan: 6 to create, 7 to change, 2 to move, 0 to delete.",
+    );
+
+    assert!(
+        plan.writes().is_empty(),
+        "plan made writes: {}",
+        plan.stderr
+    );
+    assert!(
+        plan.requests().contains_key("ListAccountsForParent"),
+        "{}",
+        plan.stderr
+    );
+    assert_eq!(org.live().await, before, "the organization is unchanged");
+}
+
+#[tokio::test]
+async fn apply_converges_and_leaves_unmanaged_resources_alone() {
+    let org = CliOrg::new();
+    let apply = org.run(&["apply", "desired-state", "--auto-approve", "-v"]);
+    apply.expect_code(0);
+    assert_contains(&apply.stderr, "Apply complete");
+    let writes = apply.writes();
+    for op in [
+        "CreateAccount",
+        "MoveAccount",
+        "UpdatePolicy",
+        "TagResource",
+        "EnablePolicyType",
+    ] {
+        assert!(writes.iter().any(|w| w == op), "{op} not in {writes:?}");
+    }
+    assert!(
+        !writes
+            .iter()
+            .any(|w| w == "CloseAccount" || w == "DeleteOrganizationalUnit")
+    );
+
+    let again = org.run(&["plan", "desired-state", "--detailed-exitcode", "-v"]);
+    again.expect_code(0);
+    assert_contains(&again.stdout, "No changes.");
+    assert!(again.writes().is_empty());
+
+    let live = org.live().await;
+    let account = |name: &str| {
+        live.accounts
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let ou_id = |name: &str, parent: &str| {
+        live.ous
+            .iter()
+            .find(|o| o.name == name && o.parent_id == parent)
+            .unwrap_or_else(|| panic!("OU {name}"))
+            .id
+            .clone()
+    };
+    let root = org.root();
+    let workloads = org.id("ous", "/Workloads");
+    let staging = org.id("ous", "/Workloads/Staging");
+    assert_eq!(
+        ou_id("Staging", &workloads),
+        staging,
+        "adopted, not replaced"
+    );
+    let production = ou_id("Production", &workloads);
+    let sandbox = ou_id("Sandbox", &root);
+    assert_eq!(account("companyx-staging").parent_id, staging);
+    assert_eq!(account("companyx-staging").tags["environment"], "staging");
+    assert_eq!(account("companyx-production").parent_id, production);
+    assert_eq!(account("companyx-sandbox").parent_id, sandbox);
+    // Unmanaged: untouched.
+    let legacy = org.id("ous", "/Legacy");
+    assert_eq!(account("legacy-billing").parent_id, legacy);
+    let legacy_ou = live.ous.iter().find(|o| o.id == legacy).expect("Legacy");
+    assert_eq!(
+        legacy_ou.tags,
+        Tags::from([("owner".to_owned(), "finance".to_owned())])
+    );
+    let legacy_scp = live
+        .policies
+        .iter()
+        .find(|p| p.name == "legacy-deny-s3")
+        .expect("legacy-deny-s3");
+    assert_eq!(legacy_scp.targets, vec![legacy]);
+}
+
+#[tokio::test]
+async fn a_saved_plan_is_applied_exactly_and_a_stale_one_is_refused() {
+    let org = CliOrg::new();
+    org.run(&["plan", "desired-state", "--out", "plan.json"])
+        .expect_code(0);
+    // Someone changes the organization after the plan was made.
+    let sdk = org.sdk().await;
+    sdk.tag_resource(
+        &org.id("accounts", "companyx-production"),
+        &Tags::from([("changed".to_owned(), "out-of-band".to_owned())]),
+    )
+    .await
+    .expect("tag");
+    let changed = org.live().await;
+    let refused = org.run(&[
+        "apply",
+        "desired-state",
+        "--plan",
+        "plan.json",
+        "--auto-approve",
+        "-v",
+    ]);
+    refused.expect_code(1);
+    assert_contains(&refused.stderr, "stale");
+    assert!(refused.writes().is_empty(), "{}", refused.stderr);
+    assert_eq!(org.live().await, changed, "nothing was written");
+
+    org.run(&["plan", "desired-state", "--out", "plan2.json"])
+        .expect_code(0);
+    org.run(&[
+        "apply",
+        "desired-state",
+        "--plan",
+        "plan2.json",
+        "--auto-approve",
+    ])
+    .expect_code(0);
+    org.run(&["plan", "desired-state", "--detailed-exitcode"])
+        .expect_code(0);
+}
+
+#[tokio::test]
+async fn snapshot_matches_the_live_read_and_plans_the_same_offline() {
+    let org = CliOrg::new();
+    org.run(&["snapshot", "--out", "live.json"]).expect_code(0);
+    let text = std::fs::read_to_string(org.path().join("live.json")).expect("snapshot");
+    let mut snap: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(snap["format_version"], 1);
+    if let Some(o) = snap.as_object_mut() {
+        o.remove("format_version");
+    }
+    let from_file: LiveState = serde_json::from_value(snap).expect("a live state");
+    assert_eq!(from_file, org.live().await);
+
+    let online = org.run(&["plan", "desired-state"]);
+    online.expect_code(0);
+    let offline = org.run(&["plan", "desired-state", "--live-state", "live.json"]);
+    offline.expect_code(0);
+    assert_eq!(
+        online.stdout, offline.stdout,
+        "AWS and the snapshot plan the same"
+    );
+}
+
+#[tokio::test]
+async fn a_small_page_size_reads_the_same_organization_in_more_requests() {
+    let org = CliOrg::new();
+    // Three more accounts in /Legacy: 4 accounts there, 2 pages of 2.
+    let sdk = org.sdk().await;
+    let legacy = org.id("ous", "/Legacy");
+    let root = org.root();
+    for i in 0..3 {
+        let name = format!("legacy-{i}");
+        let s = sdk
+            .create_account(&name, &format!("{name}@companyx.example"), &Tags::new())
+            .await
+            .expect("account");
+        sdk.move_account(&s.account_id.expect("id"), &root, &legacy)
+            .await
+            .expect("move");
+    }
+    let big = org.run(&["plan", "desired-state", "-v"]);
+    big.expect_code(0);
+    let small = org.run(&["plan", "desired-state", "-v", "--page-size", "2"]);
+    small.expect_code(0);
+    assert_eq!(big.stdout, small.stdout);
+    let (b, s) = (big.requests(), small.requests());
+    assert_eq!(
+        s["ListAccountsForParent"].0,
+        b["ListAccountsForParent"].0 + 1,
+        "one more page for /Legacy\n{}\n{}",
+        big.stderr,
+        small.stderr
+    );
+    let bad = org.run(&["plan", "desired-state", "--page-size", "50"]);
+    bad.expect_code(1);
+    assert_contains(&bad.stderr, "page size");
+}
+
+#[tokio::test]
+async fn faults_are_retried_and_a_slow_account_creation_is_awaited() {
+    let org = CliOrg::new();
+    let proxy = Proxy::start(moto().addr).await;
+    proxy.fail("ListTagsForResource", Fault::Throttle, 3);
+    proxy.fail("ListAccountsForParent", Fault::ConcurrentModification, 1);
+    proxy.fail("CreateOrganizationalUnit", Fault::Unavailable503, 1);
+    proxy.fail("TagResource", Fault::Throttle, 1);
+    proxy.fail("MoveAccount", Fault::Drop, 1);
+    proxy.hold_create_account(1);
+    let url = proxy.url.clone();
+    // The proxy runs on this runtime: run the binary off it.
+    let org = std::sync::Arc::new(org);
+    let o = org.clone();
+    let apply = tokio::task::spawn_blocking(move || {
+        o.run_via(&url, &["apply", "desired-state", "--auto-approve", "-v"])
+    })
+    .await
+    .expect("join");
+    apply.expect_code(0);
+    assert_contains(&apply.stderr, "Apply complete");
+    let req = apply.requests();
+    for (op, at_least) in [
+        ("ListTagsForResource", 3),
+        ("ListAccountsForParent", 1),
+        ("CreateOrganizationalUnit", 1),
+        ("TagResource", 1),
+        ("MoveAccount", 1),
+    ] {
+        assert!(
+            req[op].1 >= at_least,
+            "{op}: {:?} failed attempts, want ≥ {at_least}\n{}",
+            req[op],
+            apply.stderr
+        );
+    }
+    assert!(
+        req["DescribeCreateAccountStatus"].0 >= 2,
+        "polled: {}",
+        apply.stderr
+    );
+    assert_eq!(req["CreateAccount"].0, 1, "created once");
+    assert_eq!(proxy.requests("CreateAccount"), 1);
+    let o = org.clone();
+    let again = tokio::task::spawn_blocking(move || {
+        o.run(&["plan", "desired-state", "--detailed-exitcode"])
+    })
+    .await
+    .expect("join");
+    again.expect_code(0);
+}
+
+#[test]
+fn no_credentials_fail_with_one_sentence_of_advice() {
+    let org = CliOrg::new();
+    let run = run_orgctl(
+        org.path(),
+        &["plan", "desired-state"],
+        &[("AWS_ENDPOINT_URL", moto().url.clone())],
+    );
+    run.expect_code(1);
+    assert_contains(&run.stderr, "No AWS credentials found: set AWS_PROFILE");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn the_wrong_organization_is_refused_before_anything_else() {
+    let org = CliOrg::new();
+    let before = org.live().await;
+    // The example as shipped pins 123456789012; these credentials belong to another account.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("desired-state");
+    let dir = dir.to_str().expect("utf-8 path");
+    for args in [
+        vec!["plan", dir, "-v"],
+        vec!["apply", dir, "--auto-approve", "-v"],
+    ] {
+        let run = org.run(&args);
+        run.expect_code(1);
+        assert_contains(&run.stderr, "123456789012");
+        assert!(run.writes().is_empty(), "{}", run.stderr);
+    }
+    assert_eq!(org.live().await, before);
+}
