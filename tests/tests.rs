@@ -6,7 +6,7 @@ mod common;
 
 /// `validate`, `plan` and `apply` against snapshot files (the in-memory backend).
 mod cli;
-/// Every invalid desired state under `tests/invalid/` is refused with file and line.
-mod invalid_inputs;
 /// The AWS backend over real HTTP against the moto emulator (started by the harness).
 mod emulator;
+/// Every invalid desired state under `tests/invalid/` is refused with file and line.
+mod invalid_inputs;
