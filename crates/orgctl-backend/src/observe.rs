@@ -262,18 +262,22 @@ pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<Live
         }
     }
 
-    // Every attachment must point at something the walk found.
-    let known: HashSet<&str> = std::iter::once(root.id.as_str())
-        .chain(ous.keys().map(String::as_str))
-        .chain(accounts.keys().map(String::as_str))
+    // Attachments to something the walk did not find are left out: an OU deleted a moment ago
+    // (AWS is eventually consistent, and the emulator keeps such attachments for good) or an
+    // account created during the read. Nothing can be planned for a target that is not in the
+    // tree; the next run sees whatever was created meanwhile.
+    let known: HashSet<String> = std::iter::once(root.id.clone())
+        .chain(ous.keys().cloned())
+        .chain(accounts.keys().cloned())
         .collect();
-    for p in policies.values() {
-        if let Some(t) = p.targets.iter().find(|t| !known.contains(t.as_str())) {
-            return Err(ReadError::ChangedDuringRead(format!(
-                "policy {} is attached to {t}, which the walk of the tree did not find",
-                p.id
-            )));
-        }
+    for p in policies.values_mut() {
+        p.targets.retain(|t| {
+            let keep = known.contains(t);
+            if !keep {
+                tracing::debug!(policy = %p.id, target = %t, "attachment to a target outside the tree left out");
+            }
+            keep
+        });
     }
 
     let mut live = LiveState {
