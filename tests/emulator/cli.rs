@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::moto::moto;
 use super::proxy::{Fault, Proxy};
-use super::support::{random_account_id, seed_handbuilt, seeded_env};
+use super::support::{TestOrg, random_account_id, seed_handbuilt, seeded_env};
 
 /// What one run of the binary produced.
 #[derive(Debug)]
@@ -89,6 +89,38 @@ impl CliOrg {
         .expect("write organization.yaml");
         let env = seeded_env(&seeded);
         CliOrg { dir, seeded, env }
+    }
+
+    /// A new, empty organization (only its management account) and the example pinned to it.
+    async fn empty() -> CliOrg {
+        let test = TestOrg::new().await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("desired-state"),
+            &dir.path().join("desired-state"),
+        );
+        let org_yaml = dir.path().join("desired-state/organization.yaml");
+        let text = std::fs::read_to_string(&org_yaml).expect("organization.yaml");
+        std::fs::write(
+            &org_yaml,
+            text.replace("\"123456789012\"", &format!("\"{}\"", test.management())),
+        )
+        .expect("write organization.yaml");
+        let seeded = serde_json::json!({ "root_id": test.root_id });
+        CliOrg {
+            dir,
+            seeded,
+            env: test.env,
+        }
+    }
+
+    /// Rewrites a desired-state file.
+    fn edit(&self, file: &str, f: impl FnOnce(String) -> String) {
+        let path = self.path().join("desired-state").join(file);
+        let text = std::fs::read_to_string(&path).expect("read desired state");
+        let new = f(text.clone());
+        assert_ne!(new, text, "the edit of {file} changed nothing");
+        std::fs::write(&path, new).expect("write desired state");
     }
 
     fn root(&self) -> String {
@@ -492,4 +524,205 @@ async fn the_wrong_organization_is_refused_before_anything_else() {
         assert!(run.writes().is_empty(), "{}", run.stderr);
     }
     assert_eq!(org.live().await, before);
+}
+
+/// `-v`'s total request count.
+fn total_requests(run: &Run) -> usize {
+    run.requests().values().map(|(calls, _)| calls).sum()
+}
+
+#[tokio::test]
+async fn an_empty_organization_is_built_and_a_second_apply_writes_nothing() {
+    let org = CliOrg::empty().await;
+    let plan = org.run(&[
+        "plan",
+        "desired-state",
+        "--format",
+        "json",
+        "--detailed-exitcode",
+        "-v",
+    ]);
+    plan.expect_code(2);
+    assert!(plan.writes().is_empty(), "plan wrote: {:?}", plan.writes());
+    let json: Value = serde_json::from_str(&plan.stdout).expect("JSON plan");
+    let creates: Vec<&str> = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["action"] == "create")
+        .filter_map(|c| c["address"].as_str())
+        .collect();
+    for address in [
+        "ou /Workloads",
+        "ou /Workloads/Staging",
+        "ou /Workloads/Production",
+        "ou /Sandbox",
+        "account companyx-staging",
+        "account companyx-production",
+        "account companyx-sandbox",
+        "policy scp/deny-leave-organization",
+        "policy scp/restrict-regions",
+        "policy tag/cost-center-tag",
+    ] {
+        assert!(
+            creates.contains(&address),
+            "{address} not created: {creates:?}"
+        );
+    }
+
+    org.run(&["apply", "desired-state", "--auto-approve"])
+        .expect_code(0);
+    org.run(&["plan", "desired-state", "--detailed-exitcode"])
+        .expect_code(0);
+    let second = org.run(&["apply", "desired-state", "--auto-approve", "-v"]);
+    second.expect_code(0);
+    assert!(
+        second.writes().is_empty(),
+        "second apply wrote: {:?}",
+        second.writes()
+    );
+}
+
+#[tokio::test]
+async fn renames_replacements_detachments_and_edits_round_trip() {
+    let org = CliOrg::empty().await;
+    org.run(&["apply", "desired-state", "--auto-approve"])
+        .expect_code(0);
+    let live = org.live().await;
+    let root = org.root();
+    let ou = |name: &str| {
+        live.ous
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("OU {name}"))
+            .clone()
+    };
+    let (sandbox, staging) = (ou("Sandbox"), ou("Staging"));
+
+    // Rename /Sandbox (by id) to /Playground; move /Workloads/Staging (by id) below it, which
+    // replaces it; move restrict-regions from /Workloads to /Playground; edit an SCP; retag.
+    org.edit("ous.yaml", |t| {
+        t.replace(
+            "- path: /Sandbox",
+            &format!("- path: /Playground\n    id: {}", sandbox.id),
+        )
+        .replace(
+            "- path: /Workloads/Staging",
+            &format!("- path: /Playground/Staging\n    id: {}", staging.id),
+        )
+    });
+    org.edit("accounts.yaml", |t| {
+        t.replace("ou: /Workloads/Staging", "ou: /Playground/Staging")
+            .replace("ou: /Sandbox", "ou: /Playground")
+            .replace("environment: sandbox", "environment: playground")
+    });
+    org.edit("policies.yaml", |t| {
+        t.replace("- /Workloads\n", "- /Playground\n")
+            .replace("/Sandbox", "/Playground")
+    });
+    org.edit("policies/deny-leave-organization.json", |t| {
+        t.replace(
+            "\"organizations:LeaveOrganization\"",
+            "[\"organizations:LeaveOrganization\", \"account:CloseAccount\"]",
+        )
+    });
+    let plan = org.run(&["plan", "desired-state"]);
+    plan.expect_code(0);
+    for needle in [
+        "rename",
+        "OU id will change",
+        "will no longer apply to /Workloads",
+        "account:CloseAccount",
+    ] {
+        assert_contains(&plan.stdout, needle);
+    }
+    org.run(&["apply", "desired-state", "--auto-approve"])
+        .expect_code(0);
+    let after = org.run(&["plan", "desired-state", "--detailed-exitcode"]);
+    after.expect_code(0);
+    // The replaced OU's id changed: the plan says to update it.
+    assert_contains(
+        &after.stdout,
+        &format!("OU id {} does not exist any more", staging.id),
+    );
+
+    let live = org.live().await;
+    let playground = live
+        .ous
+        .iter()
+        .find(|o| o.id == sandbox.id)
+        .expect("renamed, same id");
+    assert_eq!(playground.name, "Playground");
+    assert_eq!(playground.parent_id, root);
+    let new_staging = live
+        .ous
+        .iter()
+        .find(|o| o.name == "Staging")
+        .expect("replacement");
+    assert_ne!(new_staging.id, staging.id, "a replacement has a new id");
+    assert_eq!(new_staging.parent_id, sandbox.id);
+    assert!(
+        live.ous.iter().all(|o| o.id != staging.id),
+        "the old OU is deleted"
+    );
+    let account = |name: &str| {
+        live.accounts
+            .iter()
+            .find(|a| a.name == name)
+            .expect("account")
+    };
+    assert_eq!(account("companyx-staging").parent_id, new_staging.id);
+    assert_eq!(
+        account("companyx-sandbox").tags["environment"],
+        "playground"
+    );
+    let policy = |name: &str| {
+        live.policies
+            .iter()
+            .find(|p| p.name == name)
+            .expect("policy")
+    };
+    assert_eq!(policy("restrict-regions").targets, vec![sandbox.id.clone()]);
+    assert!(
+        policy("deny-leave-organization")
+            .content
+            .contains("account:CloseAccount")
+    );
+}
+
+#[tokio::test]
+async fn plan_stays_within_the_request_budget() {
+    let org = CliOrg::new();
+    org.run(&["apply", "desired-state", "--auto-approve"])
+        .expect_code(0);
+    let plan = org.run(&["plan", "desired-state", "--detailed-exitcode", "-v"]);
+    plan.expect_code(0);
+    let live = org.live().await;
+    // 2 + Σ pages of the two per-parent lists + (R−1) + A + P tag reads + type pages + 2P,
+    // where the page size is 20 (the AWS maximum), R counts the root and the OUs, and P the
+    // policies (AWS-managed FullAWSAccess has no tags or document to read: only its targets).
+    let page = |n: usize| n.div_ceil(20).max(1);
+    let parents: Vec<String> = std::iter::once(org.root())
+        .chain(live.ous.iter().map(|o| o.id.clone()))
+        .collect();
+    let pages: usize = parents
+        .iter()
+        .map(|p| {
+            page(live.ous.iter().filter(|o| &o.parent_id == p).count())
+                + page(live.accounts.iter().filter(|a| &a.parent_id == p).count())
+        })
+        .sum();
+    let r = parents.len();
+    let a = live.accounts.len();
+    let p_customer = live.policies.iter().filter(|p| !p.aws_managed).count();
+    let p_managed = live.policies.len() - p_customer;
+    let types = live.organization.enabled_policy_types.len();
+    let budget = 2 + pages + (r - 1) + a + p_customer + types + 2 * p_customer + p_managed;
+    let made = total_requests(&plan);
+    assert!(
+        made * 100 <= budget * 102,
+        "plan made {made} requests; the budget is {budget}\n{}",
+        plan.stderr
+    );
+    assert!(plan.writes().is_empty());
 }
