@@ -1,0 +1,167 @@
+//! Hand-written apply scenarios on the strict in-memory organization, for the orderings AWS is
+//! strict about: a policy swap at the per-target limit, dropping FullAWSAccess, and a partial
+//! failure that must not widen access.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use orgctl_applier::{ApplyOptions, ChangeOutcome, Silent, apply, verify};
+use orgctl_backend::{ApiError, Faulty, MemoryOrg, OrgApi, ReadOptions, read_live};
+use orgctl_model::{
+    DesiredState, OrganizationSpec, OuSpec, PolicySpec, PolicyType, SourceLoc, Tags, TargetRef,
+};
+use orgctl_planner::{PlanOptions, plan};
+
+const MGMT: &str = "111111111111";
+
+fn loc() -> SourceLoc {
+    SourceLoc {
+        file: "t.yaml".into(),
+        line: 1,
+        column: 1,
+    }
+}
+
+fn desired(policies: &[&str], full_aws_access: bool) -> DesiredState {
+    let mut d = DesiredState {
+        organization: OrganizationSpec {
+            management_account_id: MGMT.into(),
+            enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
+            protected_accounts: BTreeSet::new(),
+            policies_per_target_limit: 5,
+            ignore_tag_keys: BTreeSet::new(),
+            source: loc(),
+        },
+        ous: BTreeMap::new(),
+        accounts: BTreeMap::new(),
+        policies: BTreeMap::new(),
+    };
+    d.ous.insert(
+        "/A".into(),
+        OuSpec {
+            path: "/A".into(),
+            name: "A".into(),
+            id: None,
+            tags: Tags::new(),
+            full_aws_access,
+            source: loc(),
+        },
+    );
+    for name in policies {
+        d.policies.insert(
+            (*name).into(),
+            PolicySpec {
+                name: (*name).into(),
+                policy_type: PolicyType::ServiceControlPolicy,
+                description: String::new(),
+                content: format!(
+                    r#"{{"Statement":[{{"Action":"{name}:*","Effect":"Deny","Resource":"*"}}],"Version":"2012-10-17"}}"#
+                ),
+                targets: [TargetRef::Ou("/A".into())].into(),
+                tags: Tags::new(),
+                source: loc(),
+            },
+        );
+    }
+    d
+}
+
+fn options() -> PlanOptions {
+    PlanOptions {
+        today: "2026-11-27".into(),
+    }
+}
+
+async fn converge<A: OrgApi>(d: &DesiredState, api: &A) {
+    let live = read_live(api, &ReadOptions::default()).await.expect("read");
+    let p = plan(d, &live, &options());
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let report = apply(&p, api, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    let pending = verify(d, api, &ReadOptions::default(), &options())
+        .await
+        .expect("verify");
+    assert!(pending.is_empty(), "{pending:?}");
+}
+
+async fn org() -> MemoryOrg {
+    let org = MemoryOrg::new(MGMT, "mgmt@x.example");
+    org.enable_policy_type(&org.root_id(), PolicyType::ServiceControlPolicy)
+        .await
+        .expect("enable");
+    org
+}
+
+#[tokio::test]
+async fn a_swap_at_the_per_target_limit_is_accepted_by_a_strict_organization() {
+    let org = org().await;
+    // FullAWSAccess + 4 = the limit of 5.
+    converge(&desired(&["s1", "s2", "s3", "s4"], true), &org).await;
+    // Swap two of them at once: each attach needs a detach first.
+    converge(&desired(&["s1", "s2", "s5", "s6"], true), &org).await;
+}
+
+#[tokio::test]
+async fn full_aws_access_is_replaced_without_leaving_the_ou_without_an_scp() {
+    let org = org().await;
+    converge(&desired(&[], true), &org).await;
+    converge(&desired(&["allow-list"], false), &org).await;
+    converge(&desired(&["other"], false), &org).await;
+    converge(&desired(&[], true), &org).await;
+}
+
+#[tokio::test]
+async fn a_failed_attach_keeps_the_old_policy_attached() {
+    let org = org().await;
+    converge(&desired(&["old"], true), &org).await;
+    let d = desired(&["new"], true);
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let p = plan(&d, &live, &options());
+    let faulty = Faulty::new(org).fail_next_calls_of(
+        "AttachPolicy",
+        1,
+        ApiError::service("AttachPolicy", "AccessDeniedException", "denied"),
+    );
+    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    let outcome = |address: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, o)| o.clone())
+            .expect(address)
+    };
+    assert!(
+        matches!(
+            outcome("attachment scp/new -> /A"),
+            ChangeOutcome::Failed(_)
+        ),
+        "{:?}",
+        report.outcomes
+    );
+    assert!(
+        matches!(
+            outcome("attachment scp/old -> /A"),
+            ChangeOutcome::Skipped(_)
+        ),
+        "{:?}",
+        report.outcomes
+    );
+    // `old` is still attached and therefore not deleted either.
+    let live = read_live(faulty.inner(), &ReadOptions::default())
+        .await
+        .expect("read");
+    let old = live
+        .policies
+        .iter()
+        .find(|p| p.name == "old")
+        .expect("old kept");
+    assert_eq!(old.targets.len(), 1);
+    // A rerun converges.
+    converge(&d, faulty.inner()).await;
+}
