@@ -34,9 +34,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every error ends here: one message on stderr, exit code 1.
+/// Every error ends here: the message on stderr, exit code 1. Invalid input lists each
+/// diagnostic on its own line (they carry their own `error:`), then one summary line.
 fn report(e: &CliError) -> ExitCode {
-    ui::error(&e.to_string());
+    match e {
+        CliError::Load(orgctl_manifest::LoadError::Invalid(diagnostics)) => {
+            for d in diagnostics {
+                ui::info(&d.to_string());
+            }
+            let errors = diagnostics
+                .iter()
+                .filter(|d| d.severity == orgctl_manifest::Severity::Error)
+                .count();
+            ui::error(&format!(
+                "the desired state is invalid ({errors} error{}); nothing was read or changed",
+                if errors == 1 { "" } else { "s" }
+            ));
+        }
+        other => ui::error(&other.to_string()),
+    }
     ExitCode::from(1)
 }
 

@@ -255,7 +255,7 @@ async fn plan_on_a_hand_built_organization_shows_every_kind_of_change_and_writes
     assert_contains(out, "policy scp/legacy-deny-s3");
     assert_contains(
         out,
-        "Plan: 6 to create, 7 to change, 2 to move, 0 to delete.",
+        "Plan: 6 to create, 6 to change, 2 to move, 0 to delete.",
     );
 
     assert!(

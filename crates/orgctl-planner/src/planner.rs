@@ -43,6 +43,7 @@ pub struct PlanOptions {
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
     let mut p = Planner::new(desired, live);
     p.run();
+    p.changes = merge_updates(std::mem::take(&mut p.changes));
     for c in &mut p.changes {
         c.reason = sentence(&c.reason);
     }
@@ -1312,6 +1313,32 @@ impl<'a> Planner<'a> {
             }
         }
     }
+}
+
+/// Merges consecutive updates of the same resource (a policy's document and its tags, say) into
+/// one change, so each resource appears once per action.
+fn merge_updates(changes: Vec<Change>) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    for c in changes {
+        if let Some(prev) = out.last_mut()
+            && prev.action == Action::Update
+            && c.action == Action::Update
+            && prev.kind == c.kind
+            && prev.address == c.address
+        {
+            for (mine, theirs) in [(&mut prev.before, c.before), (&mut prev.after, c.after)] {
+                if let (Some(Value::Object(m)), Some(Value::Object(t))) = (mine.as_mut(), theirs) {
+                    m.extend(t);
+                }
+            }
+            prev.diff = prev.diff.take().or(c.diff);
+            prev.reason = format!("{}; {}", prev.reason, c.reason);
+            prev.ops.extend(c.ops);
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A reason as a sentence: capitalised, ending with a full stop.

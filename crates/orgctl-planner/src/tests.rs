@@ -638,3 +638,26 @@ fn planner_is_linear_enough_for_large_organizations() {
     let p = run(&d, &l);
     assert_eq!(p.summary().moves, 2_000);
 }
+
+#[test]
+fn a_resource_updated_twice_is_one_change() {
+    // An unmanaged policy with another document is adopted and updated in one change.
+    let d = D::new().scp("deny-leave", DENY, &[TargetRef::Root]);
+    let l = L::new().scp(
+        "p-1",
+        "deny-leave",
+        &DENY.replace("Deny", "Allow"),
+        Tags::new(),
+        &["r-root"],
+    );
+    let p = run(&d, &l);
+    assert_eq!(dump(&p), "update policy scp/deny-leave");
+    let c = &p.changes[0];
+    assert_eq!(c.ops.len(), 2, "{:?}", c.ops);
+    assert!(
+        c.reason.starts_with("Document differs") && c.reason.contains("; adopted"),
+        "{}",
+        c.reason
+    );
+    assert!(c.diff.is_some());
+}
