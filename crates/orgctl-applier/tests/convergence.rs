@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use orgctl_applier::{ApplyOptions, Silent, apply, verify};
-use orgctl_backend::{Faulty, MemoryOrg, OrgApi, ReadOptions, read_live};
+use orgctl_backend::{Faulty, MemoryOrg, OrgApi, ReadOptions, codes, read_live};
 use orgctl_model::{
     AccountSpec, DesiredState, Lifecycle, LiveState, OrganizationSpec, OuSpec, PolicySpec,
     PolicyType, SourceLoc, Tags, TargetRef, child_path,
@@ -263,9 +263,11 @@ async fn start_org(c: &mut Chooser<'_>) -> (MemoryOrg, BTreeMap<String, String>)
             )
             .await
             .expect("unmanaged policy");
-        org.attach_policy(&p.id, &root)
-            .await
-            .expect("attach unmanaged policy");
+        // Out of band, where the root has room for it (another tool honours the limit too).
+        match org.attach_policy(&p.id, &root).await {
+            Err(e) if !e.is(codes::CONSTRAINT_VIOLATION) => panic!("attach unmanaged policy: {e}"),
+            _ => {}
+        }
     }
     // OU paths → ids, for desired states that pin ids.
     let live = live_of(&org).await;
@@ -285,50 +287,35 @@ async fn start_org(c: &mut Chooser<'_>) -> (MemoryOrg, BTreeMap<String, String>)
     (org, ids)
 }
 
-/// Moves an OU that pins its id under another parent (a replacement), when possible.
-fn reparent_one(d: &mut DesiredState, c: &mut Chooser<'_>) {
+/// A random OU that pins its id, if any.
+fn pinned_ou(d: &DesiredState, c: &mut Chooser<'_>) -> Option<String> {
     let pinned: Vec<String> = d
         .ous
         .values()
         .filter(|o| o.id.is_some())
         .map(|o| o.path.clone())
         .collect();
-    if pinned.is_empty() {
-        return;
-    }
-    let from = pinned[c.pick(pinned.len())].clone();
-    let new_parent = format!("/Moved{}", c.pick(3));
+    (!pinned.is_empty()).then(|| pinned[c.pick(pinned.len())].clone())
+}
+
+/// Moves the OU at `from` (and everything below it) to `to`, everywhere the YAML names it.
+fn move_subtree(d: &mut DesiredState, from: &str, to: &str) {
     let prefix = format!("{from}/");
-    let to = child_path(&new_parent, from.rsplit('/').next().unwrap_or("X"));
-    if d.ous.contains_key(&new_parent) || d.ous.keys().any(|k| k.starts_with(&to)) {
-        return;
-    }
     let rewrite = |p: &str| -> String {
-        if p == from {
-            to.clone()
-        } else if let Some(rest) = p.strip_prefix(&prefix) {
-            format!("{to}/{rest}")
-        } else {
-            p.to_owned()
+        match p.strip_prefix(&prefix) {
+            _ if p == from => to.to_owned(),
+            Some(rest) => format!("{to}/{rest}"),
+            None => p.to_owned(),
         }
     };
-    let old: Vec<OuSpec> = d.ous.values().cloned().collect();
-    d.ous.clear();
+    let old: Vec<OuSpec> = std::mem::take(&mut d.ous).into_values().collect();
     for mut ou in old {
         ou.path = rewrite(&ou.path);
+        if ou.path == to {
+            ou.name = to.rsplit('/').next().unwrap_or_default().into();
+        }
         d.ous.insert(ou.path.clone(), ou);
     }
-    d.ous.insert(
-        new_parent.clone(),
-        OuSpec {
-            path: new_parent.clone(),
-            name: new_parent.trim_start_matches('/').into(),
-            id: None,
-            tags: Tags::new(),
-            full_aws_access: true,
-            source: loc(),
-        },
-    );
     for a in d.accounts.values_mut() {
         a.ou = rewrite(&a.ou);
     }
@@ -344,53 +331,34 @@ fn reparent_one(d: &mut DesiredState, c: &mut Chooser<'_>) {
     }
 }
 
+/// Moves an OU that pins its id under a new parent (a replacement), when possible.
+fn reparent_one(d: &mut DesiredState, c: &mut Chooser<'_>) {
+    let Some(from) = pinned_ou(d, c) else { return };
+    let new_parent = format!("/Moved{}", c.pick(3));
+    let to = child_path(&new_parent, from.rsplit('/').next().unwrap_or("X"));
+    if d.ous.contains_key(&new_parent) || d.ous.keys().any(|k| k.starts_with(&to)) {
+        return;
+    }
+    move_subtree(d, &from, &to);
+    d.ous.insert(
+        new_parent.clone(),
+        OuSpec {
+            path: new_parent.clone(),
+            name: new_parent.trim_start_matches('/').into(),
+            id: None,
+            tags: Tags::new(),
+            full_aws_access: true,
+            source: loc(),
+        },
+    );
+}
+
 /// Renames an OU that pins its id (same parent).
 fn rename_one(d: &mut DesiredState, c: &mut Chooser<'_>) {
-    let pinned: Vec<String> = d
-        .ous
-        .values()
-        .filter(|o| o.id.is_some())
-        .map(|o| o.path.clone())
-        .collect();
-    if pinned.is_empty() {
-        return;
-    }
-    let from = pinned[c.pick(pinned.len())].clone();
+    let Some(from) = pinned_ou(d, c) else { return };
     let to = format!("{from}R");
-    let prefix = format!("{from}/");
-    if d.ous.contains_key(&to) {
-        return;
-    }
-    let rewrite = |p: &str| -> String {
-        if p == from {
-            to.clone()
-        } else if let Some(rest) = p.strip_prefix(&prefix) {
-            format!("{to}/{rest}")
-        } else {
-            p.to_owned()
-        }
-    };
-    let old: Vec<OuSpec> = d.ous.values().cloned().collect();
-    d.ous.clear();
-    for mut ou in old {
-        ou.path = rewrite(&ou.path);
-        if ou.path == to {
-            ou.name = to.rsplit('/').next().unwrap_or("R").into();
-        }
-        d.ous.insert(ou.path.clone(), ou);
-    }
-    for a in d.accounts.values_mut() {
-        a.ou = rewrite(&a.ou);
-    }
-    for p in d.policies.values_mut() {
-        p.targets = p
-            .targets
-            .iter()
-            .map(|t| match t {
-                TargetRef::Ou(path) => TargetRef::Ou(rewrite(path)),
-                other => other.clone(),
-            })
-            .collect();
+    if !d.ous.contains_key(&to) {
+        move_subtree(d, &from, &to);
     }
 }
 
