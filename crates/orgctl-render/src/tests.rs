@@ -866,11 +866,15 @@ fn markdown_truncates_a_large_plan_at_the_limit() {
         .next()
         .and_then(|n| n.parse().ok())
         .expect("count in note");
-    let shown_access = md.lines().filter(|l| l.starts_with("- `+` **SCP")).count();
+    // Access changes: the 1,000 SCP attachments and the 1,000 account moves.
+    let shown_access = md
+        .lines()
+        .filter(|l| l.starts_with("- `+` **SCP") || l.starts_with("- `→` **`account"))
+        .count();
     let shown_other = md
         .lines()
         .filter(|l| {
-            ["+ account", "→ account", "~ ou", "- policy"]
+            ["+ account", "~ ou", "- policy"]
                 .iter()
                 .any(|p| l.starts_with(p))
         })
@@ -879,7 +883,7 @@ fn markdown_truncates_a_large_plan_at_the_limit() {
     // The cut section says so where it is cut.
     assert!(md.contains(&format!(
         "- **… {} more not shown here** (see the end of this comment)",
-        1_000 - shown_access
+        2_000 - shown_access
     )));
     assert_eq!(shown_access + shown_other + not_shown, 5_000);
     assert!(md.contains(&format!(
