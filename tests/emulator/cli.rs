@@ -138,8 +138,8 @@ impl CliOrg {
             .to_owned()
     }
 
-    /// Runs orgctl with this organization's credentials, against `endpoint`.
-    fn run_via(&self, endpoint: &str, args: &[&str]) -> Run {
+    /// The environment that gives orgctl this organization's credentials and `endpoint`.
+    fn env_for(&self, endpoint: &str) -> Vec<(&'static str, String)> {
         let c = &self.env.credentials;
         let mut env = vec![
             ("AWS_ENDPOINT_URL", endpoint.to_owned()),
@@ -149,7 +149,12 @@ impl CliOrg {
         if let Some(t) = &c.session_token {
             env.push(("AWS_SESSION_TOKEN", t.clone()));
         }
-        run_orgctl(self.path(), args, &env)
+        env
+    }
+
+    /// Runs orgctl with this organization's credentials, against `endpoint`.
+    fn run_via(&self, endpoint: &str, args: &[&str]) -> Run {
+        run_orgctl(self.path(), args, &self.env_for(endpoint))
     }
 
     /// Runs orgctl with this organization's credentials, against moto.
@@ -170,9 +175,13 @@ impl CliOrg {
     }
 }
 
-/// Runs the binary in `cwd` with exactly `env` (plus PATH, an empty HOME, no shared config
-/// files, no instance metadata), a pinned date and no colour.
-fn run_orgctl(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+/// The binary in `cwd` with exactly `env` (plus PATH, an empty HOME, no shared config files,
+/// no instance metadata), a pinned date and no colour; the HOME dir lives as long as the guard.
+fn orgctl_command(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Command, tempfile::TempDir) {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgctl"));
     cmd.args(args)
@@ -194,6 +203,12 @@ fn run_orgctl(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    (cmd, home)
+}
+
+/// Runs the binary (see [`orgctl_command`]) to completion.
+fn run_orgctl(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
+    let (mut cmd, _home) = orgctl_command(cwd, args, env);
     let out = cmd.output().expect("run orgctl");
     Run {
         code: out.status.code().unwrap_or(-1),
@@ -725,4 +740,66 @@ async fn plan_stays_within_the_request_budget() {
         plan.stderr
     );
     assert!(plan.writes().is_empty());
+}
+
+#[tokio::test]
+async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_duplicate() {
+    let org = CliOrg::new();
+    let proxy = Proxy::start(moto().addr).await;
+    // AWS takes minutes to create an account; the proxy keeps it IN_PROGRESS.
+    proxy.hold_create_account(10_000);
+    let (mut cmd, _home) = orgctl_command(
+        org.path(),
+        &["apply", "desired-state", "--auto-approve"],
+        &org.env_for(&proxy.url),
+    );
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn orgctl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while proxy.requests("DescribeCreateAccountStatus") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never polled an account creation"
+        );
+        assert!(
+            child.try_wait().expect("poll child").is_none(),
+            "the apply ended before polling"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // SIGKILL mid-apply: no cleanup, no summary.
+    child.kill().expect("kill orgctl");
+    child.wait().expect("reap orgctl");
+    assert_eq!(proxy.requests("CreateAccount"), 1);
+
+    let o = std::sync::Arc::new(org);
+    let org = o.clone();
+    let rerun = tokio::task::spawn_blocking(move || {
+        org.run(&["apply", "desired-state", "--auto-approve", "-v"])
+    })
+    .await
+    .expect("join");
+    rerun.expect_code(0);
+    assert!(
+        !rerun.requests().contains_key("CreateAccount"),
+        "created twice:\n{}",
+        rerun.stderr
+    );
+    let live = o.live().await;
+    let sandboxes = live
+        .accounts
+        .iter()
+        .filter(|a| a.email == "aws-sandbox@companyx.example")
+        .count();
+    assert_eq!(sandboxes, 1);
+    let org = o.clone();
+    let after = tokio::task::spawn_blocking(move || {
+        org.run(&["plan", "desired-state", "--detailed-exitcode"])
+    })
+    .await
+    .expect("join");
+    after.expect_code(0);
 }
