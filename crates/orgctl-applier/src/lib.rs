@@ -9,9 +9,7 @@
 
 use std::collections::HashSet;
 
-use orgctl_backend::{
-    ExecError, IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, read_live,
-};
+use orgctl_backend::{IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, read_live};
 use orgctl_model::{DesiredState, Op, Ref};
 use orgctl_planner::{Change, Plan, PlanOptions, plan};
 
@@ -197,7 +195,7 @@ async fn run_change<A: OrgApi>(
         match execute(api, op, ids, poll).await {
             Ok(Outcome::Done) => all_already = false,
             Ok(Outcome::AlreadyDone) => {}
-            Err(e) => return ChangeOutcome::Failed(describe(&e)),
+            Err(e) => return ChangeOutcome::Failed(e.to_string()),
         }
     }
     if all_already {
@@ -205,10 +203,6 @@ async fn run_change<A: OrgApi>(
     } else {
         ChangeOutcome::Done
     }
-}
-
-fn describe(e: &ExecError) -> String {
-    e.to_string()
 }
 
 /// Reads the organization again and plans once more; returns the changes still pending (empty

@@ -97,7 +97,7 @@ struct Planner<'a> {
     account_refs: HashMap<&'a str, Ref>,
     /// Desired policy name → its reference.
     policy_refs: HashMap<&'a str, Ref>,
-    /// Live policy ids orgctl controls the attachments of.
+    /// The AWS-managed FullAWSAccess SCP, when the organization has it.
     full_aws_access: Option<&'a LivePolicy>,
     ignore: &'a BTreeSet<String>,
     changes: Vec<Change>,
@@ -525,8 +525,6 @@ impl<'a> Planner<'a> {
     // -- accounts: matching -----------------------------------------------------------------
 
     fn match_accounts(&mut self) {
-        let by_id: HashMap<&str, &LiveAccount> =
-            self.l.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
         let by_email: HashMap<String, &LiveAccount> = self
             .l
             .accounts
@@ -536,7 +534,7 @@ impl<'a> Planner<'a> {
         let d = self.d;
         for spec in d.accounts.values() {
             let live = match &spec.id {
-                Some(id) => by_id.get(id.as_str()).copied(),
+                Some(id) => self.live_accounts.get(id.as_str()).copied(),
                 None => by_email.get(&spec.email.to_lowercase()).copied(),
             };
             match live {
@@ -583,14 +581,13 @@ impl<'a> Planner<'a> {
     // -- 5. accounts: changes ---------------------------------------------------------------
 
     fn account_changes(&mut self) {
-        let by_id = self.live_accounts.clone();
         let d = self.d;
         let protected = &d.organization.protected_accounts;
         for spec in d.accounts.values() {
             let address = format!("account {}", spec.name);
             let parent = self.ou_ref(&spec.ou);
             let live = match self.account_refs.get(spec.name.as_str()) {
-                Some(Ref::Id(id)) => by_id.get(id.as_str()).copied(),
+                Some(Ref::Id(id)) => self.live_accounts.get(id.as_str()).copied(),
                 _ => None,
             };
             let Some(live) = live else {
@@ -1000,8 +997,11 @@ impl<'a> Planner<'a> {
                 .get(&target)
                 .cloned()
                 .unwrap_or_else(|| self.describe_target(&target));
-            let is_account = matches!(target, Ref::NewAccount(_))
-                || matches!(&target, Ref::Id(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()));
+            let is_account = match &target {
+                Ref::NewAccount(_) => true,
+                Ref::Id(id) => self.live_accounts.contains_key(id.as_str()),
+                _ => false,
+            };
             let mut count = have.len();
             let mut changes = Vec::new();
             let mut attach = attach.into_iter();
