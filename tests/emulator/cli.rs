@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::moto::moto;
 use super::proxy::{Fault, Proxy};
 use super::support::{TestOrg, random_account_id, seed_handbuilt, seeded_env};
+use crate::common::{copy_dir, repo};
 
 /// What one run of the binary produced.
 #[derive(Debug)]
@@ -70,23 +71,7 @@ impl CliOrg {
     fn new() -> CliOrg {
         let account = random_account_id();
         let seeded = seed_handbuilt(&account);
-        let dir = tempfile::tempdir().expect("tempdir");
-        copy_dir(
-            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("desired-state"),
-            &dir.path().join("desired-state"),
-        );
-        // The example pins moto's default account; this test's organization is another one.
-        let org_yaml = dir.path().join("desired-state/organization.yaml");
-        let text = std::fs::read_to_string(&org_yaml).expect("organization.yaml");
-        assert!(
-            text.contains("\"123456789012\""),
-            "the example pins 123456789012"
-        );
-        std::fs::write(
-            &org_yaml,
-            text.replace("\"123456789012\"", &format!("\"{account}\"")),
-        )
-        .expect("write organization.yaml");
+        let dir = pinned_example(&account);
         let env = seeded_env(&seeded);
         CliOrg { dir, seeded, env }
     }
@@ -94,18 +79,7 @@ impl CliOrg {
     /// A new, empty organization (only its management account) and the example pinned to it.
     async fn empty() -> CliOrg {
         let test = TestOrg::new().await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        copy_dir(
-            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("desired-state"),
-            &dir.path().join("desired-state"),
-        );
-        let org_yaml = dir.path().join("desired-state/organization.yaml");
-        let text = std::fs::read_to_string(&org_yaml).expect("organization.yaml");
-        std::fs::write(
-            &org_yaml,
-            text.replace("\"123456789012\"", &format!("\"{}\"", test.management())),
-        )
-        .expect("write organization.yaml");
+        let dir = pinned_example(test.management());
         let seeded = serde_json::json!({ "root_id": test.root_id });
         CliOrg {
             dir,
@@ -217,17 +191,26 @@ fn run_orgctl(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
+/// A temp dir holding a copy of the example desired state pinned to management account
+/// `account` (the example pins moto's default account; each test has its own organization).
+fn pinned_example(account: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &repo().join("desired-state"),
+        &dir.path().join("desired-state"),
+    );
+    let org_yaml = dir.path().join("desired-state/organization.yaml");
+    let text = std::fs::read_to_string(&org_yaml).expect("organization.yaml");
+    assert!(
+        text.contains("\"123456789012\""),
+        "the example pins 123456789012"
+    );
+    std::fs::write(
+        &org_yaml,
+        text.replace("\"123456789012\"", &format!("\"{account}\"")),
+    )
+    .expect("write organization.yaml");
+    dir
 }
 
 #[track_caller]
