@@ -6,6 +6,13 @@
 //! done. When a change fails, the changes that depend on what it touched are skipped, the
 //! independent ones still run, and the report says which is which; recovery is a fresh plan and
 //! apply, which converges.
+//!
+//! One rule keeps a partial apply from widening access through policies: **after any failed or
+//! skipped change to a policy or its attachments, no later change of that apply detaches or
+//! deletes a policy** (see [`PolicyGuard`]). A detachment or deletion is only safe when
+//! everything planned before it, such as the attachment or update that carries its statements
+//! on, is in effect. The rule covers service control and tag policies alike, and does not tell
+//! them apart: operations name policies by id only, and stopping more is the safe side.
 
 use std::collections::HashSet;
 
@@ -139,6 +146,7 @@ pub async fn apply<A: OrgApi>(
     preflight(plan, options)?;
     let mut ids = IdMap::default();
     let mut poisoned: HashSet<Ref> = HashSet::new();
+    let mut guard = PolicyGuard::default();
     let mut report = ApplyReport::default();
     let total = plan.changes.len();
     for (index, change) in plan.changes.iter().enumerate() {
@@ -152,6 +160,8 @@ pub async fn apply<A: OrgApi>(
             ChangeOutcome::Skipped(format!(
                 "depends on {r}, which an earlier failed change touched"
             ))
+        } else if let Some(why) = guard.blocks(change) {
+            ChangeOutcome::Skipped(why)
         } else {
             run_change(api, change, &mut ids, &options.poll).await
         };
@@ -162,11 +172,62 @@ pub async fn apply<A: OrgApi>(
             for op in &change.ops {
                 poisoned.extend(poisoned_by(op));
             }
+            guard.not_in_effect(change);
         }
         reporter.finished(index, total, change, &outcome);
         report.outcomes.push((change.address.clone(), outcome));
     }
     Ok(report)
+}
+
+/// The applier's one rule for policies: once a change to a policy or to its attachments has
+/// failed or been skipped, no later change of the apply detaches a policy or deletes one.
+///
+/// Plans order each target's attachments before its detachments, and updates and creations of
+/// policies before both; a detachment or deletion relies on everything before it being in
+/// effect (the statements it removes were carried over, the target keeps a policy). When any
+/// of that is missing, removing a policy could widen access, so it waits for the next plan.
+#[derive(Debug, Default)]
+struct PolicyGuard {
+    /// The first policy change that did not take effect.
+    stopped_by: Option<String>,
+}
+
+impl PolicyGuard {
+    /// Whether an operation changes a policy or its attachments.
+    fn touches_policies(op: &Op) -> bool {
+        matches!(
+            op,
+            Op::CreatePolicy { .. }
+                | Op::UpdatePolicy { .. }
+                | Op::AttachPolicy { .. }
+                | Op::DetachPolicy { .. }
+                | Op::DeletePolicy { .. }
+        )
+    }
+
+    /// Whether an operation removes a policy from a target (or from everywhere).
+    fn removes_policy(op: &Op) -> bool {
+        matches!(op, Op::DetachPolicy { .. } | Op::DeletePolicy { .. })
+    }
+
+    /// Records a change that failed or was skipped.
+    fn not_in_effect(&mut self, change: &Change) {
+        if self.stopped_by.is_none() && change.ops.iter().any(Self::touches_policies) {
+            self.stopped_by = Some(change.address.clone());
+        }
+    }
+
+    /// Why `change` must not run, if it must not.
+    fn blocks(&self, change: &Change) -> Option<String> {
+        let first = self.stopped_by.as_ref()?;
+        change.ops.iter().any(Self::removes_policy).then(|| {
+            format!(
+                "removes a policy, and the earlier change {first} did not take effect (no policy \
+                 is detached or deleted after a failed policy change)"
+            )
+        })
+    }
 }
 
 /// What later changes must not touch after `op` failed: what it would have created, and what it

@@ -22,6 +22,18 @@ fn loc() -> SourceLoc {
 }
 
 fn desired(policies: &[&str], full_aws_access: bool) -> DesiredState {
+    let with_statements: Vec<(&str, Vec<&str>)> =
+        policies.iter().map(|name| (*name, vec![*name])).collect();
+    desired_with(&with_statements, full_aws_access)
+}
+
+/// A deny statement for the actions of service `svc`.
+fn deny(svc: &str) -> String {
+    format!(r#"{{"Action":"{svc}:*","Effect":"Deny","Resource":"*"}}"#)
+}
+
+/// `/A` with SCPs attached to it, each by name with the services it denies.
+fn desired_with(policies: &[(&str, Vec<&str>)], full_aws_access: bool) -> DesiredState {
     let mut d = DesiredState {
         organization: OrganizationSpec {
             management_account_id: MGMT.into(),
@@ -46,7 +58,8 @@ fn desired(policies: &[&str], full_aws_access: bool) -> DesiredState {
             source: loc(),
         },
     );
-    for name in policies {
+    for (name, services) in policies {
+        let statements: Vec<String> = services.iter().map(|s| deny(s)).collect();
         d.policies.insert(
             (*name).into(),
             PolicySpec {
@@ -54,7 +67,8 @@ fn desired(policies: &[&str], full_aws_access: bool) -> DesiredState {
                 policy_type: PolicyType::ServiceControlPolicy,
                 description: String::new(),
                 content: format!(
-                    r#"{{"Statement":[{{"Action":"{name}:*","Effect":"Deny","Resource":"*"}}],"Version":"2012-10-17"}}"#
+                    r#"{{"Statement":[{}],"Version":"2012-10-17"}}"#,
+                    statements.join(",")
                 ),
                 targets: [TargetRef::Ou("/A".into())].into(),
                 tags: Tags::new(),
@@ -163,5 +177,61 @@ async fn a_failed_attach_keeps_the_old_policy_attached() {
         .expect("old kept");
     assert_eq!(old.targets.len(), 1);
     // A rerun converges.
+    converge(&d, faulty.inner()).await;
+}
+
+/// Issue 6, case 2: folding p2's deny into p1 (update p1, detach and delete p2). When the update
+/// fails, p2 must stay attached: no later change of the apply detaches or deletes a policy.
+#[tokio::test]
+async fn a_failed_policy_update_stops_later_detachments_and_deletions() {
+    let org = org().await;
+    converge(
+        &desired_with(&[("p1", vec!["a"]), ("p2", vec!["b"])], true),
+        &org,
+    )
+    .await;
+    let d = desired_with(&[("p1", vec!["a", "b"])], true);
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let p = plan(&d, &live, &options());
+    let faulty = Faulty::new(org).fail_next_calls_of(
+        "UpdatePolicy",
+        1,
+        ApiError::service("UpdatePolicy", "AccessDeniedException", "denied"),
+    );
+    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    let outcome = |address: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, o)| o.clone())
+            .expect(address)
+    };
+    assert!(
+        matches!(outcome("policy scp/p1"), ChangeOutcome::Failed(_)),
+        "{:?}",
+        report.outcomes
+    );
+    for later in ["attachment scp/p2 -> /A", "policy scp/p2"] {
+        assert!(
+            matches!(outcome(later), ChangeOutcome::Skipped(_)),
+            "{later}: {:?}",
+            report.outcomes
+        );
+    }
+    // The deny of p2 is still in effect on /A.
+    let live = read_live(faulty.inner(), &ReadOptions::default())
+        .await
+        .expect("read");
+    let p2 = live
+        .policies
+        .iter()
+        .find(|p| p.name == "p2")
+        .expect("p2 kept");
+    assert_eq!(p2.targets.len(), 1);
     converge(&d, faulty.inner()).await;
 }
