@@ -11,12 +11,14 @@
 //! the live-state reader ([`read_live`], [`observe`]) and the idempotent executor of
 //! [`orgctl_model::Op`] ([`execute()`], [`mod@execute`]). Behaviour around the calls is added by
 //! decorators that are themselves `OrgApi`s: [`Retrying`] ([`retry`]) retries throttling and
-//! transient failures with jittered backoff and counts calls; [`Faulty`] ([`faults`]) injects
-//! failures and crashes for tests. A production stack is `Retrying<SdkOrg>`; a crash test is
+//! transient failures with jittered backoff and counts calls; `Faulty` (`faults`, only with the
+//! `test-util` feature, which tests enable through their dev-dependencies) injects failures and
+//! crashes for tests. A production stack is `Retrying<SdkOrg>`; a crash test is
 //! `Retrying<Faulty<MemoryOrg>>`.
 
 pub mod api;
 pub mod execute;
+#[cfg(any(test, feature = "test-util"))]
 pub mod faults;
 pub mod memory;
 pub mod observe;
@@ -30,6 +32,7 @@ pub use api::{
 pub use execute::{
     ExecError, IdMap, Outcome, PollPolicy, describe_create_account_failure, execute,
 };
+#[cfg(any(test, feature = "test-util"))]
 pub use faults::{Faulty, WriteFault};
 pub use memory::{MemoryOrg, SnapshotError};
 pub use observe::{ReadError, ReadOptions, read_live};

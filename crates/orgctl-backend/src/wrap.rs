@@ -1,5 +1,5 @@
 //! One macro that implements [`OrgApi`](crate::api::OrgApi) for a decorator by sending every
-//! method through the decorator's `around` hook, so that decorators ([`crate::faults::Faulty`],
+//! method through the decorator's `around` hook, so that decorators (`Faulty`,
 //! [`crate::retry::Retrying`]) cannot forget a method and stay in step with the trait.
 
 /// Implements `OrgApi` for `$wrapper<A>` (a struct with a field `inner: A`) by calling
