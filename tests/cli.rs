@@ -127,11 +127,16 @@ fn saved_plan_applies_and_a_stale_one_is_refused() {
         "desired-state/accounts.yaml",
         &accounts.replace("staging\n", "staging-2\n"),
     );
+    assert_ne!(
+        sb.read("desired-state/accounts.yaml"),
+        accounts,
+        "the edit changes the desired state"
+    );
+    let before = sb.snapshot_text();
     let stale = sb.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
-    if sb.read("desired-state/accounts.yaml") != accounts {
-        stale.expect_code(1);
-        assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
-    }
+    stale.expect_code(1);
+    assert!(stale.stderr.contains("stale"), "{}", stale.stderr);
+    assert_eq!(sb.snapshot_text(), before);
 }
 
 #[test]
@@ -255,4 +260,31 @@ fn schema_command_prints_the_committed_schema() {
     let committed = std::fs::read_to_string(repo().join("docs/desired-state.schema.json"))
         .expect("schema file");
     assert_eq!(run.stdout.trim_end(), committed.trim_end());
+}
+
+#[test]
+fn usage_errors_exit_1_never_the_changes_pending_code() {
+    let sb = Sandbox::new();
+    // A typo in a flag: exit 1 (2 means "changes pending" with --detailed-exitcode).
+    let run = sb.run(&["plan", "--detailed-exitcode", "--fromat", "markdown"]);
+    run.expect_code(1);
+    assert!(run.stdout.is_empty(), "no plan: {}", run.stdout);
+    assert!(run.stderr.contains("--fromat"), "{}", run.stderr);
+    for args in [
+        &["plan", "--format", "yaml"][..],
+        &["nosuchcommand"][..],
+        &[][..],
+        &["plan", "--concurrency", "0"][..],
+    ] {
+        let run = orgctl(sb.path(), args, &[]);
+        run.expect_code(1);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains("error"), "{args:?}: {}", run.stderr);
+    }
+    // Help and version are not errors.
+    for args in [&["--help"][..], &["plan", "--help"][..], &["--version"][..]] {
+        let run = orgctl(sb.path(), args, &[]);
+        run.expect_code(0);
+        assert!(!run.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -9,13 +9,16 @@ mod ui;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use crate::args::{Cli, Command};
 use crate::error::CliError;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     ui::init_logging(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -54,6 +57,18 @@ fn report(e: &CliError) -> ExitCode {
         other => ui::error(&other.to_string()),
     }
     ExitCode::from(1)
+}
+
+/// A command line clap could not parse: its message, then exit 1 like every other error (clap
+/// would exit 2, which `plan --detailed-exitcode` uses for "changes pending"). `--help` and
+/// `--version` print on stdout and exit 0.
+fn usage(e: &clap::Error) -> ExitCode {
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
