@@ -1,0 +1,167 @@
+//! Phase 5: accounts are created, moved and retagged; accounts orgctl does not manage follow an
+//! OU that is replaced.
+
+use std::collections::HashSet;
+
+use orgctl_model::{Lifecycle, Op, Ref};
+use serde_json::json;
+
+use super::{Output, Planner, tag_change};
+use crate::plan::{Action, Change, ResourceKind};
+
+impl Planner<'_> {
+    /// Account changes; returns the ids of the live accounts the plan moves.
+    pub(super) fn account_changes(&self, out: &mut Output) -> HashSet<String> {
+        let mut moving = HashSet::new();
+        let protected = &self.desired.organization.protected_accounts;
+        for spec in self.desired.accounts.values() {
+            let address = format!("account {}", spec.name);
+            let parent = self.ou_ref(&spec.ou);
+            let live = match self.matched.account_refs.get(spec.name.as_str()) {
+                Some(Ref::Id(id)) => self.index.accounts.get(id.as_str()).copied(),
+                _ => None,
+            };
+            let Some(live) = live else {
+                if spec.lifecycle == Lifecycle::Active {
+                    out.changes.push(
+                        Change::new(
+                            ResourceKind::Account,
+                            Action::Create,
+                            address,
+                            "no account with this root email in the organization",
+                        )
+                        .after(json!({
+                            "name": spec.name, "email": spec.email, "ou": spec.ou, "tags": spec.tags
+                        }))
+                        .source(&spec.source)
+                        .op(Op::CreateAccount {
+                            name: spec.name.clone(),
+                            email: spec.email.clone(),
+                            parent,
+                            tags: spec.tags.clone(),
+                        }),
+                    );
+                }
+                continue;
+            };
+            if live.status.is_closed() {
+                if spec.lifecycle == Lifecycle::Active {
+                    out.warn(
+                        address,
+                        format!(
+                            "account {} is closed in AWS ({:?}) but active in the YAML; a closed \
+                             account can only be reopened through AWS Support within 90 days",
+                            live.id, live.status
+                        ),
+                        &spec.source,
+                    );
+                }
+                continue;
+            }
+            if spec.lifecycle == Lifecycle::Closed {
+                // Closing happens last (phase 9); nothing else is changed on a closing account.
+                continue;
+            }
+            if live.name != spec.name {
+                out.warn(
+                    address.clone(),
+                    format!(
+                        "the YAML names account {} `{}` but AWS names it `{}`; orgctl cannot \
+                         rename accounts yet and leaves the name as it is",
+                        live.id, spec.name, live.name
+                    ),
+                    &spec.source,
+                );
+            }
+            if !live.email.eq_ignore_ascii_case(&spec.email) {
+                out.warn(
+                    address.clone(),
+                    format!(
+                        "the YAML gives account {} the root email {} but AWS has {}; orgctl does \
+                         not change root emails",
+                        live.id, spec.email, live.email
+                    ),
+                    &spec.source,
+                );
+            }
+            if Ref::Id(live.parent_id.clone()) != parent {
+                let from = self.index.path(&live.parent_id);
+                if protected.contains(&live.id) {
+                    out.error(
+                        address.clone(),
+                        format!(
+                            "account {} is protected and is never moved, but the YAML puts it in \
+                             {} (it is in {from})",
+                            live.id, spec.ou
+                        ),
+                        Some(&spec.source),
+                    );
+                } else {
+                    moving.insert(live.id.clone());
+                    out.changes.push(
+                        Change::new(
+                            ResourceKind::Account,
+                            Action::Move,
+                            address.clone(),
+                            format!("the YAML puts it in {} (it is in {from})", spec.ou),
+                        )
+                        .before(json!({"ou": from}))
+                        .after(json!({"ou": spec.ou}))
+                        .source(&spec.source)
+                        .op(Op::MoveAccount {
+                            account: Ref::Id(live.id.clone()),
+                            from: Ref::Id(live.parent_id.clone()),
+                            to: parent,
+                        }),
+                    );
+                }
+            }
+            let have = self.comparable(&live.tags, false);
+            out.changes.extend(tag_change(
+                &address,
+                ResourceKind::Account,
+                &live.id,
+                &have,
+                &spec.tags,
+                &spec.source,
+            ));
+        }
+        // Accounts orgctl does not manage that sit in an OU being replaced follow it.
+        let mut followers = Vec::new();
+        for (old, new_path) in &self.matched.replaced_by {
+            for account in self.index.accounts_in(old) {
+                if !self
+                    .matched
+                    .matched_accounts
+                    .contains_key(account.id.as_str())
+                {
+                    followers.push((&account.name, &account.id, old, *new_path));
+                }
+            }
+        }
+        followers.sort();
+        for (name, id, old, new_path) in followers {
+            let from = self.index.path(old);
+            moving.insert(id.clone());
+            out.changes.push(
+                Change::new(
+                    ResourceKind::Account,
+                    Action::Move,
+                    format!("account {name}"),
+                    format!(
+                        "not managed by orgctl, but its OU {from} is replaced by {new_path}, so it \
+                         moves with it"
+                    ),
+                )
+                .before(json!({"ou": from}))
+                .after(json!({"ou": new_path}))
+                .op(Op::MoveAccount {
+                    account: Ref::Id(id.clone()),
+                    from: Ref::Id(old.clone()),
+                    to: self.ou_ref(new_path),
+                }),
+            );
+        }
+        moving
+    }
+}

@@ -1,0 +1,155 @@
+//! Phases 7 to 9: OUs no longer wanted are deleted (children first), then managed policies no
+//! longer in the YAML, then accounts are closed.
+
+use std::collections::HashSet;
+
+use orgctl_model::{Lifecycle, LiveOu, Op, Ref, canonical_json_str, is_managed};
+use serde_json::json;
+
+use super::{Output, Planner, depth, document_diff};
+use crate::plan::{Action, Change, ResourceKind};
+
+impl Planner<'_> {
+    /// OU deletions, given the live accounts the plan moves; returns the ids of the live OUs the
+    /// plan deletes (or tried to: one that would still hold something is an error instead).
+    pub(super) fn ou_deletions(
+        &self,
+        moving: &HashSet<String>,
+        out: &mut Output,
+    ) -> HashSet<String> {
+        // Live OUs to delete: managed ones no desired OU matches, and replaced ones.
+        let mut doomed: Vec<&LiveOu> = self
+            .live
+            .ous
+            .iter()
+            .filter(|o| self.deleted_or_replaced(&o.id))
+            .collect();
+        let deleted: HashSet<String> = doomed.iter().map(|o| o.id.clone()).collect();
+        // Children first: deepest live path first.
+        doomed.sort_by(|a, b| {
+            let (pa, pb) = (self.index.path(&a.id), self.index.path(&b.id));
+            depth(&pb).cmp(&depth(&pa)).then(pa.cmp(&pb))
+        });
+        for ou in doomed {
+            let path = self.index.path(&ou.id);
+            let address = format!("ou {path}");
+            let replaced_by = self.matched.replaced_by.get(&ou.id);
+            // What is still inside after the plan?
+            let mut blockers = Vec::new();
+            for account in self.index.accounts_in(&ou.id) {
+                if !moving.contains(&account.id) {
+                    blockers.push(format!("account {} ({})", account.name, account.id));
+                }
+            }
+            for child in self.index.children(&ou.id) {
+                if !deleted.contains(&child.id) {
+                    blockers.push(format!("OU {} ({})", child.name, child.id));
+                }
+            }
+            if !blockers.is_empty() {
+                let them = if blockers.len() == 1 { "it" } else { "them" };
+                out.error(
+                    address,
+                    format!(
+                        "OU {path} ({}) is to be {} but would still hold {}; move {them} into an \
+                         OU of the YAML, or add {them} to the YAML",
+                        ou.id,
+                        if replaced_by.is_some() {
+                            "replaced"
+                        } else {
+                            "deleted"
+                        },
+                        blockers.join(", "),
+                    ),
+                    None,
+                );
+                continue;
+            }
+            let reason = match replaced_by {
+                Some(new_path) => format!("replaced by the new OU {new_path}"),
+                None => "managed by orgctl and no longer in the YAML".to_owned(),
+            };
+            out.changes.push(
+                Change::new(ResourceKind::Ou, Action::Delete, address, reason)
+                    .before(json!({"path": path, "id": ou.id, "tags": ou.tags}))
+                    .op(Op::DeleteOu {
+                        ou: Ref::Id(ou.id.clone()),
+                    }),
+            );
+        }
+        deleted
+    }
+
+    pub(super) fn policy_deletions(&self, out: &mut Output) {
+        for p in &self.live.policies {
+            if p.aws_managed || self.desired.policies.contains_key(&p.name) || !is_managed(&p.tags)
+            {
+                continue;
+            }
+            let content = canonical_json_str(&p.content).unwrap_or_else(|| p.content.clone());
+            out.changes.push(
+                Change::new(
+                    ResourceKind::Policy,
+                    Action::Delete,
+                    format!("policy {}/{}", p.policy_type.short(), p.name),
+                    "managed by orgctl and no longer in the YAML (detached everywhere first)",
+                )
+                .before(json!({
+                    "name": p.name, "type": p.policy_type, "description": p.description, "tags": p.tags
+                }))
+                .diff(document_diff(&content, ""))
+                .op(Op::DeletePolicy {
+                    policy: Ref::Id(p.id.clone()),
+                }),
+            );
+        }
+    }
+
+    pub(super) fn closures(&self, out: &mut Output) {
+        let organization = &self.desired.organization;
+        for spec in self.desired.accounts.values() {
+            if spec.lifecycle != Lifecycle::Closed {
+                continue;
+            }
+            let Some(Ref::Id(id)) = self.matched.account_refs.get(spec.name.as_str()) else {
+                continue;
+            };
+            let Some(live) = self.index.accounts.get(id.as_str()).copied() else {
+                continue;
+            };
+            if live.status.is_closed() {
+                continue;
+            }
+            let address = format!("account {}", spec.name);
+            if organization.protected_accounts.contains(id)
+                || *id == organization.management_account_id
+            {
+                out.error(
+                    address,
+                    format!(
+                        "account {id} is protected (or the management account) and is never closed"
+                    ),
+                    Some(&spec.source),
+                );
+                continue;
+            }
+            out.changes.push(
+                Change::new(
+                    ResourceKind::Account,
+                    Action::Close,
+                    address,
+                    format!(
+                        "lifecycle: closed in the YAML; account {id} will be closed (needs \
+                         --allow-close; reversible through AWS Support for 90 days)"
+                    ),
+                )
+                .before(json!({"status": live.status}))
+                .after(json!({"status": "SUSPENDED"}))
+                .source(&spec.source)
+                .op(Op::CloseAccount {
+                    account: Ref::Id(id.clone()),
+                }),
+            );
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! The planning algorithm.
+//!
+//! It runs in phases, each linear in the size of the organization, and emits changes in an order
+//! AWS accepts:
+//!
+//! 0. desired OUs, accounts and policies are matched to live ones ([`matching`]; an immutable
+//!    [`matching::Matching`] every later phase reads);
+//! 1. policy types are enabled ([`policies`]);
+//! 2. OUs are created (parents first), renamed and retagged ([`ous`]);
+//! 3. policies are created and updated ([`policies`]);
+//! 4. attachments on the root and OUs are made (so an OU carries its SCPs before any account
+//!    lands in it) ([`attachments`]);
+//! 5. accounts are created, moved and retagged ([`accounts`]);
+//! 6. attachments on accounts are made ([`attachments`]);
+//! 7. OUs that are no longer wanted are deleted (children first, after everything moved out)
+//!    ([`deletions`]);
+//! 8. policies that are no longer wanted are deleted (after every detachment) ([`deletions`]);
+//! 9. accounts are closed ([`deletions`]);
+//! 10. what orgctl leaves alone is noted ([`notes`]).
+//!
+//! Within one target, attachments come before detachments (a target is never left without an
+//! SCP), except at the per-target limit, where one detachment makes room for each attachment.
+//!
+//! Matching desired to live: OUs hierarchically (an OU's parent first, then by `id` or by name
+//! among the parent's children), accounts by `id` else root email, policies by name.
+
+mod accounts;
+mod attachments;
+mod deletions;
+mod matching;
+mod notes;
+mod ous;
+mod policies;
+
+use std::collections::{BTreeSet, HashMap};
+
+use orgctl_model::{
+    DesiredState, FULL_AWS_ACCESS, LiveAccount, LiveOu, LivePolicy, LiveState, MANAGED_BY_KEY, Op,
+    OuPath, PolicyType, ROOT_PATH, Ref, SourceLoc, Tags, TargetRef, is_managed,
+};
+use serde_json::{Value, json};
+
+use crate::plan::{Action, Change, Note, Plan, PlanError, ResourceKind, Warning};
+use matching::{Matching, OuState};
+
+/// Inputs to the planner other than the two states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Today's date, YYYY-MM-DD (grant expiry is judged against it; the planner has no clock).
+    pub today: String,
+}
+
+/// Plans the changes that turn `live` into `desired`. Pure and deterministic; problems that
+/// only the live state reveals become [`Plan::errors`].
+pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
+    let mut out = Output::default();
+    run(desired, live, &mut out);
+    let mut changes = merge_updates(out.changes);
+    for change in &mut changes {
+        change.reason = sentence(&change.reason);
+    }
+    Plan {
+        changes,
+        notes: out.notes,
+        warnings: out.warnings,
+        errors: out.errors,
+        organization_id: live.organization.id.clone(),
+        management_account_id: live.organization.management_account_id.clone(),
+        today: options.today.clone(),
+        live_fingerprint: live.fingerprint(),
+        desired_fingerprint: desired.fingerprint(),
+    }
+}
+
+/// Runs the phases in order.
+fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
+    let want = &desired.organization.management_account_id;
+    let have = &live.organization.management_account_id;
+    if want != have {
+        out.error(
+            "organization".into(),
+            format!(
+                "the desired state pins management account {want}, but the organization's \
+                 management account is {have}; refusing to plan against the wrong organization"
+            ),
+            Some(&desired.organization.source),
+        );
+        return;
+    }
+    let index = LiveIndex::new(live);
+    let matched = Matching::new(desired, live, &index, out);
+    let planner = Planner {
+        desired,
+        live,
+        index,
+        matched,
+    };
+    planner.policy_types(out);
+    planner.ou_changes(out);
+    planner.policy_changes(out);
+    let (ou_attachments, account_attachments) = planner.attachments(out);
+    out.changes.extend(ou_attachments);
+    let moving = planner.account_changes(out);
+    out.changes.extend(account_attachments);
+    let deleted_ous = planner.ou_deletions(&moving, out);
+    planner.policy_deletions(out);
+    planner.closures(out);
+    planner.unmanaged_notes(&deleted_ous, out);
+}
+
+/// What the phases produce, in the order they produce it.
+#[derive(Default)]
+struct Output {
+    changes: Vec<Change>,
+    notes: Vec<Note>,
+    warnings: Vec<Warning>,
+    errors: Vec<PlanError>,
+}
+
+impl Output {
+    fn error(&mut self, address: String, message: String, source: Option<&SourceLoc>) {
+        self.errors.push(PlanError {
+            address,
+            message,
+            source: source.cloned(),
+        });
+    }
+
+    fn warn(&mut self, address: String, message: String, source: &SourceLoc) {
+        self.warnings.push(Warning {
+            address,
+            message,
+            source: Some(source.clone()),
+        });
+    }
+
+    fn note(&mut self, address: String, message: String) {
+        self.notes.push(Note { address, message });
+    }
+}
+
+/// The one way the planner builds a [`Change`]: kind, action, address and reason, then the
+/// optional parts and the operations.
+impl Change {
+    fn new(
+        kind: ResourceKind,
+        action: Action,
+        address: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Change {
+        Change {
+            address: address.into(),
+            kind,
+            action,
+            before: None,
+            after: None,
+            diff: None,
+            reason: reason.into(),
+            source: None,
+            ops: Vec::new(),
+        }
+    }
+
+    fn before(mut self, before: Value) -> Change {
+        self.before = Some(before);
+        self
+    }
+
+    fn after(mut self, after: Value) -> Change {
+        self.after = Some(after);
+        self
+    }
+
+    fn diff(mut self, diff: impl Into<Option<String>>) -> Change {
+        self.diff = diff.into();
+        self
+    }
+
+    /// The YAML that caused the change.
+    fn source<'s>(mut self, source: impl Into<Option<&'s SourceLoc>>) -> Change {
+        self.source = source.into().cloned();
+        self
+    }
+
+    fn op(mut self, op: Op) -> Change {
+        self.ops.push(op);
+        self
+    }
+
+    fn ops(mut self, ops: Vec<Op>) -> Change {
+        self.ops.extend(ops);
+        self
+    }
+}
+
+/// The live organization, indexed for the phases.
+struct LiveIndex<'a> {
+    root: String,
+    ous: HashMap<&'a str, &'a LiveOu>,
+    accounts: HashMap<&'a str, &'a LiveAccount>,
+    /// Parent id → its live child OUs.
+    children: HashMap<&'a str, Vec<&'a LiveOu>>,
+    /// Parent id → the live accounts directly in it.
+    accounts_in: HashMap<&'a str, Vec<&'a LiveAccount>>,
+    /// OU id → its live path.
+    paths: HashMap<&'a str, OuPath>,
+    /// The AWS-managed FullAWSAccess SCP, when the organization has it.
+    full_aws_access: Option<&'a LivePolicy>,
+}
+
+impl<'a> LiveIndex<'a> {
+    fn new(live: &'a LiveState) -> Self {
+        let mut children: HashMap<&str, Vec<&LiveOu>> = HashMap::new();
+        for ou in &live.ous {
+            children.entry(ou.parent_id.as_str()).or_default().push(ou);
+        }
+        let mut accounts_in: HashMap<&str, Vec<&LiveAccount>> = HashMap::new();
+        for account in &live.accounts {
+            accounts_in
+                .entry(account.parent_id.as_str())
+                .or_default()
+                .push(account);
+        }
+        let root = live.organization.root_id.clone();
+        let paths = live_paths(&root, &children);
+        let full_aws_access = live.policies.iter().find(|p| {
+            p.aws_managed
+                && p.name == FULL_AWS_ACCESS
+                && p.policy_type == PolicyType::ServiceControlPolicy
+        });
+        LiveIndex {
+            root,
+            ous: live.ous.iter().map(|o| (o.id.as_str(), o)).collect(),
+            accounts: live.accounts.iter().map(|a| (a.id.as_str(), a)).collect(),
+            children,
+            accounts_in,
+            paths,
+            full_aws_access,
+        }
+    }
+
+    /// The live path of an OU (or the root).
+    fn path(&self, id: &str) -> String {
+        if id == self.root {
+            ROOT_PATH.to_owned()
+        } else {
+            self.paths
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| format!("({id})"))
+        }
+    }
+
+    /// The live accounts directly in an OU.
+    fn accounts_in(&self, ou_id: &str) -> impl Iterator<Item = &'a LiveAccount> + '_ {
+        self.accounts_in.get(ou_id).into_iter().flatten().copied()
+    }
+
+    /// The live child OUs of an OU.
+    fn children(&self, ou_id: &str) -> impl Iterator<Item = &'a LiveOu> + '_ {
+        self.children.get(ou_id).into_iter().flatten().copied()
+    }
+}
+
+/// The phases' shared, read-only view: both states, the live index and the matching.
+struct Planner<'a> {
+    desired: &'a DesiredState,
+    live: &'a LiveState,
+    index: LiveIndex<'a>,
+    matched: Matching<'a>,
+}
+
+impl Planner<'_> {
+    /// The reference of a desired OU path (the root included).
+    fn ou_ref(&self, path: &str) -> Ref {
+        if path == ROOT_PATH {
+            return Ref::Id(self.index.root.clone());
+        }
+        match self.matched.ou_state.get(path) {
+            Some(OuState::Existing { id, .. }) => Ref::Id(id.clone()),
+            _ => Ref::NewOu(path.to_owned()),
+        }
+    }
+
+    fn target_ref(&self, target: &TargetRef) -> Option<Ref> {
+        match target {
+            TargetRef::Root => Some(Ref::Id(self.index.root.clone())),
+            TargetRef::Ou(path) => Some(self.ou_ref(path)),
+            TargetRef::Account(name) => self.matched.account_refs.get(name.as_str()).cloned(),
+        }
+    }
+
+    /// Whether the plan deletes this live OU: a managed OU no desired OU claims, or one a desired
+    /// OU replaces.
+    fn deleted_or_replaced(&self, ou_id: &str) -> bool {
+        self.index.ous.get(ou_id).is_some_and(|ou| {
+            !self.matched.claimed_ous.contains(ou_id) && is_managed(&ou.tags)
+                || self.matched.replaced_by.contains_key(ou_id)
+        })
+    }
+
+    /// Tags as orgctl compares them: ignored keys dropped (and the managed-by marker unless
+    /// `keep_marker`).
+    fn comparable(&self, tags: &Tags, keep_marker: bool) -> Tags {
+        let ignore = &self.desired.organization.ignore_tag_keys;
+        tags.iter()
+            .filter(|(k, _)| !ignore.contains(*k) && (keep_marker || *k != MANAGED_BY_KEY))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// The change that turns `have` tags into `want` tags on a resource, if they differ.
+fn tag_change(
+    address: &str,
+    kind: ResourceKind,
+    id: &str,
+    have: &Tags,
+    want: &Tags,
+    source: &SourceLoc,
+) -> Option<Change> {
+    if have == want {
+        return None;
+    }
+    let set: Tags = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let unset: BTreeSet<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    let mut ops = Vec::new();
+    if !set.is_empty() {
+        ops.push(Op::TagResource {
+            resource: Ref::Id(id.to_owned()),
+            tags: set,
+        });
+    }
+    if !unset.is_empty() {
+        ops.push(Op::UntagResource {
+            resource: Ref::Id(id.to_owned()),
+            keys: unset,
+        });
+    }
+    let adopt = kind != ResourceKind::Account
+        && want.contains_key(MANAGED_BY_KEY)
+        && !have.contains_key(MANAGED_BY_KEY);
+    let reason = if adopt {
+        "adopted: it exists but was not created by orgctl; it gets the managed-by tag and the \
+         YAML's tags"
+    } else {
+        "tags differ from the YAML"
+    };
+    Some(
+        Change::new(kind, Action::Update, address, reason)
+            .before(json!({"tags": have}))
+            .after(json!({"tags": want}))
+            .source(source)
+            .ops(ops),
+    )
+}
+
+/// Merges consecutive updates of the same resource (a policy's document and its tags, say) into
+/// one change, so each resource appears once per action.
+fn merge_updates(changes: Vec<Change>) -> Vec<Change> {
+    let mut out: Vec<Change> = Vec::with_capacity(changes.len());
+    for c in changes {
+        if let Some(prev) = out.last_mut()
+            && prev.action == Action::Update
+            && c.action == Action::Update
+            && prev.kind == c.kind
+            && prev.address == c.address
+        {
+            for (mine, theirs) in [(&mut prev.before, c.before), (&mut prev.after, c.after)] {
+                if let (Some(Value::Object(m)), Some(Value::Object(t))) = (mine.as_mut(), theirs) {
+                    m.extend(t);
+                }
+            }
+            prev.diff = prev.diff.take().or(c.diff);
+            prev.reason = format!("{}; {}", prev.reason, c.reason);
+            prev.ops.extend(c.ops);
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A reason as a sentence: capitalised, ending with a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The number of segments of an OU path (`/` is 0).
+fn depth(path: &str) -> usize {
+    path.split('/').filter(|s| !s.is_empty()).count()
+}
+
+/// Paths of every live OU reachable from the root, computed in one pass over the tree.
+fn live_paths<'a>(
+    root: &str,
+    children: &HashMap<&'a str, Vec<&'a LiveOu>>,
+) -> HashMap<&'a str, OuPath> {
+    let mut out = HashMap::new();
+    let mut stack: Vec<(&str, OuPath)> = vec![(root, ROOT_PATH.to_owned())];
+    while let Some((id, path)) = stack.pop() {
+        for child in children.get(id).into_iter().flatten() {
+            let p = orgctl_model::child_path(&path, &child.name);
+            out.insert(child.id.as_str(), p.clone());
+            stack.push((child.id.as_str(), p));
+        }
+    }
+    out
+}
+
+/// A unified diff of two canonical JSON documents, pretty-printed so it reads line by line.
+fn document_diff(before: &str, after: &str) -> String {
+    let pretty = |s: &str| -> String {
+        if s.is_empty() {
+            return String::new();
+        }
+        serde_json::from_str::<Value>(s)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .map(|mut t| {
+                t.push('\n');
+                t
+            })
+            .unwrap_or_else(|| format!("{s}\n"))
+    };
+    let (b, a) = (pretty(before), pretty(after));
+    similar::TextDiff::from_lines(&b, &a)
+        .unified_diff()
+        .context_radius(3)
+        .header("live", "desired")
+        .to_string()
+}
