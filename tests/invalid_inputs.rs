@@ -1,8 +1,103 @@
 //! Every case under `tests/invalid/<case>/` is an invalid desired state. `orgctl validate` and
-//! `orgctl plan` must exit 1 with a message naming the file and line (the case's `expect` file
-//! lists substrings, the first `file:line`), print nothing on stdout and never panic.
+//! `orgctl plan` must exit 1 with a message naming the file and line, print nothing on stdout
+//! and never panic.
+//!
+//! A case's `expect` file lists what stderr must say, one item a line. The first line is
+//! `<file>:<line>` of the first problem; it and every other line that starts with a place
+//! (`<file>:<line>` or `<file>:<line>:<column>...`) must start a diagnostic line exactly (the
+//! file relative to the case directory, which the binary prints as `./<file>`; `:8` does not
+//! match `:80`). Every other line is a substring of stderr.
 
 use crate::common::{orgctl, repo};
+
+/// How many cases `tests/invalid/` holds: a case that goes missing, or one added without its
+/// `expect`, fails the test instead of passing unnoticed.
+const CASES: usize = 81;
+
+/// Whether an expect line names a place: `<file>:<line>` and possibly more.
+fn place(want: &str) -> bool {
+    let Some((file, rest)) = want.split_once(':') else {
+        return false;
+    };
+    !file.is_empty()
+        && !file.contains(char::is_whitespace)
+        && rest.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Whether the place `want` starts a line of `stderr` (after `./`), or is the other place a
+/// diagnostic names (`(see also ./<want>`), not followed by another digit.
+fn names_place(stderr: &str, want: &str) -> bool {
+    let exact = |text: &str| {
+        text.strip_prefix("./")
+            .and_then(|t| t.strip_prefix(want))
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    stderr.lines().any(|line| {
+        exact(line)
+            || line
+                .match_indices("(see also ")
+                .any(|(i, m)| exact(&line[i + m.len()..]))
+    })
+}
+
+/// What is wrong with one run of one case.
+fn problems(expect: &str, code: i32, stdout: &str, stderr: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if code != 1 {
+        problems.push(format!("exit code {code}"));
+    }
+    if !stdout.is_empty() {
+        problems.push("stdout not empty".to_owned());
+    }
+    if stderr.contains("panicked") {
+        problems.push("panicked".to_owned());
+    }
+    let mut lines = expect.lines().map(str::trim).filter(|l| !l.is_empty());
+    match lines.next() {
+        Some(first) if place(first) => {
+            if !names_place(stderr, first) {
+                problems.push(format!("no diagnostic at {first}"));
+            }
+        }
+        other => problems.push(format!(
+            "the expect file must start with <file>:<line>, not {other:?}"
+        )),
+    }
+    for want in lines {
+        let found = if place(want) {
+            names_place(stderr, want)
+        } else {
+            stderr.contains(want)
+        };
+        if !found {
+            problems.push(format!("stderr lacks {want:?}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn places_match_exactly() {
+    let stderr = "./a.yaml:80:3: error: x\n./b.yaml:4:9: error: y\n";
+    assert!(names_place(stderr, "a.yaml:80"));
+    assert!(!names_place(stderr, "a.yaml:8"));
+    assert!(names_place(stderr, "b.yaml:4:9: error: y"));
+    assert!(!names_place(stderr, "yaml:4"));
+    assert!(place("policies/scps.yaml:4"));
+    assert!(!place("deny-leave.json` is not valid JSON"));
+    assert!(names_place(
+        "./c.yaml:1:1: error: z (see also ./a.yaml:12:1)",
+        "a.yaml:12"
+    ));
+    assert!(!names_place(
+        "./c.yaml:1:1: error: z (see also ./a.yaml:12:1)",
+        "a.yaml:1"
+    ));
+    assert!(!problems("b.yaml:40\n", 1, "", stderr).is_empty());
+    assert!(!problems("b.yaml:4\nz\n", 1, "", stderr).is_empty());
+    assert!(!problems("b.yaml:4\n", 2, "", stderr).is_empty());
+    assert!(problems("b.yaml:4\ny\n", 1, "", stderr).is_empty());
+}
 
 #[test]
 fn every_invalid_desired_state_is_refused_with_file_and_line() {
@@ -10,12 +105,16 @@ fn every_invalid_desired_state_is_refused_with_file_and_line() {
     let mut cases: Vec<_> = std::fs::read_dir(&root)
         .expect("tests/invalid exists")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
         .collect();
     cases.sort();
     assert!(
-        cases.len() >= 40,
-        "expected at least 40 invalid cases, found {}",
+        cases.iter().all(|p| p.is_dir()),
+        "tests/invalid holds only case directories: {cases:?}"
+    );
+    assert_eq!(
+        cases.len(),
+        CASES,
+        "tests/invalid holds {} cases; update CASES when adding one",
         cases.len()
     );
     let mut failures = Vec::new();
@@ -37,22 +136,7 @@ fn every_invalid_desired_state_is_refused_with_file_and_line() {
                     ("AWS_SECRET_ACCESS_KEY", "x"),
                 ],
             );
-            let problems: Vec<String> =
-                std::iter::once((run.code != 1).then(|| format!("exit code {}", run.code)))
-                    .chain(std::iter::once(
-                        (!run.stdout.is_empty()).then(|| "stdout not empty".to_owned()),
-                    ))
-                    .chain(std::iter::once(
-                        run.stderr
-                            .contains("panicked")
-                            .then(|| "panicked".to_owned()),
-                    ))
-                    .chain(expect.lines().filter(|l| !l.trim().is_empty()).map(|want| {
-                        (!run.stderr.contains(want.trim()))
-                            .then(|| format!("stderr lacks {want:?}"))
-                    }))
-                    .flatten()
-                    .collect();
+            let problems = problems(&expect, run.code, &run.stdout, &run.stderr);
             if !problems.is_empty() {
                 failures.push(format!(
                     "{name} ({command}): {}\n{}",

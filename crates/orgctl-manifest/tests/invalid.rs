@@ -72,7 +72,12 @@ fn check(case: &Path) -> Result<String, String> {
 #[test]
 fn every_invalid_desired_state_is_refused_with_file_line_and_message() {
     let cases = cases();
-    assert!(cases.len() >= 45, "only {} invalid cases", cases.len());
+    // Exactly as many as `tests/invalid_inputs.rs` checks through the binary.
+    assert_eq!(
+        cases.len(),
+        81,
+        "update the count here and in tests/invalid_inputs.rs"
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let name = case.file_name().map(|n| n.to_string_lossy().into_owned());
