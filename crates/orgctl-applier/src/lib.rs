@@ -144,7 +144,8 @@ pub async fn apply<A: OrgApi>(
     reporter: &mut dyn Reporter,
 ) -> Result<ApplyReport, ApplyError> {
     preflight(plan, options)?;
-    let mut ids = IdMap::default();
+    // Ids the plan names are never adopted as objects it creates.
+    let mut ids = IdMap::for_ops(plan.changes.iter().flat_map(|c| &c.ops));
     let mut poisoned: HashSet<Ref> = HashSet::new();
     let mut guard = PolicyGuard::default();
     let mut report = ApplyReport::default();

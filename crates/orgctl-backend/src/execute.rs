@@ -9,15 +9,22 @@
 //!
 //! CreateAccount is the delicate one: AWS creates accounts asynchronously and a second request
 //! for the same email fails (after minutes) with `EMAIL_ALREADY_EXISTS`. So the executor first
-//! looks for an IN_PROGRESS request for the same account name and waits for it instead of
-//! starting another (taking its account as the one to create only when it has the operation's
-//! email); it polls with backoff under a [`PollPolicy`]; and when a request fails with
-//! `EMAIL_ALREADY_EXISTS` while the account with that email is in this organization (an earlier,
-//! interrupted apply created it), it adopts that account.
+//! waits for every IN_PROGRESS request for the same account name instead of starting another,
+//! and takes an account one of them created as the one to create only when it has the
+//! operation's email (AWS lists requests by name; only the account carries the email); it polls
+//! with backoff under a [`PollPolicy`]; and when a request fails with `EMAIL_ALREADY_EXISTS`
+//! while the account with that email is in this organization (an earlier, interrupted apply
+//! created it), it adopts that account. A resumed or adopted account is finished as a fresh
+//! one is: the operation's tags, then the move into its parent.
+//!
+//! When an object to create already exists (a duplicate OU or policy name, an account email),
+//! the executor adopts it, unless the plan refers to that object's id itself (an OU the same
+//! plan renames away, say): the [`IdMap`] built by [`IdMap::for_ops`] claims those ids, and
+//! adopting one is [`ExecError::AdoptionRefused`].
 //!
 //! Ids of objects created earlier in the same apply travel in an [`IdMap`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use orgctl_model::{Op, PolicyType, Ref, Tags};
@@ -34,6 +41,10 @@ pub struct IdMap {
     /// Created (or adopted) objects.
     #[serde(with = "entries", default)]
     ids: BTreeMap<Ref, String>,
+    /// Ids the plan itself refers to (`Ref::Id`): objects it already has a role for, which
+    /// must never be adopted as the object a `Create*` op makes.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    claimed: BTreeSet<String>,
 }
 
 mod entries {
@@ -77,8 +88,52 @@ impl IdMap {
     pub fn with_root(root_id: impl Into<String>) -> Self {
         Self {
             root_id: Some(root_id.into()),
-            ids: BTreeMap::new(),
+            ..Self::default()
         }
+    }
+
+    /// An empty map for applying `ops`: every id they name (`Ref::Id`) is claimed, so the
+    /// executor never takes one of those objects as one an op creates (a `CreateOu` that
+    /// collides with an OU the same plan renames away fails instead of adopting it).
+    pub fn for_ops<'a>(ops: impl IntoIterator<Item = &'a Op>) -> Self {
+        let claimed = ops
+            .into_iter()
+            .flat_map(Op::refs)
+            .filter_map(|r| match r {
+                Ref::Id(id) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        Self {
+            claimed,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the plan refers to `id` itself (see [`IdMap::for_ops`]).
+    pub fn is_claimed(&self, id: &str) -> bool {
+        self.claimed.contains(id)
+    }
+
+    /// Fails when the existing `kind` named `name` (`id`) cannot be adopted because the plan
+    /// refers to it for something else.
+    fn check_adoptable(&self, kind: &'static str, name: &str, id: &str) -> Result<(), ExecError> {
+        if self.is_claimed(id) {
+            return Err(ExecError::AdoptionRefused {
+                kind,
+                name: name.to_owned(),
+                id: id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records an existing object as the one `r` creates, unless the plan refers to it for
+    /// something else.
+    fn adopt(&mut self, r: Ref, kind: &'static str, name: &str, id: &str) -> Result<(), ExecError> {
+        self.check_adoptable(kind, name, id)?;
+        self.insert(r, id.to_owned());
+        Ok(())
     }
 
     /// The id a reference stands for: `Ref::Id` is itself, `Ref::New*` what was recorded.
@@ -209,6 +264,21 @@ pub enum ExecError {
         policy_type: PolicyType,
         /// The existing policy's id (or `another type` when it is of another type).
         existing: String,
+    },
+    /// The object a `Create*` op makes already exists, but the plan refers to that object (by
+    /// its id) for another part of the desired state, so taking it over would merge the two.
+    #[error(
+        "an existing {kind} named {name:?} ({id}) is in the way of the {kind} this plan \
+         creates, but the plan already uses {id} for something else (for example it renames \
+         it), so orgctl does not take it over; run `orgctl plan` again and apply the new plan"
+    )]
+    AdoptionRefused {
+        /// `OU`, `account` or `policy`.
+        kind: &'static str,
+        /// The name of the object the op creates.
+        name: String,
+        /// The existing object's id.
+        id: String,
     },
     /// AWS's answers contradict each other (the organization is being changed by someone
     /// else at the same time).
@@ -401,6 +471,73 @@ async fn place_account<A: OrgApi>(
     }
 }
 
+/// Where an account stands when [`finish_account`] takes it over.
+enum Start {
+    /// This call's own CreateAccount made it: it is in the root and carries the op's tags.
+    Created,
+    /// A request an earlier apply started, or an account found by its email: its tags and
+    /// place are whatever they are.
+    Found,
+}
+
+/// Brings a new account to the state a fresh creation ends in: the op's tags, in its parent.
+async fn finish_account<A: OrgApi>(
+    api: &A,
+    account_id: &str,
+    start: Start,
+    parent_id: &str,
+    tags: &Tags,
+    ids: &mut IdMap,
+) -> Result<(), ExecError> {
+    let current = match start {
+        // New accounts start in the root, with the tags of their request.
+        Start::Created => root_id(api, ids).await?,
+        Start::Found => {
+            ensure_tags(api, account_id, tags).await?;
+            api.list_parent(account_id).await?
+        }
+    };
+    if current != parent_id {
+        place_account(api, account_id, &current, parent_id).await?;
+    }
+    Ok(())
+}
+
+/// Waits for the IN_PROGRESS requests an interrupted apply may have left for this account and
+/// returns the id of the account one of them created with `email`. ListCreateAccountStatus
+/// names accounts, not emails, and account names are not unique: every request with the name
+/// is waited for, and one counts as ours only when the account it created has our email (AWS
+/// returns the email only on the account).
+async fn resume_request<A: OrgApi>(
+    api: &A,
+    name: &str,
+    email: &str,
+    ids: &mut IdMap,
+    poll: &PollPolicy,
+) -> Result<Option<String>, ExecError> {
+    let pending: Vec<CreateAccountStatus> = api
+        .list_create_account_in_progress()
+        .await?
+        .into_iter()
+        .filter(|s| s.account_name == name)
+        .collect();
+    for status in pending {
+        tracing::info!(account = name, request = %status.request_id, "waiting for an account creation already in progress");
+        let status = await_request(api, status, name, poll).await?;
+        let Some(account_id) = status.account_id else {
+            continue;
+        };
+        if status.state == CreateAccountState::Succeeded
+            && account_email(api, &account_id, ids)
+                .await?
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        {
+            return Ok(Some(account_id));
+        }
+    }
+    Ok(None)
+}
+
 async fn create_account<A: OrgApi>(
     api: &A,
     name: &str,
@@ -414,34 +551,14 @@ async fn create_account<A: OrgApi>(
     let key = Ref::NewAccount(email.to_lowercase());
 
     // An interrupted apply may have left the request running: wait for it, do not start a
-    // second one (it would fail with EMAIL_ALREADY_EXISTS minutes later). The list names
-    // accounts, not emails, so a request that succeeds is only taken as ours when the new
-    // account has our email; otherwise a request of our own is started.
-    let pending = api
-        .list_create_account_in_progress()
-        .await?
-        .into_iter()
-        .find(|s| s.account_name == name);
-    let mut resumed = None;
-    if let Some(status) = pending {
-        tracing::info!(account = name, request = %status.request_id, "waiting for the account creation already in progress");
-        let status = await_request(api, status, name, poll).await?;
-        if let Some(account_id) = &status.account_id
-            && status.state == CreateAccountState::Succeeded
-            && account_email(api, account_id, ids)
-                .await?
-                .is_some_and(|e| e.to_lowercase() == email.to_lowercase())
-        {
-            resumed = Some(status);
-        }
+    // second one (it would fail with EMAIL_ALREADY_EXISTS minutes later).
+    if let Some(id) = resume_request(api, name, email, ids, poll).await? {
+        ids.insert(key, id.clone());
+        finish_account(api, &id, Start::Found, &parent_id, tags, ids).await?;
+        return Ok(Outcome::Done);
     }
-    let status = match resumed {
-        Some(status) => status,
-        None => {
-            let started = api.create_account(name, email, tags).await?;
-            await_request(api, started, name, poll).await?
-        }
-    };
+    let started = api.create_account(name, email, tags).await?;
+    let status = await_request(api, started, name, poll).await?;
 
     match status.state {
         CreateAccountState::Succeeded => {
@@ -452,23 +569,18 @@ async fn create_account<A: OrgApi>(
                 ))
             })?;
             ids.insert(key, id.clone());
-            // New accounts start in the root.
-            let root = root_id(api, ids).await?;
-            if parent_id != root {
-                place_account(api, &id, &root, &parent_id).await?;
-            }
+            finish_account(api, &id, Start::Created, &parent_id, tags, ids).await?;
             Ok(Outcome::Done)
         }
         CreateAccountState::Failed => {
             let code = status.failure_reason.unwrap_or_default();
             if code == "EMAIL_ALREADY_EXISTS" {
                 // Created by an earlier, interrupted apply? Then it is in this organization.
-                let lower = email.to_lowercase();
                 let existing = api
                     .list_accounts()
                     .await?
                     .into_iter()
-                    .find(|a| a.email.to_lowercase() == lower);
+                    .find(|a| a.email.eq_ignore_ascii_case(email));
                 if let Some(account) = existing {
                     if account.status.is_closed() {
                         return Err(ExecError::CreateAccountFailed {
@@ -481,12 +593,8 @@ async fn create_account<A: OrgApi>(
                         });
                     }
                     tracing::info!(account = name, id = %account.id, "adopting the account that already has this email");
-                    ids.insert(key, account.id.clone());
-                    ensure_tags(api, &account.id, tags).await?;
-                    let current = api.list_parent(&account.id).await?;
-                    if current != parent_id {
-                        place_account(api, &account.id, &current, &parent_id).await?;
-                    }
+                    ids.adopt(key, "account", name, &account.id)?;
+                    finish_account(api, &account.id, Start::Found, &parent_id, tags, ids).await?;
                     return Ok(Outcome::AlreadyDone);
                 }
             }
@@ -569,6 +677,7 @@ async fn create_policy<A: OrgApi>(
     if existing.aws_managed {
         return Err(conflict(existing.id));
     }
+    ids.check_adoptable("policy", name, &existing.id)?;
     let document = api.describe_policy(&existing.id).await?;
     if !same_document(&document, content) {
         return Err(conflict(existing.id));
@@ -626,8 +735,8 @@ pub async fn execute<A: OrgApi>(
                              listed there"
                         )));
                     };
+                    ids.adopt(key, "OU", name, &ou.id)?;
                     ensure_tags(api, &ou.id, tags).await?;
-                    ids.insert(key, ou.id);
                     Ok(Outcome::AlreadyDone)
                 }
                 Err(e) => Err(e.into()),

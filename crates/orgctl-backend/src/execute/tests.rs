@@ -138,6 +138,67 @@ async fn create_ou_adopts_an_existing_ou_and_completes_its_tags() {
 }
 
 #[tokio::test]
+async fn create_ou_never_adopts_an_ou_the_plan_refers_to() {
+    let api = org();
+    let root = api.root_id();
+    // Live /X, which the plan renames to /Y, and a new /X created before the rename ran.
+    let x = api.create_ou(&root, "X", &Tags::new()).await.expect("ou");
+    let create = Op::CreateOu {
+        parent: id(&root),
+        name: "X".into(),
+        path: "/X".into(),
+        tags: tags(&[("managed-by", "orgctl")]),
+    };
+    let rename = Op::RenameOu {
+        ou: id(&x.id),
+        name: "Y".into(),
+    };
+    let mut ids = IdMap::for_ops([&create, &rename]);
+    assert!(ids.is_claimed(&x.id) && ids.is_claimed(&root));
+    api.clear_calls();
+    let e = execute(&api, &create, &mut ids, &poll())
+        .await
+        .expect_err("the OU in the way is the plan's /Y");
+    assert!(
+        matches!(&e, ExecError::AdoptionRefused { id, .. } if *id == x.id),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("run `orgctl plan` again"), "{e}");
+    assert_eq!(ids.resolve(&Ref::NewOu("/X".into())), None, "not adopted");
+    assert_eq!(
+        api.write_call_count(),
+        1,
+        "only the refused CreateOu: {:?}",
+        api.calls()
+    );
+    assert!(
+        api.list_tags(&x.id).await.expect("tags").is_empty(),
+        "not retagged"
+    );
+}
+
+#[tokio::test]
+async fn create_policy_never_adopts_a_policy_the_plan_refers_to() {
+    let (api, _) = scp_org().await;
+    let existing = api
+        .create_policy("deny-s3", SCP, "Deny S3", DOC, &Tags::new())
+        .await
+        .expect("policy");
+    let op = create_policy_op(DOC);
+    let mut ids = IdMap::for_ops([
+        &op,
+        &Op::DeletePolicy {
+            policy: id(&existing.id),
+        },
+    ]);
+    let e = execute(&api, &op, &mut ids, &poll())
+        .await
+        .expect_err("claimed");
+    assert!(matches!(e, ExecError::AdoptionRefused { .. }), "{e:?}");
+    assert_eq!(ids.resolve(&Ref::NewPolicy("deny-s3".into())), None);
+}
+
+#[tokio::test]
 async fn refs_to_objects_created_earlier_resolve() {
     let api = org();
     let root = api.root_id();
@@ -313,6 +374,78 @@ async fn a_request_for_another_email_is_not_taken_as_ours() {
         .account_id
         .expect("id");
     assert_ne!(other, ours);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_creation_is_finished_like_a_fresh_one() {
+    let api = org().with_create_account_polls(2);
+    let root = api.root_id();
+    let ou = api.create_ou(&root, "Dev", &Tags::new()).await.expect("ou");
+    // An earlier apply started the request with other tags (the YAML changed since) and died.
+    api.create_account("dev", "dev@example.com", &tags(&[("team", "old")]))
+        .await
+        .expect("start");
+    api.clear_calls();
+
+    let mut ids = IdMap::with_root(&root);
+    assert_eq!(
+        run(&api, &create_account_op(id(&ou.id)), &mut ids).await,
+        Outcome::Done
+    );
+    assert_eq!(
+        api.call_count(ops::CREATE_ACCOUNT),
+        0,
+        "resumed, not restarted"
+    );
+    let acc = ids
+        .resolve(&Ref::NewAccount("dev@example.com".into()))
+        .expect("recorded");
+    assert_eq!(api.list_parent(&acc).await.expect("p"), ou.id);
+    assert_eq!(
+        api.list_tags(&acc).await.expect("tags"),
+        tags(&[("team", "a")]),
+        "the op's tags, as a fresh creation has them"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn of_two_requests_with_the_same_name_the_one_with_our_email_is_resumed() {
+    let api = org().with_create_account_polls(1);
+    let root = api.root_id();
+    // Someone else is creating an account with the same name and another email, and an
+    // earlier apply of ours started its request after theirs and died.
+    api.create_account("dev", "someone@example.com", &Tags::new())
+        .await
+        .expect("theirs");
+    api.create_account("dev", "dev@example.com", &tags(&[("team", "a")]))
+        .await
+        .expect("ours");
+    api.clear_calls();
+
+    let mut ids = IdMap::with_root(&root);
+    assert_eq!(
+        run(&api, &create_account_op(id(&root)), &mut ids).await,
+        Outcome::Done
+    );
+    assert_eq!(
+        api.call_count(ops::CREATE_ACCOUNT),
+        0,
+        "no second request for our email: {:?}",
+        api.calls()
+    );
+    let ours = ids
+        .resolve(&Ref::NewAccount("dev@example.com".into()))
+        .expect("recorded");
+    let live = api.to_live();
+    let acc = live.accounts.iter().find(|a| a.id == ours).expect("ours");
+    assert_eq!(acc.email, "dev@example.com");
+    assert_eq!(
+        live.accounts
+            .iter()
+            .filter(|a| a.email.eq_ignore_ascii_case("dev@example.com"))
+            .count(),
+        1
+    );
 }
 
 #[tokio::test(start_paused = true)]
