@@ -288,3 +288,84 @@ fn usage_errors_exit_1_never_the_changes_pending_code() {
         assert!(!run.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// Rewrites the saved plan `plan.json` of a sandbox with `edit`, keeping its fingerprints.
+fn edit_saved_plan(sb: &Sandbox, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value = serde_json::from_str(&sb.read("plan.json")).expect("plan JSON");
+    let fingerprints = (
+        v["live_fingerprint"].clone(),
+        v["desired_fingerprint"].clone(),
+    );
+    edit(&mut v);
+    assert_eq!(
+        (
+            v["live_fingerprint"].clone(),
+            v["desired_fingerprint"].clone()
+        ),
+        fingerprints
+    );
+    sb.write(
+        "plan.json",
+        &serde_json::to_string_pretty(&v).expect("serialise"),
+    );
+}
+
+#[test]
+fn a_saved_plan_edited_after_review_is_refused_before_any_write() {
+    let sb = Sandbox::new();
+    let is_attachment = |c: &serde_json::Value| c["kind"] == "attachment";
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        // Drop every SCP attachment: the accounts would be created without their guardrails.
+        (
+            "changes dropped",
+            Box::new(move |v| {
+                let changes = v["changes"].as_array_mut().expect("changes");
+                let before = changes.len();
+                changes.retain(|c| !is_attachment(c));
+                assert!(changes.len() < before, "the plan attaches SCPs");
+            }),
+        ),
+        // Keep what the reviewer sees, empty what the applier does.
+        (
+            "ops emptied",
+            Box::new(move |v| {
+                for c in v["changes"].as_array_mut().expect("changes") {
+                    if is_attachment(c) {
+                        c["ops"] = serde_json::json!([]);
+                    }
+                }
+            }),
+        ),
+        // Keep the ops, change what the reviewer saw.
+        (
+            "reason reworded",
+            Box::new(|v| {
+                v["changes"][0]["reason"] = serde_json::json!("harmless, trust me");
+            }),
+        ),
+    ];
+    for (what, edit) in edits {
+        sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
+        edit_saved_plan(&sb, edit);
+        let before = sb.snapshot_text();
+        let run = sb.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
+        assert_eq!(run.code, 1, "{what}: exit code\n{}", run.stderr);
+        assert!(
+            run.stderr.contains("plan.json") && run.stderr.contains("does not match"),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("nothing was changed"),
+            "{what}: {}",
+            run.stderr
+        );
+        assert_eq!(sb.snapshot_text(), before, "{what}: nothing written");
+    }
+    // The unedited saved plan still applies.
+    sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    sb.run(&["apply", "--plan", "plan.json", "--auto-approve"])
+        .expect_code(0);
+    sb.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+}

@@ -215,19 +215,30 @@ async fn apply_against<A: OrgApi>(
         &read_options(g, Some(&desired.organization.management_account_id)),
     )
     .await?;
-    let plan = match saved {
-        Some(saved) => {
-            if saved.live_fingerprint != live.fingerprint() {
-                return Err(CliError::StalePlan(
-                    "the saved plan is stale: the organization changed since it was made; run \
-                     `orgctl plan --out FILE` again (nothing was changed)"
-                        .into(),
-                ));
-            }
-            saved
+    // A saved plan is only trusted as far as it is the plan orgctl makes now: the fresh plan
+    // is applied, and only when the saved one equals it (else the file was edited after review).
+    let plan = orgctl_planner::plan(desired, &live, options);
+    if let Some(saved) = saved {
+        if saved.live_fingerprint != live.fingerprint() {
+            return Err(CliError::StalePlan(
+                "the saved plan is stale: the organization changed since it was made; run \
+                 `orgctl plan --out FILE` again (nothing was changed)"
+                    .into(),
+            ));
         }
-        None => orgctl_planner::plan(desired, &live, options),
-    };
+        if let Some(difference) = planfile::difference(&saved, &plan) {
+            return Err(CliError::StalePlan(format!(
+                "the saved plan {} does not match the plan made now from the same desired state \
+                 and organization ({difference}): it was edited after it was made, or made by \
+                 another orgctl version; review a fresh `orgctl plan --out FILE` (nothing was \
+                 changed)",
+                a.plan
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )));
+        }
+    }
     ui::stdout(&orgctl_render::text(
         &plan,
         &RenderOptions {

@@ -64,3 +64,80 @@ pub fn from_json(text: &str) -> Result<Plan, PlanFileError> {
     let file: PlanFile = serde_json::from_value(value)?;
     Ok(file.plan)
 }
+
+/// How a saved plan differs from the plan made now from the same desired state and the live
+/// state read now, in one phrase (`None` when they are the same plan). `apply --plan` applies a
+/// saved plan only when there is no difference: every change (its operations and everything the
+/// reviewer saw: address, action, attributes, document diff, reason, source), every note,
+/// warning and error, and the organization and fingerprints must be equal. Only `today` may
+/// differ: the fresh plan is made for the day of the apply, so a plan that depends on the date
+/// (grant expiry) is refused when the day changed.
+pub fn difference(saved: &Plan, fresh: &Plan) -> Option<String> {
+    let fields: [(&str, &String, &String); 4] = [
+        (
+            "organization_id",
+            &saved.organization_id,
+            &fresh.organization_id,
+        ),
+        (
+            "management_account_id",
+            &saved.management_account_id,
+            &fresh.management_account_id,
+        ),
+        (
+            "live_fingerprint",
+            &saved.live_fingerprint,
+            &fresh.live_fingerprint,
+        ),
+        (
+            "desired_fingerprint",
+            &saved.desired_fingerprint,
+            &fresh.desired_fingerprint,
+        ),
+    ];
+    if let Some((name, _, _)) = fields.iter().find(|(_, s, f)| s != f) {
+        return Some(format!("its {name} differs"));
+    }
+    for (i, (s, f)) in saved.changes.iter().zip(&fresh.changes).enumerate() {
+        if s == f {
+            continue;
+        }
+        let parts: Vec<&str> = [
+            ("address", s.address == f.address),
+            ("kind", s.kind == f.kind),
+            ("action", s.action == f.action),
+            ("before", s.before == f.before),
+            ("after", s.after == f.after),
+            ("diff", s.diff == f.diff),
+            ("reason", s.reason == f.reason),
+            ("source", s.source == f.source),
+            ("ops", s.ops == f.ops),
+        ]
+        .into_iter()
+        .filter_map(|(part, same)| (!same).then_some(part))
+        .collect();
+        return Some(format!(
+            "change {} (`{}`) differs in {}",
+            i + 1,
+            s.address,
+            parts.join(", ")
+        ));
+    }
+    if saved.changes.len() != fresh.changes.len() {
+        return Some(format!(
+            "it has {} changes where a fresh plan has {}",
+            saved.changes.len(),
+            fresh.changes.len()
+        ));
+    }
+    if saved.notes != fresh.notes {
+        return Some("its notes differ".to_owned());
+    }
+    if saved.warnings != fresh.warnings {
+        return Some("its warnings differ".to_owned());
+    }
+    if saved.errors != fresh.errors {
+        return Some("its errors differ".to_owned());
+    }
+    None
+}
