@@ -661,3 +661,5 @@ fn a_resource_updated_twice_is_one_change() {
     );
     assert!(c.diff.is_some());
 }
+
+mod protection;

@@ -13,7 +13,6 @@ impl Planner<'_> {
     /// Account changes; returns the ids of the live accounts the plan moves.
     pub(super) fn account_changes(&self, out: &mut Output) -> HashSet<String> {
         let mut moving = HashSet::new();
-        let protected = &self.desired.organization.protected_accounts;
         for spec in self.desired.accounts.values() {
             let address = format!("account {}", spec.name);
             let parent = self.ou_ref(&spec.ou);
@@ -86,12 +85,19 @@ impl Planner<'_> {
             }
             if Ref::Id(live.parent_id.clone()) != parent {
                 let from = self.index.path(&live.parent_id);
-                if protected.contains(&live.id) {
+                if let Some(why) = self.protection(&live.id) {
+                    let replaced = match self.matched.replaced_by.get(&live.parent_id) {
+                        Some(new_path) => format!(
+                            "; its OU {from} is replaced by {new_path} (AWS cannot move an OU), \
+                             which would move it: keep the OU under its parent in the YAML"
+                        ),
+                        None => String::new(),
+                    };
                     out.error(
                         address.clone(),
                         format!(
-                            "account {} is protected and is never moved, but the YAML puts it in \
-                             {} (it is in {from})",
+                            "account {} is {why} and is never moved, but the YAML puts it in {} \
+                             (it is in {from}){replaced}",
                             live.id, spec.ou
                         ),
                         Some(&spec.source),
@@ -142,6 +148,27 @@ impl Planner<'_> {
         followers.sort();
         for (name, id, old, new_path) in followers {
             let from = self.index.path(old);
+            if let Some(why) = self.protection(id) {
+                let remedy = if why == MANAGEMENT {
+                    "move the management account out of it yourself first"
+                } else {
+                    "move the account out of it yourself first, or remove it from \
+                     organization.protected_accounts"
+                };
+                out.error(
+                    format!("account {name}"),
+                    format!(
+                        "account {name} ({id}) is {why} and is never moved, but it is in OU \
+                         {from}, which the YAML replaces by {new_path} (its `id` is now under \
+                         another parent, and AWS cannot move an OU: a new OU is created, the \
+                         accounts move over and the old OU is deleted); the replacement cannot \
+                         proceed while the OU holds it: keep the OU under its parent in the \
+                         YAML, or {remedy}"
+                    ),
+                    None,
+                );
+                continue;
+            }
             moving.insert(id.clone());
             out.changes.push(
                 Change::new(
@@ -164,4 +191,19 @@ impl Planner<'_> {
         }
         moving
     }
+
+    /// Why a live account must never be moved or closed, if it must not: the management
+    /// account always is, whatever `protected_accounts` says.
+    pub(super) fn protection(&self, id: &str) -> Option<&'static str> {
+        if id == self.live.organization.management_account_id {
+            Some(MANAGEMENT)
+        } else if self.desired.organization.protected_accounts.contains(id) {
+            Some("protected (organization.protected_accounts)")
+        } else {
+            None
+        }
+    }
 }
+
+/// How [`Planner::protection`] names the management account.
+const MANAGEMENT: &str = "the management account";

@@ -35,31 +35,64 @@ impl Planner<'_> {
             let address = format!("ou {path}");
             let replaced_by = self.matched.replaced_by.get(&ou.id);
             // What is still inside after the plan?
-            let mut blockers = Vec::new();
-            for account in self.index.accounts_in(&ou.id) {
-                if !moving.contains(&account.id) {
-                    blockers.push(format!("account {} ({})", account.name, account.id));
+            let accounts: Vec<String> = self
+                .index
+                .accounts_in(&ou.id)
+                .filter(|a| !moving.contains(&a.id))
+                .map(|a| format!("account {} ({})", a.name, a.id))
+                .collect();
+            let children: Vec<&LiveOu> = self
+                .index
+                .children(&ou.id)
+                .filter(|c| !deleted.contains(&c.id))
+                .collect();
+            if !accounts.is_empty() || !children.is_empty() {
+                let what = if replaced_by.is_some() {
+                    "replaced"
+                } else {
+                    "deleted"
+                };
+                let mut held: Vec<String> = accounts.clone();
+                held.extend(children.iter().map(|c| format!("OU {} ({})", c.name, c.id)));
+                let mut remedies = Vec::new();
+                if !accounts.is_empty() {
+                    let them = if accounts.len() == 1 { "it" } else { "them" };
+                    remedies.push(format!(
+                        "move the account{} into an OU of the YAML, or add {them} to the YAML",
+                        if accounts.len() == 1 { "" } else { "s" }
+                    ));
                 }
-            }
-            for child in self.index.children(&ou.id) {
-                if !deleted.contains(&child.id) {
-                    blockers.push(format!("OU {} ({})", child.name, child.id));
+                if !children.is_empty() {
+                    let (it, is) = if children.len() == 1 {
+                        ("it", "is")
+                    } else {
+                        ("them", "are")
+                    };
+                    let at = |parent: &str| -> String {
+                        children
+                            .iter()
+                            .map(|c| orgctl_model::child_path(parent, &c.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    let keep = match replaced_by {
+                        Some(new_path) => format!(
+                            "declare {} in the YAML so {it} {is} replaced along with {path}",
+                            at(new_path)
+                        ),
+                        None => format!("keep {path} in the YAML with {} under it", at(&path)),
+                    };
+                    remedies.push(format!(
+                        "AWS cannot move an OU: {keep}, or delete {it} in AWS first"
+                    ));
                 }
-            }
-            if !blockers.is_empty() {
-                let them = if blockers.len() == 1 { "it" } else { "them" };
                 out.error(
                     address,
                     format!(
-                        "OU {path} ({}) is to be {} but would still hold {}; move {them} into an \
-                         OU of the YAML, or add {them} to the YAML",
+                        "OU {path} ({}) is to be {what} but would still hold {}; {}",
                         ou.id,
-                        if replaced_by.is_some() {
-                            "replaced"
-                        } else {
-                            "deleted"
-                        },
-                        blockers.join(", "),
+                        held.join(", "),
+                        remedies.join("; "),
                     ),
                     None,
                 );
@@ -106,7 +139,6 @@ impl Planner<'_> {
     }
 
     pub(super) fn closures(&self, out: &mut Output) {
-        let organization = &self.desired.organization;
         for spec in self.desired.accounts.values() {
             if spec.lifecycle != Lifecycle::Closed {
                 continue;
@@ -121,14 +153,10 @@ impl Planner<'_> {
                 continue;
             }
             let address = format!("account {}", spec.name);
-            if organization.protected_accounts.contains(id)
-                || *id == organization.management_account_id
-            {
+            if let Some(why) = self.protection(id) {
                 out.error(
                     address,
-                    format!(
-                        "account {id} is protected (or the management account) and is never closed"
-                    ),
+                    format!("account {id} is {why} and is never closed"),
                     Some(&spec.source),
                 );
                 continue;

@@ -1,0 +1,135 @@
+//! Protected accounts (the management account always; never moved as followers of a replaced
+//! OU) and what a blocked OU deletion tells the user.
+
+use orgctl_model::Tags;
+
+use super::{D, L, dump, managed, run};
+use crate::Action;
+
+#[test]
+fn a_protected_account_in_a_replaced_ou_stops_the_replacement() {
+    let mut d = D::new().ou("/New", None).ou("/New/Team", Some("ou-team"));
+    d.0.organization
+        .protected_accounts
+        .insert("333333333333".into());
+    let l = L::new()
+        .ou("ou-old", "Old", "r-root", managed())
+        .ou("ou-team", "Team", "ou-old", managed())
+        .account(
+            "333333333333",
+            "security",
+            "sec@x.example",
+            "ou-team",
+            Tags::new(),
+        );
+    let p = run(&d, &l);
+    assert!(
+        !p.changes
+            .iter()
+            .any(|c| c.address == "account security" && c.action == Action::Move),
+        "{}",
+        dump(&p)
+    );
+    let e = p
+        .errors
+        .iter()
+        .find(|e| e.message.contains("333333333333"))
+        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    assert!(
+        e.message.contains("security")
+            && e.message.contains("protected")
+            && e.message.contains("/New/Team")
+            && e.message.contains("replace"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn the_management_account_follows_no_replaced_ou() {
+    let d = D::new().ou("/New", None).ou("/New/Team", Some("ou-team"));
+    let l = L::new()
+        .ou("ou-old", "Old", "r-root", managed())
+        .ou("ou-team", "Team", "ou-old", managed())
+        .account(
+            super::MGMT,
+            "mgmt",
+            "mgmt@x.example",
+            "ou-team",
+            Tags::new(),
+        );
+    let p = run(&d, &l);
+    assert!(
+        !p.changes.iter().any(|c| c.action == Action::Move),
+        "{}",
+        dump(&p)
+    );
+    assert!(
+        p.errors
+            .iter()
+            .any(|e| e.message.contains(super::MGMT) && e.message.contains("management account")),
+        "{}",
+        dump(&p)
+    );
+}
+
+#[test]
+fn the_management_account_is_always_protected() {
+    // Not in protected_accounts, and the YAML puts it in /A.
+    let d = D::new()
+        .ou("/A", None)
+        .account("mgmt", "mgmt@x.example", "/A", Tags::new());
+    let l = L::new().account(super::MGMT, "mgmt", "mgmt@x.example", "r-root", Tags::new());
+    let p = run(&d, &l);
+    assert!(
+        !p.changes.iter().any(|c| c.action == Action::Move),
+        "{}",
+        dump(&p)
+    );
+    let e = p
+        .errors
+        .iter()
+        .find(|e| e.address == "account mgmt")
+        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    assert!(
+        e.message.contains("management account") && e.message.contains("never moved"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_child_ou_left_in_a_deleted_ou_gets_advice_that_fits_an_ou() {
+    let d = D::new();
+    let l = L::new()
+        .ou("ou-a", "A", "r-root", managed())
+        .ou("ou-ct", "CT", "ou-a", Tags::new());
+    let p = run(&d, &l);
+    let msg = &p.errors[0].message;
+    assert!(msg.contains("OU CT (ou-ct)"), "{msg}");
+    assert!(
+        !msg.contains("move it into an OU"),
+        "AWS cannot move OUs: {msg}"
+    );
+    assert!(msg.contains("AWS cannot move an OU"), "{msg}");
+}
+
+#[test]
+fn a_child_ou_left_in_a_replaced_ou_is_told_where_to_declare_it() {
+    let d = D::new().ou("/New", None).ou("/New/Team", Some("ou-team"));
+    let l = L::new()
+        .ou("ou-old", "Old", "r-root", managed())
+        .ou("ou-team", "Team", "ou-old", managed())
+        .ou("ou-ct", "CT", "ou-team", Tags::new());
+    let p = run(&d, &l);
+    let e = p
+        .errors
+        .iter()
+        .find(|e| e.message.contains("ou-ct"))
+        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    assert!(
+        e.message.contains("/New/Team/CT") && !e.message.contains("move it into an OU"),
+        "{}",
+        e.message
+    );
+}
