@@ -9,7 +9,8 @@
 //!
 //! Everything that does real work is written once, over the trait, so both backends share it:
 //! the live-state reader ([`read_live`], [`observe`]) and the idempotent executor of
-//! [`orgctl_model::Op`] ([`execute()`], [`mod@execute`]). Behaviour around the calls is added by
+//! [`orgctl_model::Op`] ([`execute()`], [`mod@execute`]), and the apply lease ([`lease`]), a tag on the
+//! root that keeps two applies from writing at once. Behaviour around the calls is added by
 //! decorators that are themselves `OrgApi`s: [`Retrying`] ([`retry`]) retries throttling and
 //! transient failures with jittered backoff and counts calls; `Faulty` (`faults`, only with the
 //! `test-util` feature, which tests enable through their dev-dependencies) injects failures and
@@ -20,6 +21,7 @@ pub mod api;
 pub mod execute;
 #[cfg(any(test, feature = "test-util"))]
 pub mod faults;
+pub mod lease;
 pub mod memory;
 pub mod observe;
 pub mod retry;
@@ -34,6 +36,7 @@ pub use execute::{
 };
 #[cfg(any(test, feature = "test-util"))]
 pub use faults::{Faulty, WriteFault};
+pub use lease::{LEASE_TAG, Lease, LeaseError, LeaseOptions};
 pub use memory::{MemoryOrg, SnapshotError};
 pub use observe::{ReadError, ReadOptions, read_live};
 pub use retry::{CallStats, OpStats, RetryPolicy, Retrying};

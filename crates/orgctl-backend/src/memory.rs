@@ -134,6 +134,21 @@ impl MemoryOrg {
         self
     }
 
+    /// Gives the root these tags. The root's tags are not part of a [`LiveState`]
+    /// (orgctl does not manage them), so a sandbox snapshot file keeps them beside it: the apply
+    /// lease ([`crate::lease`]) is a root tag.
+    ///
+    /// [`LiveState`]: orgctl_model::LiveState
+    pub fn with_root_tags(self, tags: Tags) -> Self {
+        self.lock().root_tags = tags;
+        self
+    }
+
+    /// The root's tags.
+    pub fn root_tags(&self) -> Tags {
+        self.lock().root_tags.clone()
+    }
+
     /// The operation name of every call so far, in order.
     pub fn calls(&self) -> Vec<&'static str> {
         self.lock().calls.clone()
