@@ -12,7 +12,7 @@ use crate::common::{orgctl, repo};
 
 /// How many cases `tests/invalid/` holds: a case that goes missing, or one added without its
 /// `expect`, fails the test instead of passing unnoticed.
-const CASES: usize = 81;
+const CASES: usize = 92;
 
 /// Whether an expect line names a place: `<file>:<line>` and possibly more.
 fn place(want: &str) -> bool {
@@ -151,5 +151,92 @@ fn every_invalid_desired_state_is_refused_with_file_and_line() {
         "{} failure(s):\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+/// An organization block and one SCP read from `document_file: <file>`.
+const ONE_SCP_FROM_FILE: &str = "organization:\n  management_account_id: \"123456789012\"\n  \
+    enabled_policy_types: [service_control_policy]\npolicies:\n  - name: deny-s3\n    \
+    type: service_control_policy\n    document_file: deny-s3.json\n";
+
+/// Runs `orgctl validate .` in `dir`; kills it after 30 seconds (`None` then).
+fn validate_within_30s(dir: &std::path::Path) -> Option<crate::common::Run> {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_orgctl"))
+        .args(["validate", "."])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .env("NO_COLOR", "1")
+        .spawn()
+        .expect("the orgctl binary runs");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().expect("kill the hung orgctl");
+            child.wait().expect("reap");
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_string(&mut stdout).expect("stdout");
+    }
+    if let Some(mut err) = child.stderr.take() {
+        err.read_to_string(&mut stderr).expect("stderr");
+    }
+    Some(crate::common::Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    })
+}
+
+/// A FIFO as `document_file` is refused at once, never opened (opening it blocks until a
+/// writer comes; `validate` used to hang there).
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_document_file_is_refused_without_opening_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.yaml"), ONE_SCP_FROM_FILE).expect("write");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("deny-s3.json"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    let run = validate_within_30s(dir.path()).expect("validate returns instead of hanging");
+    run.expect_code(1);
+    assert!(
+        run.stderr.starts_with(
+            "./main.yaml:7:20: error: policies[0].document_file: document_file `deny-s3.json` is \
+             not a regular file"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A JSON file saved with a UTF-8 byte order mark (as some Windows editors do) loads.
+#[test]
+fn a_json_document_with_a_byte_order_mark_loads() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.yaml"), ONE_SCP_FROM_FILE).expect("write");
+    std::fs::write(
+        dir.path().join("deny-s3.json"),
+        "\u{feff}{\"Version\": \"2012-10-17\", \"Statement\": {\"Effect\": \"Deny\", \
+         \"Action\": \"s3:*\", \"Resource\": \"*\"}}\n",
+    )
+    .expect("write");
+    let run = validate_within_30s(dir.path()).expect("validate returns");
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("valid (0 OUs, 0 accounts, 1 policies)"),
+        "{}",
+        run.stderr
     );
 }

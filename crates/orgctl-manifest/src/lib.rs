@@ -15,12 +15,14 @@ use std::path::{Path, PathBuf};
 use orgctl_model::DesiredState;
 
 mod diag;
+mod document;
 mod load;
 mod node;
 pub mod raw;
 mod validate;
 
 pub use diag::{Diagnostic, Severity};
+pub use document::MAX_DOCUMENT_FILE_BYTES;
 pub use node::Located;
 pub use validate::{
     DEFAULT_POLICIES_PER_TARGET, MAX_OU_DEPTH, MAX_POLICIES_PER_TARGET, MAX_TAGS,

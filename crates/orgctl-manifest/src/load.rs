@@ -37,6 +37,9 @@ pub(crate) struct Item<T> {
 /// Everything the files say, merged in file order, plus the problems found so far.
 #[derive(Debug, Default)]
 pub(crate) struct Parsed {
+    /// The desired-state directory, canonical (symbolic links resolved): `document_file`s must
+    /// be inside it.
+    pub root: PathBuf,
     /// The files, sorted by path.
     pub files: Vec<SourceFile>,
     /// Every `organization` block (the position is that of its key).
@@ -171,7 +174,14 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
             dir: dir.to_path_buf(),
         });
     }
-    let mut parsed = Parsed::default();
+    let root = crate::document::canonical_root(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut parsed = Parsed {
+        root,
+        ..Parsed::default()
+    };
     for rel in files {
         let full = dir.join(&rel);
         let bytes = std::fs::read(&full).map_err(|source| LoadError::Io {

@@ -202,12 +202,17 @@ pub struct RawPolicy {
     pub description: Option<Located<String>>,
     /// The policy document inline: a YAML mapping, or a string holding JSON. Give exactly one
     /// of `document` and `document_file`. Its minified JSON may have at most 5,120 characters
-    /// (service control policies) or 10,000 (tag policies).
+    /// (service control policies) or 10,000 (tag policies). orgctl checks the grammar AWS
+    /// checks: an SCP has `Version` and `Statement` (each statement `Effect`, `Action` or
+    /// `NotAction`, optionally `Resource` or `NotResource`, `Sid`, `Condition`); a tag policy
+    /// has `tags`. A key twice in one JSON object is an error.
     #[serde(default)]
     #[schemars(schema_with = "document_schema")]
     pub document: Option<Located<serde_json::Value>>,
     /// A JSON file holding the policy document, relative to the directory of this YAML file.
-    /// Give exactly one of `document` and `document_file`.
+    /// It must be a regular file inside the desired-state directory once symbolic links are
+    /// resolved, of at most 1 MiB (UTF-8, a byte order mark is allowed). Give exactly one of
+    /// `document` and `document_file`.
     #[serde(default)]
     pub document_file: Option<Located<String>>,
     /// Exactly the targets the policy is attached to: `root`, an OU path from `ous` (starting

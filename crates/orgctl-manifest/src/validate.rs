@@ -16,6 +16,7 @@ use orgctl_model::{
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
+use crate::document::{grammar_problems, parse_json, read_document_file};
 use crate::load::{Item, Parsed};
 use crate::node::Located;
 use crate::raw::{RawLifecycle, RawOrganization, RawTags};
@@ -122,6 +123,13 @@ fn type_words(t: PolicyType) -> &'static str {
     match t {
         PolicyType::ServiceControlPolicy => "service control policies",
         PolicyType::TagPolicy => "tag policies",
+    }
+}
+
+fn type_singular(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::ServiceControlPolicy => "service control policy",
+        PolicyType::TagPolicy => "tag policy",
     }
 }
 
@@ -959,7 +967,8 @@ fn document(
 ) -> Option<String> {
     let pol = &item.value;
     let field = |f: &str| format!("policies[{index}].{f}");
-    let (value, at, field) = match (&pol.document, &pol.document_file) {
+    // The document, where it is written and how problems inside it are introduced.
+    let (value, at, field, what) = match (&pol.document, &pol.document_file) {
         (Some(_), Some(df)) => {
             c.error(
                 c.at(file, df),
@@ -983,54 +992,45 @@ fn document(
         (Some(doc), None) => {
             let at = c.at(file, doc);
             let value = match &doc.value {
-                Value::String(text) => match serde_json::from_str::<Value>(text) {
+                Value::String(text) => match parse_json(text) {
                     Ok(v) => v,
-                    Err(e) => {
+                    Err(problem) => {
                         c.error(
                             at,
                             field("document"),
-                            format!("the document string is not valid JSON: {e}"),
+                            format!("the document string is not valid JSON: {problem}"),
                         );
                         return None;
                     }
                 },
                 other => other.clone(),
             };
-            (value, at, field("document"))
+            (value, at, field("document"), "the document".to_owned())
         }
         (None, Some(df)) => {
             let at = c.at(file, df);
-            let path = c.p.files.get(file).map(|f| f.parent.join(&df.value));
-            let path = path?;
-            let text = match std::fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) => {
-                    c.error(
-                        at,
-                        field("document_file"),
-                        format!(
-                            "cannot read document_file `{}` ({}): {e}",
-                            df.value,
-                            path.display()
-                        ),
-                    );
+            let yaml_dir = &c.p.files.get(file)?.parent;
+            let text = match read_document_file(&c.p.root, yaml_dir, &df.value) {
+                Ok(text) => text,
+                Err(message) => {
+                    c.error(at, field("document_file"), message);
                     return None;
                 }
             };
-            match serde_json::from_str::<Value>(&text) {
-                Ok(v) => (v, at, field("document_file")),
-                Err(e) => {
+            match parse_json(&text) {
+                Ok(v) => (v, at, field("document_file"), format!("`{}`", df.value)),
+                Err(problem) => {
                     c.error(
                         at,
                         field("document_file"),
-                        format!("`{}` is not valid JSON: {e}", path.display()),
+                        format!("`{}` is not valid JSON: {problem}", df.value),
                     );
                     return None;
                 }
             }
         }
     };
-    if !value.is_object() {
+    let Value::Object(object) = &value else {
         c.error(
             at,
             field,
@@ -1038,6 +1038,16 @@ fn document(
              an SCP)",
         );
         return None;
+    };
+    for problem in grammar_problems(object, policy_type) {
+        c.error(
+            at.clone(),
+            &field,
+            format!(
+                "{what} is not a valid {}: {problem}",
+                type_singular(policy_type)
+            ),
+        );
     }
     let content = canonical_json(&value);
     let n = content.chars().count();

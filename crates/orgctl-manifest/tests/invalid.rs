@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use orgctl_manifest::{LoadError, Severity, load_dir};
 
+/// How many cases `tests/invalid/` holds (the same count as in `tests/invalid_inputs.rs`).
+const CASES: usize = 92;
+
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/invalid");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -75,8 +78,8 @@ fn every_invalid_desired_state_is_refused_with_file_line_and_message() {
     // Exactly as many as `tests/invalid_inputs.rs` checks through the binary.
     assert_eq!(
         cases.len(),
-        81,
-        "update the count here and in tests/invalid_inputs.rs"
+        CASES,
+        "update CASES here and in tests/invalid_inputs.rs"
     );
     let mut failures = Vec::new();
     for case in &cases {

@@ -241,7 +241,7 @@ fn harmless_repetitions_are_warnings() {
 fn full_aws_access_counts_against_the_limit_only_where_it_stays() {
     // Five SCPs on an OU that dropped FullAWSAccess fit a limit of 5; on the root they do not.
     let scps: String = (1..=5)
-        .map(|i| format!("  - name: p{i}\n    type: service_control_policy\n    document: {{Statement: []}}\n    targets: [/Locked]\n"))
+        .map(|i| format!("  - name: p{i}\n    type: service_control_policy\n    document: {{Version: \"2012-10-17\", Statement: []}}\n    targets: [/Locked]\n"))
         .collect();
     let l = loaded(&[
         ("organization.yaml", ORG),
