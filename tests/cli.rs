@@ -369,3 +369,74 @@ fn a_saved_plan_edited_after_review_is_refused_before_any_write() {
         .expect_code(0);
     sb.run(&["plan", "--detailed-exitcode"]).expect_code(0);
 }
+
+/// Characters a terminal would act on or a reader would not see.
+const HIDDEN: [char; 6] = [
+    '\u{1b}', '\u{9b}', '\u{200b}', '\u{202e}', '\u{feff}', '\u{7}',
+];
+
+fn assert_no_hidden(what: &str, out: &str) {
+    for c in HIDDEN {
+        assert!(
+            !out.contains(c),
+            "{what} prints U+{:04X} raw:\n{out}",
+            u32::from(c)
+        );
+    }
+}
+
+#[test]
+fn names_read_from_the_organization_are_never_printed_raw() {
+    let sb = Sandbox::new();
+    // AWS accepts any characters in an OU name; orgctl does not manage this one, so every
+    // rendering lists it, and the snapshot and plan files carry it.
+    let evil = "Work\u{200b}loads\u{1b}[2J\u{9b}31m\u{202e}\u{feff}\u{7}";
+    let org = MemoryOrg::new("123456789012", "root@companyx.example");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
+    rt.block_on(org.create_ou(&root, evil, &Default::default()))
+        .expect("create OU");
+    sb.write_org(&org);
+    for format in ["text", "markdown", "json"] {
+        let run = sb.run(&["plan", "--format", format, "--out", "plan.json"]);
+        run.expect_code(0);
+        assert_no_hidden(format, &run.stdout);
+        assert_no_hidden("stderr", &run.stderr);
+        assert!(
+            run.stdout.contains("Work\\u{200b}loads") || run.stdout.contains("Work\\u200bloads"),
+            "{format} shows the hidden character: {}",
+            run.stdout
+        );
+        assert_no_hidden("the plan file", &sb.read("plan.json"));
+    }
+    // The saved plan still reads back exactly: it applies.
+    sb.run(&["apply", "--plan", "plan.json", "--auto-approve"])
+        .expect_code(0);
+    // The sandbox file written back by apply escapes them too, and still names the OU.
+    let snapshot = sb.snapshot_text();
+    assert_no_hidden("the snapshot", &snapshot);
+    let v: serde_json::Value = serde_json::from_str(&snapshot).expect("snapshot JSON");
+    assert!(
+        v["ous"]
+            .as_array()
+            .expect("ous")
+            .iter()
+            .any(|o| o["name"] == evil),
+        "{snapshot}"
+    );
+
+    // Errors quoting a file or the command line show them escaped too.
+    let mut v = v;
+    v["accounts"][0]["status"] = serde_json::json!(evil);
+    sb.write("live.json", &v.to_string());
+    let run = sb.run(&["plan"]);
+    run.expect_code(1);
+    assert_no_hidden("stderr", &run.stderr);
+    assert!(run.stderr.contains("\\u{200b}"), "{}", run.stderr);
+    let run = orgctl(sb.path(), &["plan", &format!("--{evil}")], &[]);
+    run.expect_code(1);
+    assert_no_hidden("stderr", &run.stderr);
+}

@@ -60,7 +60,7 @@ pub fn snapshot_json(live: &LiveState) -> String {
         format_version: SNAPSHOT_FORMAT_VERSION,
         live,
     };
-    serde_json::to_string_pretty(&snap).unwrap_or_default()
+    orgctl_render::safe_json(&serde_json::to_string_pretty(&snap).unwrap_or_default())
 }
 
 /// Writes a file, replacing it atomically (write to a temporary file, then rename).

@@ -63,10 +63,12 @@ fn report(e: &CliError) -> ExitCode {
 /// would exit 2, which `plan --detailed-exitcode` uses for "changes pending"). `--help` and
 /// `--version` print on stdout and exit 0.
 fn usage(e: &clap::Error) -> ExitCode {
-    let _ = e.print();
     if e.use_stderr() {
+        // The message quotes the command line: shown like every other message on stderr.
+        ui::info(e.render().to_string().trim_end());
         ExitCode::from(1)
     } else {
+        let _ = e.print();
         ExitCode::SUCCESS
     }
 }

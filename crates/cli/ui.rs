@@ -33,13 +33,24 @@ pub fn stdout(text: &str) {
     let _ = out.flush();
 }
 
+/// `text` made safe for a terminal: messages carry names from the YAML, from AWS and from files
+/// (an OU name read from AWS is not validated by orgctl), so every control, bidirectional or
+/// invisible character is shown as a visible `\u{…}` escape. Line breaks are kept.
+fn visible(text: &str) -> String {
+    text.split('\n')
+        .map(orgctl_render::clean)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A line on stderr.
 pub fn info(text: &str) {
-    eprintln!("{text}");
+    eprintln!("{}", visible(text));
 }
 
 /// An error line on stderr.
 pub fn error(text: &str) {
+    let text = visible(text);
     if stderr_color() {
         eprintln!("\x1b[1;31merror:\x1b[0m {text}");
     } else {

@@ -104,7 +104,7 @@ pub async fn plan(a: &PlanArgs, g: &Global) -> Result<ExitCode, CliError> {
     };
     ui::stdout(&text);
     if let Some(out) = &a.out {
-        write_file(out, &planfile::to_json(&plan))?;
+        write_file(out, &orgctl_render::json(&plan))?;
         ui::info(&format!(
             "Saved the plan to {}; apply it with `orgctl apply --plan {}`.",
             out.display(),

@@ -105,16 +105,51 @@ pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Whether a character must not reach the output as is: control characters (ESC, CR, NUL, …)
-/// and the Unicode bidirectional controls that can reorder what a reader sees.
-fn is_unsafe(c: char) -> bool {
+/// Whether a character must not reach a reader as is: control characters (ESC, CR, NUL, DEL,
+/// the C1 controls such as CSI, …), which a terminal interprets; Unicode format characters
+/// (bidirectional controls that reorder a line, zero-width spaces and joiners, the byte-order
+/// mark, invisible operators, tag characters); every space but the plain one (a no-break space,
+/// a line separator); and characters that show as nothing (the soft hyphen, variation
+/// selectors, Hangul fillers, the braille blank). Any of them would let `/Work\u{200b}loads`
+/// read as `/Workloads`.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || (c.is_whitespace() && c != ' ')
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{8e2}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0000}'..='\u{e0fff}'
+        )
 }
 
-/// The string with every unsafe character written as a visible `\u{…}` escape (so a one-line
-/// field also stays on one line).
-pub(crate) fn clean(s: &str) -> Cow<'_, str> {
+/// The string with every [`is_unsafe`] character written as a visible `\u{…}` escape (so a
+/// one-line field also stays on one line).
+pub fn clean(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }

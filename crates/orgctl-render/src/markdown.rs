@@ -556,13 +556,27 @@ fn short(s: &str, max: usize) -> String {
     }
 }
 
-/// Escapes the characters Markdown (and the HTML it allows) would interpret in running text.
+/// Escapes the characters Markdown (and the HTML it allows) would interpret in running text,
+/// and those a forge reads as a mention (`@team`), math (`$x$`) or an image (`![`).
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(
             c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#'
+            '\\' | '`'
+                | '*'
+                | '_'
+                | '['
+                | ']'
+                | '<'
+                | '>'
+                | '|'
+                | '~'
+                | '&'
+                | '#'
+                | '@'
+                | '$'
+                | '!'
         ) {
             out.push('\\');
         }

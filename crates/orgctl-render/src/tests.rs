@@ -948,3 +948,111 @@ fn rendering_is_linear_in_plan_size() {
     assert!(md.chars().count() <= MARKDOWN_LIMIT);
     assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
 }
+
+/// Characters that must never reach a reader raw: terminal controls, bidirectional controls,
+/// zero-width and other invisible or look-alike-space characters.
+const INVISIBLE: [char; 16] = [
+    '\u{1b}',
+    '\u{7f}',
+    '\u{9b}',
+    '\u{200b}',
+    '\u{200c}',
+    '\u{200d}',
+    '\u{2060}',
+    '\u{feff}',
+    '\u{202e}',
+    '\u{2067}',
+    '\u{61c}',
+    '\u{ad}',
+    '\u{a0}',
+    '\u{2028}',
+    '\u{3164}',
+    '\u{e0041}',
+];
+
+/// A plan whose every input string carries every invisible character.
+fn hostile_plan() -> Plan {
+    let evil: String = INVISIBLE.iter().collect();
+    let mut plan = empty_plan();
+    plan.changes.push(change(
+        &format!("ou /Work{evil}loads"),
+        ResourceKind::Ou,
+        Action::Create,
+        None,
+        Some(json!({"path": format!("/Work{evil}loads"), "tags": {format!("k{evil}"): format!("v{evil}")}})),
+        &format!("because{evil}"),
+        Some(SourceLoc {
+            file: format!("desired-state/o{evil}.yaml"),
+            line: 3,
+            column: 1,
+        }),
+        vec![],
+    ));
+    plan.changes.push(change(
+        &format!("attachment scp/p{evil} -> /Work{evil}loads"),
+        ResourceKind::Attachment,
+        Action::Attach,
+        None,
+        None,
+        &format!("r{evil}"),
+        None,
+        vec![],
+    ));
+    plan.notes.push(Note {
+        address: format!("ou /Le{evil}gacy"),
+        message: format!("not managed{evil}"),
+    });
+    plan.warnings.push(Warning {
+        address: format!("account a{evil}"),
+        message: format!("w{evil}"),
+        source: None,
+    });
+    plan.errors.push(PlanError {
+        address: format!("account b{evil}"),
+        message: format!("e{evil}"),
+        source: None,
+    });
+    plan
+}
+
+#[test]
+fn no_rendering_lets_an_invisible_or_control_character_through() {
+    let plan = hostile_plan();
+    for (name, out) in [
+        ("text", text(&plan, &RenderOptions { color: false })),
+        ("markdown", markdown(&plan)),
+        ("json", json(&plan)),
+    ] {
+        for c in INVISIBLE {
+            assert!(
+                !out.contains(c),
+                "{name} prints U+{:04X} raw:\n{out}",
+                u32::from(c)
+            );
+        }
+    }
+    // Text and Markdown show each as a visible escape; JSON escapes it and reads back exactly.
+    let t = text(&plan, &RenderOptions { color: false });
+    assert!(t.contains("ou /Work\\u{1b}\\u{7f}\\u{9b}\\u{200b}"), "{t}");
+    assert!(markdown(&plan).contains("/Le\\u{1b}"));
+    let out = json(&plan);
+    assert!(
+        out.contains("\\u200b") && out.contains("\\udb40\\udc41"),
+        "{out}"
+    );
+    assert_eq!(planfile::from_json(&out).expect("reads back"), plan);
+}
+
+#[test]
+fn markdown_text_cannot_mention_link_or_typeset() {
+    let mut plan = empty_plan();
+    plan.warnings.push(Warning {
+        address: "account x".to_owned(),
+        message: "ping @security-team and $x$ and ![img](http://x)".to_owned(),
+        source: None,
+    });
+    let md = markdown(&plan);
+    assert!(md.contains("ping \\@security-team"), "{md}");
+    assert!(md.contains("\\$x\\$"), "{md}");
+    assert!(md.contains("\\!\\[img\\]"), "{md}");
+}
