@@ -12,7 +12,7 @@ use crate::common::{orgctl, repo};
 
 /// How many cases `tests/invalid/` holds: a case that goes missing, or one added without its
 /// `expect`, fails the test instead of passing unnoticed.
-const CASES: usize = 92;
+const CASES: usize = 96;
 
 /// Whether an expect line names a place: `<file>:<line>` and possibly more.
 fn place(want: &str) -> bool {
@@ -51,6 +51,16 @@ fn problems(expect: &str, code: i32, stdout: &str, stderr: &str) -> Vec<String> 
     }
     if stderr.contains("panicked") {
         problems.push("panicked".to_owned());
+    }
+    // What comes from the input is printed escaped: only line breaks may not show.
+    if let Some(c) = stderr
+        .chars()
+        .find(|c| *c != '\n' && orgctl_manifest::is_invisible(*c))
+    {
+        problems.push(format!(
+            "stderr has the raw character U+{:04X}",
+            u32::from(c)
+        ));
     }
     let mut lines = expect.lines().map(str::trim).filter(|l| !l.is_empty());
     match lines.next() {

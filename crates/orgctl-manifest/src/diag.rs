@@ -5,6 +5,8 @@ use std::fmt;
 
 use orgctl_model::SourceLoc;
 
+use crate::text::escape_invisible;
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -90,17 +92,22 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Everything that may come from the input is printed with invisible characters
+        // escaped: a YAML file must not send escape sequences to the terminal.
         write!(
             f,
             "{}:{}:{}: {}: ",
-            self.file, self.line, self.column, self.severity
+            escape_invisible(&self.file),
+            self.line,
+            self.column,
+            self.severity
         )?;
         if !self.field.is_empty() {
-            write!(f, "{}: ", self.field)?;
+            write!(f, "{}: ", escape_invisible(&self.field))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&escape_invisible(&self.message))?;
         if let Some(r) = &self.related {
-            write!(f, " (see also {r})")?;
+            write!(f, " (see also {})", escape_invisible(&r.to_string()))?;
         }
         Ok(())
     }
@@ -126,6 +133,12 @@ mod tests {
             d.to_string(),
             "desired-state/accounts.yaml:7:5: error: accounts[1].name: duplicate account name `a` \
              (see also desired-state/accounts.yaml:2:5)"
+        );
+        let e = Diagnostic::error(&at(4), "accounts[0].\u{1b}[2J", "unknown key `\u{1b}[2J`");
+        assert_eq!(
+            e.to_string(),
+            "desired-state/accounts.yaml:4:5: error: accounts[0].\\u{1b}[2J: unknown key \
+             `\\u{1b}[2J`"
         );
         let w = Diagnostic::warning(&at(3), "", "listed twice");
         assert_eq!(

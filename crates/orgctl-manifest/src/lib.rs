@@ -19,11 +19,13 @@ mod document;
 mod load;
 mod node;
 pub mod raw;
+mod text;
 mod validate;
 
 pub use diag::{Diagnostic, Severity};
 pub use document::MAX_DOCUMENT_FILE_BYTES;
 pub use node::Located;
+pub use text::{escape_invisible, first_invisible, is_invisible};
 pub use validate::{
     DEFAULT_POLICIES_PER_TARGET, MAX_OU_DEPTH, MAX_POLICIES_PER_TARGET, MAX_TAGS,
     MIN_POLICIES_PER_TARGET, email_problem, is_account_id, is_ou_id, ou_path_segments,
@@ -42,7 +44,7 @@ pub struct Loaded {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// A directory or file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", escape_invisible(&path.display().to_string()))]
     Io {
         /// The directory or file.
         path: PathBuf,
@@ -54,7 +56,7 @@ pub enum LoadError {
     #[error(
         "no desired-state files in {}: expected .yaml or .yml files (see the example in \
          desired-state/)",
-        dir.display()
+        escape_invisible(&dir.display().to_string())
     )]
     NoFiles {
         /// The directory.

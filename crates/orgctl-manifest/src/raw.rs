@@ -107,7 +107,8 @@ impl RawPolicyType {
 pub struct RawOu {
     /// The OU's full path from the root, such as `/Workloads/Production`: segments separated
     /// by `/`, no empty segment, no trailing `/`, at most 5 levels. The last segment is the
-    /// OU's name (1 to 128 characters). Renaming the last segment renames the OU when it has
+    /// OU's name (1 to 128 characters, none of them invisible: no control, zero-width,
+    /// bidirectional or blank characters, which would make look-alike names). Renaming the last segment renames the OU when it has
     /// an `id`; otherwise it is a new OU.
     #[schemars(pattern(r"^(/[^/]+)+$"))]
     pub path: Located<String>,
@@ -189,7 +190,7 @@ pub enum RawLifecycle {
 )]
 #[schemars(rename = "Policy")]
 pub struct RawPolicy {
-    /// The policy's name (1 to 128 characters), unique across all policies. `FullAWSAccess`
+    /// The policy's name (1 to 128 visible characters), unique across all policies. `FullAWSAccess`
     /// is AWS's.
     #[schemars(length(min = 1, max = 128))]
     pub name: Located<String>,
@@ -269,7 +270,8 @@ impl JsonSchema for RawTags {
         json_schema!({
             "description": "Tags: at most 50 keys of 1 to 128 characters (not starting with \
                 `aws:`, and not `managed-by`, which orgctl sets itself) with values of 0 to 256 \
-                characters. Quote values YAML would read as numbers or booleans.",
+                characters; keys and values have no invisible (control, zero-width, \
+                bidirectional or blank) characters. Quote values YAML would read as numbers or booleans.",
             "type": "object",
             "maxProperties": 50,
             "propertyNames": { "minLength": 1, "maxLength": 128 },

@@ -20,6 +20,7 @@ use crate::document::{grammar_problems, parse_json, read_document_file};
 use crate::load::{Item, Parsed};
 use crate::node::Located;
 use crate::raw::{RawLifecycle, RawOrganization, RawTags};
+use crate::text::invisible_problem;
 
 /// The default of `policies_per_target_limit`: AWS's default SCP quota.
 pub const DEFAULT_POLICIES_PER_TARGET: u32 = 5;
@@ -60,6 +61,9 @@ pub fn email_problem(email: &str) -> Option<String> {
     let n = email.chars().count();
     if !(6..=64).contains(&n) {
         return Some(format!("`{email}` has {n} characters; AWS allows 6 to 64"));
+    }
+    if let Some(problem) = invisible_problem("email", email) {
+        return Some(problem);
     }
     if email.chars().any(char::is_whitespace) {
         return Some(format!("`{email}` contains whitespace"));
@@ -102,6 +106,9 @@ pub fn ou_path_segments(path: &str) -> Result<Vec<&str>, String> {
         ));
     }
     for s in &segments {
+        if let Some(problem) = invisible_problem("OU name", s) {
+            return Err(problem);
+        }
         let n = s.chars().count();
         if n > 128 {
             return Err(format!(
@@ -225,6 +232,12 @@ impl Checker<'_> {
                     &field,
                     format!("tag key has {n} characters; AWS allows 1 to 128"),
                 );
+            }
+            if let Some(problem) = invisible_problem("tag key", key) {
+                self.error(self.at(file, k), &field, problem);
+            }
+            if let Some(problem) = invisible_problem("tag value", &v.value) {
+                self.error(self.at(file, v), &field, problem);
             }
             if key
                 .get(..4)
@@ -359,6 +372,9 @@ fn check_organization(c: &mut Checker<'_>) -> Option<OrgSettings> {
                 "organization.ignore_tag_keys",
                 format!("`{MANAGED_BY_KEY}` is orgctl's own tag and cannot be ignored"),
             );
+        }
+        if let Some(problem) = invisible_problem("tag key", &k.value) {
+            c.error(c.at(file, k), "organization.ignore_tag_keys", problem);
         }
         if !ignore_tag_keys.insert(k.value.clone()) {
             c.warning(
@@ -501,6 +517,8 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
                 field("name"),
                 format!("account name has {n} characters; AWS allows 1 to 50"),
             );
+        } else if let Some(problem) = invisible_problem("account name", name) {
+            c.error(name_at.clone(), field("name"), problem);
         } else if !name.chars().all(|ch| (' '..='~').contains(&ch)) {
             c.error(
                 name_at.clone(),
@@ -734,6 +752,9 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
                 format!("policy name has {n} characters; AWS allows 1 to 128"),
             );
         }
+        if let Some(problem) = invisible_problem("policy name", name) {
+            c.error(name_at.clone(), field("name"), problem);
+        }
         if name == FULL_AWS_ACCESS {
             c.error(
                 name_at.clone(),
@@ -775,6 +796,11 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
             .map(|d| d.value.clone())
             .unwrap_or_default();
         if let Some(d) = &pol.description {
+            // Line breaks and tabs are text in a description; nothing else that does not show.
+            let shown: String = d.value.replace(['\n', '\t'], " ");
+            if let Some(problem) = invisible_problem("the description", &shown) {
+                c.error(c.at(file, d), field("description"), problem);
+            }
             let dn = d.value.chars().count();
             if dn > 512 {
                 c.error(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use orgctl_manifest::{LoadError, Severity, load_dir};
 
 /// How many cases `tests/invalid/` holds (the same count as in `tests/invalid_inputs.rs`).
-const CASES: usize = 92;
+const CASES: usize = 96;
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/invalid");
@@ -61,6 +61,15 @@ fn check(case: &Path) -> Result<String, String> {
         if d.line == 0 || d.column == 0 {
             problems.push(format!("unlocated diagnostic: {d}"));
         }
+    }
+    if let Some(c) = report
+        .chars()
+        .find(|c| *c != '\n' && orgctl_manifest::is_invisible(*c))
+    {
+        problems.push(format!(
+            "the report has the raw character U+{:04X}",
+            u32::from(c)
+        ));
     }
     if report.lines().count() != diags.len() {
         problems.push("the report is not one diagnostic per line".to_owned());
