@@ -235,3 +235,85 @@ async fn a_failed_policy_update_stops_later_detachments_and_deletions() {
     assert_eq!(p2.targets.len(), 1);
     converge(&d, faulty.inner()).await;
 }
+
+/// Top-level OUs `(name, pinned id)`, each with `FullAWSAccess`; `deny-x` on the OU named `X`
+/// when there is one.
+fn desired_ous(ous: &[(&str, Option<&str>)]) -> DesiredState {
+    let mut d = desired_with(&[], true);
+    d.ous.clear();
+    for (name, id) in ous {
+        let path = format!("/{name}");
+        d.ous.insert(
+            path.clone(),
+            OuSpec {
+                path,
+                name: (*name).into(),
+                id: id.map(Into::into),
+                tags: Tags::new(),
+                full_aws_access: true,
+                source: loc(),
+            },
+        );
+    }
+    if d.ous.contains_key("/X") {
+        d.policies.insert(
+            "deny-x".into(),
+            PolicySpec {
+                name: "deny-x".into(),
+                policy_type: PolicyType::ServiceControlPolicy,
+                description: String::new(),
+                content: format!(r#"{{"Statement":[{}],"Version":"2012-10-17"}}"#, deny("s3")),
+                targets: [TargetRef::Ou("/X".into())].into(),
+                tags: Tags::new(),
+                source: loc(),
+            },
+        );
+    }
+    d
+}
+
+/// The live id of the top-level OU named `name`.
+fn ou_id(org: &MemoryOrg, name: &str) -> String {
+    let live = org.to_live();
+    live.ous
+        .iter()
+        .find(|o| o.name == name && o.parent_id == live.organization.root_id)
+        .map(|o| o.id.clone())
+        .unwrap_or_else(|| panic!("no OU {name}"))
+}
+
+#[tokio::test]
+async fn a_new_ou_takes_the_name_of_an_ou_renamed_away_in_the_same_apply() {
+    let org = org().await;
+    converge(&desired_ous(&[("X", None)]), &org).await;
+    let old_x = ou_id(&org, "X");
+    // Live /X is pinned as /Y; a new /X (with its SCP) takes the name.
+    converge(&desired_ous(&[("Y", Some(&old_x)), ("X", None)]), &org).await;
+    assert_eq!(ou_id(&org, "Y"), old_x, "renamed, same id");
+    let new_x = ou_id(&org, "X");
+    assert_ne!(new_x, old_x, "a new OU, not the renamed one adopted");
+    let live = org.to_live();
+    let deny_x = live
+        .policies
+        .iter()
+        .find(|p| p.name == "deny-x")
+        .expect("deny-x");
+    assert_eq!(deny_x.targets, vec![new_x], "the SCP meant for /X is on /X");
+}
+
+#[tokio::test]
+async fn two_sibling_ous_swap_names_in_one_apply() {
+    let org = org().await;
+    converge(&desired_ous(&[("A", None), ("B", None)]), &org).await;
+    let (a, b) = (ou_id(&org, "A"), ou_id(&org, "B"));
+    converge(&desired_ous(&[("A", Some(&b)), ("B", Some(&a))]), &org).await;
+    assert_eq!(ou_id(&org, "A"), b);
+    assert_eq!(ou_id(&org, "B"), a);
+    // And back, with a third name in the way of nothing.
+    converge(
+        &desired_ous(&[("A", Some(&a)), ("B", Some(&b)), ("C", None)]),
+        &org,
+    )
+    .await;
+    assert_eq!((ou_id(&org, "A"), ou_id(&org, "B")), (a, b));
+}

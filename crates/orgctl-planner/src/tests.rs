@@ -662,4 +662,5 @@ fn a_resource_updated_twice_is_one_change() {
     assert!(c.diff.is_some());
 }
 
+mod ou_names;
 mod protection;
