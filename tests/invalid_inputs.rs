@@ -12,7 +12,7 @@ use crate::common::{orgctl, repo};
 
 /// How many cases `tests/invalid/` holds: a case that goes missing, or one added without its
 /// `expect`, fails the test instead of passing unnoticed.
-const CASES: usize = 96;
+const CASES: usize = 100;
 
 /// Whether an expect line names a place: `<file>:<line>` and possibly more.
 fn place(want: &str) -> bool {
@@ -246,6 +246,48 @@ fn a_json_document_with_a_byte_order_mark_loads() {
     run.expect_code(0);
     assert!(
         run.stderr.contains("valid (0 OUs, 0 accounts, 1 policies)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `.YAML` files are read like `.yaml` ones; a hidden YAML file is not read, and `validate`
+/// says so (it used to skip both silently).
+#[test]
+fn upper_case_yaml_files_are_read_and_hidden_ones_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("Organization.YAML"),
+        "organization:\n  management_account_id: \"123456789012\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join(".accounts.yaml"),
+        "accounts:\n  - name: staging\n    email: staging@example.com\n    ou: /\n",
+    )
+    .expect("write");
+    let run = validate_within_30s(dir.path()).expect("validate returns");
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains(
+            "./.accounts.yaml:1:1: warning: hidden file not read: names starting with `.` are \
+             skipped; rename it to load it"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("valid (0 OUs, 0 accounts, 0 policies)"),
+        "{}",
+        run.stderr
+    );
+
+    std::fs::remove_file(dir.path().join("Organization.YAML")).expect("remove");
+    let run = validate_within_30s(dir.path()).expect("validate returns");
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("; not read: .accounts.yaml (hidden files"),
         "{}",
         run.stderr
     );

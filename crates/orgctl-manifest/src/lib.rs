@@ -3,7 +3,8 @@
 //!
 //! The format (schema v1) has four top-level keys, each optional in any one file:
 //! `organization` (exactly once across all files), `ous`, `accounts` and `policies`. Every
-//! `.yaml`/`.yml` file below the directory is read, in path order, and the files are merged.
+//! `.yaml`/`.yml` file (any case) below the directory is read, in path order, and the files are
+//! merged; hidden files and directories (names starting with `.`) are not.
 //! [`json_schema`] describes the format for editors; `docs/desired-state.schema.json` is that
 //! schema, committed.
 //!
@@ -52,15 +53,18 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    /// The directory holds no `.yaml` or `.yml` file.
+    /// The directory holds no `.yaml` or `.yml` file that is read.
     #[error(
         "no desired-state files in {}: expected .yaml or .yml files (see the example in \
-         desired-state/)",
-        escape_invisible(&dir.display().to_string())
+         desired-state/){}",
+        escape_invisible(&dir.display().to_string()),
+        skipped_words(skipped)
     )]
     NoFiles {
         /// The directory.
         dir: PathBuf,
+        /// YAML files that are there but not read (hidden, or not regular files).
+        skipped: Vec<PathBuf>,
     },
     /// The files have problems: every diagnostic (errors and warnings, sorted by place).
     #[error("{}", render_diagnostics(.0))]
@@ -77,6 +81,22 @@ impl LoadError {
     }
 }
 
+/// The skipped files of [`LoadError::NoFiles`], as a clause.
+fn skipped_words(skipped: &[PathBuf]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = skipped
+        .iter()
+        .map(|p| escape_invisible(&p.display().to_string()).into_owned())
+        .collect();
+    format!(
+        "; not read: {} (hidden files, whose names start with `.`, and files that are not \
+         regular files are skipped)",
+        names.join(", ")
+    )
+}
+
 /// One diagnostic per line.
 fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {
     diagnostics
@@ -86,8 +106,9 @@ fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {
         .join("\n")
 }
 
-/// Loads and validates every `.yaml`/`.yml` file below `dir` (recursively, sorted by path;
-/// names starting with `.` are skipped). Diagnostics name files as `dir.join(relative)`.
+/// Loads and validates every `.yaml`/`.yml` file (any case) below `dir` (recursively, sorted by
+/// path). Hidden directories are not entered; hidden YAML files are not read and get a
+/// warning. Diagnostics name files as `dir.join(relative)`.
 pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
     let parsed = load::parse_dir(dir)?;
     let (desired, diagnostics) = validate::validate(parsed);

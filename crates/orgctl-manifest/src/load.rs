@@ -4,6 +4,7 @@
 //! every list item is deserialized on its own, so the report names every broken item instead of
 //! stopping at the first one.
 
+use std::borrow::Cow;
 use std::path::{Path as FsPath, PathBuf};
 
 use orgctl_model::SourceLoc;
@@ -101,17 +102,37 @@ impl Parsed {
     }
 }
 
-/// Whether a file name is a YAML file.
+/// Whether a file name is a YAML file: `.yaml` or `.yml`, in any case (`.YAML` too).
 fn is_yaml(path: &FsPath) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e == "yaml" || e == "yml")
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
+/// A YAML file below the directory that is not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    /// The file, relative to the directory.
+    pub path: PathBuf,
+    /// Why it is not read, as a sentence.
+    pub why: &'static str,
+}
+
+/// The YAML files below a directory: those read, and those skipped.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    /// Relative paths, sorted.
+    pub files: Vec<PathBuf>,
+    /// Files with a YAML extension that are not read (sorted).
+    pub skipped: Vec<Skipped>,
 }
 
 /// Every YAML file below `dir` (relative paths, sorted). Hidden entries (names starting with
-/// `.`) are skipped, and symbolic links to directories are not followed.
-pub(crate) fn find_yaml_files(dir: &FsPath) -> Result<Vec<PathBuf>, LoadError> {
-    let mut found = Vec::new();
+/// `.`) are not read: hidden directories (`.git`, `.github`) are not entered, and a hidden YAML
+/// file is listed as skipped. Symbolic links to directories are not followed; a YAML name that
+/// is not a regular file (a FIFO, a link to a directory) is listed as skipped.
+pub(crate) fn find_yaml_files(dir: &FsPath) -> Result<Found, LoadError> {
+    let mut found = Found::default();
     let mut pending = vec![PathBuf::new()];
     while let Some(rel) = pending.pop() {
         let here = dir.join(&rel);
@@ -125,31 +146,44 @@ pub(crate) fn find_yaml_files(dir: &FsPath) -> Result<Vec<PathBuf>, LoadError> {
                 source,
             })?;
             let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
-                continue;
-            }
             let child = rel.join(&name);
             let file_type = entry.file_type().map_err(|source| LoadError::Io {
                 path: dir.join(&child),
                 source,
             })?;
+            let hidden = name.to_string_lossy().starts_with('.');
             if file_type.is_dir() {
-                pending.push(child);
+                if !hidden {
+                    pending.push(child);
+                }
             } else if is_yaml(&child) {
-                // Regular files and links to files; a link to a directory is not followed.
                 let full = dir.join(&child);
-                if std::fs::metadata(&full)
-                    .map(|m| m.is_file())
-                    .unwrap_or(true)
-                {
-                    found.push(child);
+                if hidden {
+                    found.skipped.push(Skipped {
+                        path: child,
+                        why: "hidden file not read: names starting with `.` are skipped; rename \
+                              it to load it",
+                    });
+                } else if std::fs::metadata(&full).is_ok_and(|m| m.is_file()) {
+                    // Regular files and links to files.
+                    found.files.push(child);
+                } else {
+                    found.skipped.push(Skipped {
+                        path: child,
+                        why: "not read: not a regular file (a directory, FIFO, device or \
+                              broken link)",
+                    });
                 }
             }
         }
     }
-    found.sort();
+    found.files.sort();
+    found.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(found)
 }
+
+/// How deeply lists and mappings may nest in a desired-state file.
+const MAX_YAML_DEPTH: usize = 32;
 
 /// The parser options: YAML 1.2 booleans only (`yes` stays text), duplicate keys refused, and
 /// budgets large enough for organizations with a hundred thousand accounts.
@@ -158,20 +192,28 @@ pub(crate) fn parse_options() -> serde_saphyr::Options {
     options.strict_booleans = true;
     options.with_snippet = false;
     options.duplicate_keys = DuplicateKeyPolicy::Error;
+    // `!custom` would otherwise be dropped silently; the standard `!!str` and friends stay.
+    options.reject_unsupported_tags = true;
     let mut budget = serde_saphyr::Budget::default();
     budget.max_events = 200_000_000;
     budget.max_nodes = 100_000_000;
     budget.max_total_scalar_bytes = 1 << 30;
+    // A desired-state file nests about ten levels (an inline tag policy); deep recursion would
+    // only risk the stack of a small thread.
+    budget.max_depth = MAX_YAML_DEPTH;
+    // Anchored nodes are recorded to be replayed; a desired state has few and small ones.
+    budget.max_recorded_anchor_events = 100_000;
     options.budget = Some(budget);
     options
 }
 
 /// Reads and parses every file, in order.
 pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
-    let files = find_yaml_files(dir)?;
+    let Found { files, skipped } = find_yaml_files(dir)?;
     if files.is_empty() {
         return Err(LoadError::NoFiles {
             dir: dir.to_path_buf(),
+            skipped: skipped.into_iter().map(|s| s.path).collect(),
         });
     }
     let root = crate::document::canonical_root(dir).map_err(|source| LoadError::Io {
@@ -182,6 +224,14 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
         root,
         ..Parsed::default()
     };
+    for Skipped { path, why } in skipped {
+        let at = SourceLoc {
+            file: dir.join(path).display().to_string(),
+            line: 1,
+            column: 1,
+        };
+        parsed.diagnostics.push(Diagnostic::warning(&at, "", why));
+    }
     for rel in files {
         let full = dir.join(&rel);
         let bytes = std::fs::read(&full).map_err(|source| LoadError::Io {
@@ -218,7 +268,7 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
 
 /// The message of a YAML syntax error, without its location (the diagnostic has that).
 fn syntax_message(err: &serde_saphyr::Error) -> String {
-    let err = err.without_snippet();
+    let err = innermost(err);
     if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = err {
         return match key {
             Some(k) => format!("duplicate key `{k}`: a key may appear only once in a mapping"),
@@ -230,10 +280,62 @@ fn syntax_message(err: &serde_saphyr::Error) -> String {
                 file of its own"
             .to_owned();
     }
+    if let serde_saphyr::Error::UnsupportedTag { tag, .. } = err {
+        return format!(
+            "unknown YAML tag `{tag}`: orgctl reads plain YAML values; remove the tag (quote \
+             the value if it must stay text)"
+        );
+    }
+    if let serde_saphyr::Error::Budget { breach, .. } = err {
+        return budget_message(breach);
+    }
+    if let serde_saphyr::Error::AliasReplayCounterOverflow { .. }
+    | serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+    | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. } = err
+    {
+        return ALIAS_LIMIT.to_owned();
+    }
     let text = UserMessageFormatter.format_message(err);
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+/// The error itself, without the parser's wrappers that add a snippet or an alias's place.
+fn innermost(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = err
+    {
+        err = error;
+    }
+    err
+}
+
+/// Why a file that expands anchors and aliases too much is refused.
+const ALIAS_LIMIT: &str = "the file uses YAML anchors and aliases (`&name`, `*name`, `<<`) \
+    more than orgctl allows, which guards against alias bombs; write the values out instead";
+
+/// A parser limit that was reached, in words (the parser's own text is a Rust `Debug` dump).
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    match breach {
+        B::Depth { depth } => format!(
+            "lists and mappings are nested {depth} levels deep, more than the \
+             {MAX_YAML_DEPTH} orgctl allows; a desired-state file needs only a few levels"
+        ),
+        B::Aliases { .. }
+        | B::Anchors { .. }
+        | B::AliasAnchorRatio { .. }
+        | B::RecordedAnchorEvents { .. }
+        | B::RecordedAnchorBytes { .. }
+        | B::MergeKeys { .. } => ALIAS_LIMIT.to_owned(),
+        B::SequenceUnbalanced => {
+            "the YAML structure is unbalanced (is the file truncated?)".to_owned()
+        }
+        _ => "the file is larger or more complex than the parser allows; split it into several \
+              files"
+            .to_owned(),
+    }
 }
 
 fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
@@ -278,7 +380,7 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
         let path = Path::Key(&Path::Root, &name);
         match (&key.kind, name.as_ref()) {
             (Kind::Str(_), "organization") => {
-                match from_node::<RawOrganization>(value, &path, text) {
+                match every_error::<RawOrganization>(value, &path, text) {
                     Ok(org) => parsed.organizations.push(Item {
                         file,
                         index: 0,
@@ -288,9 +390,11 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
                             column: key.pos.column,
                         },
                     }),
-                    Err(e) => {
+                    Err(errors) => {
                         parsed.broken.organization = true;
-                        push_de_error(parsed, file, e, key.pos, &path);
+                        for e in errors {
+                            push_de_error(parsed, file, e, key.pos, &path);
+                        }
                     }
                 }
             }
@@ -356,24 +460,85 @@ where
     for (index, node) in nodes.iter().enumerate() {
         let item_path = Path::Index(path, index);
         let column = entry_column(node.pos, text);
-        match from_node::<Located<T>>(node, &item_path, text) {
+        match every_error::<Located<T>>(node, &item_path, text) {
             Ok(mut raw) => {
                 raw.column = column;
                 out.push((index, raw));
             }
-            Err(mut e) => {
+            Err(errors) => {
                 ok = false;
-                // An error about the item as a whole points at its `- ` too.
-                if let Some((pos, _)) = &mut e.at
-                    && *pos == node.pos
-                {
-                    pos.column = column;
+                for mut e in errors {
+                    // An error about the item as a whole points at its `- ` too.
+                    if let Some((pos, _)) = &mut e.at
+                        && *pos == node.pos
+                    {
+                        pos.column = column;
+                    }
+                    push_de_error(parsed, file, e, node.pos, &item_path);
                 }
-                push_de_error(parsed, file, e, node.pos, &item_path);
             }
         }
     }
     (out, ok)
+}
+
+/// Deserializes `node` as `T`, reporting every broken entry of the mapping, not only the first:
+/// after an error about one entry, that entry is left out and the mapping is read again. A key
+/// then reported missing because it was left out is not reported again.
+pub(crate) fn every_error<T>(node: &Node, path: &Path<'_>, text: &str) -> Result<T, Vec<DeError>>
+where
+    T: for<'de> serde::Deserialize<'de>,
+{
+    let prefix = path.render();
+    let mut node = Cow::Borrowed(node);
+    let mut errors = Vec::new();
+    let mut left_out: Vec<String> = Vec::new();
+    loop {
+        let err = match from_node::<T>(&node, path, text) {
+            Ok(value) if errors.is_empty() => return Ok(value),
+            Ok(_) => return Err(errors),
+            Err(err) => err,
+        };
+        let Kind::Map(entries) = &node.kind else {
+            errors.push(err);
+            return Err(errors);
+        };
+        let field = err.at.as_ref().map(|(_, f)| f.as_str()).unwrap_or_default();
+        let inside = field
+            .strip_prefix(prefix.as_str())
+            .map(|rest| rest.strip_prefix('.').unwrap_or(rest))
+            .unwrap_or_default();
+        if let Some(missing) = err.missing_key() {
+            if !left_out.iter().any(|k| k == missing) {
+                errors.push(err);
+            }
+            return Err(errors);
+        }
+        // The entry the error is about: the longest key that starts the field path.
+        let entry = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, _))| {
+                let key = key_text(k, text);
+                inside == key
+                    || inside
+                        .strip_prefix(key.as_ref())
+                        .is_some_and(|rest| rest.starts_with(['.', '[']))
+            })
+            .max_by_key(|(_, (k, _))| key_text(k, text).len())
+            .map(|(i, _)| i);
+        errors.push(err);
+        let Some(i) = entry else {
+            return Err(errors);
+        };
+        let mut entries = entries.clone();
+        let (key, _) = entries.remove(i);
+        left_out.push(key_text(&key, text).into_owned());
+        node = Cow::Owned(Node {
+            pos: node.pos,
+            kind: Kind::Map(entries),
+        });
+    }
 }
 
 /// The column of the `- ` that introduces a block list item at `pos` (where its content

@@ -244,6 +244,11 @@ impl DeError {
         }
     }
 
+    /// For a missing key: its name.
+    pub(crate) fn missing_key(&self) -> Option<&'static str> {
+        self.missing
+    }
+
     fn locate(mut self, pos: Pos, path: &Path<'_>) -> Self {
         if self.at.is_none() {
             let mut p = path.render();

@@ -10,8 +10,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::node::Located;
 
-/// One desired-state file. orgctl reads every `.yaml`/`.yml` file below the desired-state
-/// directory and merges them: each key is optional, lists from all files are concatenated, and
+/// One desired-state file. orgctl reads every `.yaml`/`.yml` file (any case; hidden files and
+/// directories aside) below the desired-state directory and merges them: each key is optional, lists from all files are concatenated, and
 /// `organization` must appear in exactly one file.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
