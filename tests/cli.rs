@@ -262,6 +262,96 @@ fn schema_command_prints_the_committed_schema() {
     assert_eq!(run.stdout.trim_end(), committed.trim_end());
 }
 
+/// `docs/<kind>.schema.json` is `orgctl schema --kind <kind>`, committed. Rerun with
+/// `ORGCTL_UPDATE_SCHEMA=1` to rewrite them after changing the plan or live-state types.
+#[test]
+fn committed_plan_and_snapshot_schemas_are_current() {
+    for kind in ["plan", "snapshot", "desired-state"] {
+        let run = orgctl(&repo(), &["schema", "--kind", kind], &[]);
+        run.expect_code(0);
+        let path = repo().join(format!("docs/{kind}.schema.json"));
+        if std::env::var_os("ORGCTL_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &run.stdout).expect("write the schema");
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == run.stdout,
+            "{} is stale: rerun with ORGCTL_UPDATE_SCHEMA=1 cargo test --test integration \
+             committed_plan_and_snapshot_schemas_are_current, then commit it",
+            path.display()
+        );
+        let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        assert_eq!(
+            schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn the_plan_and_snapshot_schemas_describe_the_files() {
+    let schema = |kind: &str| -> serde_json::Value {
+        let run = orgctl(&repo(), &["schema", "--kind", kind], &[]);
+        run.expect_code(0);
+        serde_json::from_str(&run.stdout).expect("JSON")
+    };
+    let sb = Sandbox::new();
+    sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    sb.run(&["apply", "--auto-approve"]).expect_code(0);
+    for (kind, file) in [("plan", "plan.json"), ("snapshot", "live.json")] {
+        let schema = schema(kind);
+        assert_eq!(schema["properties"]["format_version"]["const"], 1, "{kind}");
+        let doc: serde_json::Value = serde_json::from_str(&sb.read(file)).expect("JSON");
+        let props = schema["properties"].as_object().expect("properties");
+        for key in doc.as_object().expect("object").keys() {
+            assert!(
+                props.contains_key(key),
+                "{kind}: {key} is not in the schema"
+            );
+        }
+        for key in schema["required"].as_array().expect("required") {
+            let key = key.as_str().expect("name");
+            assert!(doc.get(key).is_some(), "{kind}: required {key} missing");
+        }
+    }
+    // docs/plan-format.md names every field and every operation of both schemas.
+    let reference =
+        std::fs::read_to_string(repo().join("docs/plan-format.md")).expect("plan-format.md");
+    for (kind, sample) in [("plan", "detach_policy"), ("snapshot", "parent_id")] {
+        let mut names = std::collections::BTreeSet::new();
+        collect_names(&schema(kind), &mut names);
+        assert!(names.contains(sample), "{kind}: {names:?}");
+        for name in names {
+            assert!(
+                reference.contains(&format!("`{name}`")),
+                "docs/plan-format.md does not describe `{name}` of the {kind} schema"
+            );
+        }
+    }
+}
+
+/// Property names and `const` tags (operation and reference kinds) of a schema.
+fn collect_names(v: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(props) = map.get("properties").and_then(|p| p.as_object()) {
+                out.extend(props.keys().cloned());
+                for p in props.values() {
+                    if let Some(c) = p.get("const").and_then(|c| c.as_str()) {
+                        out.insert(c.to_owned());
+                    }
+                }
+            }
+            for v in map.values() {
+                collect_names(v, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_names(v, out)),
+        _ => {}
+    }
+}
+
 #[test]
 fn usage_errors_exit_1_never_the_changes_pending_code() {
     let sb = Sandbox::new();

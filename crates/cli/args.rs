@@ -53,8 +53,27 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write the live organization as a JSON snapshot (for offline plans with --live-state).
     Snapshot(SnapshotArgs),
-    /// Print the JSON Schema of the desired-state YAML.
-    Schema,
+    /// Print the JSON Schema of a file format (the desired-state YAML by default).
+    Schema(SchemaArgs),
+}
+
+/// `orgctl schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which format.
+    #[arg(long, value_enum, default_value_t = SchemaKind::DesiredState)]
+    pub kind: SchemaKind,
+}
+
+/// The file formats with a JSON Schema (committed as `docs/<kind>.schema.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A desired-state YAML file.
+    DesiredState,
+    /// The JSON plan (`plan --format json`, `plan --out`).
+    Plan,
+    /// A live-state snapshot (`snapshot`, `--live-state`).
+    Snapshot,
 }
 
 /// The desired-state directory.

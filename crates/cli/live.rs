@@ -14,9 +14,13 @@ use crate::error::CliError;
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
 
 /// A live-state snapshot file.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(title = "orgctl live-state snapshot (format_version 1)")]
 struct Snapshot {
+    /// The version of this format: 1. A reader refuses any other.
+    #[schemars(extend("const" = SNAPSHOT_FORMAT_VERSION))]
     format_version: u32,
+    /// The organization.
     #[serde(flatten)]
     live: LiveState,
 }
@@ -61,6 +65,12 @@ pub fn snapshot_json(live: &LiveState) -> String {
         live,
     };
     orgctl_render::safe_json(&serde_json::to_string_pretty(&snap).unwrap_or_default())
+}
+
+/// The JSON Schema (draft 2020-12) of a snapshot file, as committed in
+/// `docs/snapshot.schema.json`.
+pub fn snapshot_schema() -> String {
+    orgctl_model::schema::to_text(schemars::schema_for!(Snapshot))
 }
 
 /// Writes a file, replacing it atomically (write to a temporary file, then rename).

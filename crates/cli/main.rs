@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, SchemaKind};
 use crate::error::CliError;
 
 fn main() -> ExitCode {
@@ -80,8 +80,12 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Plan(a) => commands::plan(a, g).await,
         Command::Apply(a) => commands::apply(a, g).await,
         Command::Snapshot(a) => commands::snapshot(a, g).await,
-        Command::Schema => {
-            ui::stdout(&orgctl_manifest::json_schema());
+        Command::Schema(a) => {
+            ui::stdout(&match a.kind {
+                SchemaKind::DesiredState => orgctl_manifest::json_schema(),
+                SchemaKind::Plan => orgctl_planner::planfile::json_schema(),
+                SchemaKind::Snapshot => live::snapshot_schema(),
+            });
             Ok(ExitCode::SUCCESS)
         }
     }

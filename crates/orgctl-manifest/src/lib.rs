@@ -124,45 +124,7 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
 /// The JSON Schema (draft 2020-12) of one desired-state file, pretty-printed with a final
 /// newline; generated from the raw serde types, so it cannot drift from what the loader reads.
 pub fn json_schema() -> String {
-    let mut schema = schemars::schema_for!(raw::RawFile);
-    if let Some(map) = schema.as_object_mut() {
-        for (key, value) in map.iter_mut() {
-            unwrap_descriptions(key, value);
-        }
-    }
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// Joins the lines of each paragraph of every `description` (doc comments are wrapped at 100
-/// columns; editors wrap descriptions themselves).
-fn unwrap_descriptions(key: &str, value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::String(text) if key == "description" => {
-            *text = text
-                .split("\n\n")
-                .map(|para| {
-                    para.split('\n')
-                        .map(str::trim)
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect::<Vec<_>>()
-                .join("\n\n");
-        }
-        serde_json::Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                unwrap_descriptions(k, v);
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for v in items {
-                unwrap_descriptions("", v);
-            }
-        }
-        _ => {}
-    }
+    orgctl_model::schema::to_text(schemars::schema_for!(raw::RawFile))
 }
 
 #[cfg(test)]

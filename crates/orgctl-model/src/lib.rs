@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod canonical;
+pub mod schema;
 
 pub use canonical::{canonical_json, canonical_json_str};
 
@@ -33,7 +34,19 @@ pub fn is_managed(tags: &Tags) -> bool {
 }
 
 /// The organization policy types orgctl manages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum PolicyType {
     /// Service control policies (`SERVICE_CONTROL_POLICY`).
     #[serde(rename = "SERVICE_CONTROL_POLICY")]
@@ -84,7 +97,9 @@ impl fmt::Display for PolicyType {
 }
 
 /// A place in the desired-state YAML.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct SourceLoc {
     /// The file, as given on the command line joined with its path below the directory.
     pub file: String,
@@ -262,7 +277,7 @@ pub struct PolicySpec {
 // ---------------------------------------------------------------------------------------------
 
 /// The organization as read from AWS (or from a snapshot). Every list is sorted by id.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LiveState {
     /// The organization and its root.
     pub organization: LiveOrganization,
@@ -328,7 +343,7 @@ impl LiveState {
 }
 
 /// The organization and its root.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LiveOrganization {
     /// `o-…`
     pub id: String,
@@ -341,7 +356,7 @@ pub struct LiveOrganization {
 }
 
 /// One OU as AWS has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LiveOu {
     /// `ou-…`
     pub id: String,
@@ -355,7 +370,7 @@ pub struct LiveOu {
 }
 
 /// An account's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AccountStatus {
     /// Open.
@@ -374,7 +389,7 @@ impl AccountStatus {
 }
 
 /// One account as AWS has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LiveAccount {
     /// 12 digits.
     pub id: String,
@@ -392,7 +407,7 @@ pub struct LiveAccount {
 }
 
 /// One policy as AWS has it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LivePolicy {
     /// `p-…`
     pub id: String,
@@ -417,7 +432,7 @@ pub struct LivePolicy {
 }
 
 /// An IAM role orgctl manages in a member account (access grants; reserved).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LiveAccessRole {
     /// The member account.
     pub account_id: String,
@@ -437,7 +452,9 @@ pub struct LiveAccessRole {
 /// A reference to an AWS object in an operation: either one that exists (by id) or one that an
 /// earlier operation of the same apply creates. The applier resolves `New*` references through
 /// the ids earlier operations returned ("known after apply").
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "value")]
 pub enum Ref {
     /// An existing root, OU, account or policy.
@@ -463,7 +480,7 @@ impl fmt::Display for Ref {
 
 /// One write against AWS Organizations. Every operation is idempotent at the executor: an
 /// operation whose effect is already in place reports `AlreadyDone` instead of failing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "op")]
 pub enum Op {
     /// EnablePolicyType on the root.

@@ -7,7 +7,19 @@ use orgctl_model::{Op, SourceLoc};
 use serde::{Deserialize, Serialize};
 
 /// What a change does to its resource (for display and counting; apply reads only `ops`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// A new OU, account or policy.
@@ -85,7 +97,19 @@ pub enum Bucket {
 }
 
 /// The kind of resource a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     /// The organization itself (policy types).
@@ -103,7 +127,7 @@ pub enum ResourceKind {
 }
 
 /// One reviewed change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
     /// A stable, human-readable address: `ou /Workloads/Staging`, `account companyx-staging`,
     /// `policy scp/deny-leave`, `attachment scp/deny-leave -> /Workloads`.
@@ -145,7 +169,7 @@ impl Change {
 }
 
 /// Something the reviewer should know that is not a change (it never makes a plan non-empty).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Note {
     /// The resource.
     pub address: String,
@@ -155,7 +179,7 @@ pub struct Note {
 
 /// A problem that does not stop the plan, such as a changed account name that orgctl cannot
 /// apply yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Warning {
     /// The resource.
     pub address: String,
@@ -168,7 +192,7 @@ pub struct Warning {
 
 /// A problem that makes the plan impossible to apply (for example deleting an OU that still
 /// holds accounts orgctl does not manage). A plan with errors is not applyable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlanError {
     /// The resource.
     pub address: String,
@@ -180,7 +204,9 @@ pub struct PlanError {
 }
 
 /// The counts of the closing summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Summary {
     /// Creations (and enabled policy types).
     pub create: usize,
@@ -201,7 +227,7 @@ impl Summary {
 }
 
 /// A whole plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     /// The changes, in the order they must be applied.
     pub changes: Vec<Change>,

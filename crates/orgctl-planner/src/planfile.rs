@@ -10,9 +10,11 @@ use crate::plan::{Plan, Summary};
 pub const FORMAT_VERSION: u32 = 1;
 
 /// The JSON plan document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(title = "orgctl JSON plan (format_version 1)")]
 pub struct PlanFile {
-    /// [`FORMAT_VERSION`].
+    /// The version of this format: 1. A reader refuses any other.
+    #[schemars(extend("const" = FORMAT_VERSION))]
     pub format_version: u32,
     /// The orgctl version that wrote it.
     pub orgctl_version: String,
@@ -49,6 +51,12 @@ pub fn to_json(plan: &Plan) -> String {
     };
     // Plain data with string keys: serialisation cannot fail.
     serde_json::to_string_pretty(&file).unwrap_or_default()
+}
+
+/// The JSON Schema (draft 2020-12) of the plan document, as committed in
+/// `docs/plan.schema.json`; generated from the types [`from_json`] reads, so it cannot drift.
+pub fn json_schema() -> String {
+    orgctl_model::schema::to_text(schemars::schema_for!(PlanFile))
 }
 
 /// Reads a plan written by [`to_json`].
