@@ -7,12 +7,15 @@
 //! independent ones still run, and the report says which is which; recovery is a fresh plan and
 //! apply, which converges.
 //!
-//! One rule keeps a partial apply from widening access through policies: **after any failed or
-//! skipped change to a policy or its attachments, no later change of that apply detaches or
-//! deletes a policy** (see [`PolicyGuard`]). A detachment or deletion is only safe when
-//! everything planned before it, such as the attachment or update that carries its statements
-//! on, is in effect. The rule covers service control and tag policies alike, and does not tell
-//! them apart: operations name policies by id only, and stopping more is the safe side.
+//! One rule keeps a partial apply from widening access: **once a change to what applies to
+//! accounts (a policy type, a policy's document, an attachment, an account's OU) has failed or
+//! been skipped, no later change of that apply detaches a policy, deletes one, updates one or
+//! moves an account** (see [`AccessGuard`]). Plans put what adds restrictions before what removes
+//! them, so each of those later changes relies on everything before it being in effect (the
+//! attachment or update that carries a deny on, the policies of the OU an account moves to);
+//! attachments and creations, which only add, still run. The rule covers service control and
+//! tag policies alike and does not tell them apart: operations name policies by id only, and
+//! stopping more is the safe side.
 
 use std::collections::HashSet;
 
@@ -147,7 +150,7 @@ pub async fn apply<A: OrgApi>(
     // Ids the plan names are never adopted as objects it creates.
     let mut ids = IdMap::for_ops(plan.changes.iter().flat_map(|c| &c.ops));
     let mut poisoned: HashSet<Ref> = HashSet::new();
-    let mut guard = PolicyGuard::default();
+    let mut guard = AccessGuard::default();
     let mut report = ApplyReport::default();
     let total = plan.changes.len();
     for (index, change) in plan.changes.iter().enumerate() {
@@ -181,40 +184,45 @@ pub async fn apply<A: OrgApi>(
     Ok(report)
 }
 
-/// The applier's one rule for policies: once a change to a policy or to its attachments has
-/// failed or been skipped, no later change of the apply detaches a policy or deletes one.
-///
-/// Plans order each target's attachments before its detachments, and updates and creations of
-/// policies before both; a detachment or deletion relies on everything before it being in
-/// effect (the statements it removes were carried over, the target keeps a policy). When any
-/// of that is missing, removing a policy could widen access, so it waits for the next plan.
+/// The applier's one rule against widening access: once a change to what applies to accounts
+/// has failed or been skipped, no later change of the apply may take anything away from what
+/// applies to an account (see the [crate documentation](crate)).
 #[derive(Debug, Default)]
-struct PolicyGuard {
-    /// The first policy change that did not take effect.
+struct AccessGuard {
+    /// The first change to what applies to accounts that did not take effect.
     stopped_by: Option<String>,
 }
 
-impl PolicyGuard {
-    /// Whether an operation changes a policy or its attachments.
-    fn touches_policies(op: &Op) -> bool {
+impl AccessGuard {
+    /// Whether an operation changes what applies to accounts.
+    fn changes_access(op: &Op) -> bool {
         matches!(
             op,
-            Op::CreatePolicy { .. }
+            Op::EnablePolicyType { .. }
+                | Op::CreatePolicy { .. }
                 | Op::UpdatePolicy { .. }
                 | Op::AttachPolicy { .. }
                 | Op::DetachPolicy { .. }
                 | Op::DeletePolicy { .. }
+                | Op::MoveAccount { .. }
         )
     }
 
-    /// Whether an operation removes a policy from a target (or from everywhere).
-    fn removes_policy(op: &Op) -> bool {
-        matches!(op, Op::DetachPolicy { .. } | Op::DeletePolicy { .. })
+    /// Whether an operation may take something away from what applies to an account: a
+    /// detachment or deletion, a new document, a new OU with other policies.
+    fn may_remove(op: &Op) -> bool {
+        matches!(
+            op,
+            Op::DetachPolicy { .. }
+                | Op::DeletePolicy { .. }
+                | Op::UpdatePolicy { .. }
+                | Op::MoveAccount { .. }
+        )
     }
 
     /// Records a change that failed or was skipped.
     fn not_in_effect(&mut self, change: &Change) {
-        if self.stopped_by.is_none() && change.ops.iter().any(Self::touches_policies) {
+        if self.stopped_by.is_none() && change.ops.iter().any(Self::changes_access) {
             self.stopped_by = Some(change.address.clone());
         }
     }
@@ -222,10 +230,11 @@ impl PolicyGuard {
     /// Why `change` must not run, if it must not.
     fn blocks(&self, change: &Change) -> Option<String> {
         let first = self.stopped_by.as_ref()?;
-        change.ops.iter().any(Self::removes_policy).then(|| {
+        change.ops.iter().any(Self::may_remove).then(|| {
             format!(
-                "removes a policy, and the earlier change {first} did not take effect (no policy \
-                 is detached or deleted after a failed policy change)"
+                "it could take a restriction away, and the earlier change {first} did not take \
+                 effect (after a failed change to policies or accounts' OUs, no policy is \
+                 detached, deleted or updated and no account moves)"
             )
         })
     }

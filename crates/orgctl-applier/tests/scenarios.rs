@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use orgctl_applier::{ApplyOptions, ChangeOutcome, Silent, apply, verify};
 use orgctl_backend::{ApiError, Faulty, MemoryOrg, OrgApi, ReadOptions, read_live};
 use orgctl_model::{
-    DesiredState, OrganizationSpec, OuSpec, PolicySpec, PolicyType, SourceLoc, Tags, TargetRef,
+    AccountSpec, DesiredState, Lifecycle, OrganizationSpec, OuSpec, PolicySpec, PolicyType,
+    SourceLoc, Tags, TargetRef,
 };
 use orgctl_planner::{PlanOptions, plan};
 
@@ -316,4 +317,93 @@ async fn two_sibling_ous_swap_names_in_one_apply() {
     )
     .await;
     assert_eq!((ou_id(&org, "A"), ou_id(&org, "B")), (a, b));
+}
+
+/// The SCP `name` denying `services`, attached to `targets`.
+fn scp(name: &str, services: &[&str], targets: &[TargetRef]) -> PolicySpec {
+    let statements: Vec<String> = services.iter().map(|s| deny(s)).collect();
+    PolicySpec {
+        name: name.into(),
+        policy_type: PolicyType::ServiceControlPolicy,
+        description: String::new(),
+        content: format!(
+            r#"{{"Statement":[{}],"Version":"2012-10-17"}}"#,
+            statements.join(",")
+        ),
+        targets: targets.iter().cloned().collect(),
+        tags: Tags::new(),
+        source: loc(),
+    }
+}
+
+/// An account of the YAML in `ou`.
+fn account(name: &str, ou: &str) -> AccountSpec {
+    AccountSpec {
+        name: name.into(),
+        email: format!("{name}@x.example"),
+        ou: ou.into(),
+        id: None,
+        tags: Tags::new(),
+        lifecycle: Lifecycle::Active,
+        full_aws_access: true,
+        source: loc(),
+    }
+}
+
+/// An account leaving /A (which denies `a` through p1) for the root, where p2 is updated to deny
+/// `a` as well: when that update fails, the account must stay in /A, or it would lose the deny.
+#[tokio::test]
+async fn a_failed_policy_update_stops_later_account_moves() {
+    let org = org().await;
+    let mut d = desired_with(&[], true);
+    d.accounts.insert("app".into(), account("app", "/A"));
+    d.policies.insert(
+        "p1".into(),
+        scp("p1", &["a"], &[TargetRef::Ou("/A".into())]),
+    );
+    d.policies
+        .insert("p2".into(), scp("p2", &["b"], &[TargetRef::Root]));
+    converge(&d, &org).await;
+
+    d.accounts.insert("app".into(), account("app", "/"));
+    d.policies
+        .insert("p2".into(), scp("p2", &["a", "b"], &[TargetRef::Root]));
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let p = plan(&d, &live, &options());
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let faulty = Faulty::new(org).fail_next_calls_of(
+        "UpdatePolicy",
+        1,
+        ApiError::service("UpdatePolicy", "AccessDeniedException", "denied"),
+    );
+    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    let outcome = |address: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, o)| o.clone())
+            .expect(address)
+    };
+    assert!(
+        matches!(outcome("policy scp/p2"), ChangeOutcome::Failed(_)),
+        "{:?}",
+        report.outcomes
+    );
+    assert!(
+        matches!(outcome("account app"), ChangeOutcome::Skipped(_)),
+        "{:?}",
+        report.outcomes
+    );
+    let live = read_live(faulty.inner(), &ReadOptions::default())
+        .await
+        .expect("read");
+    let a = live.ous.iter().find(|o| o.name == "A").expect("/A");
+    let app = live.accounts.iter().find(|x| x.name == "app").expect("app");
+    assert_eq!(app.parent_id, a.id, "app stays under p1's deny");
+    converge(&d, faulty.inner()).await;
 }
