@@ -6,6 +6,8 @@ mod common;
 
 /// `validate`, `plan` and `apply` against snapshot files (the in-memory backend).
 mod cli;
+/// What the main commands print (exit code, stdout, stderr), as reviewed insta snapshots.
+mod cli_snapshots;
 /// The AWS backend over real HTTP against the moto emulator (started by the harness).
 mod emulator;
 /// Every invalid desired state under `tests/invalid/` is refused with file and line.
