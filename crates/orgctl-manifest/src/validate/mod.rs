@@ -1,0 +1,91 @@
+//! Semantic checks on the merged files and the mapping to [`DesiredState`].
+//!
+//! Every check runs and reports, so one run lists every problem: uniqueness (names, emails,
+//! ids, paths; both places named), references (OUs, accounts, targets, protected accounts),
+//! AWS's limits (lengths, tags, document sizes, policies per target) and orgctl's own safety
+//! rules (protected and management accounts are never closed, no target is left without an
+//! SCP). Lookups go through hash maps, so the cost grows linearly with the organization.
+
+mod accounts;
+mod checker;
+mod organization;
+mod ous;
+mod policies;
+mod rules;
+mod targets;
+
+use std::collections::HashSet;
+
+use orgctl_model::{DesiredState, OrganizationSpec, PolicyType};
+
+pub use self::rules::{
+    DEFAULT_POLICIES_PER_TARGET, MAX_OU_DEPTH, MAX_POLICIES_PER_TARGET, MAX_TAGS,
+    MIN_POLICIES_PER_TARGET, email_problem, is_account_id, is_ou_id, ou_path_segments,
+};
+use crate::diag::Diagnostic;
+use crate::load::Parsed;
+use checker::Checker;
+
+pub(super) fn type_words(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::ServiceControlPolicy => "service control policies",
+        PolicyType::TagPolicy => "tag policies",
+    }
+}
+
+pub(super) fn type_singular(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::ServiceControlPolicy => "service control policy",
+        PolicyType::TagPolicy => "tag policy",
+    }
+}
+
+pub(super) fn yaml_type(t: PolicyType) -> &'static str {
+    match t {
+        PolicyType::ServiceControlPolicy => "service_control_policy",
+        PolicyType::TagPolicy => "tag_policy",
+    }
+}
+
+/// Checks everything and builds the desired state when there is no error. The sections run in
+/// order, each handing the next what it needs: the organization settings, the OUs, the
+/// accounts, the protected accounts, the policies, then the rules across targets.
+pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>) {
+    let mut checker = Checker::new(&parsed);
+    let org = organization::check(&mut checker);
+    let ignored: HashSet<&str> = org
+        .as_ref()
+        .map(|o| o.ignore_tag_keys.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let ous = ous::check(&mut checker, &ignored);
+    let accounts = accounts::check(&mut checker, org.as_ref(), &ous, &ignored);
+    let protected = organization::protected_accounts(&mut checker, &accounts);
+    let policies = policies::check(&mut checker, org.as_ref(), &ous, &accounts, &ignored);
+    let limit = org
+        .as_ref()
+        .map_or(DEFAULT_POLICIES_PER_TARGET, |o| o.limit);
+    targets::check(&mut checker, limit, &ous, &accounts, &policies);
+
+    let mut all = parsed.diagnostics.clone();
+    all.append(&mut checker.diagnostics);
+    all.sort();
+    all.dedup();
+    let failed = all.iter().any(|d| d.severity == crate::Severity::Error);
+    let desired = match org {
+        Some(o) if !failed => Some(DesiredState {
+            organization: OrganizationSpec {
+                management_account_id: o.management_account_id,
+                enabled_policy_types: o.enabled,
+                protected_accounts: protected,
+                policies_per_target_limit: o.limit,
+                ignore_tag_keys: o.ignore_tag_keys,
+                source: o.source,
+            },
+            ous: ous.specs,
+            accounts: accounts.specs,
+            policies: policies.specs,
+        }),
+        _ => None,
+    };
+    (desired, all)
+}
