@@ -729,7 +729,8 @@ async fn plan_stays_within_the_request_budget() {
 async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_duplicate() {
     let org = CliOrg::new();
     let proxy = Proxy::start(moto().addr).await;
-    // AWS takes minutes to create an account; the proxy keeps it IN_PROGRESS.
+    // AWS takes minutes to create an account; the proxy keeps it IN_PROGRESS (and out of the
+    // account listings).
     proxy.hold_create_account(10_000);
     let (mut cmd, _home) = orgctl_command(
         org.path(),
@@ -758,10 +759,22 @@ async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_d
     child.wait().expect("reap orgctl");
     assert_eq!(proxy.requests("CreateAccount"), 1);
 
+    // The YAML changed the account's tags since: the request carries the old ones.
+    org.edit("accounts.yaml", |t| {
+        t.replace(
+            "      environment: sandbox\n",
+            "      environment: sandbox-2\n",
+        )
+    });
+    // The rerun goes through the proxy while the request is still IN_PROGRESS; it succeeds
+    // after two more polls.
+    proxy.hold_polls(2);
+    let polls_before = proxy.requests("DescribeCreateAccountStatus");
     let o = std::sync::Arc::new(org);
     let org = o.clone();
+    let url = proxy.url.clone();
     let rerun = tokio::task::spawn_blocking(move || {
-        org.run(&["apply", "desired-state", "--auto-approve", "-v"])
+        org.run_via(&url, &["apply", "desired-state", "--auto-approve", "-v"])
     })
     .await
     .expect("join");
@@ -771,13 +784,39 @@ async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_d
         "created twice:\n{}",
         rerun.stderr
     );
+    assert_eq!(proxy.requests("CreateAccount"), 1, "one request in all");
+    assert!(
+        rerun.requests().contains_key("ListCreateAccountStatus"),
+        "the rerun did not look for the request in progress:\n{}",
+        rerun.stderr
+    );
+    assert!(
+        proxy.requests("DescribeCreateAccountStatus") >= polls_before + 3,
+        "the rerun waited for the request (IN_PROGRESS twice, then SUCCEEDED)"
+    );
     let live = o.live().await;
-    let sandboxes = live
+    let sandboxes: Vec<_> = live
         .accounts
         .iter()
         .filter(|a| a.email == "aws-sandbox@companyx.example")
-        .count();
-    assert_eq!(sandboxes, 1);
+        .collect();
+    assert_eq!(sandboxes.len(), 1, "no duplicate account");
+    let sandbox = sandboxes[0];
+    assert_eq!(
+        sandbox.tags.get("environment").map(String::as_str),
+        Some("sandbox-2"),
+        "the resumed account has the YAML's tags"
+    );
+    let ou = live
+        .ous
+        .iter()
+        .find(|ou| ou.id == sandbox.parent_id)
+        .expect("the account is in an OU");
+    assert_eq!(
+        (ou.name.as_str(), ou.parent_id.as_str()),
+        ("Sandbox", o.root().as_str()),
+        "the resumed account is in its OU"
+    );
     let org = o.clone();
     let after = tokio::task::spawn_blocking(move || {
         org.run(&["plan", "desired-state", "--detailed-exitcode"])

@@ -64,6 +64,9 @@ struct Script {
     held_polls: usize,
     /// Requests held back, by request id: their IN_PROGRESS status.
     held: BTreeMap<String, Value>,
+    /// The accounts moto already created for held requests, by request id: hidden from the
+    /// account listings until the request is released, as AWS has no account before then.
+    held_accounts: BTreeMap<String, String>,
     /// Operations whose every NextToken is replaced by the first one seen.
     repeat_token: HashMap<String, Option<String>>,
     /// Requests seen, per operation.
@@ -138,13 +141,20 @@ impl Proxy {
     }
 
     /// Makes the next CreateAccount asynchronous: it answers IN_PROGRESS without an account
-    /// id, ListCreateAccountStatus lists it as IN_PROGRESS, and the first `polls`
+    /// id, ListCreateAccountStatus lists it as IN_PROGRESS, the account listings leave out the
+    /// account moto created at once, and the first `polls`
     /// DescribeCreateAccountStatus calls for it answer IN_PROGRESS too; after that moto's real
     /// (SUCCEEDED) answer comes through.
     pub fn hold_create_account(&self, polls: usize) {
         let mut s = lock(&self.script);
         s.hold_next_create = true;
         s.held_polls = polls;
+    }
+
+    /// Answers the next `polls` DescribeCreateAccountStatus calls for a held request with
+    /// IN_PROGRESS (after that it succeeds): a rerun finds the request still running.
+    pub fn hold_polls(&self, polls: usize) {
+        lock(&self.script).held_polls = polls;
     }
 
     /// Makes the next CreateAccount answer FAILED with `reason` (`EMAIL_ALREADY_EXISTS`).
@@ -431,9 +441,13 @@ fn rewrite(op: &str, req: &Message, resp: &mut Message, script: &Mutex<Script>) 
             } else if s.hold_next_create {
                 s.hold_next_create = false;
                 if let Some(st) = body.get_mut("CreateAccountStatus") {
+                    let account = st["AccountId"].as_str().map(str::to_owned);
                     hold(st);
                     if let Some(id) = st["Id"].as_str() {
                         s.held.insert(id.to_owned(), st.clone());
+                        if let Some(account) = account {
+                            s.held_accounts.insert(id.to_owned(), account);
+                        }
                     }
                     changed = true;
                 }
@@ -452,7 +466,19 @@ fn rewrite(op: &str, req: &Message, resp: &mut Message, script: &Mutex<Script>) 
                     }
                 } else {
                     s.held.remove(id);
+                    s.held_accounts.remove(id);
                 }
+            }
+        }
+        "ListAccounts" | "ListAccountsForParent" if !s.held_accounts.is_empty() => {
+            if let Some(list) = body.get_mut("Accounts").and_then(Value::as_array_mut) {
+                let before = list.len();
+                list.retain(|a| {
+                    !s.held_accounts
+                        .values()
+                        .any(|id| a["Id"].as_str() == Some(id.as_str()))
+                });
+                changed = list.len() != before;
             }
         }
         "ListCreateAccountStatus" => {
