@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, Retrying, read_live};
+use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_live};
 use orgctl_model::LiveState;
 use serde::{Deserialize, Serialize};
 
@@ -104,8 +104,8 @@ pub enum Source {
         /// Its file (apply writes it back).
         path: PathBuf,
     },
-    /// AWS.
-    Aws(Retrying<orgctl_aws::SdkOrg>),
+    /// AWS, every request retried under the default policy.
+    Aws(orgctl_aws::SdkOrg),
 }
 
 impl Source {
@@ -136,7 +136,7 @@ impl Source {
                     page_size: g.page_size,
                 };
                 let sdk = orgctl_aws::connect(&opts).await?;
-                Ok(Source::Aws(Retrying::new(sdk, Default::default())))
+                Ok(Source::Aws(sdk.with_retry(RetryPolicy::default())))
             }
         }
     }

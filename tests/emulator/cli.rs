@@ -825,3 +825,55 @@ async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_d
     .expect("join");
     after.expect_code(0);
 }
+
+/// Issue 6 case 13: behind a token bucket of 10 requests/s that answers
+/// `TooManyRequestsException: Rate exceeded`, `plan` succeeds, and takes at most 1.25 × the
+/// time the requests need at 10/s: the client-wide adaptive rate slows all 8 readers down
+/// instead of each retrying on its own.
+#[tokio::test]
+async fn plan_succeeds_behind_a_token_bucket_within_the_time_bound() {
+    const RATE: f64 = 10.0;
+    let org = CliOrg::new();
+    // Fifteen more accounts (their tags are read one request each): about 40 requests.
+    let sdk = org.sdk().await;
+    for i in 0..15 {
+        let name = format!("extra-{i}-{}", random_account_id());
+        sdk.create_account(&name, &format!("{name}@example.com"), &Tags::new())
+            .await
+            .expect("account");
+    }
+    let org = std::sync::Arc::new(org);
+    let proxy = Proxy::start(moto().addr).await;
+    proxy.rate_limit(RATE, 10);
+    let url = proxy.url.clone();
+    let o = org.clone();
+    let started = std::time::Instant::now();
+    let plan =
+        tokio::task::spawn_blocking(move || o.run_via(&url, &["plan", "desired-state", "-v"]))
+            .await
+            .expect("join");
+    let elapsed = started.elapsed();
+    plan.expect_code(0);
+    let throttled = proxy.rate_limited();
+    let requests = proxy.total_requests() - throttled;
+    assert!(
+        requests >= 30,
+        "a read of the seeded organization: {requests} requests"
+    );
+    assert!(throttled > 0, "the bucket throttled some requests");
+    // Retries do not multiply the load: after the first throttles, the readers slow down.
+    assert!(
+        throttled * 4 <= requests,
+        "{throttled} of {requests} requests throttled\n{}",
+        plan.stderr
+    );
+    let bound = std::time::Duration::from_secs_f64(1.25 * requests as f64 / RATE);
+    eprintln!(
+        "plan behind {RATE}/s: {requests} requests, {throttled} throttled, {elapsed:?} (bound {bound:?})"
+    );
+    assert!(
+        elapsed <= bound,
+        "{requests} requests ({throttled} throttled) took {elapsed:?} > {bound:?}\n{}",
+        plan.stderr
+    );
+}

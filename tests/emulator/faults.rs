@@ -6,9 +6,7 @@
 use std::time::Duration;
 
 use orgctl_backend::api::CreateAccountState;
-use orgctl_backend::{
-    ApiError, ErrorKind, OrgApi, ReadOptions, RetryPolicy, Retrying, codes, read_live,
-};
+use orgctl_backend::{ApiError, ErrorKind, OrgApi, ReadOptions, RetryPolicy, codes, read_live};
 use orgctl_model::{PolicyType, Tags};
 
 use super::moto::moto;
@@ -122,16 +120,17 @@ fn quick_retries(max_attempts: u32) -> RetryPolicy {
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(10),
         max_elapsed: Duration::from_secs(30),
+        ..RetryPolicy::default()
     }
 }
 
 #[tokio::test]
-async fn the_backend_retry_decorator_over_sdk_org_converges() {
+async fn sdk_org_retries_each_request_and_converges() {
     let t = TestOrg::new().await;
     let proxy = Proxy::start(moto().addr).await;
     let sdk = t.sdk_via(&proxy.url, None).await;
     let rec = sdk.recorder().clone();
-    let org = Retrying::new(sdk, quick_retries(6));
+    let org = sdk.with_retry(quick_retries(6));
     proxy.fail("CreateOrganizationalUnit", Fault::Throttle, 2);
     proxy.fail("CreateOrganizationalUnit", Fault::ConcurrentModification, 1);
     proxy.fail("CreateOrganizationalUnit", Fault::Unavailable503, 1);
@@ -140,7 +139,7 @@ async fn the_backend_retry_decorator_over_sdk_org_converges() {
         .create_ou(&t.root_id, &t.name("Retried"), &Tags::new())
         .await
         .expect("converges within 6 attempts");
-    let stats = org.stats().get("CreateOrganizationalUnit");
+    let stats = org.retrier().stats().get("CreateOrganizationalUnit");
     assert_eq!((stats.calls, stats.retries, stats.failures), (1, 5, 0));
     // Every attempt went over the wire once: the SDK itself does not retry.
     assert_eq!(rec.summary()["CreateOrganizationalUnit"], (6, 5));
@@ -177,7 +176,7 @@ async fn the_live_state_reader_over_sdk_org_reads_through_throttling() {
     let proxy = Proxy::start(moto().addr).await;
     let sdk = t.sdk_via(&proxy.url, Some(2)).await;
     let rec = sdk.recorder().clone();
-    let org = Retrying::new(sdk, quick_retries(8));
+    let org = sdk.with_retry(quick_retries(8));
     org.enable_policy_type(&t.root_id, PolicyType::ServiceControlPolicy)
         .await
         .expect("enable");
@@ -254,7 +253,11 @@ async fn the_live_state_reader_over_sdk_org_reads_through_throttling() {
         .await
         .expect("read");
     assert_eq!(stormy, calm);
-    assert!(org.stats().retries() >= 6, "{}", org.stats());
+    assert!(
+        org.retrier().stats().retries() >= 6,
+        "{}",
+        org.retrier().stats()
+    );
 }
 
 #[tokio::test]
@@ -402,4 +405,35 @@ async fn a_next_token_that_does_not_advance_stops_the_listing() {
     assert!(!err.is_retryable());
     // Page 1 gave token T; page 2 (asked with T) answered T again: stop there.
     assert_eq!(org.recorder().count("ListOrganizationalUnitsForParent"), 2);
+}
+
+/// A throttle on one page of a listing retries that page, not the listing from page 1.
+#[tokio::test]
+async fn a_throttled_page_is_retried_alone() {
+    let t = TestOrg::new().await;
+    let proxy = Proxy::start(moto().addr).await;
+    let org = t
+        .sdk_via(&proxy.url, Some(2))
+        .await
+        .with_retry(quick_retries(4));
+    for i in 0..5 {
+        org.create_ou(&t.root_id, &t.name(&format!("ou{i}")), &Tags::new())
+            .await
+            .expect("OU");
+    }
+    // Three pages of two; the second is throttled twice.
+    proxy.pass("ListOrganizationalUnitsForParent", 1);
+    proxy.fail("ListOrganizationalUnitsForParent", Fault::Throttle, 2);
+    let ous = org.list_ous_for_parent(&t.root_id).await.expect("listed");
+    assert_eq!(ous.len(), 5);
+    assert_eq!(
+        proxy.requests("ListOrganizationalUnitsForParent"),
+        3 + 2,
+        "three pages and two retries of page 2"
+    );
+    let stats = org
+        .retrier()
+        .stats()
+        .get("ListOrganizationalUnitsForParent");
+    assert_eq!((stats.calls, stats.retries, stats.failures), (3, 2, 0));
 }

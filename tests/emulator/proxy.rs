@@ -7,7 +7,9 @@
 //! aborted when the [`Proxy`] is dropped and dies with the test's runtime. The Organizations
 //! operation comes from the `X-Amz-Target` header (STS's query protocol names it in `Action=`).
 //! Faults are scripted per operation and consumed in order: `fail("ListRoots", Throttle, 2)`
-//! answers the next two ListRoots with a throttling error, then lets them through.
+//! answers the next two ListRoots with a throttling error, then lets them through;
+//! `pass("ListRoots", 3)` first lets three through (to hit, say, the fourth page of a listing).
+//! A token bucket ([`Proxy::rate_limit`]) throttles every request above a rate, as AWS does.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -36,6 +38,8 @@ const MAX_CONNECTIONS: usize = 32;
 pub enum Fault {
     /// HTTP 400 `TooManyRequestsException` (AWS's throttling answer).
     Throttle,
+    /// HTTP 400 `TooManyRequestsException: Rate exceeded` (AWS's answer above the rate limit).
+    RateExceeded,
     /// HTTP 400 `ConcurrentModificationException`.
     ConcurrentModification,
     /// HTTP 503 with an HTML body and no error type.
@@ -53,9 +57,38 @@ pub enum Fault {
     Drop,
 }
 
+/// AWS-style rate limiting: `rate` requests per second, bursts of up to `burst`.
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: std::time::Instant,
+}
+
+impl Bucket {
+    /// Takes a token if there is one.
+    fn admit(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        self.tokens = (self.tokens + (now - self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Script {
-    faults: HashMap<String, VecDeque<Fault>>,
+    /// Per operation, what to do with its next requests: a fault, or `None` to let one through.
+    faults: HashMap<String, VecDeque<Option<Fault>>>,
+    /// Throttles every request beyond the bucket's rate.
+    bucket: Option<Bucket>,
+    /// Requests the bucket throttled.
+    rate_limited: usize,
     /// Answer the next CreateAccount with IN_PROGRESS (no account id).
     hold_next_create: bool,
     /// Answer the next CreateAccount with FAILED and this reason.
@@ -137,7 +170,37 @@ impl Proxy {
     pub fn fail(&self, operation: &str, fault: Fault, times: usize) {
         let mut s = lock(&self.script);
         let queue = s.faults.entry(operation.to_owned()).or_default();
-        queue.extend(std::iter::repeat_n(fault, times));
+        queue.extend(std::iter::repeat_n(Some(fault), times));
+    }
+
+    /// Lets the next `times` requests of `operation` through before the faults scripted after
+    /// this call.
+    pub fn pass(&self, operation: &str, times: usize) {
+        let mut s = lock(&self.script);
+        let queue = s.faults.entry(operation.to_owned()).or_default();
+        queue.extend(std::iter::repeat_n(None, times));
+    }
+
+    /// Throttles (`TooManyRequestsException: Rate exceeded`) every request beyond `rate` per
+    /// second, with bursts of up to `burst` (the bucket starts full). Throttled requests take no
+    /// token.
+    pub fn rate_limit(&self, rate: f64, burst: u32) {
+        lock(&self.script).bucket = Some(Bucket {
+            rate,
+            burst: f64::from(burst),
+            tokens: f64::from(burst),
+            last: std::time::Instant::now(),
+        });
+    }
+
+    /// How many requests the token bucket throttled.
+    pub fn rate_limited(&self) -> usize {
+        lock(&self.script).rate_limited
+    }
+
+    /// How many requests reached the proxy, all operations together.
+    pub fn total_requests(&self) -> usize {
+        lock(&self.script).seen.values().sum()
     }
 
     /// Makes the next CreateAccount asynchronous: it answers IN_PROGRESS without an account
@@ -358,6 +421,12 @@ fn fault_response(fault: &Fault) -> Option<Vec<u8>> {
             "TooManyRequestsException",
             "AWS Organizations can't complete your request because another request is already in progress. Try again later.",
         ),
+        Fault::RateExceeded => error_response(
+            400,
+            "Bad Request",
+            "TooManyRequestsException",
+            "Rate exceeded",
+        ),
         Fault::ConcurrentModification => error_response(
             400,
             "Bad Request",
@@ -397,7 +466,16 @@ async fn handle(
     let fault = {
         let mut s = lock(&script);
         *s.seen.entry(op.clone()).or_default() += 1;
-        s.faults.get_mut(&op).and_then(VecDeque::pop_front)
+        let limited = s.bucket.as_mut().is_some_and(|b| !b.admit());
+        if limited {
+            s.rate_limited += 1;
+            Some(Fault::RateExceeded)
+        } else {
+            s.faults
+                .get_mut(&op)
+                .and_then(VecDeque::pop_front)
+                .flatten()
+        }
     };
     if let Some(fault) = fault {
         if let Some(bytes) = fault_response(&fault) {

@@ -350,11 +350,11 @@ pub async fn snapshot(a: &SnapshotArgs, g: &Global) -> Result<ExitCode, CliError
 }
 
 /// With -v, the AWS calls made (and retried) per operation.
-fn summarize_calls(api: &orgctl_backend::Retrying<orgctl_aws::SdkOrg>, g: &Global) {
+fn summarize_calls(api: &orgctl_aws::SdkOrg, g: &Global) {
     if g.verbose == 0 {
         return;
     }
-    let recorder = api.inner().recorder();
+    let recorder = api.recorder();
     let summary = recorder.summary();
     let total: usize = summary.values().map(|(calls, _)| calls).sum();
     ui::info(&format!("AWS requests: {total}"));

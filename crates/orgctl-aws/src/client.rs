@@ -1,15 +1,22 @@
 //! [`SdkOrg`]: the [`OrgApi`] over the AWS SDK. One SDK call per page, nothing else; every
-//! failure becomes an [`ApiError`] (see [`crate::errors`]).
+//! failure becomes an [`ApiError`] (see [`crate::errors`]). Every request (each page of a
+//! listing on its own) goes through the client's [`Retrier`]: a throttle on page 25 retries
+//! page 25, and all requests share one adaptive rate and one retry budget.
+
+use std::error::Error as StdError;
+use std::future::Future;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{Region, SdkConfig};
+use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_organizations::types::{
     self as org, AccountState, CreateAccountState as SdkCreateState, PolicyTypeStatus,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use orgctl_backend::api::{
     AccountInfo, CreateAccountState, CreateAccountStatus, OrgInfo, OuInfo, PolicySummary, RootInfo,
 };
-use orgctl_backend::{ApiError, ApiResult, OrgApi};
+use orgctl_backend::{ApiError, ApiResult, OrgApi, Retrier, RetryPolicy};
 use orgctl_model::{AccountStatus, PolicyType, Tags};
 
 use crate::config::{self, ConnectError, DEFAULT_REGION, behavior_version};
@@ -27,6 +34,7 @@ pub struct SdkOrg {
     page_size: i32,
     region: String,
     recorder: Recorder,
+    retrier: Retrier,
 }
 
 impl SdkOrg {
@@ -61,7 +69,40 @@ impl SdkOrg {
             page_size,
             region: region.to_string(),
             recorder,
+            retrier: Retrier::new(RetryPolicy::no_retries()),
         }
+    }
+
+    /// The same client retrying every request under `policy`, with a fresh [`Retrier`] (one
+    /// adaptive rate and retry budget for all the requests of this client and its clones).
+    /// Without it, no request is retried.
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retrier = Retrier::new(policy);
+        self
+    }
+
+    /// The retrier every request goes through (its counters: requests, retries, throttles).
+    pub fn retrier(&self) -> &Retrier {
+        &self.retrier
+    }
+
+    /// Sends one request (`request` builds and sends it) through the retrier, mapping SDK
+    /// failures to [`ApiError`]s.
+    async fn send<T, E, Fut>(
+        &self,
+        operation: &'static str,
+        request: impl Fn() -> Fut,
+    ) -> ApiResult<T>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        self.retrier
+            .run(operation, || {
+                let sent = request();
+                async move { sent.await.map_err(|e| map_sdk_error(operation, e)) }
+            })
+            .await
     }
 
     /// Every HTTP attempt made so far.
@@ -82,11 +123,10 @@ impl SdkOrg {
     /// STS GetCallerIdentity: the account the credentials belong to.
     pub async fn caller_account_id(&self) -> Result<String, ApiError> {
         let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(op::GET_CALLER_IDENTITY, e))?;
+            .send(op::GET_CALLER_IDENTITY, || {
+                self.sts.get_caller_identity().send()
+            })
+            .await?;
         out.account()
             .map(str::to_owned)
             .ok_or_else(|| malformed(op::GET_CALLER_IDENTITY, "Account"))
@@ -223,11 +263,8 @@ impl OrgApi for SdkOrg {
     async fn describe_organization(&self) -> ApiResult<OrgInfo> {
         const OP: &str = op::DESCRIBE_ORGANIZATION;
         let out = self
-            .orgs
-            .describe_organization()
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || self.orgs.describe_organization().send())
+            .await?;
         let o = out
             .organization()
             .ok_or_else(|| malformed(OP, "Organization"))?;
@@ -248,13 +285,14 @@ impl OrgApi for SdkOrg {
         let mut out = Vec::new();
         loop {
             let page = self
-                .orgs
-                .list_roots()
-                .max_results(self.page_size)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_roots()
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for root in page.roots() {
                 let mut enabled: Vec<PolicyType> = root
                     .policy_types()
@@ -282,14 +320,15 @@ impl OrgApi for SdkOrg {
         let mut out = Vec::new();
         loop {
             let page = self
-                .orgs
-                .list_organizational_units_for_parent()
-                .parent_id(parent_id)
-                .max_results(self.page_size)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_organizational_units_for_parent()
+                        .parent_id(parent_id)
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for ou in page.organizational_units() {
                 out.push(ou_info(OP, Some(ou))?);
             }
@@ -305,14 +344,15 @@ impl OrgApi for SdkOrg {
         let mut out = Vec::new();
         loop {
             let page = self
-                .orgs
-                .list_accounts_for_parent()
-                .parent_id(parent_id)
-                .max_results(self.page_size)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_accounts_for_parent()
+                        .parent_id(parent_id)
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for a in page.accounts() {
                 out.push(account_info(OP, a)?);
             }
@@ -328,13 +368,14 @@ impl OrgApi for SdkOrg {
         let mut out = Vec::new();
         loop {
             let page = self
-                .orgs
-                .list_accounts()
-                .max_results(self.page_size)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_accounts()
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for a in page.accounts() {
                 out.push(account_info(OP, a)?);
             }
@@ -348,12 +389,8 @@ impl OrgApi for SdkOrg {
         const OP: &str = op::LIST_PARENTS;
         // A child has exactly one parent: one page answers.
         let out = self
-            .orgs
-            .list_parents()
-            .child_id(child_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || self.orgs.list_parents().child_id(child_id).send())
+            .await?;
         match out.parents() {
             [parent] => Ok(required(OP, "Parent.Id", parent.id())?.to_owned()),
             [] => Err(other(
@@ -372,12 +409,13 @@ impl OrgApi for SdkOrg {
     async fn describe_ou(&self, ou_id: &str) -> ApiResult<OuInfo> {
         const OP: &str = op::DESCRIBE_OU;
         let out = self
-            .orgs
-            .describe_organizational_unit()
-            .organizational_unit_id(ou_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || {
+                self.orgs
+                    .describe_organizational_unit()
+                    .organizational_unit_id(ou_id)
+                    .send()
+            })
+            .await?;
         ou_info(OP, out.organizational_unit())
     }
 
@@ -388,13 +426,14 @@ impl OrgApi for SdkOrg {
         loop {
             // ListTagsForResource has no MaxResults.
             let page = self
-                .orgs
-                .list_tags_for_resource()
-                .resource_id(resource_id)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_tags_for_resource()
+                        .resource_id(resource_id)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for t in page.tags() {
                 out.insert(t.key().to_owned(), t.value().to_owned());
             }
@@ -410,14 +449,15 @@ impl OrgApi for SdkOrg {
         let mut out = Vec::new();
         loop {
             let page = self
-                .orgs
-                .list_policies()
-                .filter(sdk_policy_type(policy_type))
-                .max_results(self.page_size)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_policies()
+                        .filter(sdk_policy_type(policy_type))
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for p in page.policies() {
                 out.push(policy_summary(OP, Some(p), policy_type)?);
             }
@@ -430,12 +470,10 @@ impl OrgApi for SdkOrg {
     async fn describe_policy(&self, policy_id: &str) -> ApiResult<String> {
         const OP: &str = op::DESCRIBE_POLICY;
         let out = self
-            .orgs
-            .describe_policy()
-            .policy_id(policy_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || {
+                self.orgs.describe_policy().policy_id(policy_id).send()
+            })
+            .await?;
         let content = out
             .policy()
             .and_then(|p| p.content())
@@ -449,14 +487,15 @@ impl OrgApi for SdkOrg {
         let mut out = Vec::new();
         loop {
             let page = self
-                .orgs
-                .list_targets_for_policy()
-                .policy_id(policy_id)
-                .max_results(self.page_size)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_targets_for_policy()
+                        .policy_id(policy_id)
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for t in page.targets() {
                 out.push(required(OP, "PolicyTargetSummary.TargetId", t.target_id())?.to_owned());
             }
@@ -472,14 +511,15 @@ impl OrgApi for SdkOrg {
         let mut out = Vec::new();
         loop {
             let page = self
-                .orgs
-                .list_create_account_status()
-                .states(SdkCreateState::InProgress)
-                .max_results(self.page_size)
-                .set_next_token(pager.token())
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(OP, e))?;
+                .send(OP, || {
+                    self.orgs
+                        .list_create_account_status()
+                        .states(SdkCreateState::InProgress)
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
             for s in page.create_account_statuses() {
                 out.push(create_account_status(OP, Some(s))?);
             }
@@ -495,61 +535,67 @@ impl OrgApi for SdkOrg {
     ) -> ApiResult<CreateAccountStatus> {
         const OP: &str = op::DESCRIBE_CREATE_ACCOUNT_STATUS;
         let out = self
-            .orgs
-            .describe_create_account_status()
-            .create_account_request_id(request_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || {
+                self.orgs
+                    .describe_create_account_status()
+                    .create_account_request_id(request_id)
+                    .send()
+            })
+            .await?;
         create_account_status(OP, out.create_account_status())
     }
 
     async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> ApiResult<()> {
         const OP: &str = op::ENABLE_POLICY_TYPE;
-        self.orgs
-            .enable_policy_type()
-            .root_id(root_id)
-            .policy_type(sdk_policy_type(policy_type))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .enable_policy_type()
+                .root_id(root_id)
+                .policy_type(sdk_policy_type(policy_type))
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> ApiResult<OuInfo> {
         const OP: &str = op::CREATE_OU;
+        let sdk_tags = sdk_tags(OP, tags)?;
         let out = self
-            .orgs
-            .create_organizational_unit()
-            .parent_id(parent_id)
-            .name(name)
-            .set_tags(Some(sdk_tags(OP, tags)?).filter(|t| !t.is_empty()))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || {
+                self.orgs
+                    .create_organizational_unit()
+                    .parent_id(parent_id)
+                    .name(name)
+                    .set_tags(Some(sdk_tags.clone()).filter(|t| !t.is_empty()))
+                    .send()
+            })
+            .await?;
         ou_info(OP, out.organizational_unit())
     }
 
     async fn rename_ou(&self, ou_id: &str, name: &str) -> ApiResult<()> {
         const OP: &str = op::UPDATE_OU;
-        self.orgs
-            .update_organizational_unit()
-            .organizational_unit_id(ou_id)
-            .name(name)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .update_organizational_unit()
+                .organizational_unit_id(ou_id)
+                .name(name)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn delete_ou(&self, ou_id: &str) -> ApiResult<()> {
         const OP: &str = op::DELETE_OU;
-        self.orgs
-            .delete_organizational_unit()
-            .organizational_unit_id(ou_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .delete_organizational_unit()
+                .organizational_unit_id(ou_id)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
@@ -560,15 +606,17 @@ impl OrgApi for SdkOrg {
         tags: &Tags,
     ) -> ApiResult<CreateAccountStatus> {
         const OP: &str = op::CREATE_ACCOUNT;
+        let sdk_tags = sdk_tags(OP, tags)?;
         let out = self
-            .orgs
-            .create_account()
-            .account_name(name)
-            .email(email)
-            .set_tags(Some(sdk_tags(OP, tags)?).filter(|t| !t.is_empty()))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || {
+                self.orgs
+                    .create_account()
+                    .account_name(name)
+                    .email(email)
+                    .set_tags(Some(sdk_tags.clone()).filter(|t| !t.is_empty()))
+                    .send()
+            })
+            .await?;
         create_account_status(OP, out.create_account_status())
     }
 
@@ -579,49 +627,51 @@ impl OrgApi for SdkOrg {
         destination_parent_id: &str,
     ) -> ApiResult<()> {
         const OP: &str = op::MOVE_ACCOUNT;
-        self.orgs
-            .move_account()
-            .account_id(account_id)
-            .source_parent_id(source_parent_id)
-            .destination_parent_id(destination_parent_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .move_account()
+                .account_id(account_id)
+                .source_parent_id(source_parent_id)
+                .destination_parent_id(destination_parent_id)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn close_account(&self, account_id: &str) -> ApiResult<()> {
         const OP: &str = op::CLOSE_ACCOUNT;
-        self.orgs
-            .close_account()
-            .account_id(account_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs.close_account().account_id(account_id).send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> ApiResult<()> {
         const OP: &str = op::TAG_RESOURCE;
-        self.orgs
-            .tag_resource()
-            .resource_id(resource_id)
-            .set_tags(Some(sdk_tags(OP, tags)?))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        let sdk_tags = sdk_tags(OP, tags)?;
+        self.send(OP, || {
+            self.orgs
+                .tag_resource()
+                .resource_id(resource_id)
+                .set_tags(Some(sdk_tags.clone()))
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> ApiResult<()> {
         const OP: &str = op::UNTAG_RESOURCE;
-        self.orgs
-            .untag_resource()
-            .resource_id(resource_id)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .untag_resource()
+                .resource_id(resource_id)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
@@ -634,17 +684,19 @@ impl OrgApi for SdkOrg {
         tags: &Tags,
     ) -> ApiResult<PolicySummary> {
         const OP: &str = op::CREATE_POLICY;
+        let sdk_tags = sdk_tags(OP, tags)?;
         let out = self
-            .orgs
-            .create_policy()
-            .name(name)
-            .r#type(sdk_policy_type(policy_type))
-            .description(description)
-            .content(content)
-            .set_tags(Some(sdk_tags(OP, tags)?).filter(|t| !t.is_empty()))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+            .send(OP, || {
+                self.orgs
+                    .create_policy()
+                    .name(name)
+                    .r#type(sdk_policy_type(policy_type))
+                    .description(description)
+                    .content(content)
+                    .set_tags(Some(sdk_tags.clone()).filter(|t| !t.is_empty()))
+                    .send()
+            })
+            .await?;
         policy_summary(
             OP,
             out.policy().and_then(|p| p.policy_summary()),
@@ -659,49 +711,48 @@ impl OrgApi for SdkOrg {
         content: Option<&str>,
     ) -> ApiResult<()> {
         const OP: &str = op::UPDATE_POLICY;
-        self.orgs
-            .update_policy()
-            .policy_id(policy_id)
-            .set_description(description.map(str::to_owned))
-            .set_content(content.map(str::to_owned))
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .update_policy()
+                .policy_id(policy_id)
+                .set_description(description.map(str::to_owned))
+                .set_content(content.map(str::to_owned))
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn attach_policy(&self, policy_id: &str, target_id: &str) -> ApiResult<()> {
         const OP: &str = op::ATTACH_POLICY;
-        self.orgs
-            .attach_policy()
-            .policy_id(policy_id)
-            .target_id(target_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .attach_policy()
+                .policy_id(policy_id)
+                .target_id(target_id)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ApiResult<()> {
         const OP: &str = op::DETACH_POLICY;
-        self.orgs
-            .detach_policy()
-            .policy_id(policy_id)
-            .target_id(target_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || {
+            self.orgs
+                .detach_policy()
+                .policy_id(policy_id)
+                .target_id(target_id)
+                .send()
+        })
+        .await?;
         Ok(())
     }
 
     async fn delete_policy(&self, policy_id: &str) -> ApiResult<()> {
         const OP: &str = op::DELETE_POLICY;
-        self.orgs
-            .delete_policy()
-            .policy_id(policy_id)
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(OP, e))?;
+        self.send(OP, || self.orgs.delete_policy().policy_id(policy_id).send())
+            .await?;
         Ok(())
     }
 }

@@ -11,10 +11,12 @@
 //! the live-state reader ([`read_live`], [`observe`]) and the idempotent executor of
 //! [`orgctl_model::Op`] ([`execute()`], [`mod@execute`]), and the apply lease ([`lease`]), a tag on the
 //! root that keeps two applies from writing at once. Behaviour around the calls is added by
-//! decorators that are themselves `OrgApi`s: [`Retrying`] ([`retry`]) retries throttling and
-//! transient failures with jittered backoff and counts calls; `Faulty` (`faults`, only with the
-//! `test-util` feature, which tests enable through their dev-dependencies) injects failures and
-//! crashes for tests. A production stack is `Retrying<SdkOrg>`; a crash test is
+//! decorators that are themselves `OrgApi`s: [`Retrying`] ([`retry`]) sends every call through
+//! a [`Retrier`] (retries of throttling and transient failures with jittered backoff, one
+//! adaptive request rate and one retry budget shared by concurrent calls, counters); `Faulty`
+//! (`faults`, only with the `test-util` feature, which tests enable through their
+//! dev-dependencies) injects failures and crashes for tests. The AWS backend uses the same
+//! [`Retrier`] per HTTP request (each page on its own); a crash test is
 //! `Retrying<Faulty<MemoryOrg>>`.
 
 pub mod api;
@@ -39,4 +41,4 @@ pub use faults::{Faulty, WriteFault};
 pub use lease::{LEASE_TAG, Lease, LeaseError, LeaseOptions};
 pub use memory::{MemoryOrg, SnapshotError};
 pub use observe::{ReadError, ReadOptions, read_live};
-pub use retry::{CallStats, OpStats, RetryPolicy, Retrying};
+pub use retry::{AdaptiveRate, CallStats, OpStats, Retrier, RetryPolicy, Retrying};
