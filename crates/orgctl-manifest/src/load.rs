@@ -234,10 +234,6 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
     }
     for rel in files {
         let full = dir.join(&rel);
-        let bytes = std::fs::read(&full).map_err(|source| LoadError::Io {
-            path: full.clone(),
-            source,
-        })?;
         let parent = full
             .parent()
             .map(FsPath::to_path_buf)
@@ -247,6 +243,31 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
             display: full.display().to_string(),
             parent,
         });
+        // Like a `document_file`, a YAML file is read only from inside the directory: a link
+        // out of it would make the desired state depend on a file nobody reviews with it.
+        let resolved = std::fs::canonicalize(&full).map_err(|source| LoadError::Io {
+            path: full.clone(),
+            source,
+        })?;
+        if !resolved.starts_with(&parsed.root) {
+            parsed.broken = Broken::all();
+            let at = parsed.loc(index, 1, 1);
+            parsed.diagnostics.push(Diagnostic::error(
+                &at,
+                "",
+                format!(
+                    "this file is a symbolic link to {}, outside the desired-state directory \
+                     {}: orgctl reads only files inside it; copy the file in instead",
+                    resolved.display(),
+                    parsed.root.display()
+                ),
+            ));
+            continue;
+        }
+        let bytes = std::fs::read(&full).map_err(|source| LoadError::Io {
+            path: full.clone(),
+            source,
+        })?;
         match String::from_utf8(bytes) {
             Ok(text) => parse_file(&mut parsed, index, &text),
             Err(e) => {
