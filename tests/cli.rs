@@ -530,3 +530,34 @@ fn names_read_from_the_organization_are_never_printed_raw() {
     run.expect_code(1);
     assert_no_hidden("stderr", &run.stderr);
 }
+
+#[test]
+fn a_child_ou_in_the_way_of_a_deletion_gets_advice_that_fits_an_ou() {
+    let sb = Sandbox::new();
+    // A managed OU gone from the YAML still holds an OU orgctl does not manage.
+    let org = MemoryOrg::new("123456789012", "root@companyx.example");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
+    let managed: orgctl_model::Tags = [("managed-by".to_owned(), "orgctl".to_owned())].into();
+    let old = rt
+        .block_on(org.create_ou(&root, "Retired", &managed))
+        .expect("create OU");
+    rt.block_on(org.create_ou(&old.id, "Audit", &Default::default()))
+        .expect("create child OU");
+    sb.write_org(&org);
+    let run = sb.run(&["plan"]);
+    run.expect_code(1);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("OU Audit"), "{all}");
+    assert!(
+        !all.contains("move it into an OU"),
+        "AWS cannot move an OU:\n{all}"
+    );
+    assert!(
+        all.contains("AWS cannot move an OU: keep /Retired in the YAML with /Retired/Audit under it, or delete it in AWS first"),
+        "{all}"
+    );
+}

@@ -133,3 +133,41 @@ fn a_child_ou_left_in_a_replaced_ou_is_told_where_to_declare_it() {
         e.message
     );
 }
+
+#[test]
+fn a_protected_account_of_the_yaml_in_a_replaced_ou_is_told_why_it_cannot_follow() {
+    let mut d = D::new()
+        .ou("/New", None)
+        .ou("/New/Team", Some("ou-team"))
+        .account("security", "sec@x.example", "/New/Team", Tags::new());
+    d.0.organization
+        .protected_accounts
+        .insert("333333333333".into());
+    let l = L::new()
+        .ou("ou-old", "Old", "r-root", managed())
+        .ou("ou-team", "Team", "ou-old", managed())
+        .account(
+            "333333333333",
+            "security",
+            "sec@x.example",
+            "ou-team",
+            Tags::new(),
+        );
+    let p = run(&d, &l);
+    assert!(
+        !p.changes.iter().any(|c| c.action == Action::Move),
+        "{}",
+        dump(&p)
+    );
+    let e = p
+        .errors
+        .iter()
+        .find(|e| e.address == "account security")
+        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    assert!(
+        e.message.contains("never moved")
+            && e.message.contains("/Old/Team is replaced by /New/Team"),
+        "{}",
+        e.message
+    );
+}
