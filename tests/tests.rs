@@ -12,3 +12,5 @@ mod cli_snapshots;
 mod emulator;
 /// Every invalid desired state under `tests/invalid/` is refused with file and line.
 mod invalid_inputs;
+/// The apply lease: a held one stops `apply`, `--wait-lock` waits, an expired one is taken over.
+mod lease;

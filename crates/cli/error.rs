@@ -41,6 +41,9 @@ pub enum CliError {
     /// Reading the organization failed.
     #[error("{0}")]
     Read(#[from] orgctl_backend::ReadError),
+    /// The apply lease is held by another apply, or was lost.
+    #[error("{0}")]
+    Lease(#[from] orgctl_backend::LeaseError),
     /// The plan has errors.
     #[error("the plan has {0} error(s) (listed above); nothing was changed")]
     PlanErrors(usize),

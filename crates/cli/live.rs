@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_live};
-use orgctl_model::LiveState;
+use orgctl_model::{LiveState, Tags};
 use serde::{Deserialize, Serialize};
 
 use crate::args::Global;
@@ -20,13 +20,26 @@ struct Snapshot {
     /// The version of this format: 1. A reader refuses any other.
     #[schemars(extend("const" = SNAPSHOT_FORMAT_VERSION))]
     format_version: u32,
+    /// The root's tags: not part of the live state (orgctl does not manage them, plans do not
+    /// show them, fingerprints do not cover them), kept so that a sandbox's root carries its
+    /// tags, the apply lease among them, from one run to the next as AWS's root does.
+    #[serde(default, skip_serializing_if = "Tags::is_empty")]
+    root_tags: Tags,
     /// The organization.
     #[serde(flatten)]
     live: LiveState,
 }
 
+/// What a snapshot file holds.
+pub struct SnapshotFile {
+    /// The organization.
+    pub live: LiveState,
+    /// The root's tags (see `Snapshot::root_tags`).
+    pub root_tags: Tags,
+}
+
 /// Reads a snapshot file.
-pub fn read_snapshot(path: &Path) -> Result<LiveState, CliError> {
+pub fn read_snapshot(path: &Path) -> Result<SnapshotFile, CliError> {
     let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
         path: path.to_owned(),
         source,
@@ -53,15 +66,19 @@ pub fn read_snapshot(path: &Path) -> Result<LiveState, CliError> {
     })?;
     let mut live = snap.live;
     live.normalize();
-    Ok(live)
+    Ok(SnapshotFile {
+        live,
+        root_tags: snap.root_tags,
+    })
 }
 
-/// The snapshot JSON of a live state.
-pub fn snapshot_json(live: &LiveState) -> String {
+/// The snapshot JSON of a live state and its root's tags.
+pub fn snapshot_json(live: &LiveState, root_tags: &Tags) -> String {
     let mut live = live.clone();
     live.normalize();
     let snap = Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
+        root_tags: root_tags.clone(),
         live,
     };
     orgctl_render::safe_json(&serde_json::to_string_pretty(&snap).unwrap_or_default())
@@ -117,13 +134,14 @@ impl Source {
     ) -> Result<Self, CliError> {
         match live_state {
             Some(path) => {
-                let live = read_snapshot(path)?;
+                let SnapshotFile { live, root_tags } = read_snapshot(path)?;
                 let org = MemoryOrg::from_live(&live)
                     .map_err(|e| CliError::Snapshot {
                         path: path.to_owned(),
                         message: e.to_string(),
                     })?
-                    .with_policy_limit(policy_limit as usize);
+                    .with_policy_limit(policy_limit as usize)
+                    .with_root_tags(root_tags);
                 Ok(Source::Snapshot {
                     org: Box::new(org),
                     path: path.to_owned(),

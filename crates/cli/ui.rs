@@ -108,7 +108,8 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal()
 }
 
-/// Today's date in UTC, YYYY-MM-DD (the only clock read in orgctl).
+/// Today's date in UTC, YYYY-MM-DD (one of the two clock reads in orgctl; the apply lease's
+/// times are the other).
 pub fn today_utc() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)

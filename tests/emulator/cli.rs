@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use orgctl_aws::{SdkOrg, StaticEnv, connect_static};
-use orgctl_backend::{OrgApi, ReadOptions, operations, read_live};
+use orgctl_backend::{LEASE_TAG, OrgApi, ReadOptions, operations, read_live};
 use orgctl_model::{LiveState, Tags};
 use serde_json::Value;
 
@@ -766,11 +766,27 @@ async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_d
             "      environment: sandbox-2\n",
         )
     });
+    // The killed apply still holds the lease: the next one stops, and says what to do. With no
+    // apply running, the lease tag may be removed.
+    let o = std::sync::Arc::new(org);
+    let org = o.clone();
+    let blocked =
+        tokio::task::spawn_blocking(move || org.run(&["apply", "desired-state", "--auto-approve"]))
+            .await
+            .expect("join");
+    blocked.expect_code(1);
+    assert_contains(&blocked.stderr, "another apply holds the lease");
+    assert_contains(&blocked.stderr, "remove the tag");
+    o.sdk()
+        .await
+        .untag_resource(&o.root(), &[LEASE_TAG.to_owned()])
+        .await
+        .expect("remove the lease tag");
+
     // The rerun goes through the proxy while the request is still IN_PROGRESS; it succeeds
     // after two more polls.
     proxy.hold_polls(2);
     let polls_before = proxy.requests("DescribeCreateAccountStatus");
-    let o = std::sync::Arc::new(org);
     let org = o.clone();
     let url = proxy.url.clone();
     let rerun = tokio::task::spawn_blocking(move || {
@@ -876,4 +892,55 @@ async fn plan_succeeds_behind_a_token_bucket_within_the_time_bound() {
         "{requests} requests ({throttled} throttled) took {elapsed:?} > {bound:?}\n{}",
         plan.stderr
     );
+}
+
+#[tokio::test]
+async fn a_held_lease_blocks_apply_but_not_plan_and_an_expired_one_is_taken_over() {
+    let org = CliOrg::new();
+    let sdk = org.sdk().await;
+    let lease = |until: &str| {
+        let mut tags = Tags::new();
+        tags.insert(
+            LEASE_TAG.to_owned(),
+            format!(
+                "held serial=3 holder=other@ci since=2026-01-01T00:00:00Z until={until} \
+                 token=00000000deadbeef"
+            ),
+        );
+        tags
+    };
+    sdk.tag_resource(&org.root(), &lease("2099-01-01T00:00:00Z"))
+        .await
+        .expect("tag the root");
+
+    let blocked = org.run(&["apply", "desired-state", "--auto-approve", "-v"]);
+    blocked.expect_code(1);
+    assert_contains(
+        &blocked.stderr,
+        "another apply holds the lease on this organization: other@ci, since \
+         2026-01-01T00:00:00Z, until 2099-01-01T00:00:00Z",
+    );
+    assert!(blocked.writes().is_empty(), "{}", blocked.stderr);
+    assert!(blocked.stdout.is_empty(), "{}", blocked.stdout);
+
+    // A plan never needs the lease, and the lease is not a change.
+    let plan = org.run(&["plan", "desired-state", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(!plan.stdout.contains(LEASE_TAG), "{}", plan.stdout);
+
+    // Expired: taken over with a warning, released at the end.
+    sdk.tag_resource(&org.root(), &lease("2026-01-01T00:15:00Z"))
+        .await
+        .expect("tag the root");
+    let apply = org.run(&["apply", "desired-state", "--auto-approve"]);
+    apply.expect_code(0);
+    assert_contains(
+        &apply.stderr,
+        "warning: took over the expired apply lease of other@ci",
+    );
+    let tags = sdk.list_tags(&org.root()).await.expect("root tags");
+    let tag = tags.get(LEASE_TAG).expect("the lease tag");
+    assert!(tag.starts_with("free serial=4 "), "{tag}");
+    org.run(&["plan", "desired-state", "--detailed-exitcode"])
+        .expect_code(0);
 }

@@ -4,7 +4,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use orgctl_applier::{ApplyOptions, ChangeOutcome, Reporter};
+use std::time::Duration;
+
 use orgctl_backend::OrgApi;
+use orgctl_backend::lease::{self, LeaseError, LeaseOptions};
 use orgctl_manifest::Loaded;
 use orgctl_model::{DesiredState, LiveState};
 use orgctl_planner::{Change, Plan, PlanOptions, planfile};
@@ -188,7 +191,7 @@ pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
             // The snapshot file is the organization: it records whatever was written, also
             // when the apply failed part-way; a refused apply leaves it untouched.
             if org.write_call_count() > 0 {
-                write_file(path, &snapshot_json(&org.to_live()))?;
+                write_file(path, &snapshot_json(&org.to_live(), &org.root_tags()))?;
             }
             r
         }
@@ -210,6 +213,28 @@ async fn apply_against<A: OrgApi>(
     a: &ApplyArgs,
     g: &Global,
 ) -> Result<(), CliError> {
+    // The apply lease (see `orgctl_backend::lease`): looked at before the read, so that an
+    // apply that has to wait reads the organization the other one left; taken after the plan is
+    // confirmed, before the first write. A plan never needs it.
+    let lease_options = lease_options(a);
+    let seen = match lease::wait_until_free(
+        api,
+        &LeaseOptions {
+            wait: Duration::ZERO,
+            ..lease_options.clone()
+        },
+    )
+    .await
+    {
+        Err(LeaseError::Held { holder, until, .. }) if !a.wait_lock.is_zero() => {
+            ui::info(&format!(
+                "Another apply holds the lease ({holder}, until {until}); waiting up to {}s.",
+                a.wait_lock.as_secs()
+            ));
+            lease::wait_until_free(api, &lease_options).await?
+        }
+        other => other?,
+    };
     let live: LiveState = read(
         api,
         &read_options(g, Some(&desired.organization.management_account_id)),
@@ -268,14 +293,61 @@ async fn apply_against<A: OrgApi>(
             ));
         }
     }
+    let lease = lease::acquire(api, &lease_options, &seen).await?;
+    if let Some(expired) = &lease.took_over {
+        ui::info(&format!(
+            "warning: took over the expired apply lease of {expired}; if that apply is still \
+             running, the two may interleave"
+        ));
+    }
+    let read = read_options(g, Some(&desired.organization.management_account_id));
+    let serial_moved = lease.serial_moved;
+    let work = async {
+        if serial_moved {
+            // Another apply ran between this one's read and its lease.
+            let now = crate::live::read(api, &read).await?;
+            if now.fingerprint() != live.fingerprint() {
+                return Err(CliError::StalePlan(
+                    "another apply changed the organization after this one read it; run \
+                     `orgctl apply` again to plan from the organization as it is now (nothing \
+                     was changed)"
+                        .into(),
+                ));
+            }
+        }
+        apply_leased(api, desired, &plan, options, apply_options, &read, g).await
+    };
+    let (outcome, released) = lease.run(api, &lease_options, work).await;
+    match (outcome, released) {
+        (Err(lost), _) => Err(lost.into()),
+        (Ok(result), Ok(())) => result,
+        (Ok(result), Err(e)) => {
+            ui::info(&format!(
+                "warning: could not release the apply lease ({e}); other applies wait for it \
+                 until it expires"
+            ));
+            result
+        }
+    }
+}
+
+/// The writes, under the lease: the plan's changes, then a fresh read that must plan nothing.
+async fn apply_leased<A: OrgApi>(
+    api: &A,
+    desired: &DesiredState,
+    plan: &Plan,
+    options: &PlanOptions,
+    apply_options: &ApplyOptions,
+    read: &orgctl_backend::ReadOptions,
+    g: &Global,
+) -> Result<(), CliError> {
     let mut reporter = Progress::new(plan.changes.len(), g.verbose);
-    let report = orgctl_applier::apply(&plan, api, apply_options, &mut reporter).await?;
+    let report = orgctl_applier::apply(plan, api, apply_options, &mut reporter).await?;
     reporter.bar.finish_and_clear();
     if !report.is_success() {
         return Err(CliError::Partial(report.failed(), report.skipped()));
     }
-    let read = read_options(g, Some(&desired.organization.management_account_id));
-    let pending = orgctl_applier::verify(desired, api, &read, options).await?;
+    let pending = orgctl_applier::verify(desired, api, read, options).await?;
     if !pending.is_empty() {
         return Err(CliError::NotConverged(
             pending.iter().map(describe).collect(),
@@ -287,6 +359,31 @@ async fn apply_against<A: OrgApi>(
         report.already_done()
     ));
     Ok(())
+}
+
+/// The lease as this apply takes it: `--wait-lock`, `--lock-holder` (default user@host/pid).
+fn lease_options(a: &ApplyArgs) -> LeaseOptions {
+    let holder = a.lock_holder.clone().unwrap_or_else(|| {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let user = var("USER")
+            .or_else(|| var("USERNAME"))
+            .unwrap_or_else(|| "someone".to_owned());
+        let host = var("HOSTNAME")
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_owned())
+                    .filter(|h| !h.is_empty())
+            })
+            .unwrap_or_else(|| "unknown-host".to_owned());
+        format!("{user}@{host}/{}", std::process::id())
+    });
+    LeaseOptions {
+        holder,
+        wait: a.wait_lock,
+        clock: std::time::SystemTime::now,
+        ..LeaseOptions::default()
+    }
 }
 
 fn describe(c: &Change) -> String {
@@ -335,7 +432,7 @@ pub async fn snapshot(a: &SnapshotArgs, g: &Global) -> Result<ExitCode, CliError
     };
     let live = read(&api, &read_options(g, None)).await;
     summarize_calls(&api, g);
-    let json = snapshot_json(&live?);
+    let json = snapshot_json(&live?, &Default::default());
     match &a.out {
         Some(path) => {
             write_file(path, &json)?;
