@@ -6,7 +6,8 @@
 //! 0. desired OUs, accounts and policies are matched to live ones ([`matching`]; an immutable
 //!    [`matching::Matching`] every later phase reads);
 //! 1. policy types are enabled ([`policies`]);
-//! 2. OUs are created (parents first), renamed and retagged ([`ous`]);
+//! 2. OUs are renamed, created and retagged, level by level from the top (renames first, so a
+//!    new OU can take a name another gives up; a swap goes through a temporary name) ([`ous`]);
 //! 3. policies are created and updated ([`policies`]);
 //! 4. attachments on the root and OUs are made (so an OU carries its SCPs before any account
 //!    lands in it) ([`attachments`]);

@@ -102,6 +102,11 @@ impl Planner<'_> {
         renamed
     }
 
+    /// The live path an OU has while it carries its temporary name.
+    fn temporary_path(&self, r: &Rename<'_>) -> String {
+        orgctl_model::child_path(&self.index.path(r.parent), &temporary_name(r.id))
+    }
+
     /// A live child of `parent` named `name` that keeps the name through this level's renames.
     fn holder<'s>(
         &'s self,
@@ -252,7 +257,7 @@ impl RenameOrder<'_, '_> {
                     ),
                 )
                 .before(json!({"name": r.from, "path": planner.index.path(r.id)}))
-                .after(json!({"name": temporary}))
+                .after(json!({"name": temporary, "path": planner.temporary_path(r)}))
                 .source(&r.spec.source)
                 .op(Op::RenameOu {
                     ou: Ref::Id(r.id.to_owned()),
@@ -269,20 +274,20 @@ impl RenameOrder<'_, '_> {
         }
         self.visiting[i] = false;
         self.done[i] = true;
-        let (from, reason) = if self.through_temporary[i] {
+        let (from, from_path, reason) = if self.through_temporary[i] {
             let temporary = temporary_name(r.id);
             let reason = format!(
                 "OU {} is renamed from the temporary name {temporary} to {} (step 2 of 2; its id \
                  stays)",
                 r.id, r.spec.name
             );
-            (temporary, reason)
+            (temporary, planner.temporary_path(r), reason)
         } else {
             let reason = format!(
                 "OU {} is renamed from {} to {} (its id stays)",
                 r.id, r.from, r.spec.name
             );
-            (r.from.to_owned(), reason)
+            (r.from.to_owned(), planner.index.path(r.id), reason)
         };
         out.changes.push(
             Change::new(
@@ -291,7 +296,7 @@ impl RenameOrder<'_, '_> {
                 format!("ou {}", r.spec.path),
                 reason,
             )
-            .before(json!({"name": from, "path": planner.index.path(r.id)}))
+            .before(json!({"name": from, "path": from_path}))
             .after(json!({"name": r.spec.name, "path": r.spec.path}))
             .source(&r.spec.source)
             .op(Op::RenameOu {
