@@ -504,8 +504,9 @@ where
 }
 
 /// Deserializes `node` as `T`, reporting every broken entry of the mapping, not only the first:
-/// after an error about one entry, that entry is left out and the mapping is read again. A key
-/// then reported missing because it was left out is not reported again.
+/// after an error about one entry, that entry is left out and the mapping is read again. A
+/// missing key is reported and stood in for by an empty text, so the next missing key is found
+/// too; an error caused only by leaving an entry out or by a stand-in is not reported.
 pub(crate) fn every_error<T>(node: &Node, path: &Path<'_>, text: &str) -> Result<T, Vec<DeError>>
 where
     T: for<'de> serde::Deserialize<'de>,
@@ -513,7 +514,9 @@ where
     let prefix = path.render();
     let mut node = Cow::Borrowed(node);
     let mut errors = Vec::new();
+    // Keys of entries left out, and keys given a stand-in value.
     let mut left_out: Vec<String> = Vec::new();
+    let mut stand_ins: Vec<String> = Vec::new();
     loop {
         let err = match from_node::<T>(&node, path, text) {
             Ok(value) if errors.is_empty() => return Ok(value),
@@ -524,37 +527,53 @@ where
             errors.push(err);
             return Err(errors);
         };
-        let field = err.at.as_ref().map(|(_, f)| f.as_str()).unwrap_or_default();
-        let inside = field
-            .strip_prefix(prefix.as_str())
-            .map(|rest| rest.strip_prefix('.').unwrap_or(rest))
-            .unwrap_or_default();
-        if let Some(missing) = err.missing_key() {
-            if !left_out.iter().any(|k| k == missing) {
-                errors.push(err);
-            }
-            return Err(errors);
-        }
-        // The entry the error is about: the longest key that starts the field path.
-        let entry = entries
-            .iter()
-            .enumerate()
-            .filter(|(_, (k, _))| {
-                let key = key_text(k, text);
-                inside == key
-                    || inside
-                        .strip_prefix(key.as_ref())
-                        .is_some_and(|rest| rest.starts_with(['.', '[']))
-            })
-            .max_by_key(|(_, (k, _))| key_text(k, text).len())
-            .map(|(i, _)| i);
-        errors.push(err);
-        let Some(i) = entry else {
-            return Err(errors);
-        };
         let mut entries = entries.clone();
-        let (key, _) = entries.remove(i);
-        left_out.push(key_text(&key, text).into_owned());
+        if let Some(missing) = err.missing_key() {
+            if left_out.iter().chain(&stand_ins).any(|k| k == missing) {
+                return Err(errors);
+            }
+            errors.push(err);
+            stand_ins.push(missing.to_owned());
+            let stand_in = |kind| Node {
+                pos: node.pos,
+                kind,
+            };
+            entries.push((
+                stand_in(Kind::Str(missing.to_owned())),
+                stand_in(Kind::Str(String::new())),
+            ));
+        } else {
+            let field = err.at.as_ref().map(|(_, f)| f.as_str()).unwrap_or_default();
+            let inside = field
+                .strip_prefix(prefix.as_str())
+                .map(|rest| rest.strip_prefix('.').unwrap_or(rest))
+                .unwrap_or_default();
+            // The entry the error is about: the longest key that starts the field path.
+            let entry = entries
+                .iter()
+                .enumerate()
+                .filter(|(_, (k, _))| {
+                    let key = key_text(k, text);
+                    inside == key
+                        || inside
+                            .strip_prefix(key.as_ref())
+                            .is_some_and(|rest| rest.starts_with(['.', '[']))
+                })
+                .max_by_key(|(_, (k, _))| key_text(k, text).len())
+                .map(|(i, _)| i);
+            let Some(i) = entry else {
+                errors.push(err);
+                return Err(errors);
+            };
+            let (key, _) = entries.remove(i);
+            let key = key_text(&key, text).into_owned();
+            if stand_ins.contains(&key) {
+                // The stand-in does not fit the key's type; its missing key was reported.
+                return Err(errors);
+            }
+            errors.push(err);
+            left_out.push(key);
+        }
         node = Cow::Owned(Node {
             pos: node.pos,
             kind: Kind::Map(entries),
