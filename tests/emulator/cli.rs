@@ -944,3 +944,77 @@ async fn a_held_lease_blocks_apply_but_not_plan_and_an_expired_one_is_taken_over
     org.run(&["plan", "desired-state", "--detailed-exitcode"])
         .expect_code(0);
 }
+
+/// Issue 6 case 11: two applies at once do not interleave. While one apply is busy creating an
+/// account, a second one stops naming it; a third, with `--wait-lock`, waits for it to finish,
+/// then reads the organization it left and has nothing to do.
+#[tokio::test]
+async fn a_second_apply_stops_or_waits_while_the_first_holds_the_lease() {
+    let org = CliOrg::new();
+    let proxy = Proxy::start(moto().addr).await;
+    proxy.hold_create_account(10_000);
+    let mut env = org.env_for(&proxy.url);
+    env.push(("ORGCTL_LOCK_HOLDER", "apply-A".to_owned()));
+    let (mut cmd, _home) = orgctl_command(
+        org.path(),
+        &["apply", "desired-state", "--auto-approve"],
+        &env,
+    );
+    let first = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn orgctl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while proxy.requests("DescribeCreateAccountStatus") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply never polled an account creation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let org = std::sync::Arc::new(org);
+    let o = org.clone();
+    let second = tokio::task::spawn_blocking(move || {
+        o.run(&["apply", "desired-state", "--auto-approve", "-v"])
+    })
+    .await
+    .expect("join");
+    second.expect_code(1);
+    assert_contains(
+        &second.stderr,
+        "another apply holds the lease on this organization: apply-A",
+    );
+    assert!(second.writes().is_empty(), "{}", second.stderr);
+
+    let o = org.clone();
+    let third = tokio::task::spawn_blocking(move || {
+        o.run(&[
+            "apply",
+            "desired-state",
+            "--auto-approve",
+            "--wait-lock",
+            "2m",
+            "-v",
+        ])
+    });
+    // Let the third one start waiting, then let the first one finish.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    proxy.hold_polls(0);
+    let first = tokio::task::spawn_blocking(move || first.wait_with_output())
+        .await
+        .expect("join")
+        .expect("first apply");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let third = third.await.expect("join");
+    third.expect_code(0);
+    assert_contains(&third.stderr, "Another apply holds the lease (apply-A");
+    assert_contains(&third.stderr, "waiting up to 120s");
+    assert_contains(&third.stdout, "No changes");
+    assert!(third.writes().is_empty(), "{}", third.stderr);
+}
