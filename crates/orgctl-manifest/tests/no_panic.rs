@@ -1,5 +1,5 @@
 //! Whatever bytes a desired-state file holds, loading returns a value or located errors: it never
-//! panics. Inputs are mutations of the example's files (so they get deep into the loader) and
+//! panics, and no diagnostic prints a character that does not show. Inputs are mutations of the example's files (so they get deep into the loader) and
 //! arbitrary text.
 
 use std::path::PathBuf;
@@ -21,16 +21,27 @@ fn load(files: &[(&str, &str)]) {
         std::fs::write(path, text).expect("write");
     }
     match orgctl_manifest::load_dir(dir.path()) {
-        Ok(_) => {}
+        Ok(loaded) => loaded.warnings.iter().for_each(shows_only_visible_text),
         Err(orgctl_manifest::LoadError::Invalid(diags)) => {
             assert!(!diags.is_empty());
             for d in diags {
                 assert!(d.line >= 1 && d.column >= 1, "{d}");
                 assert!(d.file.ends_with(".yaml"), "{d}");
+                shows_only_visible_text(&d);
             }
         }
         Err(other) => panic!("unexpected load error: {other}"),
     }
+}
+
+/// A rendered diagnostic shows every character it quotes from the input: none is invisible
+/// or a control character (such as a terminal escape).
+fn shows_only_visible_text(d: &orgctl_manifest::Diagnostic) {
+    let text = d.to_string();
+    assert!(
+        !text.chars().any(orgctl_manifest::is_invisible),
+        "raw invisible character in {text:?}"
+    );
 }
 
 /// Applies byte-level edits (delete, duplicate, replace) to a text at chosen places.
