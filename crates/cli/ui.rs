@@ -38,7 +38,7 @@ pub fn stdout(text: &str) {
 /// invisible character is shown as a visible `\u{…}` escape. Line breaks are kept.
 fn visible(text: &str) -> String {
     text.split('\n')
-        .map(orgctl_render::clean)
+        .map(orgctl_model::text::escape_invisible)
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 mod canonical;
 pub mod schema;
+pub mod text;
 
 pub use canonical::{canonical_json, canonical_json_str};
 

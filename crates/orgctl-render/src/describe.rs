@@ -3,14 +3,14 @@
 //!
 //! The text and Markdown renderers only lay these pieces out (colours, fences, escaping), so the
 //! two outputs always say the same thing. Every string taken from the plan passes through
-//! [`clean`] here, so no renderer can emit a control character (an ANSI escape sequence hidden
+//! [`escape_invisible`] here, so no renderer can emit a control character (an ANSI escape sequence hidden
 //! in a tag value, say) or a bidirectional override that would make a line read differently
 //! from what it says.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
+use orgctl_model::text::escape_invisible;
 use orgctl_planner::{Action, Change, ResourceKind};
 use serde_json::Value;
 
@@ -105,68 +105,9 @@ pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Whether a character must not reach a reader as is: control characters (ESC, CR, NUL, DEL,
-/// the C1 controls such as CSI, …), which a terminal interprets; Unicode format characters
-/// (bidirectional controls that reorder a line, zero-width spaces and joiners, the byte-order
-/// mark, invisible operators, tag characters); every space but the plain one (a no-break space,
-/// a line separator); and characters that show as nothing (the soft hyphen, variation
-/// selectors, Hangul fillers, the braille blank). Any of them would let `/Work\u{200b}loads`
-/// read as `/Workloads`.
-pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || (c.is_whitespace() && c != ' ')
-        || matches!(
-            c,
-            '\u{ad}'
-                | '\u{34f}'
-                | '\u{600}'..='\u{605}'
-                | '\u{61c}'
-                | '\u{6dd}'
-                | '\u{70f}'
-                | '\u{8e2}'
-                | '\u{115f}'
-                | '\u{1160}'
-                | '\u{17b4}'
-                | '\u{17b5}'
-                | '\u{180b}'..='\u{180f}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{206f}'
-                | '\u{2800}'
-                | '\u{3164}'
-                | '\u{fe00}'..='\u{fe0f}'
-                | '\u{feff}'
-                | '\u{ffa0}'
-                | '\u{fff0}'..='\u{fffb}'
-                | '\u{110bd}'
-                | '\u{110cd}'
-                | '\u{13430}'..='\u{1343f}'
-                | '\u{1bca0}'..='\u{1bca3}'
-                | '\u{1d173}'..='\u{1d17a}'
-                | '\u{e0000}'..='\u{e0fff}'
-        )
-}
-
-/// The string with every [`is_unsafe`] character written as a visible `\u{…}` escape (so a
-/// one-line field also stays on one line).
-pub fn clean(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if is_unsafe(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
 /// `file:line` of an optional source location.
 pub(crate) fn source_text(source: Option<&orgctl_model::SourceLoc>) -> Option<String> {
-    source.map(|s| format!("{}:{}", clean(&s.file), s.line))
+    source.map(|s| format!("{}:{}", escape_invisible(&s.file), s.line))
 }
 
 /// Builds the view of one change.
@@ -188,7 +129,7 @@ pub(crate) fn view(change: &Change) -> ChangeView {
         symbol: change.action.symbol(),
         tone: action_tone(change.action),
         title,
-        reason: clean(change.reason.trim()).into_owned(),
+        reason: escape_invisible(change.reason.trim()).into_owned(),
         source: source_text(change.source.as_ref()),
         details,
     }
@@ -214,7 +155,7 @@ fn text(s: &'static str) -> Seg {
 }
 
 fn name(s: &str) -> Seg {
-    Seg::Name(clean(s).into_owned())
+    Seg::Name(escape_invisible(s).into_owned())
 }
 
 /// The heading sentence of a change, and the attribute it already shows (if any).
@@ -316,7 +257,7 @@ fn alerts(change: &Change, out: &mut Vec<Detail>) {
                     "{what} will change: {} is deleted and a new one (id known after apply) \
                      takes its place. Anything outside orgctl that refers to the old id must be \
                      updated.",
-                    clean(id)
+                    escape_invisible(id)
                 ),
                 None => format!(
                     "{what} will change: a new one (id known after apply) takes its place and \
@@ -345,7 +286,7 @@ fn join_path(path: &str, key: &str) -> String {
     let key = if plain {
         Cow::Borrowed(key)
     } else {
-        Cow::Owned(clean(&json_text(&Value::String(key.to_owned()))).into_owned())
+        Cow::Owned(escape_invisible(&json_text(&Value::String(key.to_owned()))).into_owned())
     };
     match (path.is_empty(), plain) {
         (true, true) => key.into_owned(),
@@ -359,7 +300,7 @@ fn join_path(path: &str, key: &str) -> String {
 fn json_text(v: &Value) -> String {
     // Serialising a `Value` cannot fail.
     let s = serde_json::to_string(v).unwrap_or_default();
-    clean(&s).into_owned()
+    escape_invisible(&s).into_owned()
 }
 
 /// A null attribute is the same as an absent one.
@@ -449,7 +390,7 @@ fn walk(
 /// Splits a unified diff into marked lines (file headers and hunk headers unmarked).
 fn doc_diff(diff: &str, out: &mut Vec<Detail>) {
     for line in diff.lines() {
-        let line = clean(line);
+        let line = escape_invisible(line);
         if line.starts_with("+++ ") || line.starts_with("--- ") {
             out.push(Detail::DiffHeader(line.into_owned(), Tone::Plain));
         } else if line.starts_with("@@") {
@@ -531,10 +472,10 @@ mod tests {
     #[test]
     fn control_and_bidi_characters_are_escaped() {
         assert_eq!(
-            clean("a\u{1b}[31mb\u{202e}c\n"),
+            escape_invisible("a\u{1b}[31mb\u{202e}c\n"),
             "a\\u{1b}[31mb\\u{202e}c\\u{a}"
         );
-        assert!(matches!(clean("plain → text"), Cow::Borrowed(_)));
+        assert!(matches!(escape_invisible("plain → text"), Cow::Borrowed(_)));
         let lines = attrs(None, Some(json!({"tags": {"k": "\u{1b}[2J\u{202e}"}})));
         assert_eq!(lines, ["+ tags.k: \"\\u001b[2J\\u{202e}\""]);
     }

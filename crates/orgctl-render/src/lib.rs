@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use orgctl_planner::Plan;
 
-pub use describe::{clean, is_unsafe};
+use orgctl_model::text::is_invisible;
 
 /// The most characters [`markdown`] ever returns (a GitHub comment holds 65,536).
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -49,19 +49,19 @@ pub fn json(plan: &Plan) -> String {
     safe_json(&orgctl_planner::planfile::to_json(plan))
 }
 
-/// JSON text with every [`is_unsafe`] character written as a `\uXXXX` escape, so that no
+/// JSON text with every [`is_invisible`] character written as a `\uXXXX` escape, so that no
 /// control, bidirectional or invisible character from the input reaches a terminal or an editor
 /// raw; the document reads back exactly the same. `json` must be JSON as `serde_json` writes
 /// it: outside strings it holds only ASCII, and its one control character there is the newline
 /// of pretty printing (inside strings serde_json already escapes the ASCII controls).
 pub fn safe_json(json: &str) -> String {
-    if !json.chars().any(|c| c != '\n' && is_unsafe(c)) {
+    if !json.chars().any(|c| c != '\n' && is_invisible(c)) {
         return json.to_owned();
     }
     let mut out = String::with_capacity(json.len() + 16);
     let mut units = [0u16; 2];
     for c in json.chars() {
-        if c != '\n' && is_unsafe(c) {
+        if c != '\n' && is_invisible(c) {
             for unit in c.encode_utf16(&mut units) {
                 let _ = write!(out, "\\u{unit:04x}");
             }

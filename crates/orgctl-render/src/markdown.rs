@@ -14,9 +14,10 @@
 
 use std::fmt::Write as _;
 
+use orgctl_model::text::escape_invisible;
 use orgctl_planner::{Bucket, Change, Plan};
 
-use crate::describe::{self, Detail, KIND_SECTIONS, Seg, clean, count};
+use crate::describe::{self, Detail, KIND_SECTIONS, Seg, count};
 use crate::text::{reason_text, summary_line, title_text};
 
 /// The longest organization or account id shown in the title (ids are short; this only bounds
@@ -463,8 +464,8 @@ fn detail_line(out: &mut String, detail: &Detail) {
 fn problem(marker: &str, address: &str, message: &str, source: Option<String>) -> String {
     let mut out = format!(
         "- {marker}{} — {}",
-        code(&clean(address)),
-        escape(&clean(message.trim()))
+        code(&escape_invisible(address)),
+        escape(&escape_invisible(message.trim()))
     );
     if let Some(src) = source {
         let _ = write!(out, " ({})", code(&src));
@@ -546,7 +547,7 @@ fn title_md(title: &[Seg]) -> String {
 
 /// At most `max` characters of a clean `s`, with `…` when cut.
 fn short(s: &str, max: usize) -> String {
-    let s = clean(s);
+    let s = escape_invisible(s);
     if s.chars().count() <= max {
         s.into_owned()
     } else {

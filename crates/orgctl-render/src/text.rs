@@ -7,10 +7,11 @@
 
 use std::fmt::Write as _;
 
+use orgctl_model::text::escape_invisible;
 use orgctl_planner::{Change, Plan};
 
 use crate::RenderOptions;
-use crate::describe::{self, ChangeView, Detail, KIND_SECTIONS, Seg, Tone, clean, count};
+use crate::describe::{self, ChangeView, Detail, KIND_SECTIONS, Seg, Tone, count};
 
 /// Writes text with or without ANSI colours.
 struct Style {
@@ -56,8 +57,8 @@ pub(crate) fn render(plan: &Plan, opts: &RenderOptions) -> String {
     let _ = writeln!(
         out,
         " for organization {} (management account {})",
-        clean(&plan.organization_id),
-        clean(&plan.management_account_id)
+        escape_invisible(&plan.organization_id),
+        escape_invisible(&plan.management_account_id)
     );
     out.push('\n');
 
@@ -172,7 +173,12 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 
 /// ` address: message (file:line)` and a newline (the caller wrote the marker).
 fn write_problem(out: &mut String, address: &str, message: &str, source: Option<String>) {
-    let _ = write!(out, " {}: {}", clean(address), clean(message.trim()));
+    let _ = write!(
+        out,
+        " {}: {}",
+        escape_invisible(address),
+        escape_invisible(message.trim())
+    );
     if let Some(source) = source {
         let _ = write!(out, " ({source})");
     }
