@@ -37,8 +37,9 @@ pub struct Global {
     /// How many AWS read requests may be in flight at once.
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Items per page for AWS list calls (default: each API's maximum).
-    #[arg(long, global = true, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    /// Items per page for AWS list calls, 1 to 20 (default 20, the most AWS Organizations
+    /// accepts).
+    #[arg(long, global = true, value_name = "1-20", value_parser = page_size)]
     pub page_size: Option<i32>,
 }
 
@@ -191,6 +192,17 @@ pub struct SnapshotArgs {
     /// Write to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// Parses `--page-size`: only what every Organizations list call accepts.
+fn page_size(s: &str) -> Result<i32, String> {
+    let max = orgctl_aws::MAX_PAGE_SIZE;
+    match s.trim().parse::<i32>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number from 1 to {max}: AWS Organizations returns at most {max} items per page"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -6,18 +6,43 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Sets up tracing on stderr (`-v` info, `-vv` debug; `RUST_LOG` overrides).
-pub fn init_logging(verbose: u8) {
+/// orgctl's own crates, the only ones that log unless `RUST_LOG` says otherwise.
+const OWN_CRATES: [&str; 8] = [
+    "orgctl",
+    "orgctl_model",
+    "orgctl_manifest",
+    "orgctl_planner",
+    "orgctl_render",
+    "orgctl_backend",
+    "orgctl_applier",
+    "orgctl_aws",
+];
+
+/// The log filter for `-v` count `verbose`: orgctl's own crates at warn (none), info (`-v`) or
+/// debug (`-vv`); the AWS SDK and other libraries only from `-vvv` (at debug). Without `-v`, an
+/// error is orgctl's one message, not the SDK's warnings before it.
+fn log_filter(verbose: u8) -> String {
     let level = match verbose {
         0 => "warn",
         1 => "info",
         _ => "debug",
     };
+    let others = if verbose >= 3 { "debug" } else { "off" };
+    std::iter::once(others.to_owned())
+        .chain(OWN_CRATES.iter().map(|c| format!("{c}={level}")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Sets up tracing on stderr (`-v` info, `-vv` debug, `-vvv` the SDK too; `RUST_LOG`
+/// overrides), with colours only when stderr is a terminal and NO_COLOR is unset.
+pub fn init_logging(verbose: u8) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(verbose)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(stderr_color())
         .with_target(false)
         .without_time()
         .try_init();

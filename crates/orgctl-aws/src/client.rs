@@ -20,7 +20,7 @@ use orgctl_backend::{ApiError, ApiResult, OrgApi, Retrier, RetryPolicy};
 use orgctl_model::{AccountStatus, PolicyType, Tags};
 
 use crate::config::{self, ConnectError, DEFAULT_REGION, behavior_version};
-use crate::errors::{malformed, map_sdk_error, other};
+use crate::errors::{UNREACHABLE, malformed, map_sdk_error, other};
 use crate::operations as op;
 use crate::pager::Pager;
 use crate::recorder::Recorder;
@@ -103,6 +103,20 @@ impl SdkOrg {
                 async move { sent.await.map_err(|e| map_sdk_error(operation, e)) }
             })
             .await
+            .map_err(|mut e| {
+                if e.code == UNREACHABLE {
+                    let endpoint = self
+                        .recorder
+                        .last_endpoint(operation)
+                        .unwrap_or_else(|| "the AWS endpoint".to_owned());
+                    e.message = format!(
+                        "cannot connect to {endpoint} ({}); check AWS_ENDPOINT_URL, the network \
+                         and any proxy settings",
+                        e.message
+                    );
+                }
+                e
+            })
     }
 
     /// Every HTTP attempt made so far.
@@ -793,7 +807,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn nothing_listening_is_transient() {
+    async fn nothing_listening_is_an_unreachable_endpoint_named_at_once() {
         let env = StaticEnv {
             endpoint_url: format!("http://127.0.0.1:{}", closed_port()),
             region: "eu-west-1".into(),
@@ -803,14 +817,25 @@ mod tests {
                 session_token: None,
             },
         };
-        let org = connect_static(&env, Some(5)).await.expect("client");
+        let endpoint = env.endpoint_url.clone();
+        let org = connect_static(&env, Some(5))
+            .await
+            .expect("client")
+            .with_retry(orgctl_backend::RetryPolicy::default());
         assert_eq!(org.region(), "eu-west-1");
         assert_eq!(org.page_size(), 5);
         let err = org.describe_organization().await.expect_err("refused");
-        assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
+        assert_eq!(err.kind, ErrorKind::Other, "{err:?}");
+        assert_eq!(err.code, "EndpointUnreachable");
         assert_eq!(err.operation, "DescribeOrganization");
-        assert!(err.is_retryable());
-        // One attempt: the SDK's own retries are off.
+        assert!(!err.is_retryable(), "nothing listens: retrying only delays");
+        assert!(
+            err.message.starts_with(&format!(
+                "cannot connect to {endpoint} (connection refused)"
+            )),
+            "{err}"
+        );
+        // One attempt: neither the SDK nor the retrier tries again.
         assert_eq!(org.recorder().count("DescribeOrganization"), 1);
     }
 

@@ -62,6 +62,15 @@ pub enum ConnectError {
     /// The endpoint URL is empty or not http(s).
     #[error("invalid endpoint URL {0:?}: give an http:// or https:// URL")]
     InvalidEndpoint(String),
+    /// The selected profile is in neither shared file.
+    #[error(
+        "AWS profile {0:?} (from --profile or AWS_PROFILE) is not defined in the AWS config or \
+         credentials file ({1}); check the name, or unset it to use the default credential chain"
+    )]
+    ProfileNotFound(String, String),
+    /// The shared config files could not be read.
+    #[error("cannot read the AWS config files to find profile {0:?}: {1}")]
+    ProfileFilesUnreadable(String, String),
 }
 
 /// Static credentials (an access key pair, with a session token for temporary credentials).
@@ -106,6 +115,9 @@ pub async fn connect(opts: &AwsOptions) -> Result<SdkOrg, ConnectError> {
     let page_size = page_size(opts.page_size)?;
     if let Some(region) = &opts.region {
         check_region(region)?;
+    }
+    if let Some(profile) = &opts.profile {
+        check_profile(profile).await?;
     }
     let mut chain_region = aws_config::default_provider::region::Builder::default();
     if let Some(profile) = &opts.profile {
@@ -157,6 +169,31 @@ pub(crate) async fn static_sdk_config(env: &StaticEnv) -> Result<SdkConfig, Conn
         .timeout_config(timeouts())
         .load()
         .await)
+}
+
+/// Checks that `profile` is defined in the shared config or credentials file: the SDK would
+/// otherwise fall back silently to other credentials (environment variables come first in the
+/// chain), and a typo would run against another account.
+async fn check_profile(profile: &str) -> Result<(), ConnectError> {
+    use aws_runtime::env_config::file::EnvConfigFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let env = Env::real();
+    let set = aws_config::profile::load(&Fs::real(), &env, &EnvConfigFiles::default(), None)
+        .await
+        .map_err(|e| ConnectError::ProfileFilesUnreadable(profile.to_owned(), e.to_string()))?;
+    // An absent `default` profile is fine: it only means "the standard chain".
+    if profile == "default" || set.get_profile(profile).is_some() {
+        return Ok(());
+    }
+    let file = |var: &str, default: &str| env.get(var).unwrap_or_else(|_| default.to_owned());
+    Err(ConnectError::ProfileNotFound(
+        profile.to_owned(),
+        format!(
+            "{} or {}",
+            file("AWS_CONFIG_FILE", "~/.aws/config"),
+            file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+        ),
+    ))
 }
 
 /// Validates a page size, defaulting to [`MAX_PAGE_SIZE`].

@@ -80,6 +80,8 @@ where
         SdkError::DispatchFailure(d) => {
             if let Some(api) = credentials_in_chain(operation, &err) {
                 api
+            } else if let Some(cause) = unreachable_cause(&err) {
+                other(operation, UNREACHABLE, cause)
             } else if d.is_io()
                 || d.is_timeout()
                 // e.g. hyper's "connection closed before message completed"
@@ -106,6 +108,33 @@ where
         _ => credentials_in_chain(operation, &err)
             .unwrap_or_else(|| other(operation, "SdkError", full)),
     }
+}
+
+/// The code of a request that could not reach the endpoint at all (connection refused, no such
+/// host). Not retried: nothing listens there, and retrying only delays the message. Its message
+/// is the cause (`connection refused`); [`crate::SdkOrg`] names the endpoint in front of it.
+pub(crate) const UNREACHABLE: &str = "EndpointUnreachable";
+
+/// Why the endpoint could not be reached, when nothing answered at all: the connection was
+/// refused, or the host name does not resolve.
+fn unreachable_cause(err: &(dyn StdError + 'static)) -> Option<&'static str> {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return Some("connection refused");
+        }
+        let text = e.to_string().to_lowercase();
+        if text.contains("connection refused") {
+            return Some("connection refused");
+        }
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return Some("the host name does not resolve");
+        }
+        current = e.source();
+    }
+    None
 }
 
 /// An [`ErrorKind::Other`] error for a response that lacks something it must carry.
@@ -240,6 +269,19 @@ mod tests {
         let api = credentials_in_chain("ListRoots", &err).expect("classified");
         assert_eq!(api.code, "ExpiredCredentials");
         assert_eq!(api.message, EXPIRED_ADVICE);
+    }
+
+    #[test]
+    fn refused_connections_and_unknown_hosts_are_unreachable() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert_eq!(unreachable_cause(&refused), Some("connection refused"));
+        let dns = std::io::Error::other("dns error: failed to lookup address information");
+        assert_eq!(
+            unreachable_cause(&dns),
+            Some("the host name does not resolve")
+        );
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        assert_eq!(unreachable_cause(&reset), None);
     }
 
     #[test]

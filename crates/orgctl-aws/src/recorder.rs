@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use crate::operations;
 
@@ -25,6 +27,9 @@ pub struct Attempt {
     /// The HTTP status, or `None` when no response arrived (connection failure, timeout,
     /// missing credentials).
     pub status: Option<u16>,
+    /// Where the request went (`https://organizations.us-east-1.amazonaws.com`), when it was
+    /// built.
+    pub endpoint: Option<String>,
 }
 
 impl Attempt {
@@ -93,6 +98,15 @@ impl Recorder {
         out
     }
 
+    /// The endpoint of the last attempt of `operation` that was built.
+    pub fn last_endpoint(&self, operation: &str) -> Option<String> {
+        self.lock()
+            .iter()
+            .rev()
+            .filter(|a| a.operation == operation)
+            .find_map(|a| a.endpoint.clone())
+    }
+
     /// Forgets everything recorded so far.
     pub fn clear(&self) {
         self.lock().clear();
@@ -110,6 +124,17 @@ impl Recorder {
     }
 }
 
+/// The scheme, host and port of a URI (`http://127.0.0.1:5000/path` → `http://127.0.0.1:5000`).
+fn endpoint_of(uri: &str) -> String {
+    let (scheme, rest) = uri.split_once("://").unwrap_or(("", uri));
+    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+    if scheme.is_empty() {
+        host.to_owned()
+    } else {
+        format!("{scheme}://{host}")
+    }
+}
+
 /// Records each attempt into a [`Recorder`] (`read_after_attempt` runs once per attempt, whether
 /// it got a response or not).
 #[derive(Debug)]
@@ -117,9 +142,28 @@ pub(crate) struct RecordingInterceptor {
     recorder: Recorder,
 }
 
+/// The endpoint of the attempt in flight, kept in the attempt's config bag.
+#[derive(Debug, Clone)]
+struct SentTo(String);
+
+impl Storable for SentTo {
+    type Storer = StoreReplace<Self>;
+}
+
 impl Intercept for RecordingInterceptor {
     fn name(&self) -> &'static str {
         "OrgctlRecorder"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(SentTo(endpoint_of(context.request().uri())));
+        Ok(())
     }
 
     fn read_after_attempt(
@@ -133,7 +177,12 @@ impl Intercept for RecordingInterceptor {
             .map(|m| m.name().to_owned())
             .unwrap_or_else(|| "Unknown".to_owned());
         let status = context.response().map(|r| r.status().as_u16());
-        self.recorder.push(Attempt { operation, status });
+        let endpoint = cfg.load::<SentTo>().map(|s| s.0.clone());
+        self.recorder.push(Attempt {
+            operation,
+            status,
+            endpoint,
+        });
         Ok(())
     }
 }
@@ -154,12 +203,21 @@ mod tests {
             r.push(Attempt {
                 operation: op.into(),
                 status,
+                endpoint: Some("http://127.0.0.1:5000".into()),
             });
         }
         assert_eq!(r.count("ListRoots"), 2);
         assert_eq!(
             r.write_operations(),
             vec!["CreateOrganizationalUnit", "CreateOrganizationalUnit"]
+        );
+        assert_eq!(
+            r.last_endpoint("ListRoots").as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(
+            endpoint_of("https://organizations.us-east-1.amazonaws.com/?x=1"),
+            "https://organizations.us-east-1.amazonaws.com"
         );
         let s = r.summary();
         assert_eq!(s["ListRoots"], (2, 1));

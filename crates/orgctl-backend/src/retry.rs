@@ -433,19 +433,19 @@ impl Retrier {
             }
             if !error.is_retryable() || attempt >= max_attempts {
                 if error.is_retryable() {
-                    tracing::warn!(operation = op, attempts = attempt, code = %error.code, "giving up after the last attempt");
+                    tracing::info!(operation = op, attempts = attempt, code = %error.code, "giving up after the last attempt");
                 }
                 self.record(op, retries, true);
                 return Err(error);
             }
             let delay = self.policy.jittered_backoff(attempt);
             if start.elapsed() + delay > self.policy.max_elapsed {
-                tracing::warn!(operation = op, attempts = attempt, code = %error.code, "giving up: retrying would exceed the time budget");
+                tracing::info!(operation = op, attempts = attempt, code = %error.code, "giving up: retrying would exceed the time budget");
                 self.record(op, retries, true);
                 return Err(error);
             }
             if !self.take_retry_token() {
-                tracing::warn!(operation = op, attempts = attempt, code = %error.code, "giving up: the shared retry budget is spent");
+                tracing::info!(operation = op, attempts = attempt, code = %error.code, "giving up: the shared retry budget is spent");
                 self.record(op, retries, true);
                 return Err(error);
             }
