@@ -407,3 +407,195 @@ async fn a_failed_policy_update_stops_later_account_moves() {
     assert_eq!(app.parent_id, a.id, "app stays under p1's deny");
     converge(&d, faulty.inner()).await;
 }
+
+// -- issue 6, planner cases: checked against the strict organization -------------------------------
+
+fn ou_spec(path: &str, id: Option<&str>) -> OuSpec {
+    OuSpec {
+        path: path.into(),
+        name: path.rsplit('/').next().unwrap_or_default().into(),
+        id: id.map(Into::into),
+        tags: Tags::new(),
+        full_aws_access: true,
+        source: loc(),
+    }
+}
+
+fn account_spec(name: &str, ou: &str) -> AccountSpec {
+    AccountSpec {
+        name: name.into(),
+        email: format!("{name}@x.example"),
+        ou: ou.into(),
+        id: None,
+        tags: Tags::new(),
+        lifecycle: Lifecycle::Active,
+        full_aws_access: true,
+        source: loc(),
+    }
+}
+
+fn scp_spec(name: &str, targets: &[TargetRef]) -> PolicySpec {
+    PolicySpec {
+        name: name.into(),
+        policy_type: PolicyType::ServiceControlPolicy,
+        description: String::new(),
+        content: format!(r#"{{"Statement":[{}],"Version":"2012-10-17"}}"#, deny(name)),
+        targets: targets.iter().cloned().collect(),
+        tags: Tags::new(),
+        source: loc(),
+    }
+}
+
+/// A desired state of these OUs, accounts (name, OU) and SCPs.
+fn state(ous: &[OuSpec], accounts: &[(&str, &str)], scps: &[PolicySpec]) -> DesiredState {
+    let mut d = desired(&[], true);
+    d.ous = ous.iter().map(|o| (o.path.clone(), o.clone())).collect();
+    d.accounts = accounts
+        .iter()
+        .map(|(name, ou)| ((*name).to_owned(), account_spec(name, ou)))
+        .collect();
+    d.policies = scps.iter().map(|p| (p.name.clone(), p.clone())).collect();
+    d
+}
+
+/// Plans `d` against `api` and applies it with the first call of `operation` failing.
+async fn apply_with_failure(
+    d: &DesiredState,
+    api: MemoryOrg,
+    operation: &'static str,
+) -> MemoryOrg {
+    let live = read_live(&api, &ReadOptions::default())
+        .await
+        .expect("read");
+    let p = plan(d, &live, &options());
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let faulty = Faulty::new(api).fail_next_calls_of(
+        operation,
+        1,
+        ApiError::service(operation, "AccessDeniedException", "denied"),
+    );
+    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    assert!(report.failed() == 1, "{:?}", report.outcomes);
+    faulty.into_inner()
+}
+
+/// Issue 6, case 1: an SCP orgctl does not manage, attached to an OU the YAML replaces, ends up
+/// on the replacement, and the accounts that move over keep its deny.
+#[tokio::test]
+async fn a_replaced_ou_keeps_an_unmanaged_guardrail() {
+    let org = org().await;
+    converge(
+        &state(
+            &[
+                ou_spec("/Old", None),
+                ou_spec("/Old/Team", None),
+                ou_spec("/New", None),
+            ],
+            &[("a", "/Old/Team")],
+            &[],
+        ),
+        &org,
+    )
+    .await;
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let team = live.ous.iter().find(|o| o.name == "Team").expect("Team");
+    let guard = org
+        .create_policy(
+            "guard",
+            PolicyType::ServiceControlPolicy,
+            "",
+            &format!(
+                r#"{{"Statement":[{}],"Version":"2012-10-17"}}"#,
+                deny("ec2")
+            ),
+            &Tags::new(),
+        )
+        .await
+        .expect("guard");
+    org.attach_policy(&guard.id, &team.id)
+        .await
+        .expect("attach");
+    let d = state(
+        &[ou_spec("/New", None), ou_spec("/New/Team", Some(&team.id))],
+        &[("a", "/New/Team")],
+        &[],
+    );
+    converge(&d, &org).await;
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let account = live.accounts.iter().find(|a| a.name == "a").expect("a");
+    let guard = live
+        .policies
+        .iter()
+        .find(|p| p.name == "guard")
+        .expect("guard");
+    assert!(
+        guard.targets.contains(&account.parent_id),
+        "guard is on {:?}, a is in {}",
+        guard.targets,
+        account.parent_id
+    );
+}
+
+/// Issue 6, case 3: at the per-target limit, a failed attachment leaves the target with every
+/// deny it had.
+#[tokio::test]
+async fn a_failed_attach_at_the_per_target_limit_removes_no_deny() {
+    let org = org().await;
+    converge(&desired(&["s1", "s2", "s3", "s4"], true), &org).await;
+    let d = desired(&["s1", "s2", "s3", "s5"], true);
+    let org = apply_with_failure(&d, org, "AttachPolicy").await;
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let a = live.ous.iter().find(|o| o.name == "A").expect("A");
+    for name in ["s1", "s2", "s3", "s4"] {
+        let p = live.policies.iter().find(|p| p.name == name).expect(name);
+        assert!(p.targets.contains(&a.id), "{name} left /A");
+    }
+    converge(&d, &org).await;
+}
+
+/// Issue 6, case 4: an account gets its own SCP before it leaves a stricter OU; when that fails,
+/// it stays where it was.
+#[tokio::test]
+async fn an_account_whose_new_scp_fails_to_attach_does_not_move() {
+    let org = org().await;
+    let ous = [ou_spec("/Strict", None), ou_spec("/Loose", None)];
+    let strict = scp_spec("strict", &[TargetRef::Ou("/Strict".into())]);
+    converge(
+        &state(&ous, &[("a", "/Strict")], std::slice::from_ref(&strict)),
+        &org,
+    )
+    .await;
+    let own = scp_spec("own", &[TargetRef::Account("a".into())]);
+    let d = state(&ous, &[("a", "/Loose")], &[strict, own]);
+    let org = apply_with_failure(&d, org, "AttachPolicy").await;
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let account = live.accounts.iter().find(|a| a.name == "a").expect("a");
+    let strict_ou = live
+        .ous
+        .iter()
+        .find(|o| o.name == "Strict")
+        .expect("Strict");
+    assert_eq!(account.parent_id, strict_ou.id);
+    converge(&d, &org).await;
+}
+
+/// Issue 6, case 9: SCPs enabled and attached up to the limit in one apply (AWS attaches
+/// FullAWSAccess everywhere when SCPs are enabled; the plan makes room for the fifth).
+#[tokio::test]
+async fn enabling_scps_and_filling_the_limit_converges_in_one_apply() {
+    let org = MemoryOrg::new(MGMT, "mgmt@x.example");
+    org.create_ou(&org.root_id(), "A", &Tags::new())
+        .await
+        .expect("A");
+    converge(&desired(&["s1", "s2", "s3", "s4", "s5"], false), &org).await;
+}

@@ -26,6 +26,10 @@ pub const MANAGED_BY_KEY: &str = "managed-by";
 pub const MANAGED_BY_VALUE: &str = "orgctl";
 /// The name of the AWS-managed SCP that AWS attaches to every root, OU and account.
 pub const FULL_AWS_ACCESS: &str = "FullAWSAccess";
+
+/// The id AWS gives FullAWSAccess in every organization (it is listed only while SCPs are
+/// enabled, and attached to the root and every OU and account when they are enabled).
+pub const FULL_AWS_ACCESS_ID: &str = "p-FullAWSAccess";
 /// The root's path in the OU tree.
 pub const ROOT_PATH: &str = "/";
 

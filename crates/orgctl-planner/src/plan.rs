@@ -157,12 +157,14 @@ pub struct Change {
 impl Change {
     /// Whether the change widens or narrows what someone can do in an account: access grants;
     /// every change to service control policies (documents and attachments), which bound every
-    /// principal's permissions; and account moves, which change the SCPs an account inherits.
+    /// principal's permissions; account moves, which change the SCPs an account inherits; and OU
+    /// replacements, which move accounts and the policies attached to the OU.
     pub fn is_access_change(&self) -> bool {
         match self.kind {
             ResourceKind::Access => true,
             ResourceKind::Attachment | ResourceKind::Policy => self.address.contains(" scp/"),
             ResourceKind::Account => self.action == Action::Move,
+            ResourceKind::Ou => self.action == Action::Replace,
             _ => false,
         }
     }

@@ -431,31 +431,6 @@ fn managed_policy_removed_from_yaml_is_detached_then_deleted_and_unmanaged_left(
 }
 
 #[test]
-fn at_the_per_target_limit_detach_makes_room_for_attach() {
-    let mut d = D::new().ou("/A", None);
-    let mut l = L::new().ou("ou-a", "A", "r-root", managed());
-    // FullAWSAccess + 4 managed = 5 (the limit); swap p4 for p5.
-    for i in 1..=4 {
-        l = l.scp(
-            &format!("p-{i}"),
-            &format!("s{i}"),
-            DENY,
-            managed(),
-            &["ou-a"],
-        );
-    }
-    for i in [1, 2, 3, 5] {
-        d = d.scp(&format!("s{i}"), DENY, &[TargetRef::Ou("/A".into())]);
-    }
-    let p = run(&d, &l);
-    assert_eq!(
-        dump(&p),
-        "create policy scp/s5\ndetach attachment scp/s4 -> /A\nattach attachment scp/s5 -> /A\n\
-         delete policy scp/s4"
-    );
-}
-
-#[test]
 fn below_the_limit_attach_comes_before_detach() {
     let d = D::new()
         .ou("/A", None)
@@ -488,16 +463,14 @@ fn removing_full_aws_access_needs_another_scp() {
 }
 
 #[test]
-fn detaching_the_last_scp_of_an_unmanaged_target_is_an_error() {
-    let mut l = L::new().ou("ou-x", "X", "r-root", Tags::new()).scp(
-        "p-1",
-        "old",
-        DENY,
-        managed(),
-        &["ou-x"],
-    );
-    l.0.policies[0].targets.retain(|t| t != "ou-x");
-    let p = run(&D::new(), &l);
+fn detaching_the_last_scp_of_a_target_is_an_error() {
+    // /X has only FullAWSAccess, and the YAML declares it without.
+    let mut d = D::new().ou("/X", None);
+    if let Some(ou) = d.0.ous.get_mut("/X") {
+        ou.full_aws_access = false;
+    }
+    let l = L::new().ou("ou-x", "X", "r-root", managed());
+    let p = run(&d, &l);
     assert!(
         p.errors
             .iter()
@@ -662,5 +635,6 @@ fn a_resource_updated_twice_is_one_change() {
     assert!(c.diff.is_some());
 }
 
+mod access;
 mod ou_names;
 mod protection;

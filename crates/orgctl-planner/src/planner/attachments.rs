@@ -1,79 +1,368 @@
-//! Phases 4 and 6: policy attachments on the root and OUs (before accounts move in), then on
-//! accounts.
+//! Phases 4, 6 and 7: policy attachments.
+//!
+//! Only targets the YAML declares (the root, its OUs, its active accounts) are changed; every
+//! other target keeps its attachments. On a declared target, orgctl controls the policies of
+//! the YAML, the policies tagged as managed by orgctl, and FullAWSAccess (which the root always
+//! wants, and OUs and accounts unless `full_aws_access: false`); every other attachment stays,
+//! and an OU that replaces another carries the old OU's.
+//!
+//! Per target, everything up to its last attachment runs before accounts move (so an OU or an
+//! existing account carries its new SCPs before any account lands in it or leaves its old OU);
+//! the remaining detachments run after the moves. Attachments on new accounts follow their
+//! creation.
+//!
+//! At the per-target limit of SCPs, room is made without ever removing a deny while the target
+//! still grants anything: first a policy that only grants and is going away; else a deny that is
+//! going away once nothing attached grants; else a policy that grants and stays (FullAWSAccess)
+//! is set aside, and attached again when the swap is done. Until then the target grants nothing,
+//! which fails closed: a failed attachment leaves it no less restricted than before.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use orgctl_model::{Lifecycle, Op, PolicyType, Ref, SourceLoc, is_managed};
+use orgctl_model::{
+    FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, Lifecycle, LivePolicy, Op, OuPath, PolicyType, ROOT_PATH,
+    Ref, SourceLoc, is_managed, parent_path,
+};
+use serde_json::Value;
 
+use super::matching::OuState;
 use super::{Output, Planner};
 use crate::plan::{Action, Change, ResourceKind};
 
 /// Policy references by (target, policy type).
 type AttachmentMap = BTreeMap<(Ref, PolicyType), BTreeSet<Ref>>;
 
+/// The attachment changes, by when they run.
+pub(super) struct Attachments {
+    /// On the root, OUs and existing accounts: attachments, and what makes room for them.
+    pub(super) before_moves: Vec<Change>,
+    /// On accounts the plan creates (after their creation).
+    pub(super) on_new_accounts: Vec<Change>,
+    /// The remaining detachments on the root, OUs and existing accounts.
+    pub(super) after_moves: Vec<Change>,
+}
+
+/// A target the YAML declares.
+struct Declared {
+    /// How the plan names it (`root`, `/Workloads`, `account dev`).
+    name: String,
+    /// Whether it wants FullAWSAccess.
+    full_aws_access: bool,
+    /// The live OU it replaces, if it is an OU that replaces one.
+    replaces: Option<String>,
+    /// Its ancestors in the desired tree, nearest first (the root last).
+    ancestors: Vec<Ref>,
+}
+
+/// What a policy's statements do.
+#[derive(Debug, Clone, Copy)]
+struct Effects {
+    /// It has an `Allow` statement (or its document is unknown).
+    grants: bool,
+    /// It has a `Deny` statement (or its document is unknown).
+    denies: bool,
+}
+
+impl Effects {
+    const UNKNOWN: Effects = Effects {
+        grants: true,
+        denies: true,
+    };
+
+    /// The effects of an SCP document.
+    fn of(content: &str) -> Effects {
+        let Ok(document) = serde_json::from_str::<Value>(content) else {
+            return Effects::UNKNOWN;
+        };
+        let statements = match document.get("Statement") {
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => return Effects::UNKNOWN,
+        };
+        let mut effects = Effects {
+            grants: false,
+            denies: false,
+        };
+        for statement in statements {
+            match statement.get("Effect").and_then(Value::as_str) {
+                Some("Allow") => effects.grants = true,
+                Some("Deny") => effects.denies = true,
+                _ => return Effects::UNKNOWN,
+            }
+        }
+        effects
+    }
+}
+
+/// One step of a target's attachment sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Attach(Ref),
+    Detach(Ref),
+    /// Detached to make room at the limit; attached again by a later `Restore`.
+    SetAside(Ref),
+    Restore(Ref),
+}
+
+/// Why a target's attachments cannot be planned.
+enum Problem {
+    /// The wanted policies do not fit; this one is the first that does not.
+    OverLimit(Ref),
+    /// Room for this attachment would need this deny removed while the target still grants.
+    NoSafeRoom(Ref, Ref),
+    /// Detaching this policy would leave no SCP on the target.
+    LastScp(Ref),
+}
+
+/// The order in which one target's attachments change, within `limit` policies of its type at
+/// every step. For SCPs (`effects`), no deny is removed while another attached policy grants
+/// before every new policy is attached.
+fn sequence(
+    have: &BTreeSet<Ref>,
+    wanted: &BTreeSet<Ref>,
+    limit: usize,
+    effects: Option<&dyn Fn(&Ref) -> Effects>,
+) -> (Vec<Step>, Vec<Problem>) {
+    let mut steps = Vec::new();
+    let mut problems = Vec::new();
+    let grants = |r: &Ref| effects.is_some_and(|e| e(r).grants);
+    let denies = |r: &Ref| effects.is_none_or(|e| e(r).denies);
+    let is_scp = effects.is_some();
+    // New denies first, new grants last; policies that only grant make room first.
+    let mut to_attach: Vec<Ref> = wanted.difference(have).cloned().collect();
+    to_attach.sort_by_key(|r| (is_scp && !denies(r), r.clone()));
+    let mut to_detach: Vec<Ref> = have.difference(wanted).cloned().collect();
+    to_detach.sort_by_key(|r| (is_scp && denies(r), r.clone()));
+    if wanted.len() > limit {
+        let kept = wanted.intersection(have).count();
+        let first = to_attach
+            .get(limit.saturating_sub(kept))
+            .or(to_attach.last())
+            .cloned();
+        if let Some(first) = first {
+            problems.push(Problem::OverLimit(first));
+        }
+        return (steps, problems);
+    }
+    let mut attached = have.clone();
+    let mut set_aside: Vec<Ref> = Vec::new();
+    for policy in to_attach {
+        while attached.len() >= limit {
+            // Removing `x` is safe when it denies nothing, or when nothing else attached grants
+            // (the target then grants nothing at all). AWS keeps at least one SCP attached.
+            let safe = |x: &Ref, attached: &BTreeSet<Ref>| {
+                !is_scp
+                    || attached.len() > 1
+                        && (!denies(x) || !attached.iter().any(|p| p != x && grants(p)))
+            };
+            if let Some(i) = to_detach.iter().position(|x| safe(x, &attached)) {
+                let x = to_detach.remove(i);
+                attached.remove(&x);
+                steps.push(Step::Detach(x));
+                continue;
+            }
+            let aside = attached
+                .iter()
+                .filter(|p| wanted.contains(*p) && grants(p))
+                .min_by_key(|p| (denies(p), (*p).clone()))
+                .cloned();
+            match aside {
+                Some(g) if attached.len() > 1 => {
+                    attached.remove(&g);
+                    set_aside.push(g.clone());
+                    steps.push(Step::SetAside(g));
+                }
+                _ => {
+                    let deny = to_detach.first().cloned().unwrap_or_else(|| policy.clone());
+                    problems.push(Problem::NoSafeRoom(policy, deny));
+                    return (steps, problems);
+                }
+            }
+        }
+        attached.insert(policy.clone());
+        steps.push(Step::Attach(policy));
+    }
+    let mut to_detach = to_detach.into_iter();
+    loop {
+        if !set_aside.is_empty() && attached.len() < limit {
+            let g = set_aside.remove(0);
+            attached.insert(g.clone());
+            steps.push(Step::Restore(g));
+        } else if let Some(x) = to_detach.next() {
+            if is_scp && attached.len() <= 1 {
+                problems.push(Problem::LastScp(x));
+                continue;
+            }
+            attached.remove(&x);
+            steps.push(Step::Detach(x));
+        } else {
+            break;
+        }
+    }
+    (steps, problems)
+}
+
 impl Planner<'_> {
-    /// Attachment changes: those on the root and OUs, then those on accounts.
-    pub(super) fn attachments(&self, out: &mut Output) -> (Vec<Change>, Vec<Change>) {
+    /// Whether SCPs are enabled once the plan is applied.
+    fn scps_enabled(&self) -> bool {
+        self.live
+            .organization
+            .enabled_policy_types
+            .contains(&PolicyType::ServiceControlPolicy)
+            || self
+                .desired
+                .organization
+                .enabled_policy_types
+                .contains(&PolicyType::ServiceControlPolicy)
+    }
+
+    /// Whether orgctl controls a live policy's attachments on the targets it declares.
+    fn controls(&self, policy: &LivePolicy) -> bool {
+        if policy.aws_managed {
+            // FullAWSAccess is part of the desired state once SCPs are enabled.
+            return self.scps_enabled()
+                && self
+                    .index
+                    .full_aws_access
+                    .is_some_and(|f| f.id == policy.id);
+        }
+        self.desired.policies.contains_key(&policy.name) || is_managed(&policy.tags)
+    }
+
+    /// The desired ancestors of a desired OU path, nearest first, ending with the root.
+    fn ancestors(&self, path: &str) -> Vec<Ref> {
+        let mut out = Vec::new();
+        let mut current: OuPath = path.to_owned();
+        while current != ROOT_PATH {
+            current = parent_path(&current).to_owned();
+            out.push(self.ou_ref(&current));
+        }
+        out
+    }
+
+    /// The targets the YAML declares: the root, its OUs and its active accounts.
+    fn declared_targets(&self) -> BTreeMap<Ref, Declared> {
+        let mut out = BTreeMap::new();
+        out.insert(
+            Ref::Id(self.index.root.clone()),
+            Declared {
+                name: "root".into(),
+                full_aws_access: true,
+                replaces: None,
+                ancestors: Vec::new(),
+            },
+        );
+        for spec in self.desired.ous.values() {
+            let replaces = match self.matched.ou_state.get(spec.path.as_str()) {
+                Some(OuState::New { replaces } | OuState::Existing { replaces, .. }) => {
+                    replaces.clone()
+                }
+                None => None,
+            };
+            out.insert(
+                self.ou_ref(&spec.path),
+                Declared {
+                    name: spec.path.clone(),
+                    full_aws_access: spec.full_aws_access,
+                    replaces,
+                    ancestors: self.ancestors(&spec.path),
+                },
+            );
+        }
+        for spec in self.desired.accounts.values() {
+            if spec.lifecycle == Lifecycle::Closed {
+                continue;
+            }
+            if let Some(target) = self.matched.account_refs.get(spec.name.as_str()) {
+                let mut ancestors = vec![self.ou_ref(&spec.ou)];
+                ancestors.extend(self.ancestors(&spec.ou));
+                out.insert(
+                    target.clone(),
+                    Declared {
+                        name: format!("account {}", spec.name),
+                        full_aws_access: spec.full_aws_access,
+                        replaces: None,
+                        ancestors,
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    /// Attachment changes on the targets the YAML declares.
+    pub(super) fn attachments(&self, out: &mut Output) -> Attachments {
         let desired = self.desired;
         let limit = desired.organization.policies_per_target_limit as usize;
-        let scp_enabled = self
+        let scps_enabled = self.scps_enabled();
+        let enabled_by_plan = !self
             .live
             .organization
             .enabled_policy_types
             .contains(&PolicyType::ServiceControlPolicy)
-            || desired
-                .organization
-                .enabled_policy_types
-                .contains(&PolicyType::ServiceControlPolicy);
+            && scps_enabled;
+        // FullAWSAccess is listed only while SCPs are enabled; its id is the same everywhere.
+        let full_aws_access = scps_enabled.then(|| {
+            Ref::Id(
+                self.index
+                    .full_aws_access
+                    .map_or(FULL_AWS_ACCESS_ID, |p| p.id.as_str())
+                    .to_owned(),
+            )
+        });
+        let declared = self.declared_targets();
 
-        // Every live attachment, by target and type; and the policies orgctl controls.
-        let desired_names: HashSet<&str> = desired.policies.keys().map(String::as_str).collect();
+        // Every live attachment, by target and type; who controls each policy; what each
+        // policy's statements do (the YAML's document wins: updates run before attachments).
         let mut live_attachments: AttachmentMap = BTreeMap::new();
-        let mut controlled: HashSet<&str> = HashSet::new();
+        let mut controlled: BTreeSet<Ref> = BTreeSet::new();
+        let mut effects: HashMap<Ref, Effects> = HashMap::new();
+        let mut policy_names: HashMap<Ref, String> = HashMap::new();
+        let mut sources: HashMap<Ref, SourceLoc> = HashMap::new();
         for p in &self.live.policies {
-            let is_controlled =
-                !p.aws_managed && (desired_names.contains(p.name.as_str()) || is_managed(&p.tags));
-            if is_controlled {
-                controlled.insert(p.id.as_str());
+            let r = Ref::Id(p.id.clone());
+            if self.controls(p) {
+                controlled.insert(r.clone());
             }
+            effects.insert(r.clone(), Effects::of(&p.content));
+            policy_names.insert(r.clone(), format!("{}/{}", p.policy_type.short(), p.name));
             for t in &p.targets {
                 live_attachments
                     .entry((Ref::Id(t.clone()), p.policy_type))
                     .or_default()
-                    .insert(Ref::Id(p.id.clone()));
+                    .insert(r.clone());
             }
         }
-        let full_aws_access = self.index.full_aws_access.map(|p| Ref::Id(p.id.clone()));
 
-        // Desired attachments of orgctl-controlled policies, and whether each YAML target wants
-        // FullAWSAccess.
-        let mut wanted_attachments: AttachmentMap = BTreeMap::new();
-        let mut wants_full_aws_access: BTreeMap<Ref, bool> = BTreeMap::new();
-        let mut policy_names: HashMap<Ref, String> = HashMap::new();
-        let mut target_names: HashMap<Ref, String> = HashMap::new();
-        let mut sources: HashMap<Ref, SourceLoc> = HashMap::new();
-        let mut new_targets: HashSet<Ref> = HashSet::new();
-        for spec in desired.ous.values() {
-            let target = self.ou_ref(&spec.path);
-            if matches!(target, Ref::NewOu(_)) {
-                new_targets.insert(target.clone());
-            }
-            target_names.insert(target.clone(), spec.path.clone());
-            wants_full_aws_access.insert(target, spec.full_aws_access);
+        if let Some(full) = &full_aws_access {
+            controlled.insert(full.clone());
+            policy_names
+                .entry(full.clone())
+                .or_insert_with(|| format!("scp/{FULL_AWS_ACCESS}"));
+            effects.insert(
+                full.clone(),
+                Effects {
+                    grants: true,
+                    denies: false,
+                },
+            );
         }
-        for spec in desired.accounts.values() {
-            if spec.lifecycle == Lifecycle::Closed {
-                continue;
-            }
-            if let Some(target) = self.matched.account_refs.get(spec.name.as_str()).cloned() {
-                if matches!(target, Ref::NewAccount(_)) {
-                    new_targets.insert(target.clone());
+
+        // What AWS attaches by itself: FullAWSAccess on every target when SCPs are enabled,
+        // and on every new OU and account while they are.
+        if let Some(full) = &full_aws_access {
+            for target in declared.keys() {
+                if enabled_by_plan || !matches!(target, Ref::Id(_)) {
+                    live_attachments
+                        .entry((target.clone(), PolicyType::ServiceControlPolicy))
+                        .or_default()
+                        .insert(full.clone());
                 }
-                target_names.insert(target.clone(), format!("account {}", spec.name));
-                wants_full_aws_access.insert(target, spec.full_aws_access);
             }
         }
-        target_names.insert(Ref::Id(self.index.root.clone()), "root".into());
+
+        // The YAML's attachments.
+        let mut yaml_attachments: AttachmentMap = BTreeMap::new();
         for spec in desired.policies.values() {
             let Some(policy) = self.matched.policy_refs.get(spec.name.as_str()).cloned() else {
                 continue;
@@ -83,187 +372,274 @@ impl Planner<'_> {
                 format!("{}/{}", spec.policy_type.short(), spec.name),
             );
             sources.insert(policy.clone(), spec.source.clone());
+            effects.insert(policy.clone(), Effects::of(&spec.content));
             for t in &spec.targets {
                 if let Some(target) = self.target_ref(t) {
-                    wanted_attachments
+                    yaml_attachments
                         .entry((target, spec.policy_type))
                         .or_default()
                         .insert(policy.clone());
                 }
             }
         }
-        for p in &self.live.policies {
-            policy_names
-                .entry(Ref::Id(p.id.clone()))
-                .or_insert_with(|| format!("{}/{}", p.policy_type.short(), p.name));
-        }
 
-        // New targets start with what AWS attaches by itself.
-        if let (true, Some(full_aws_access)) = (scp_enabled, &full_aws_access) {
-            for t in &new_targets {
-                live_attachments
-                    .entry((t.clone(), PolicyType::ServiceControlPolicy))
-                    .or_default()
-                    .insert(full_aws_access.clone());
+        // What each declared target wants: the YAML's policies, FullAWSAccess as the YAML says,
+        // every attachment orgctl does not control (kept), and for an OU that replaces another,
+        // the old OU's attachments orgctl does not control (carried over).
+        let mut keys: BTreeSet<(Ref, PolicyType)> = BTreeSet::new();
+        for (target, policy_type) in live_attachments.keys().chain(yaml_attachments.keys()) {
+            if declared.contains_key(target) {
+                keys.insert((target.clone(), *policy_type));
             }
         }
-
-        let mut keys: BTreeSet<(Ref, PolicyType)> = live_attachments.keys().cloned().collect();
-        keys.extend(wanted_attachments.keys().cloned());
-        keys.extend(
-            wants_full_aws_access
-                .keys()
-                .map(|t| (t.clone(), PolicyType::ServiceControlPolicy)),
-        );
-
-        let mut on_ous = Vec::new();
-        let mut on_accounts = Vec::new();
-        for (target, policy_type) in keys {
-            if let Ref::Id(id) = &target
-                && self.deleted_or_replaced(id)
-            {
-                continue;
+        let mut carried: HashMap<(Ref, PolicyType), BTreeSet<Ref>> = HashMap::new();
+        for (target, d) in &declared {
+            if full_aws_access.is_some() {
+                keys.insert((target.clone(), PolicyType::ServiceControlPolicy));
             }
-            let have = live_attachments
-                .get(&(target.clone(), policy_type))
-                .cloned()
-                .unwrap_or_default();
-            let mut wanted: BTreeSet<Ref> = wanted_attachments
-                .get(&(target.clone(), policy_type))
-                .cloned()
-                .unwrap_or_default();
-            // Attachments orgctl does not control stay as they are.
-            for r in &have {
-                let keep = match r {
-                    Ref::Id(id) => {
-                        if Some(r) == full_aws_access.as_ref() {
-                            !wants_full_aws_access.contains_key(&target)
-                        } else {
-                            !controlled.contains(id.as_str())
-                        }
-                    }
-                    _ => false,
-                };
-                if keep {
-                    wanted.insert(r.clone());
+            let Some(old) = &d.replaces else { continue };
+            for ((old_target, policy_type), policies) in &live_attachments {
+                if *old_target != Ref::Id(old.clone()) {
+                    continue;
+                }
+                let uncontrolled: BTreeSet<Ref> = policies
+                    .iter()
+                    .filter(|p| !controlled.contains(*p) && Some(*p) != full_aws_access.as_ref())
+                    .cloned()
+                    .collect();
+                if !uncontrolled.is_empty() {
+                    keys.insert((target.clone(), *policy_type));
+                    carried.insert((target.clone(), *policy_type), uncontrolled);
                 }
             }
-            if policy_type == PolicyType::ServiceControlPolicy
-                && let (Some(full_aws_access), Some(true)) =
-                    (&full_aws_access, wants_full_aws_access.get(&target))
-            {
-                wanted.insert(full_aws_access.clone());
+        }
+        let mut wanted_by_key: BTreeMap<(Ref, PolicyType), BTreeSet<Ref>> = BTreeMap::new();
+        for key in &keys {
+            let (target, policy_type) = key;
+            let mut wanted = yaml_attachments.get(key).cloned().unwrap_or_default();
+            if let Some(have) = live_attachments.get(key) {
+                wanted.extend(have.iter().filter(|r| !controlled.contains(*r)).cloned());
             }
-            let attach: Vec<Ref> = wanted.difference(&have).cloned().collect();
-            let detach: Vec<Ref> = have.difference(&wanted).cloned().collect();
-            if attach.is_empty() && detach.is_empty() {
+            if let Some(carried) = carried.get(key) {
+                wanted.extend(carried.iter().cloned());
+            }
+            if *policy_type == PolicyType::ServiceControlPolicy
+                && let Some(full) = &full_aws_access
+                && declared.get(target).is_some_and(|d| d.full_aws_access)
+            {
+                wanted.insert(full.clone());
+            }
+            wanted_by_key.insert(key.clone(), wanted);
+        }
+
+        let mut result = Attachments {
+            before_moves: Vec::new(),
+            on_new_accounts: Vec::new(),
+            after_moves: Vec::new(),
+        };
+        for ((target, policy_type), wanted) in &wanted_by_key {
+            let Some(d) = declared.get(target) else {
+                continue;
+            };
+            let empty = BTreeSet::new();
+            let have = live_attachments
+                .get(&(target.clone(), *policy_type))
+                .unwrap_or(&empty);
+            if have == wanted {
                 continue;
             }
-            let target_name = target_names
-                .get(&target)
-                .cloned()
-                .unwrap_or_else(|| self.describe_target(&target));
+            let target_name = &d.name;
             let policy_name = |policy: &Ref| -> String {
                 policy_names
                     .get(policy)
                     .cloned()
                     .unwrap_or_else(|| policy.to_string())
             };
-            let attachment_change = |action: Action, policy: &Ref| -> Change {
-                let name = policy_name(policy);
-                let (reason, op) = if action == Action::Attach {
-                    (
-                        format!("the YAML attaches {name} to {target_name}"),
-                        Op::AttachPolicy {
-                            policy: policy.clone(),
-                            target: target.clone(),
-                        },
-                    )
-                } else {
-                    (
-                        format!("the YAML does not attach {name} to {target_name}"),
-                        Op::DetachPolicy {
-                            policy: policy.clone(),
-                            target: target.clone(),
-                        },
-                    )
-                };
-                Change::new(
-                    ResourceKind::Attachment,
-                    action,
-                    format!("attachment {name} -> {target_name}"),
-                    reason,
-                )
-                .source(sources.get(policy))
-                .op(op)
-            };
-            let is_account = match &target {
-                Ref::NewAccount(_) => true,
-                Ref::Id(id) => self.index.accounts.contains_key(id.as_str()),
-                _ => false,
-            };
-            let changes = if is_account {
-                &mut on_accounts
-            } else {
-                &mut on_ous
-            };
-            let mut count = have.len();
-            let mut attach = attach.into_iter();
-            let mut detach = detach.into_iter();
-            let mut pending_attach = attach.next();
-            while let Some(a) = pending_attach.take() {
-                if count < limit {
-                    changes.push(attachment_change(Action::Attach, &a));
-                    count += 1;
-                    pending_attach = attach.next();
-                } else if let Some(x) = detach.next() {
-                    changes.push(attachment_change(Action::Detach, &x));
-                    count -= 1;
-                    pending_attach = Some(a);
-                } else {
-                    out.error(
-                        format!("attachment {} -> {target_name}", policy_name(&a)),
-                        format!(
+            let effect_of =
+                |r: &Ref| -> Effects { effects.get(r).copied().unwrap_or(Effects::UNKNOWN) };
+            let is_scp = *policy_type == PolicyType::ServiceControlPolicy;
+            let (steps, problems) = sequence(
+                have,
+                wanted,
+                limit,
+                is_scp.then_some(&effect_of as &dyn Fn(&Ref) -> Effects),
+            );
+            for problem in problems {
+                let (policy, message, from_yaml) = match problem {
+                    Problem::OverLimit(policy) => {
+                        let mut message = format!(
                             "{target_name} would have more than {limit} {policy_type} policies \
                              attached (policies not managed by orgctl count too); raise \
                              policies_per_target_limit if your quota allows, or attach fewer"
-                        ),
-                        sources.get(&a),
-                    );
-                    break;
-                }
-            }
-            for x in detach {
-                if count <= 1 && policy_type == PolicyType::ServiceControlPolicy {
-                    out.error(
-                        format!("attachment {} -> {target_name}", policy_name(&x)),
+                        );
+                        if let Some(old) = &d.replaces {
+                            message.push_str(&format!(
+                                "; {target_name} replaces {} ({old}) and must carry every policy \
+                                 attached to it before any account moves",
+                                self.index.path(old)
+                            ));
+                        }
+                        (policy, message, true)
+                    }
+                    Problem::NoSafeRoom(policy, deny) => {
+                        let message = format!(
+                            "{target_name} is at the per-target limit of {limit} SCPs, and the \
+                             only way to make room for {} removes {} while {target_name} still \
+                             grants access, which would widen access until the new policy is \
+                             attached; detach {} in an apply of its own first, or raise \
+                             policies_per_target_limit if your quota allows",
+                            policy_name(&policy),
+                            policy_name(&deny),
+                            policy_name(&deny),
+                        );
+                        (policy, message, true)
+                    }
+                    Problem::LastScp(policy) => (
+                        policy,
                         format!(
                             "detaching it would leave {target_name} without any service control \
                              policy, which AWS refuses; attach another SCP to {target_name} (or \
                              keep FullAWSAccess) first"
                         ),
-                        None,
-                    );
-                    continue;
-                }
-                changes.push(attachment_change(Action::Detach, &x));
-                count -= 1;
+                        false,
+                    ),
+                };
+                out.error(
+                    format!("attachment {} -> {target_name}", policy_name(&policy)),
+                    message,
+                    sources.get(&policy).filter(|_| from_yaml),
+                );
             }
+            let still_applies_through = |policy: &Ref| -> Option<String> {
+                d.ancestors.iter().find_map(|ancestor| {
+                    wanted_by_key
+                        .get(&(ancestor.clone(), *policy_type))
+                        .filter(|w| w.contains(policy))
+                        .map(|_| {
+                            declared
+                                .get(ancestor)
+                                .map_or_else(|| ancestor.to_string(), |a| a.name.clone())
+                        })
+                })
+            };
+            let change = |step: &Step| -> Change {
+                let (action, policy, reason) = match step {
+                    Step::Attach(policy) => {
+                        let name = policy_name(policy);
+                        let carried_from = d.replaces.as_ref().filter(|_| {
+                            carried
+                                .get(&(target.clone(), *policy_type))
+                                .is_some_and(|c| c.contains(policy))
+                        });
+                        let reason = match carried_from {
+                            Some(old) => format!(
+                                "{name} is attached to {}, which {target_name} replaces: the new \
+                                 OU carries it before any account moves (orgctl does not manage \
+                                 it)",
+                                self.index.path(old)
+                            ),
+                            None => format!("the YAML attaches {name} to {target_name}"),
+                        };
+                        (Action::Attach, policy, reason)
+                    }
+                    Step::Detach(policy) => {
+                        let name = policy_name(policy);
+                        let reason = match still_applies_through(policy) {
+                            Some(ancestor) => format!(
+                                "the YAML does not attach {name} to {target_name} itself; it \
+                                 still applies to {target_name} through {ancestor}"
+                            ),
+                            None => format!("the YAML does not attach {name} to {target_name}"),
+                        };
+                        (Action::Detach, policy, reason)
+                    }
+                    Step::SetAside(policy) => (
+                        Action::Detach,
+                        policy,
+                        format!(
+                            "{target_name} is at the per-target limit of {limit} SCPs: {} is \
+                             detached for the swap so that no deny is removed while \
+                             {target_name} still grants access; {target_name} grants nothing \
+                             until it is attached again below",
+                            policy_name(policy)
+                        ),
+                    ),
+                    Step::Restore(policy) => (
+                        Action::Attach,
+                        policy,
+                        format!(
+                            "{} is attached to {target_name} again now that the swap at the \
+                             per-target limit is done",
+                            policy_name(policy)
+                        ),
+                    ),
+                };
+                let op = if action == Action::Attach {
+                    Op::AttachPolicy {
+                        policy: policy.clone(),
+                        target: target.clone(),
+                    }
+                } else {
+                    Op::DetachPolicy {
+                        policy: policy.clone(),
+                        target: target.clone(),
+                    }
+                };
+                Change::new(
+                    ResourceKind::Attachment,
+                    action,
+                    format!("attachment {} -> {target_name}", policy_name(policy)),
+                    reason,
+                )
+                .source(sources.get(policy))
+                .op(op)
+            };
+            let changes: Vec<Change> = steps.iter().map(change).collect();
+            if matches!(target, Ref::NewAccount(_)) {
+                result.on_new_accounts.extend(changes);
+                continue;
+            }
+            let split = steps
+                .iter()
+                .rposition(|s| matches!(s, Step::Attach(_) | Step::Restore(_)))
+                .map_or(0, |i| i + 1);
+            let mut changes = changes;
+            result.after_moves.extend(changes.split_off(split));
+            result.before_moves.extend(changes);
         }
-        (on_ous, on_accounts)
+        result
     }
 
-    fn describe_target(&self, target: &Ref) -> String {
-        match target {
-            Ref::Id(id) if *id == self.index.root => "root".into(),
-            Ref::Id(id) if self.index.ous.contains_key(id.as_str()) => self.index.path(id),
-            Ref::Id(id) => self
-                .index
-                .accounts
-                .get(id.as_str())
-                .map(|a| format!("account {}", a.name))
-                .unwrap_or_else(|| id.clone()),
-            other => other.to_string(),
-        }
+    /// The targets outside the YAML a live policy stays attached to (orgctl leaves them alone):
+    /// their names, sorted. OUs the plan deletes do not count.
+    pub(super) fn undeclared_targets(&self, policy: &LivePolicy) -> Vec<String> {
+        let mut out: Vec<String> = policy
+            .targets
+            .iter()
+            .filter(|t| !self.declares(t) && !self.deleted_or_replaced(t))
+            .filter_map(|t| {
+                if let Some(account) = self.index.accounts.get(t.as_str()) {
+                    Some(format!("account {}", account.name))
+                } else if self.index.ous.contains_key(t.as_str()) {
+                    Some(self.index.path(t))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Whether the YAML declares this live root, OU or account (an active account).
+    fn declares(&self, id: &str) -> bool {
+        id == self.index.root
+            || self.matched.existing_ous.contains(id)
+            || self
+                .matched
+                .matched_accounts
+                .get(id)
+                .and_then(|name| self.desired.accounts.get(*name))
+                .is_some_and(|spec| spec.lifecycle == Lifecycle::Active)
     }
 }

@@ -7,7 +7,7 @@ use orgctl_model::{Lifecycle, LiveOu, Op, Ref, canonical_json_str, is_managed};
 use serde_json::json;
 
 use super::{Output, Planner, depth, document_diff};
-use crate::plan::{Action, Change, ResourceKind};
+use crate::plan::{Action, Change, ResourceKind, Warning};
 
 impl Planner<'_> {
     /// OU deletions, given the live accounts the plan moves; returns the ids of the live OUs the
@@ -119,12 +119,31 @@ impl Planner<'_> {
             {
                 continue;
             }
+            let address = format!("policy {}/{}", p.policy_type.short(), p.name);
+            let stays_on = self.undeclared_targets(p);
+            if !stays_on.is_empty() {
+                let (it, them) = if stays_on.len() == 1 {
+                    ("it", "it")
+                } else {
+                    ("they", "them")
+                };
+                out.warnings.push(Warning {
+                    address,
+                    message: format!(
+                        "policy {} is managed by orgctl and no longer in the YAML, but it stays                          attached to {}, which the YAML does not declare (orgctl leaves {them}                          as {it} is); it is not deleted: detach it there by hand, or add {them}                          to the YAML",
+                        p.id,
+                        stays_on.join(", ")
+                    ),
+                    source: None,
+                });
+                continue;
+            }
             let content = canonical_json_str(&p.content).unwrap_or_else(|| p.content.clone());
             out.changes.push(
                 Change::new(
                     ResourceKind::Policy,
                     Action::Delete,
-                    format!("policy {}/{}", p.policy_type.short(), p.name),
+                    address,
                     "managed by orgctl and no longer in the YAML (detached everywhere first)",
                 )
                 .before(json!({

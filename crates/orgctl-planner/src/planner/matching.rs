@@ -27,6 +27,8 @@ pub(super) enum OuState {
 pub(super) struct Matching<'a> {
     /// Desired OU path → where it is in AWS.
     pub(super) ou_state: BTreeMap<&'a str, OuState>,
+    /// Live OU ids a desired OU is (the OU itself, or its replacement already created).
+    pub(super) existing_ous: HashSet<String>,
     /// Live OU ids some desired OU claims (matched or replaced).
     pub(super) claimed_ous: HashSet<String>,
     /// Live OU id → the desired path that replaces it.
@@ -49,6 +51,7 @@ impl<'a> Matching<'a> {
     ) -> Self {
         let mut matching = Matching {
             ou_state: BTreeMap::new(),
+            existing_ous: HashSet::new(),
             claimed_ous: HashSet::new(),
             replaced_by: HashMap::new(),
             matched_accounts: HashMap::new(),
@@ -56,6 +59,14 @@ impl<'a> Matching<'a> {
             policy_refs: HashMap::new(),
         };
         matching.match_ous(desired, index, out);
+        matching.existing_ous = matching
+            .ou_state
+            .values()
+            .filter_map(|state| match state {
+                OuState::Existing { id, .. } => Some(id.clone()),
+                OuState::New { .. } => None,
+            })
+            .collect();
         matching.match_accounts(desired, live, index, out);
         matching.match_policies(desired, live, out);
         matching

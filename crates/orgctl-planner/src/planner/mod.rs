@@ -99,10 +99,11 @@ fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
     planner.policy_types(out);
     planner.ou_changes(out);
     planner.policy_changes(out);
-    let (ou_attachments, account_attachments) = planner.attachments(out);
-    out.changes.extend(ou_attachments);
+    let attachments = planner.attachments(out);
+    out.changes.extend(attachments.before_moves);
     let moving = planner.account_changes(out);
-    out.changes.extend(account_attachments);
+    out.changes.extend(attachments.on_new_accounts);
+    out.changes.extend(attachments.after_moves);
     let deleted_ous = planner.ou_deletions(&moving, out);
     planner.policy_deletions(out);
     planner.closures(out);

@@ -1,6 +1,6 @@
 //! Phase 10: what orgctl leaves alone (OUs, accounts and policies it does not manage) is noted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use orgctl_model::is_managed;
 
@@ -31,6 +31,23 @@ impl Planner<'_> {
             .flat_map(|old| self.index.accounts_in(old))
             .map(|a| a.id.as_str())
             .collect();
+        // Managed policies attached to each live account (orgctl leaves those of accounts the
+        // YAML does not declare alone).
+        let mut managed_on: HashMap<&str, Vec<String>> = HashMap::new();
+        for p in &self.live.policies {
+            if p.aws_managed
+                || !(self.desired.policies.contains_key(&p.name) || is_managed(&p.tags))
+            {
+                continue;
+            }
+            for t in &p.targets {
+                managed_on.entry(t.as_str()).or_default().push(format!(
+                    "{}/{}",
+                    p.policy_type.short(),
+                    p.name
+                ));
+            }
+        }
         for account in &self.live.accounts {
             if !self
                 .matched
@@ -42,11 +59,21 @@ impl Planner<'_> {
                 } else {
                     ""
                 };
+                let policies = match managed_on.get_mut(account.id.as_str()) {
+                    Some(names) => {
+                        names.sort();
+                        format!(
+                            "; policies orgctl manages stay attached to it: {}",
+                            names.join(", ")
+                        )
+                    }
+                    None => String::new(),
+                };
                 out.note(
                     format!("account {}", account.name),
                     format!(
                         "account {} ({}) in {} is not in the YAML — not managed, left in \
-                         place{follows}",
+                         place{follows}{policies}",
                         account.id,
                         account.email,
                         self.index.path(&account.parent_id)
@@ -59,14 +86,42 @@ impl Planner<'_> {
                 && !self.desired.policies.contains_key(&p.name)
                 && !is_managed(&p.tags)
             {
-                out.note(
-                    format!("policy {}/{}", p.policy_type.short(), p.name),
+                // Attachments to OUs the plan deletes end with them (a replaced OU's move to its
+                // replacement first).
+                let mut fates = Vec::new();
+                for t in &p.targets {
+                    if !deleted_ous.contains(t) {
+                        continue;
+                    }
+                    let path = self.index.path(t);
+                    fates.push(match self.matched.replaced_by.get(t) {
+                        Some(new_path) => format!(
+                            "its attachment to {path} is carried over to {new_path}, which \
+                             replaces that OU"
+                        ),
+                        None => {
+                            format!("its attachment to {path} ends when that empty OU is deleted")
+                        }
+                    });
+                }
+                let message = if fates.is_empty() {
                     format!(
                         "policy {} is not managed by orgctl — left in place with its {} \
                          attachment(s)",
                         p.id,
                         p.targets.len()
-                    ),
+                    )
+                } else {
+                    fates.sort();
+                    format!(
+                        "policy {} is not managed by orgctl — left in place; {}",
+                        p.id,
+                        fates.join("; ")
+                    )
+                };
+                out.note(
+                    format!("policy {}/{}", p.policy_type.short(), p.name),
+                    message,
                 );
             }
         }

@@ -1,0 +1,291 @@
+//! Issue 6: no plan, and no prefix of one, widens access; orgctl leaves what it does not manage
+//! alone.
+
+use orgctl_model::{LivePolicy, PolicyType, Tags, TargetRef};
+
+use super::{D, DENY, L, MGMT, dump, index_of, managed, run};
+use crate::Action;
+
+const ALLOW_S3: &str =
+    r#"{"Statement":[{"Action":"s3:*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#;
+
+fn tag_policy(id: &str, name: &str, targets: &[&str]) -> LivePolicy {
+    LivePolicy {
+        id: id.into(),
+        name: name.into(),
+        policy_type: PolicyType::TagPolicy,
+        description: String::new(),
+        content: r#"{"tags":{"team":{"tag_key":{"@@assign":"team"}}}}"#.into(),
+        aws_managed: false,
+        tags: Tags::new(),
+        targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+    }
+}
+
+/// `/Old/Team` (pinned by id) moves under `/New`, with `guard` (an SCP orgctl does not manage)
+/// and `team-tags` (a tag policy orgctl does not manage) attached to it.
+fn replaced_team_with_unmanaged_policies() -> (D, L) {
+    let d = D::new()
+        .ou("/New", None)
+        .ou("/New/Team", Some("ou-team"))
+        .account("a", "a@x.example", "/New/Team", Tags::new());
+    let mut l = L::new()
+        .ou("ou-old", "Old", "r-root", managed())
+        .ou("ou-team", "Team", "ou-old", managed())
+        .account("222222222222", "a", "a@x.example", "ou-team", Tags::new())
+        .scp("p-guard", "guard", DENY, Tags::new(), &["ou-team"]);
+    l.0.organization
+        .enabled_policy_types
+        .insert(PolicyType::TagPolicy);
+    l.0.policies
+        .push(tag_policy("p-tags", "team-tags", &["ou-team"]));
+    (d, l)
+}
+
+/// Issue 6, case 1.
+#[test]
+fn a_replaced_ou_carries_the_policies_orgctl_does_not_manage_before_accounts_move() {
+    let (d, l) = replaced_team_with_unmanaged_policies();
+    let p = run(&d, &l);
+    assert!(p.errors.is_empty(), "{}", dump(&p));
+    let moved = index_of(&p, "account a", Action::Move);
+    for address in [
+        "attachment scp/guard -> /New/Team",
+        "attachment tag/team-tags -> /New/Team",
+    ] {
+        assert!(
+            index_of(&p, address, Action::Attach) < moved,
+            "{}",
+            dump(&p)
+        );
+    }
+    let replace = &p.changes[index_of(&p, "ou /New/Team", Action::Replace)];
+    assert!(replace.is_access_change());
+    let note = p
+        .notes
+        .iter()
+        .find(|n| n.address == "policy scp/guard")
+        .expect("a note on guard");
+    assert!(
+        !note.message.contains("with its") && note.message.contains("/New/Team"),
+        "{}",
+        note.message
+    );
+}
+
+/// Issue 6, case 1: the carried policies must fit under the per-target limit.
+#[test]
+fn a_replacement_that_cannot_carry_every_policy_is_an_error() {
+    let (mut d, mut l) = replaced_team_with_unmanaged_policies();
+    for i in 1..=3 {
+        l = l.scp(
+            &format!("p-u{i}"),
+            &format!("u{i}"),
+            DENY,
+            Tags::new(),
+            &["ou-team"],
+        );
+    }
+    // FullAWSAccess + guard + u1..u3 = 5, and the YAML adds one more.
+    d = d.scp("mine", DENY, &[TargetRef::Ou("/New/Team".into())]);
+    let p = run(&d, &l);
+    assert!(
+        p.errors
+            .iter()
+            .any(|e| e.message.contains("more than 5") && e.message.contains("replaces")),
+        "{}",
+        dump(&p)
+    );
+}
+
+/// `/A` at the per-target limit: FullAWSAccess and the denies s1..s4.
+fn ou_at_the_limit() -> L {
+    let mut l = L::new().ou("ou-a", "A", "r-root", managed());
+    for i in 1..=4 {
+        l = l.scp(
+            &format!("p-{i}"),
+            &format!("s{i}"),
+            DENY,
+            managed(),
+            &["ou-a"],
+        );
+    }
+    l
+}
+
+/// Issue 6, case 3: no deny leaves a target while the target still grants anything; room comes
+/// from FullAWSAccess, set aside until the swap is done (the OU grants nothing meanwhile).
+#[test]
+fn at_the_per_target_limit_full_aws_access_makes_room_and_no_deny_goes_first() {
+    let mut d = D::new().ou("/A", None);
+    for i in [1, 2, 3, 5] {
+        d = d.scp(&format!("s{i}"), DENY, &[TargetRef::Ou("/A".into())]);
+    }
+    let p = run(&d, &ou_at_the_limit());
+    assert_eq!(
+        dump(&p),
+        "create policy scp/s5\n\
+         detach attachment scp/FullAWSAccess -> /A\n\
+         attach attachment scp/s5 -> /A\n\
+         detach attachment scp/s4 -> /A\n\
+         attach attachment scp/FullAWSAccess -> /A\n\
+         delete policy scp/s4"
+    );
+}
+
+/// Issue 6, case 3: a policy that only grants is the first to make room.
+#[test]
+fn at_the_per_target_limit_a_policy_that_only_grants_makes_room_first() {
+    let mut d = D::new()
+        .ou("/A", None)
+        .scp("allow-s3", ALLOW_S3, &[TargetRef::Ou("/A".into())]);
+    for i in [1, 2, 3, 5] {
+        d = d.scp(&format!("s{i}"), DENY, &[TargetRef::Ou("/A".into())]);
+    }
+    if let Some(ou) = d.0.ous.get_mut("/A") {
+        ou.full_aws_access = false;
+    }
+    let p = run(&d, &ou_at_the_limit());
+    let detach_full = index_of(&p, "attachment scp/FullAWSAccess -> /A", Action::Detach);
+    let detach_s4 = index_of(&p, "attachment scp/s4 -> /A", Action::Detach);
+    let attach_s5 = index_of(&p, "attachment scp/s5 -> /A", Action::Attach);
+    let attach_allow = index_of(&p, "attachment scp/allow-s3 -> /A", Action::Attach);
+    assert!(detach_full < attach_s5, "{}", dump(&p));
+    // s4 goes only once nothing on /A grants, and the new grant comes after the new deny.
+    assert!(
+        detach_full < detach_s4 && attach_s5 < attach_allow && detach_s4 < attach_allow,
+        "{}",
+        dump(&p)
+    );
+}
+
+/// `a` sits in `/Strict`; the YAML moves it to `/Loose`, gives it an SCP of its own and takes
+/// another one away.
+fn account_moving_to_a_looser_ou() -> (D, L) {
+    let d = D::new()
+        .ou("/Strict", None)
+        .ou("/Loose", None)
+        .account("a", "a@x.example", "/Loose", Tags::new())
+        .scp("own", DENY, &[TargetRef::Account("a".into())])
+        .scp("strict", DENY, &[TargetRef::Ou("/Strict".into())])
+        .scp("old-own", DENY, &[]);
+    let l = L::new()
+        .ou("ou-s", "Strict", "r-root", managed())
+        .ou("ou-l", "Loose", "r-root", managed())
+        .account("222222222222", "a", "a@x.example", "ou-s", Tags::new())
+        .scp("p-own", "own", DENY, managed(), &[])
+        .scp("p-strict", "strict", DENY, managed(), &["ou-s"])
+        .scp("p-old", "old-own", DENY, managed(), &["222222222222"]);
+    (d, l)
+}
+
+/// Issue 6, case 4.
+#[test]
+fn an_existing_account_gets_its_scps_before_it_moves_and_loses_them_after() {
+    let (d, l) = account_moving_to_a_looser_ou();
+    let p = run(&d, &l);
+    let moved = index_of(&p, "account a", Action::Move);
+    assert!(
+        index_of(&p, "attachment scp/own -> account a", Action::Attach) < moved,
+        "{}",
+        dump(&p)
+    );
+    assert!(
+        index_of(&p, "attachment scp/old-own -> account a", Action::Detach) > moved,
+        "{}",
+        dump(&p)
+    );
+}
+
+/// Issue 6, case 5: orgctl never touches what it does not manage.
+#[test]
+fn an_account_dropped_from_the_yaml_keeps_its_policies_and_the_plan_says_so() {
+    let d = D::new().scp("guard", DENY, &[]);
+    let l = L::new()
+        .account("222222222222", "a", "a@x.example", "r-root", Tags::new())
+        .scp("p-guard", "guard", DENY, managed(), &["222222222222"])
+        .scp("p-gone", "gone", DENY, managed(), &["222222222222"]);
+    let p = run(&d, &l);
+    assert!(p.changes.is_empty(), "{}", dump(&p));
+    let note = p
+        .notes
+        .iter()
+        .find(|n| n.address == "account a")
+        .expect("a note on a");
+    assert!(
+        note.message.contains("scp/guard") && note.message.contains("scp/gone"),
+        "{}",
+        note.message
+    );
+    // `gone` left the YAML but stays attached to `a`: it is not deleted, and a warning says why.
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.address == "policy scp/gone" && w.message.contains("account a")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+/// Issue 6, case 9: enabling SCPs attaches FullAWSAccess to the root and every OU and account.
+#[test]
+fn enabling_scps_is_planned_with_full_aws_access_everywhere() {
+    let mut l = L::new().ou("ou-a", "A", "r-root", managed());
+    l.0.organization.enabled_policy_types.clear();
+    l.0.policies[0].targets = vec!["r-root".into(), MGMT.into()];
+    let mut d = D::new().ou("/A", None);
+    for i in 1..=5 {
+        d = d.scp(&format!("s{i}"), DENY, &[TargetRef::Ou("/A".into())]);
+    }
+    if let Some(ou) = d.0.ous.get_mut("/A") {
+        ou.full_aws_access = false;
+    }
+    let p = run(&d, &l);
+    assert!(p.errors.is_empty(), "{}", dump(&p));
+    let detach_full = index_of(&p, "attachment scp/FullAWSAccess -> /A", Action::Detach);
+    assert!(
+        detach_full < index_of(&p, "attachment scp/s5 -> /A", Action::Attach),
+        "{}",
+        dump(&p)
+    );
+}
+
+/// Issue 6, case 16: FullAWSAccess on the root is part of the desired state.
+#[test]
+fn full_aws_access_detached_from_the_root_out_of_band_is_a_change() {
+    let mut l = L::new().scp("p-x", "x", DENY, Tags::new(), &["r-root"]);
+    l.0.policies[0].targets.clear();
+    let p = run(&D::new(), &l);
+    assert_eq!(
+        dump(&p),
+        "attach attachment scp/FullAWSAccess -> root",
+        "{}",
+        dump(&p)
+    );
+}
+
+/// Issue 6, section 3: a detachment says whether the SCP still applies through an ancestor.
+#[test]
+fn a_detached_scp_that_still_applies_through_the_ou_says_so() {
+    let d = D::new()
+        .ou("/A", None)
+        .account("a", "a@x.example", "/A", Tags::new())
+        .scp("guard", DENY, &[TargetRef::Ou("/A".into())]);
+    let l = L::new()
+        .ou("ou-a", "A", "r-root", managed())
+        .account("222222222222", "a", "a@x.example", "ou-a", Tags::new())
+        .scp(
+            "p-guard",
+            "guard",
+            DENY,
+            managed(),
+            &["ou-a", "222222222222"],
+        );
+    let p = run(&d, &l);
+    let detach = &p.changes[index_of(&p, "attachment scp/guard -> account a", Action::Detach)];
+    assert!(
+        detach.reason.contains("still applies") && detach.reason.contains("/A"),
+        "{}",
+        detach.reason
+    );
+}
