@@ -122,7 +122,10 @@ pub fn progress(len: Option<u64>, message: &str) -> ProgressBar {
 
 /// Asks on the terminal; true only for `yes`.
 pub fn confirm(question: &str) -> bool {
-    eprint!("{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    eprint!(
+        "{}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+        visible(question)
+    );
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == "yes"

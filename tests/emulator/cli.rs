@@ -1018,3 +1018,55 @@ async fn a_second_apply_stops_or_waits_while_the_first_holds_the_lease() {
     assert_contains(&third.stdout, "No changes");
     assert!(third.writes().is_empty(), "{}", third.stderr);
 }
+
+/// `orgctl snapshot` of a fresh organization as a reviewed insta snapshot (exit code, stdout,
+/// stderr), with the emulator's random ids, names and emails replaced by placeholders.
+#[tokio::test]
+async fn snapshot_prints_the_organization_as_versioned_json() {
+    let org = CliOrg::empty().await;
+    let run = org.run(&["snapshot"]);
+    let live = org.live().await;
+    let mut names: Vec<(String, String)> = vec![
+        (live.organization.id.clone(), "[ORG_ID]".into()),
+        (live.organization.root_id.clone(), "[ROOT_ID]".into()),
+    ];
+    for (i, a) in live.accounts.iter().enumerate() {
+        names.push((a.id.clone(), format!("[ACCOUNT_{i}]")));
+        names.push((a.email.clone(), format!("[ACCOUNT_{i}_EMAIL]")));
+        names.push((a.name.clone(), format!("[ACCOUNT_{i}_NAME]")));
+    }
+    // Longest first, so that no placeholder replaces part of a longer value.
+    names.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
+    let filter = |s: &str| {
+        let s = names
+            .iter()
+            .filter(|(value, _)| !value.is_empty())
+            .fold(s.to_owned(), |s, (value, placeholder)| {
+                s.replace(value.as_str(), placeholder)
+            });
+        filter_temp_dirs(&s)
+    };
+    insta::assert_snapshot!(
+        "snapshot_of_a_fresh_organization",
+        format!(
+            "exit code: {}\n--- stdout\n{}--- stderr\n{}",
+            run.code,
+            filter(&run.stdout),
+            filter(&run.stderr)
+        )
+    );
+}
+
+/// `s` with every temporary directory (`<tmp>/.tmpXXXXXX`, the run's empty HOME) as `[TMP]`.
+fn filter_temp_dirs(s: &str) -> String {
+    let prefix = std::env::temp_dir().join(".tmp").display().to_string();
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(&prefix) {
+        out.push_str(&rest[..at]);
+        out.push_str("[TMP]");
+        rest = rest[at + prefix.len()..].trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+    }
+    out.push_str(rest);
+    out
+}
