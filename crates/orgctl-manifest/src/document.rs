@@ -320,7 +320,7 @@ fn statement_problems(s: &Map<String, Value>, at: &str, problems: &mut Vec<Strin
             && !is_string_or_strings(v)
         {
             problems.push(format!(
-                "`{at}.{key}` is neither a string nor a list of strings"
+                "`{at}.{key}` must be a string or a non-empty list of strings"
             ));
         }
     }
