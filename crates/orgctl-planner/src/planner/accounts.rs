@@ -1,11 +1,12 @@
 //! Phase 5: accounts are created, moved and retagged; accounts orgctl does not manage follow an
 //! OU that is replaced.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use orgctl_model::{Lifecycle, Op, Ref};
 use serde_json::json;
 
+use super::matching::OuState;
 use super::{Output, Planner, tag_change};
 use crate::plan::{Action, Change, ResourceKind};
 
@@ -13,6 +14,16 @@ impl Planner<'_> {
     /// Account changes; returns the ids of the live accounts the plan moves.
     pub(super) fn account_changes(&self, out: &mut Output) -> HashSet<String> {
         let mut moving = HashSet::new();
+        // Live OU id → the desired path it keeps its id under.
+        let renamed_to: HashMap<&str, &str> = self
+            .matched
+            .ou_state
+            .iter()
+            .filter_map(|(path, state)| match state {
+                OuState::Existing { id, .. } => Some((id.as_str(), *path)),
+                OuState::New { .. } => None,
+            })
+            .collect();
         for spec in self.desired.accounts.values() {
             let address = format!("account {}", spec.name);
             let parent = self.ou_ref(&spec.ou);
@@ -104,12 +115,22 @@ impl Planner<'_> {
                     );
                 } else {
                     moving.insert(live.id.clone());
+                    // Its OU may itself be renamed or swapped by this plan: say which OU it is.
+                    let from_now = match renamed_to.get(live.parent_id.as_str()) {
+                        Some(path) if *path != from => {
+                            format!(
+                                "{from}, {}, which this plan renames to {path}",
+                                live.parent_id
+                            )
+                        }
+                        _ => from.clone(),
+                    };
                     out.changes.push(
                         Change::new(
                             ResourceKind::Account,
                             Action::Move,
                             address.clone(),
-                            format!("the YAML puts it in {} (it is in {from})", spec.ou),
+                            format!("the YAML puts it in {} (it is in {from_now})", spec.ou),
                         )
                         .before(json!({"ou": from}))
                         .after(json!({"ou": spec.ou}))

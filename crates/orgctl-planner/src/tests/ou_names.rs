@@ -147,3 +147,27 @@ fn a_new_ou_cannot_take_the_name_of_an_ou_deleted_only_at_the_end() {
         e.message
     );
 }
+
+#[test]
+fn an_account_moving_between_swapped_ous_is_told_which_ou_it_is_in() {
+    let d = D::new()
+        .ou("/A", Some("ou-b"))
+        .ou("/B", Some("ou-a"))
+        .account("x", "x@x.example", "/A", Tags::new());
+    let l = L::new()
+        .ou("ou-a", "A", "r-root", managed())
+        .ou("ou-b", "B", "r-root", managed())
+        .account("222222222222", "x", "x@x.example", "ou-a", Tags::new());
+    let p = run(&d, &l);
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "account x" && c.action == Action::Move)
+        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    assert!(
+        c.reason
+            .contains("it is in /A, ou-a, which this plan renames to /B"),
+        "{}",
+        c.reason
+    );
+}
