@@ -301,34 +301,17 @@ async fn apply_against<A: OrgApi>(
         ));
     }
     let read = read_options(g, Some(&desired.organization.management_account_id));
-    let serial_moved = lease.serial_moved;
-    let work = async {
-        if serial_moved {
-            // Another apply ran between this one's read and its lease.
-            let now = crate::live::read(api, &read).await?;
-            if now.fingerprint() != live.fingerprint() {
-                return Err(CliError::StalePlan(
-                    "another apply changed the organization after this one read it; run \
-                     `orgctl apply` again to plan from the organization as it is now (nothing \
-                     was changed)"
-                        .into(),
-                ));
-            }
-        }
-        apply_leased(api, desired, &plan, options, apply_options, &read, g).await
-    };
-    let (outcome, released) = lease.run(api, &lease_options, work).await;
-    match (outcome, released) {
-        (Err(lost), _) => Err(lost.into()),
-        (Ok(result), Ok(())) => result,
-        (Ok(result), Err(e)) => {
-            ui::info(&format!(
-                "warning: could not release the apply lease ({e}); other applies wait for it \
-                 until it expires"
-            ));
-            result
-        }
+    let work = apply_leased(api, desired, &plan, options, apply_options, &read, g);
+    let (outcome, released) = lease.run(api, &lease_options, &read, &live, work).await;
+    if let Err(e) = &released
+        && !matches!(e, LeaseError::Lost { .. })
+    {
+        ui::info(&format!(
+            "warning: could not release the apply lease ({e}); other applies wait for it until \
+             it expires"
+        ));
     }
+    outcome?
 }
 
 /// The writes, under the lease: the plan's changes, then a fresh read that must plan nothing.

@@ -23,7 +23,9 @@
 //!    a `held` value with a fresh random token, waits [`LeaseOptions::settle`], reads the tag
 //!    back and proceeds only if the token is still its own. An expired lease of another holder
 //!    is taken over ([`Lease::took_over`] says whose, for a warning).
-//! 3. [`Lease::hold_while`] runs the apply and re-reads the tag every
+//! 3. [`Lease::run`] first reads the organization again when the serial moved, and refuses to
+//!    go on if it changed ([`LeaseError::Changed`]). [`Lease::hold_while`] runs the apply and
+//!    re-reads the tag every
 //!    [`LeaseOptions::check_every`]: it renews the lease before a third of it is left, and stops
 //!    the apply with [`LeaseError::Lost`] if another holder's token is there.
 //! 4. [`Lease::release`] marks it `free`, on every path once acquired, unless another holder
@@ -40,9 +42,10 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use orgctl_model::Tags;
+use orgctl_model::{LiveState, Tags};
 
 use crate::api::{ApiError, OrgApi};
+use crate::observe::{ReadError, ReadOptions, read_live};
 
 /// The root tag that holds the lease.
 pub const LEASE_TAG: &str = "orgctl:apply-lease";
@@ -133,6 +136,15 @@ pub enum LeaseError {
         /// The root.
         root_id: String,
     },
+    /// Another apply changed the organization between this one's read and its lease.
+    #[error(
+        "another apply changed the organization after this one read it; run `orgctl apply` \
+         again to plan from the organization as it is now (nothing was changed)"
+    )]
+    Changed,
+    /// Reading the organization again failed.
+    #[error("{0}")]
+    Read(#[from] ReadError),
     /// An AWS call failed.
     #[error("apply lease: {0}")]
     Api(#[from] ApiError),
@@ -420,17 +432,42 @@ impl Lease {
     }
 
     /// Runs `work` under the lease ([`Lease::hold_while`]) and then releases it, whatever
-    /// `work` returned, also when the lease was lost. Returns `work`'s output (or why it was
-    /// stopped) and the release's outcome.
+    /// happened, also when the lease was lost. `before` is the organization as read before the
+    /// lease was taken: when another apply held the lease since ([`Lease::serial_moved`]), the
+    /// organization is read again with `read`, and `work` does not run if it changed
+    /// ([`LeaseError::Changed`]). Returns `work`'s output (or why it did not run or was stopped)
+    /// and the release's outcome.
     pub async fn run<A: OrgApi, F: Future>(
         mut self,
         api: &A,
         options: &LeaseOptions,
+        read: &ReadOptions,
+        before: &LiveState,
         work: F,
     ) -> (Result<F::Output, LeaseError>, Result<(), LeaseError>) {
-        let output = self.hold_while(api, options, work).await;
+        let output = match self.unchanged_since(api, read, before).await {
+            Ok(()) => self.hold_while(api, options, work).await,
+            Err(e) => Err(e),
+        };
         let released = self.release(api, options).await;
         (output, released)
+    }
+
+    async fn unchanged_since<A: OrgApi>(
+        &self,
+        api: &A,
+        read: &ReadOptions,
+        before: &LiveState,
+    ) -> Result<(), LeaseError> {
+        if !self.serial_moved {
+            return Ok(());
+        }
+        let now = read_live(api, read).await?;
+        if now.fingerprint() == before.fingerprint() {
+            Ok(())
+        } else {
+            Err(LeaseError::Changed)
+        }
     }
 
     /// Marks the lease free (keeping its serial), unless another apply holds it now.

@@ -7,6 +7,7 @@ use super::*;
 use crate::api::OrgApi;
 use crate::memory::MemoryOrg;
 use crate::observe::{ReadOptions, read_live};
+use orgctl_model::LiveState;
 
 thread_local! {
     /// Seconds added to the test clock by [`jump`].
@@ -285,16 +286,82 @@ async fn a_held_lease_is_renewed_and_a_lost_one_stops_the_apply() {
     assert!(started.elapsed() < Duration::from_secs(15));
 }
 
+async fn read(api: &MemoryOrg) -> LiveState {
+    read_live(api, &ReadOptions::default()).await.expect("read")
+}
+
 #[tokio::test]
 async fn the_lease_is_released_whatever_the_apply_returns() {
     let api = org();
+    let before = read(&api).await;
     for outcome in [Ok(3), Err("boom")] {
         let lease = take(&api, "alice").await;
-        let (output, released) = lease.run(&api, &options("alice"), async { outcome }).await;
+        let (output, released) = lease
+            .run(
+                &api,
+                &options("alice"),
+                &ReadOptions::default(),
+                &before,
+                async { outcome },
+            )
+            .await;
         assert_eq!(output.expect("not lost"), outcome);
         released.expect("released");
         assert!(tag(&api).await.expect("tag").starts_with("free "));
     }
+}
+
+#[tokio::test]
+async fn an_organization_changed_by_an_apply_between_read_and_lease_is_not_written() {
+    let api = org();
+    let bob = options("bob");
+    let seen = wait_until_free(&api, &bob).await.expect("free");
+    let before = read(&api).await;
+    // Alice applies something while bob plans.
+    let alice = take(&api, "alice").await;
+    api.create_ou(&api.root_id(), "Alice", &Tags::new())
+        .await
+        .expect("create OU");
+    alice
+        .release(&api, &options("alice"))
+        .await
+        .expect("release");
+
+    let lease = acquire(&api, &bob, &seen).await.expect("acquire");
+    let ran = Cell::new(false);
+    let (output, released) = lease
+        .run(&api, &bob, &ReadOptions::default(), &before, async {
+            ran.set(true);
+        })
+        .await;
+    assert!(matches!(output, Err(LeaseError::Changed)), "{output:?}");
+    assert!(!ran.get(), "bob wrote nothing");
+    released.expect("released");
+    assert!(
+        tag(&api)
+            .await
+            .expect("tag")
+            .starts_with("free serial=2 holder=bob ")
+    );
+
+    // Alice again, this time changing nothing: bob re-reads, finds it unchanged and goes on.
+    let seen = wait_until_free(&api, &bob).await.expect("free");
+    let before = read(&api).await;
+    let alice = take(&api, "alice").await;
+    alice
+        .release(&api, &options("alice"))
+        .await
+        .expect("release");
+    let lease = acquire(&api, &bob, &seen).await.expect("acquire");
+    assert!(lease.serial_moved);
+    let (output, released) = lease
+        .run(&api, &bob, &ReadOptions::default(), &before, async {
+            ran.set(true);
+        })
+        .await;
+    output.expect("ran");
+    assert!(ran.get());
+    released.expect("released");
 }
 
 #[tokio::test]
