@@ -561,3 +561,39 @@ fn a_child_ou_in_the_way_of_a_deletion_gets_advice_that_fits_an_ou() {
         "{all}"
     );
 }
+
+/// Issue 6, section 3: dropping an account from a policy's targets while its OU keeps the policy
+/// does not claim the policy stops applying to the account.
+#[test]
+fn a_detached_scp_the_account_still_inherits_is_not_said_to_stop_applying() {
+    let sb = Sandbox::new();
+    let policies = sb.read("desired-state/policies.yaml");
+    let narrow = "    targets:\n      - /Workloads\n";
+    assert!(policies.contains(narrow), "the example changed");
+    sb.write(
+        "desired-state/policies.yaml",
+        &policies.replace(
+            narrow,
+            "    targets:\n      - /Workloads\n      - companyx-staging\n",
+        ),
+    );
+    sb.run(&["apply", "--auto-approve"]).expect_code(0);
+    sb.write("desired-state/policies.yaml", &policies);
+    let plan = sb.run(&["plan"]);
+    plan.expect_code(0);
+    assert!(
+        plan.stdout.contains(
+            "SCP restrict-regions will be detached from account companyx-staging, but still \
+             applies to it through /Workloads"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan
+            .stdout
+            .contains("will no longer apply to account companyx-staging"),
+        "{}",
+        plan.stdout
+    );
+}

@@ -163,7 +163,7 @@ fn title(change: &Change) -> (Vec<Seg>, Option<&'static str>) {
     if change.kind == ResourceKind::Attachment
         && let Some(sentence) = attachment_sentence(change)
     {
-        return (sentence, None);
+        return (sentence, Some(APPLIES_THROUGH));
     }
     let mut segs = vec![name(&change.address)];
     let reloc = relocation(change);
@@ -196,15 +196,26 @@ fn title(change: &Change) -> (Vec<Seg>, Option<&'static str>) {
     }
 }
 
+/// The attribute of a detachment that names the ancestor through which the policy still
+/// applies to the target (the planner sets it; the title says it).
+const APPLIES_THROUGH: &str = "applies_through";
+
 /// "SCP restrict-regions will apply to /Workloads (and everything below it)", from an address
 /// `attachment scp/restrict-regions -> /Workloads`; `None` when the address has another shape
-/// or the action is not an attachment or detachment.
+/// or the action is not an attachment or detachment. A detachment of a policy that still
+/// applies through an ancestor says so instead of "will no longer apply".
 fn attachment_sentence(change: &Change) -> Option<Vec<Seg>> {
     let rest = change.address.strip_prefix("attachment ")?;
     let (policy, target) = rest.split_once(" -> ")?;
-    let verb = match change.action {
-        Action::Attach | Action::Create => " will apply to ",
-        Action::Detach | Action::Delete => " will no longer apply to ",
+    let applies_through = change
+        .after
+        .as_ref()
+        .and_then(|a| a.get(APPLIES_THROUGH))
+        .and_then(Value::as_str);
+    let verb = match (change.action, applies_through) {
+        (Action::Attach | Action::Create, _) => " will apply to ",
+        (Action::Detach | Action::Delete, None) => " will no longer apply to ",
+        (Action::Detach | Action::Delete, Some(_)) => " will be detached from ",
         _ => return None,
     };
     let mut segs = Vec::with_capacity(6);
@@ -228,12 +239,22 @@ fn attachment_sentence(change: &Change) -> Option<Vec<Seg>> {
         segs.push(text("the organization root (every OU and account)"));
     } else if target.starts_with('/') {
         segs.push(name(target));
-        segs.push(text(" (and everything below it)"));
+        if applies_through.is_none() {
+            segs.push(text(" (and everything below it)"));
+        }
     } else if let Some(account) = target.strip_prefix("account ") {
         segs.push(text("account "));
         segs.push(name(account));
     } else {
         segs.push(name(target));
+    }
+    if let Some(ancestor) = applies_through {
+        segs.push(text(", but still applies to it through "));
+        if ancestor == "root" || ancestor == "/" {
+            segs.push(text("the organization root"));
+        } else {
+            segs.push(name(ancestor));
+        }
     }
     Some(segs)
 }
@@ -481,12 +502,16 @@ mod tests {
     }
 
     fn title_of(address: &str, action: Action) -> String {
+        title_after(address, action, None)
+    }
+
+    fn title_after(address: &str, action: Action, after: Option<Value>) -> String {
         let change = Change {
             address: address.to_owned(),
             kind: ResourceKind::Attachment,
             action,
             before: None,
-            after: None,
+            after,
             diff: None,
             reason: String::new(),
             source: None,
@@ -527,6 +552,28 @@ mod tests {
         assert_eq!(
             title_of("something else", Action::Attach),
             "something else will be attached"
+        );
+    }
+
+    /// Issue 6, section 3: a detachment does not claim the policy stops applying when the
+    /// target still inherits it.
+    #[test]
+    fn a_detachment_says_when_the_policy_still_applies_through_an_ancestor() {
+        assert_eq!(
+            title_after(
+                "attachment scp/a -> account dev",
+                Action::Detach,
+                Some(serde_json::json!({"applies_through": "/Workloads"}))
+            ),
+            "SCP a will be detached from account dev, but still applies to it through /Workloads"
+        );
+        assert_eq!(
+            title_after(
+                "attachment scp/a -> /W",
+                Action::Detach,
+                Some(serde_json::json!({"applies_through": "root"}))
+            ),
+            "SCP a will be detached from /W, but still applies to it through the organization root"
         );
     }
 

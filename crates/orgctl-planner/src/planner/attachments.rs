@@ -23,7 +23,7 @@ use orgctl_model::{
     FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, Lifecycle, LivePolicy, Op, OuPath, PolicyType, ROOT_PATH,
     Ref, SourceLoc, is_managed, parent_path,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::matching::OuState;
 use super::{Output, Planner};
@@ -523,6 +523,7 @@ impl Planner<'_> {
                 })
             };
             let change = |step: &Step| -> Change {
+                let mut applies_through = None;
                 let (action, policy, reason) = match step {
                     Step::Attach(policy) => {
                         let name = policy_name(policy);
@@ -544,7 +545,8 @@ impl Planner<'_> {
                     }
                     Step::Detach(policy) => {
                         let name = policy_name(policy);
-                        let reason = match still_applies_through(policy) {
+                        applies_through = still_applies_through(policy);
+                        let reason = match &applies_through {
                             Some(ancestor) => format!(
                                 "the YAML does not attach {name} to {target_name} itself; it \
                                  still applies to {target_name} through {ancestor}"
@@ -585,14 +587,18 @@ impl Planner<'_> {
                         target: target.clone(),
                     }
                 };
-                Change::new(
+                let change = Change::new(
                     ResourceKind::Attachment,
                     action,
                     format!("attachment {} -> {target_name}", policy_name(policy)),
                     reason,
                 )
                 .source(sources.get(policy))
-                .op(op)
+                .op(op);
+                match applies_through {
+                    Some(ancestor) => change.after(json!({ "applies_through": ancestor })),
+                    None => change,
+                }
             };
             let changes: Vec<Change> = steps.iter().map(change).collect();
             if matches!(target, Ref::NewAccount(_)) {

@@ -288,4 +288,8 @@ fn a_detached_scp_that_still_applies_through_the_ou_says_so() {
         "{}",
         detach.reason
     );
+    assert_eq!(
+        detach.after,
+        Some(serde_json::json!({"applies_through": "/A"}))
+    );
 }
