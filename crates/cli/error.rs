@@ -44,6 +44,12 @@ pub enum CliError {
     /// The apply lease is held by another apply, or was lost.
     #[error("{0}")]
     Lease(#[from] orgctl_backend::LeaseError),
+    /// Ctrl-C during an apply.
+    #[error(
+        "interrupted: the apply stopped part-way and released its lease; run `orgctl plan` and \
+         `orgctl apply` again to converge"
+    )]
+    Interrupted,
     /// The plan has errors.
     #[error("the plan has {0} error(s) (listed above); nothing was changed")]
     PlanErrors(usize),

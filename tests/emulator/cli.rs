@@ -1070,3 +1070,64 @@ fn filter_temp_dirs(s: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Ctrl-C during an apply stops it, releases the lease (the next apply need not wait for it to
+/// expire) and a rerun converges.
+#[tokio::test]
+async fn an_interrupted_apply_releases_the_lease() {
+    let org = CliOrg::new();
+    let proxy = Proxy::start(moto().addr).await;
+    proxy.hold_create_account(10_000);
+    let (mut cmd, _home) = orgctl_command(
+        org.path(),
+        &["apply", "desired-state", "--auto-approve"],
+        &org.env_for(&proxy.url),
+    );
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn orgctl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while proxy.requests("DescribeCreateAccountStatus") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never polled an account creation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sigint = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(sigint.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("apply");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_contains(
+        &stderr,
+        "interrupted: the apply stopped part-way and released its lease",
+    );
+    let tags = org
+        .sdk()
+        .await
+        .list_tags(&org.root())
+        .await
+        .expect("root tags");
+    let tag = tags.get(LEASE_TAG).expect("the lease tag");
+    assert!(tag.starts_with("free serial=1 "), "{tag}");
+
+    proxy.hold_polls(0);
+    let org = std::sync::Arc::new(org);
+    let o = org.clone();
+    let url = proxy.url.clone();
+    tokio::task::spawn_blocking(move || {
+        o.run_via(&url, &["apply", "desired-state", "--auto-approve"])
+    })
+    .await
+    .expect("join")
+    .expect_code(0);
+}

@@ -301,7 +301,14 @@ async fn apply_against<A: OrgApi>(
         ));
     }
     let read = read_options(g, Some(&desired.organization.management_account_id));
-    let work = apply_leased(api, desired, &plan, options, apply_options, &read, g);
+    // Ctrl-C stops the apply where it is (as a kill would: a rerun converges) and still
+    // releases the lease.
+    let work = async {
+        tokio::select! {
+            result = apply_leased(api, desired, &plan, options, apply_options, &read, g) => result,
+            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
+        }
+    };
     let (outcome, released) = lease.run(api, &lease_options, &read, &live, work).await;
     if let Err(e) = &released
         && !matches!(e, LeaseError::Lost { .. })
