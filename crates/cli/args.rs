@@ -135,7 +135,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub live: LiveArg,
     /// Apply exactly this saved plan; refused when the organization or the desired state
-    /// changed since it was made.
+    /// changed since it was made, or when it is not exactly the plan made again from them (a
+    /// plan file edited after review).
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation (required when stdin is not a terminal).

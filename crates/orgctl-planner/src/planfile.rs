@@ -149,3 +149,96 @@ pub fn difference(saved: &Plan, fresh: &Plan) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use orgctl_model::{Op, Ref};
+
+    use super::*;
+    use crate::plan::{Action, Change, Note, ResourceKind};
+
+    fn plan() -> Plan {
+        Plan {
+            changes: vec![Change {
+                address: "attachment scp/guard -> /Workloads".to_owned(),
+                kind: ResourceKind::Attachment,
+                action: Action::Attach,
+                before: None,
+                after: None,
+                diff: None,
+                reason: "The YAML attaches scp/guard to /Workloads.".to_owned(),
+                source: None,
+                ops: vec![Op::AttachPolicy {
+                    policy: Ref::Id("p-1".to_owned()),
+                    target: Ref::Id("ou-1".to_owned()),
+                }],
+            }],
+            notes: vec![],
+            warnings: vec![],
+            errors: vec![],
+            organization_id: "o-1".to_owned(),
+            management_account_id: "111111111111".to_owned(),
+            today: "2026-11-27".to_owned(),
+            live_fingerprint: "live".to_owned(),
+            desired_fingerprint: "desired".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_saved_plan_equal_but_for_the_day_is_the_same_plan() {
+        let fresh = plan();
+        let mut saved = from_json(&to_json(&fresh)).expect("reads back");
+        assert_eq!(difference(&saved, &fresh), None);
+        saved.today = "2026-11-26".to_owned();
+        assert_eq!(difference(&saved, &fresh), None);
+    }
+
+    #[test]
+    fn every_edit_of_a_saved_plan_is_a_difference() {
+        let fresh = plan();
+        type Edit = fn(&mut Plan);
+        let edits: [(Edit, &str); 7] = [
+            (
+                |p| {
+                    p.changes[0].ops[0] = Op::DetachPolicy {
+                        policy: Ref::Id("p-1".to_owned()),
+                        target: Ref::Id("ou-1".to_owned()),
+                    }
+                },
+                "change 1 (`attachment scp/guard -> /Workloads`) differs in ops",
+            ),
+            (|p| p.changes[0].ops.clear(), "differs in ops"),
+            (|p| p.changes[0].reason.push('!'), "differs in reason"),
+            (
+                |p| {
+                    p.changes[0].action = Action::Detach;
+                    p.changes[0].address.push('x');
+                },
+                "differs in address, action",
+            ),
+            (
+                |p| p.changes.clear(),
+                "it has 0 changes where a fresh plan has 1",
+            ),
+            (
+                |p| {
+                    p.notes.push(Note {
+                        address: "ou /X".to_owned(),
+                        message: "left alone".to_owned(),
+                    })
+                },
+                "its notes differ",
+            ),
+            (
+                |p| p.organization_id = "o-2".to_owned(),
+                "its organization_id differs",
+            ),
+        ];
+        for (edit, expected) in edits {
+            let mut saved = fresh.clone();
+            edit(&mut saved);
+            let found = difference(&saved, &fresh).unwrap_or_default();
+            assert!(found.contains(expected), "{found:?} vs {expected:?}");
+        }
+    }
+}
