@@ -201,7 +201,7 @@ fn page_size(s: &str) -> Result<i32, String> {
     match s.trim().parse::<i32>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(format!(
-            "expected a number from 1 to {max}: AWS Organizations returns at most {max} items per page"
+            "expected a page size from 1 to {max}: AWS Organizations returns at most {max} items per page"
         )),
     }
 }

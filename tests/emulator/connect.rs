@@ -364,7 +364,7 @@ fn page_size_accepts_only_what_aws_accepts_when_arguments_are_parsed() {
         );
         assert_ne!(run.code, 0, "--page-size {bad} accepted");
         assert!(
-            run.stderr.contains("expected a number from 1 to 20"),
+            run.stderr.contains("expected a page size from 1 to 20"),
             "--page-size {bad}: {}",
             run.stderr
         );
