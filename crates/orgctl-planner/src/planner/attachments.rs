@@ -313,7 +313,7 @@ impl Planner<'_> {
         let declared = self.declared_targets();
 
         // Every live attachment, by target and type; who controls each policy; what each
-        // policy's statements do (the YAML's document wins: updates run before attachments).
+        // policy's statements do (in its live document or the YAML's).
         let mut live_attachments: AttachmentMap = BTreeMap::new();
         let mut controlled: BTreeSet<Ref> = BTreeSet::new();
         let mut effects: HashMap<Ref, Effects> = HashMap::new();
@@ -372,7 +372,15 @@ impl Planner<'_> {
                 format!("{}/{}", spec.policy_type.short(), spec.name),
             );
             sources.insert(policy.clone(), spec.source.clone());
-            effects.insert(policy.clone(), Effects::of(&spec.content));
+            // Both documents count: the update may run after the attachments.
+            let yaml = Effects::of(&spec.content);
+            effects
+                .entry(policy.clone())
+                .and_modify(|live| {
+                    live.grants |= yaml.grants;
+                    live.denies |= yaml.denies;
+                })
+                .or_insert(yaml);
             for t in &spec.targets {
                 if let Some(target) = self.target_ref(t) {
                     yaml_attachments

@@ -293,3 +293,22 @@ fn a_detached_scp_that_still_applies_through_the_ou_says_so() {
         Some(serde_json::json!({"applies_through": "/A"}))
     );
 }
+
+/// Issue 6, case 3: a policy whose YAML document only grants but whose live one denies counts as
+/// a deny when it makes room (its update may run after the attachments).
+#[test]
+fn at_the_per_target_limit_a_policy_denying_in_aws_is_not_taken_for_one_that_only_grants() {
+    let l = ou_at_the_limit();
+    // s4 denies in AWS; the YAML keeps it as an allow-list but takes it off /A.
+    let mut d = D::new().ou("/A", None).scp("s4", ALLOW_S3, &[]);
+    for i in [1, 2, 3, 5] {
+        d = d.scp(&format!("s{i}"), DENY, &[TargetRef::Ou("/A".into())]);
+    }
+    let p = run(&d, &l);
+    assert!(
+        index_of(&p, "attachment scp/s4 -> /A", Action::Detach)
+            > index_of(&p, "attachment scp/s5 -> /A", Action::Attach),
+        "{}",
+        dump(&p)
+    );
+}
