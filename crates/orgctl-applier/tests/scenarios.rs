@@ -599,3 +599,106 @@ async fn enabling_scps_and_filling_the_limit_converges_in_one_apply() {
         .expect("A");
     converge(&desired(&["s1", "s2", "s3", "s4", "s5"], false), &org).await;
 }
+
+/// Whether the SCPs in effect on account `name` (its own, its OUs', the root's) deny `service`.
+fn denied(org: &MemoryOrg, name: &str, service: &str) -> bool {
+    let live = org.to_live();
+    let parent = |id: &str| -> Option<String> {
+        live.ous
+            .iter()
+            .map(|o| (&o.id, &o.parent_id))
+            .chain(live.accounts.iter().map(|a| (&a.id, &a.parent_id)))
+            .find(|(i, _)| *i == id)
+            .map(|(_, p)| p.clone())
+    };
+    let Some(account) = live.accounts.iter().find(|a| a.name == name) else {
+        return false;
+    };
+    let mut chain = vec![account.id.clone()];
+    while let Some(p) = chain.last().and_then(|c| parent(c)) {
+        chain.push(p);
+    }
+    let action = format!(r#""{service}:*""#);
+    live.policies
+        .iter()
+        .any(|p| p.content.contains(&action) && p.targets.iter().any(|t| chain.contains(t)))
+}
+
+/// Applies the plan from `org` to `d`, checking after every write that account `name` stays
+/// denied `service`; returns the writes after which it was not.
+async fn apply_keeping_denied(
+    org: MemoryOrg,
+    d: &DesiredState,
+    name: &str,
+    service: &str,
+) -> Vec<String> {
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let p = plan(d, &live, &options());
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let lapses = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = lapses.clone();
+    let (name_owned, service_owned) = (name.to_owned(), service.to_owned());
+    let observed = Faulty::new(org).observe_writes(move |org: &MemoryOrg, op| {
+        if !denied(org, &name_owned, &service_owned) {
+            seen.lock().expect("lock").push(op.to_owned());
+        }
+    });
+    let report = apply(&p, &observed, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    converge(d, observed.inner()).await;
+    lapses.lock().expect("lock").clone()
+}
+
+/// A policy that stops denying `a` while another starts to: the update that drops the
+/// statement runs only after the attachment that carries it on.
+#[tokio::test]
+async fn a_policy_update_that_drops_a_deny_runs_after_what_carries_it_on() {
+    let org = org().await;
+    let mut d = desired_with(&[], true);
+    d.accounts.insert("app".into(), account("app", "/A"));
+    d.policies
+        .insert("p1".into(), scp("p1", &["a"], &[TargetRef::Root]));
+    converge(&d, &org).await;
+    d.policies
+        .insert("p1".into(), scp("p1", &["b"], &[TargetRef::Root]));
+    d.policies
+        .insert("p2".into(), scp("p2", &["a"], &[TargetRef::Root]));
+    let lapses = apply_keeping_denied(org, &d, "app", "a").await;
+    assert!(lapses.is_empty(), "app was not denied `a` after {lapses:?}");
+}
+
+/// An account moving from /A to /A/B while the deny moves from /A to /A/B: /A keeps it until
+/// the account has moved.
+#[tokio::test]
+async fn an_ou_keeps_its_deny_until_the_accounts_leaving_it_have_moved() {
+    let org = org().await;
+    let mut d = desired_with(&[], true);
+    d.ous.insert(
+        "/A/B".into(),
+        OuSpec {
+            path: "/A/B".into(),
+            name: "B".into(),
+            id: None,
+            tags: Tags::new(),
+            full_aws_access: true,
+            source: loc(),
+        },
+    );
+    d.accounts.insert("app".into(), account("app", "/A"));
+    d.policies.insert(
+        "p1".into(),
+        scp("p1", &["a"], &[TargetRef::Ou("/A".into())]),
+    );
+    converge(&d, &org).await;
+    d.accounts.insert("app".into(), account("app", "/A/B"));
+    d.policies.insert(
+        "p1".into(),
+        scp("p1", &["a"], &[TargetRef::Ou("/A/B".into())]),
+    );
+    let lapses = apply_keeping_denied(org, &d, "app", "a").await;
+    assert!(lapses.is_empty(), "app was not denied `a` after {lapses:?}");
+}

@@ -49,11 +49,24 @@ struct Script {
     injected: usize,
 }
 
+/// Called with the wrapped API and the operation after every write that reached it.
+type Observer<A> = Box<dyn Fn(&A, &'static str) + Send + Sync>;
+
 /// An [`OrgApi`] that forwards to `inner` except where its script says to fail.
-#[derive(Debug)]
 pub struct Faulty<A> {
     inner: A,
     script: Mutex<Script>,
+    observer: Option<Observer<A>>,
+}
+
+impl<A: std::fmt::Debug> std::fmt::Debug for Faulty<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Faulty")
+            .field("inner", &self.inner)
+            .field("script", &self.script)
+            .field("observed", &self.observer.is_some())
+            .finish()
+    }
 }
 
 /// The error of a simulated crash: not retryable, not an AWS answer.
@@ -72,7 +85,19 @@ impl<A: OrgApi> Faulty<A> {
         Self {
             inner,
             script: Mutex::new(Script::default()),
+            observer: None,
         }
+    }
+
+    /// Calls `observe` with the wrapped API and the operation name after every write that
+    /// reached it (whether it took effect or failed there, and also when its answer is then
+    /// replaced by a scripted fault): tests check every intermediate state with it.
+    pub fn observe_writes(
+        mut self,
+        observe: impl Fn(&A, &'static str) + Send + Sync + 'static,
+    ) -> Self {
+        self.observer = Some(Box::new(observe));
+        self
     }
 
     /// Adds a scripted write failure.
@@ -256,6 +281,11 @@ impl<A: OrgApi> Faulty<A> {
     {
         let after = self.before(op)?;
         let result = call().await;
+        if let Some(observe) = &self.observer
+            && operations::is_write(op)
+        {
+            observe(&self.inner, op);
+        }
         match after {
             None => result,
             Some(fault) => {
@@ -377,6 +407,34 @@ mod tests {
         api.list_roots().await.expect("through");
         assert_eq!(api.injected_count(), 4);
         assert_eq!(api.inner().call_count(operations::LIST_ROOTS), 1);
+    }
+
+    #[tokio::test]
+    async fn observes_every_write_that_reached_the_organization() {
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let api = Faulty::new(org())
+            .fail_write(2, ApiError::service("", codes::ACCESS_DENIED, "no"))
+            .observe_writes(move |inner: &MemoryOrg, op| {
+                log.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((op, inner.to_live().ous.len()));
+            });
+        let root = api.inner().root_id();
+        api.create_ou(&root, "A", &Tags::new())
+            .await
+            .expect("first write");
+        api.list_roots().await.expect("reads are not observed");
+        assert!(api.create_ou(&root, "B", &Tags::new()).await.is_err());
+        api.create_ou(&root, "C", &Tags::new())
+            .await
+            .expect("third write");
+        let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        assert_eq!(
+            seen,
+            vec![(operations::CREATE_OU, 1), (operations::CREATE_OU, 2)],
+            "the failed write never reached the organization"
+        );
     }
 
     #[tokio::test]

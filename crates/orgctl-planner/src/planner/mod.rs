@@ -22,6 +22,8 @@
 //! Within one target, attachments come before detachments (a target is never left without an
 //! SCP), except at the per-target limit, where one detachment makes room for each attachment.
 //!
+//! Policy updates whose document drops a rule wait for all of the above ([`order`]).
+//!
 //! Matching desired to live: OUs hierarchically (an OU's parent first, then by `id` or by name
 //! among the parent's children), accounts by `id` else root email, policies by name.
 
@@ -30,6 +32,7 @@ mod attachments;
 mod deletions;
 mod matching;
 mod notes;
+mod order;
 mod ous;
 mod policies;
 
@@ -104,6 +107,7 @@ fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
     let moving = planner.account_changes(out);
     out.changes.extend(attachments.on_new_accounts);
     out.changes.extend(attachments.after_moves);
+    order::removals_last(&mut out.changes, live);
     let deleted_ous = planner.ou_deletions(&moving, out);
     planner.policy_deletions(out);
     planner.closures(out);
