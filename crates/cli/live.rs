@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_live};
+use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_live_reporting};
 use orgctl_model::{LiveState, Tags};
 use serde::{Deserialize, Serialize};
 
@@ -169,11 +169,28 @@ pub fn read_options(g: &Global, pinned: Option<&str>) -> ReadOptions {
     }
 }
 
-/// Reads the whole organization, refusing a wrong one before anything else is read; shows a
-/// spinner on a terminal.
+/// Reads the whole organization, refusing a wrong one before anything else is read; shows its
+/// progress on stderr (see [`crate::ui::Progress`]).
 pub async fn read<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, CliError> {
-    let bar = crate::ui::progress(None, "reading the organization");
-    let live = read_live(api, options).await;
-    bar.finish_and_clear();
+    read_as(api, options, "reading the organization").await
+}
+
+/// [`read`], its progress reported as `what`.
+pub async fn read_as<A: OrgApi>(
+    api: &A,
+    options: &ReadOptions,
+    what: &str,
+) -> Result<LiveState, CliError> {
+    let progress = crate::ui::Progress::new(None, what);
+    let live = read_live_reporting(api, options, &|p| progress.set(p.to_string())).await;
+    if let Ok(live) = &live {
+        progress.set(format!(
+            "done: {} OUs, {} accounts, {} policies",
+            live.ous.len(),
+            live.accounts.len(),
+            live.policies.len()
+        ));
+    }
+    progress.finish();
     Ok(live?)
 }

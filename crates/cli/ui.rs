@@ -2,7 +2,8 @@
 //! stdout carries only the requested output; everything else goes to stderr.
 
 use std::io::{IsTerminal, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -97,27 +98,119 @@ fn stderr_color() -> bool {
     std::io::stderr().is_terminal() && !no_color()
 }
 
-/// A progress indicator on stderr, drawn only on a terminal.
-pub fn progress(len: Option<u64>, message: &str) -> ProgressBar {
-    let bar = match len {
-        Some(n) => ProgressBar::new(n),
-        None => ProgressBar::new_spinner(),
-    };
-    if std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::stderr());
-        let style = match len {
-            Some(_) => ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}"),
-            None => ProgressStyle::with_template("{spinner} {msg}"),
-        };
-        if let Ok(style) = style {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+/// How often a long step reports on a stderr that is not a terminal, and how long a step must
+/// run before it reports at all (quick steps stay silent).
+pub const PLAIN_EVERY: Duration = Duration::from_secs(2);
+
+/// The progress of one step (reading the organization, applying) on stderr. On a terminal: a
+/// spinner or a bar. Elsewhere (CI logs, a file): once the step has run [`PLAIN_EVERY`], a
+/// line `WHAT: STATUS (N s)` every [`PLAIN_EVERY`], and a last one when it ends.
+pub struct Progress {
+    bar: ProgressBar,
+    what: String,
+    status: Arc<Mutex<String>>,
+    started: Instant,
+    /// Prints the plain lines (not on a terminal).
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn plain_line(what: &str, status: &str, started: Instant) -> String {
+    let secs = started.elapsed().as_secs();
+    if status.is_empty() {
+        format!("{what} ({secs} s)")
     } else {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
+        format!("{what}: {status} ({secs} s)")
     }
-    bar.set_message(message.to_owned());
-    bar
+}
+
+impl Progress {
+    /// Starts reporting `what`, with `len` steps (a bar) or none (a spinner).
+    pub fn new(len: Option<u64>, what: &str) -> Self {
+        let bar = match len {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::new_spinner(),
+        };
+        let status = Arc::new(Mutex::new(String::new()));
+        let started = Instant::now();
+        let mut ticker = None;
+        if std::io::stderr().is_terminal() {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            let style = match len {
+                Some(_) => ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}"),
+                None => ProgressStyle::with_template("{spinner} {msg}"),
+            };
+            if let Ok(style) = style {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+        } else {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                let (what, status) = (what.to_owned(), status.clone());
+                ticker = Some(runtime.spawn(async move {
+                    let start = tokio::time::Instant::now() + PLAIN_EVERY;
+                    let mut every = tokio::time::interval_at(start, PLAIN_EVERY);
+                    loop {
+                        every.tick().await;
+                        let now = lock(&status).clone();
+                        info(&plain_line(&what, &now, started));
+                    }
+                }));
+            }
+        }
+        bar.set_message(what.to_owned());
+        Progress {
+            bar,
+            what: what.to_owned(),
+            status,
+            started,
+            ticker,
+        }
+    }
+
+    /// Where the step is (`12/40 changes done`): the spinner's text on a terminal, the next
+    /// plain line elsewhere.
+    pub fn set(&self, status: String) {
+        if self.bar.length().is_none() {
+            self.bar.set_message(format!("{}: {status}", self.what));
+        }
+        *lock(&self.status) = status;
+    }
+
+    /// One more step done (the bar).
+    pub fn inc(&self) {
+        self.bar.inc(1);
+    }
+
+    /// Prints a line without tearing the bar.
+    pub fn println(&self, line: &str) {
+        self.bar.suspend(|| info(line));
+    }
+
+    /// Ends the step; elsewhere than on a terminal, a step that took [`PLAIN_EVERY`] or more
+    /// ends with its last status.
+    pub fn finish(mut self) {
+        self.bar.finish_and_clear();
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+            if self.started.elapsed() >= PLAIN_EVERY {
+                let status = lock(&self.status).clone();
+                info(&plain_line(&self.what, &status, self.started));
+            }
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+        }
+    }
+}
+
+fn lock(m: &Mutex<String>) -> MutexGuard<'_, String> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Asks on the terminal; true only for `yes`.

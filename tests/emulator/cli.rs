@@ -1131,3 +1131,78 @@ async fn an_interrupted_apply_releases_the_lease() {
     .expect("join")
     .expect_code(0);
 }
+
+/// Issue 6 §3: a long read and a long apply report progress on a stderr that is not a terminal
+/// (a CI log): a line per phase with counts, at least every few seconds, not only a spinner on
+/// a terminal. The fault proxy's added latency, one request at a time, makes the run slow.
+#[tokio::test]
+async fn long_reads_and_applies_report_progress_on_a_plain_stderr() {
+    let org = std::sync::Arc::new(CliOrg::new());
+    let proxy = Proxy::start(moto().addr).await;
+    proxy.latency(std::time::Duration::from_millis(100));
+    let url = proxy.url.clone();
+    let o = org.clone();
+    let started = std::time::Instant::now();
+    let run = tokio::task::spawn_blocking(move || {
+        o.run_via(
+            &url,
+            &[
+                "apply",
+                "desired-state",
+                "--auto-approve",
+                "--concurrency",
+                "1",
+            ],
+        )
+    })
+    .await
+    .expect("join");
+    let elapsed = started.elapsed();
+    run.expect_code(0);
+    eprintln!("slow apply took {elapsed:?}:\n{}", run.stderr);
+    let progress: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| {
+            l.starts_with("reading the organization")
+                || l.starts_with("applying")
+                || l.starts_with("verifying")
+        })
+        .collect();
+    assert!(
+        progress.iter().any(|l| {
+            l.starts_with("reading the organization: listing OUs and accounts: ")
+                || l.starts_with(
+                    "reading the organization: reading tags, policies and attachments: ",
+                )
+        }),
+        "the read reports its phase with counts:\n{}",
+        run.stderr
+    );
+    assert!(
+        progress
+            .iter()
+            .any(|l| l.starts_with("reading the organization: done: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        progress.iter().any(|l| l.starts_with("applying: ")
+            && l.contains(" changes finished (0 failed, 0 skipped)")),
+        "the apply reports counts:\n{}",
+        run.stderr
+    );
+    // Every phase reports within its first 3 s and then at most 3 s apart.
+    let mut last: BTreeMap<&str, u64> = BTreeMap::new();
+    for line in &progress {
+        let phase = line.split(':').next().unwrap_or_default();
+        let secs: u64 = line
+            .rsplit_once(" (")
+            .and_then(|(_, s)| s.strip_suffix(" s)"))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no elapsed time in {line:?}"));
+        let previous = last.insert(phase, secs).unwrap_or(0);
+        assert!(secs <= previous + 3, "{line:?} comes late:\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains('\x1b'), "no terminal codes in a log");
+}

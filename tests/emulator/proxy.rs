@@ -89,6 +89,8 @@ struct Script {
     bucket: Option<Bucket>,
     /// Requests the bucket throttled.
     rate_limited: usize,
+    /// Added before every answer.
+    latency: Duration,
     /// Answer the next CreateAccount with IN_PROGRESS (no account id).
     hold_next_create: bool,
     /// Answer the next CreateAccount with FAILED and this reason.
@@ -191,6 +193,11 @@ impl Proxy {
             tokens: f64::from(burst),
             last: std::time::Instant::now(),
         });
+    }
+
+    /// Delays every answer by `latency` (a slow network or a slow AWS).
+    pub fn latency(&self, latency: Duration) {
+        lock(&self.script).latency = latency;
     }
 
     /// How many requests the token bucket throttled.
@@ -463,6 +470,10 @@ async fn handle(
 ) -> std::io::Result<()> {
     let req = read_message(&mut client, false).await?;
     let op = operation_of(&req);
+    let latency = lock(&script).latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let fault = {
         let mut s = lock(&script);
         *s.seen.entry(op.clone()).or_default() += 1;

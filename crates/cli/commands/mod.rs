@@ -332,12 +332,16 @@ async fn apply_leased<A: OrgApi>(
     g: &Global,
 ) -> Result<(), CliError> {
     let mut reporter = Progress::new(plan.changes.len(), g.verbose);
-    let report = orgctl_applier::apply(plan, api, apply_options, &mut reporter).await?;
-    reporter.bar.finish_and_clear();
+    let report = orgctl_applier::apply(plan, api, apply_options, &mut reporter).await;
+    reporter.bar.finish();
+    let report = report?;
     if !report.is_success() {
         return Err(CliError::Partial(report.failed(), report.skipped()));
     }
-    let pending = orgctl_applier::verify(desired, api, read, options).await?;
+    // The check of `orgctl_applier::verify`, with the read's progress shown.
+    let live =
+        crate::live::read_as(api, read, "verifying (reading the organization again)").await?;
+    let pending = orgctl_planner::plan(desired, &live, options).changes;
     if !pending.is_empty() {
         return Err(CliError::NotConverged(
             pending.iter().map(describe).collect(),
@@ -380,24 +384,33 @@ fn describe(c: &Change) -> String {
     format!("{} {}", c.action.as_str(), c.address)
 }
 
-/// Reports apply progress on stderr.
+/// Reports apply progress on stderr: a bar on a terminal, lines with counts elsewhere.
 struct Progress {
-    bar: indicatif::ProgressBar,
+    bar: ui::Progress,
     verbose: u8,
+    total: usize,
+    finished: usize,
+    failed: usize,
+    skipped: usize,
 }
 
 impl Progress {
     fn new(total: usize, verbose: u8) -> Self {
         Progress {
-            bar: ui::progress(Some(total as u64), "applying"),
+            bar: ui::Progress::new(Some(total as u64), "applying"),
             verbose,
+            total,
+            finished: 0,
+            failed: 0,
+            skipped: 0,
         }
     }
 }
 
 impl Reporter for Progress {
     fn finished(&mut self, _index: usize, _total: usize, change: &Change, outcome: &ChangeOutcome) {
-        self.bar.inc(1);
+        self.bar.inc();
+        self.finished += 1;
         let line = match outcome {
             ChangeOutcome::Done if self.verbose > 0 => {
                 Some(format!("  done: {}", describe(change)))
@@ -405,12 +418,22 @@ impl Reporter for Progress {
             ChangeOutcome::AlreadyDone if self.verbose > 0 => {
                 Some(format!("  already in effect: {}", describe(change)))
             }
-            ChangeOutcome::Failed(e) => Some(format!("  FAILED: {}: {e}", describe(change))),
-            ChangeOutcome::Skipped(why) => Some(format!("  skipped: {}: {why}", describe(change))),
+            ChangeOutcome::Failed(e) => {
+                self.failed += 1;
+                Some(format!("  FAILED: {}: {e}", describe(change)))
+            }
+            ChangeOutcome::Skipped(why) => {
+                self.skipped += 1;
+                Some(format!("  skipped: {}: {why}", describe(change)))
+            }
             _ => None,
         };
+        self.bar.set(format!(
+            "{}/{} changes finished ({} failed, {} skipped)",
+            self.finished, self.total, self.failed, self.skipped
+        ));
         if let Some(line) = line {
-            self.bar.suspend(|| ui::info(&line));
+            self.bar.println(&line);
         }
     }
 }

@@ -40,5 +40,5 @@ pub use execute::{
 pub use faults::{Faulty, WriteFault};
 pub use lease::{LEASE_TAG, Lease, LeaseError, LeaseOptions};
 pub use memory::{MemoryOrg, SnapshotError};
-pub use observe::{ReadError, ReadOptions, read_live};
+pub use observe::{ReadError, ReadOptions, ReadProgress, read_live, read_live_reporting};
 pub use retry::{AdaptiveRate, CallStats, OpStats, Retrier, RetryPolicy, Retrying};

@@ -41,6 +41,49 @@ impl Default for ReadOptions {
     }
 }
 
+/// Where a read is, for progress reports: the phase and its counts so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadProgress {
+    /// Walking the tree level by level.
+    Tree {
+        /// Tree levels fully listed.
+        levels: usize,
+        /// OUs found so far.
+        ous: usize,
+        /// Accounts found so far.
+        accounts: usize,
+    },
+    /// Reading tags, policy documents and attachments.
+    Details {
+        /// Requests answered.
+        done: usize,
+        /// Requests in this phase.
+        total: usize,
+    },
+}
+
+impl std::fmt::Display for ReadProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadProgress::Tree {
+                levels,
+                ous,
+                accounts,
+            } => write!(
+                f,
+                "listing OUs and accounts: {levels} level{} listed, {ous} OU{} and {accounts} account{} found",
+                if *levels == 1 { "" } else { "s" },
+                if *ous == 1 { "" } else { "s" },
+                if *accounts == 1 { "" } else { "s" },
+            ),
+            ReadProgress::Details { done, total } => write!(
+                f,
+                "reading tags, policies and attachments: {done}/{total} requests done"
+            ),
+        }
+    }
+}
+
 /// Why the organization could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
@@ -115,19 +158,36 @@ async fn run<A: OrgApi>(api: &A, req: Req) -> ApiResult<Resp> {
 }
 
 /// Runs independent requests, at most `limit` at a time; the first error ends the batch.
-async fn run_all<A: OrgApi>(api: &A, reqs: Vec<Req>, limit: usize) -> ApiResult<Vec<Resp>> {
+/// `answered(done)` is called after each answer.
+async fn run_all<A: OrgApi>(
+    api: &A,
+    reqs: Vec<Req>,
+    limit: usize,
+    answered: &(dyn Fn(usize) + Sync),
+) -> ApiResult<Vec<Resp>> {
     let mut out = Vec::with_capacity(reqs.len());
     let mut stream = futures::stream::iter(reqs)
         .map(|r| run(api, r))
         .buffer_unordered(limit.max(1));
     while let Some(r) = stream.next().await {
         out.push(r?);
+        answered(out.len());
     }
     Ok(out)
 }
 
 /// Reads the whole organization. See the [module documentation](self) for the calls it makes.
 pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, ReadError> {
+    read_live_reporting(api, options, &|_| {}).await
+}
+
+/// [`read_live`], calling `progress` at each step (after each tree level, and after each
+/// answer of the last phase).
+pub async fn read_live_reporting<A: OrgApi>(
+    api: &A,
+    options: &ReadOptions,
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<LiveState, ReadError> {
     let limit = options.concurrency.max(1);
     let org = api.describe_organization().await?;
     if let Some(expected) = &options.expect_management_account
@@ -153,13 +213,19 @@ pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<Live
     // The tree, level by level; the policy lists ride along with the first level.
     let mut reqs: Vec<Req> = enabled.iter().map(|t| Req::Policies(*t)).collect();
     let mut level = vec![root.id.clone()];
+    let mut levels = 0;
+    progress(ReadProgress::Tree {
+        levels,
+        ous: 0,
+        accounts: 0,
+    });
     while !level.is_empty() {
         for parent in &level {
             reqs.push(Req::Ous(parent.clone()));
             reqs.push(Req::Accounts(parent.clone()));
         }
         let mut next = Vec::new();
-        for resp in run_all(api, std::mem::take(&mut reqs), limit).await? {
+        for resp in run_all(api, std::mem::take(&mut reqs), limit, &|_| {}).await? {
             match resp {
                 Resp::Ous(parent, children) => {
                     for ou in children {
@@ -202,6 +268,12 @@ pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<Live
         }
         next.sort();
         level = next;
+        levels += 1;
+        progress(ReadProgress::Tree {
+            levels,
+            ous: ous.len(),
+            accounts: accounts.len(),
+        });
     }
 
     // Tags, documents and attachments.
@@ -237,7 +309,10 @@ pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<Live
             (p.id, live)
         })
         .collect();
-    for resp in run_all(api, reqs, limit).await? {
+    let total = reqs.len();
+    progress(ReadProgress::Details { done: 0, total });
+    let answered = |done| progress(ReadProgress::Details { done, total });
+    for resp in run_all(api, reqs, limit, &answered).await? {
         match resp {
             Resp::Tags(id, tags) => {
                 if let Some(ou) = ous.get_mut(&id) {

@@ -352,3 +352,55 @@ async fn a_wrong_organization_is_refused_after_its_first_request() {
     };
     assert!(read_live(&org, &options).await.is_ok());
 }
+
+#[tokio::test]
+async fn progress_is_reported_per_tree_level_and_per_answer() {
+    let org = sample().await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let live = read_live_reporting(&org, &ReadOptions::default(), &|p| {
+        seen.lock().expect("lock").push(p);
+    })
+    .await
+    .expect("read");
+    let seen = seen.into_inner().expect("lock");
+    let tree: Vec<_> = seen
+        .iter()
+        .filter_map(|p| match p {
+            ReadProgress::Tree {
+                levels,
+                ous,
+                accounts,
+            } => Some((*levels, *ous, *accounts)),
+            ReadProgress::Details { .. } => None,
+        })
+        .collect();
+    // Root, then the levels of A/B, A1 and A11 (the last level lists nothing new).
+    assert_eq!(tree.first(), Some(&(0, 0, 0)));
+    assert_eq!(
+        tree.last(),
+        Some(&(4, live.ous.len(), live.accounts.len())),
+        "{tree:?}"
+    );
+    let details: Vec<(usize, usize)> = seen
+        .iter()
+        .filter_map(|p| match p {
+            ReadProgress::Details { done, total } => Some((*done, *total)),
+            ReadProgress::Tree { .. } => None,
+        })
+        .collect();
+    let total = details[0].1;
+    assert_eq!(details, (0..=total).map(|d| (d, total)).collect::<Vec<_>>());
+    assert_eq!(
+        ReadProgress::Details { done: 3, total: 9 }.to_string(),
+        "reading tags, policies and attachments: 3/9 requests done"
+    );
+    assert_eq!(
+        ReadProgress::Tree {
+            levels: 1,
+            ous: 2,
+            accounts: 1
+        }
+        .to_string(),
+        "listing OUs and accounts: 1 level listed, 2 OUs and 1 account found"
+    );
+}
