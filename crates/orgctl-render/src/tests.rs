@@ -522,7 +522,9 @@ fn outside_fences(md: &str) -> String {
     let mut out = String::new();
     let mut in_fence = false;
     for line in md.lines() {
-        if line.trim_start().starts_with("```") {
+        // A fence line is indented at most three spaces (a list item's fence by its two).
+        let body = line.trim_start_matches(' ');
+        if line.len() - body.len() <= 3 && body.starts_with("```") {
             in_fence = !in_fence;
             continue;
         }
@@ -535,13 +537,18 @@ fn outside_fences(md: &str) -> String {
 }
 
 /// `md` with its code spans (CommonMark: a run of n backticks up to the next run of exactly n)
-/// removed.
+/// removed; a backslash-escaped character (outside code spans) is literal text.
 fn without_code_spans(md: &str) -> String {
     let chars: Vec<char> = md.chars().collect();
     let run_at = |i: usize| chars[i..].iter().take_while(|c| **c == '`').count();
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
+        if chars[i] == '\\' && i + 1 < chars.len() {
+            out.extend(&chars[i..i + 2]);
+            i += 2;
+            continue;
+        }
         if chars[i] != '`' {
             out.push(chars[i]);
             i += 1;
@@ -1055,4 +1062,116 @@ fn markdown_text_cannot_mention_link_or_typeset() {
     assert!(md.contains("ping \\@security-team"), "{md}");
     assert!(md.contains("\\$x\\$"), "{md}");
     assert!(md.contains("\\!\\[img\\]"), "{md}");
+}
+
+mod hostile_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Strings mixing plain text, Markdown and HTML syntax, and characters that do not show.
+    fn hostile() -> impl Strategy<Value = String> {
+        let pieces = prop_oneof![
+            "[a-zA-Z0-9 /._-]{0,8}",
+            Just("`".to_owned()),
+            Just("```".to_owned()),
+            Just("|".to_owned()),
+            Just("</details>".to_owned()),
+            Just("<script>".to_owned()),
+            Just("@team".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r".to_owned()),
+            Just("\u{1b}[2J".to_owned()),
+            Just("\u{9b}".to_owned()),
+            proptest::char::any().prop_map(String::from),
+            proptest::sample::select(INVISIBLE.to_vec()).prop_map(String::from),
+        ];
+        proptest::collection::vec(pieces, 0..6).prop_map(|v| v.concat())
+    }
+
+    fn plan_of(s: &[String]) -> Plan {
+        let mut plan = empty_plan();
+        plan.changes.push(change(
+            &format!("ou /{}", s[0]),
+            ResourceKind::Ou,
+            Action::Create,
+            None,
+            Some(json!({"path": format!("/{}", s[0]), "tags": {s[1].clone(): s[2].clone()}})),
+            &s[3],
+            Some(SourceLoc {
+                file: s[4].clone(),
+                line: 1,
+                column: 1,
+            }),
+            vec![],
+        ));
+        plan.changes.push(change(
+            &format!("attachment scp/{} -> /{}", s[1], s[0]),
+            ResourceKind::Attachment,
+            Action::Detach,
+            None,
+            None,
+            &s[2],
+            None,
+            vec![],
+        ));
+        plan.notes.push(Note {
+            address: format!("ou /{}", s[3]),
+            message: s[4].clone(),
+        });
+        plan.warnings.push(Warning {
+            address: s[0].clone(),
+            message: s[1].clone(),
+            source: None,
+        });
+        plan.errors.push(PlanError {
+            address: s[2].clone(),
+            message: s[3].clone(),
+            source: None,
+        });
+        plan
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the input holds, no rendering prints a character that does not show (the
+        /// renderers' own line breaks aside), Markdown stays balanced, and JSON reads back.
+        #[test]
+        fn no_input_reaches_the_reader_raw(s in proptest::collection::vec(hostile(), 5)) {
+            let plan = plan_of(&s);
+            let md = markdown(&plan);
+            for (name, out) in [
+                ("text", text(&plan, &RenderOptions { color: false })),
+                ("markdown", md.clone()),
+                ("json", json(&plan)),
+            ] {
+                // The warning marker ⚠️ is the renderer's own (with its variation selector).
+                let raw = out
+                    .replace("\u{26a0}\u{fe0f}", "")
+                    .chars()
+                    .find(|c| *c != '\n' && orgctl_model::text::is_invisible(*c));
+                prop_assert!(raw.is_none(), "{name} prints {raw:?} raw:\n{out}");
+            }
+            // Fences open and close on lines of their own; outside fences and code spans, the
+            // only HTML is the renderer's own, balanced.
+            let fence_lines = md
+                .lines()
+                .filter(|l| {
+                    let body = l.trim_start_matches(' ');
+                    l.len() - body.len() <= 3 && body.starts_with("```")
+                })
+                .count();
+            prop_assert!(fence_lines % 2 == 0, "unbalanced fences:\n{md}");
+            let prose = without_code_spans(&outside_fences(&md));
+            prop_assert_eq!(
+                prose.matches("<details>").count(),
+                prose.matches("</details>").count(),
+                "unbalanced <details>:\n{}",
+                md
+            );
+            prop_assert!(!prose.contains("<script>"), "{}", md);
+            prop_assert_eq!(planfile::from_json(&json(&plan)).expect("reads back"), plan);
+        }
+    }
 }
