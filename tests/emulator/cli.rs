@@ -520,6 +520,13 @@ async fn the_wrong_organization_is_refused_before_anything_else() {
         run.expect_code(1);
         assert_contains(&run.stderr, "123456789012");
         assert!(run.writes().is_empty(), "{}", run.stderr);
+        // Its first request is its last: not even apply's lease is looked at.
+        assert_eq!(
+            run.requests().into_keys().collect::<Vec<_>>(),
+            ["DescribeOrganization"],
+            "{}",
+            run.stderr
+        );
     }
     assert_eq!(org.live().await, before);
 }

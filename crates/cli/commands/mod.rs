@@ -217,6 +217,9 @@ async fn apply_against<A: OrgApi>(
     // apply that has to wait reads the organization the other one left; taken after the plan is
     // confirmed, before the first write. A plan never needs it.
     let lease_options = lease_options(a);
+    let read = read_options(g, Some(&desired.organization.management_account_id));
+    // The wrong organization is refused before anything else, the lease included.
+    orgctl_backend::observe::check_organization(api, &read).await?;
     let seen = match lease::wait_until_free(
         api,
         &LeaseOptions {
@@ -235,11 +238,7 @@ async fn apply_against<A: OrgApi>(
         }
         other => other?,
     };
-    let live: LiveState = read(
-        api,
-        &read_options(g, Some(&desired.organization.management_account_id)),
-    )
-    .await?;
+    let live: LiveState = crate::live::read(api, &read).await?;
     // A saved plan is only trusted as far as it is the plan orgctl makes now: the fresh plan
     // is applied, and only when the saved one equals it (else the file was edited after review).
     let plan = orgctl_planner::plan(desired, &live, options);
@@ -300,7 +299,6 @@ async fn apply_against<A: OrgApi>(
              running, the two may interleave"
         ));
     }
-    let read = read_options(g, Some(&desired.organization.management_account_id));
     // Ctrl-C stops the apply where it is (as a kill would: a rerun converges) and still
     // releases the lease.
     let work = async {

@@ -20,7 +20,7 @@ use orgctl_model::{
     LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveState, PolicyType, Tags,
 };
 
-use crate::api::{AccountInfo, ApiError, ApiResult, OrgApi, OuInfo, PolicySummary};
+use crate::api::{AccountInfo, ApiError, ApiResult, OrgApi, OrgInfo, OuInfo, PolicySummary};
 
 /// How to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +176,25 @@ async fn run_all<A: OrgApi>(
     Ok(out)
 }
 
+/// DescribeOrganization, refusing an organization other than the pinned one
+/// ([`ReadOptions::expect_management_account`]): the first request of [`read_live`], and of
+/// anything (`apply`'s lease) that must not look further into a wrong organization.
+pub async fn check_organization<A: OrgApi>(
+    api: &A,
+    options: &ReadOptions,
+) -> Result<OrgInfo, ReadError> {
+    let org = api.describe_organization().await?;
+    match &options.expect_management_account {
+        Some(expected) if *expected != org.management_account_id => {
+            Err(ReadError::WrongOrganization {
+                expected: expected.clone(),
+                found: org.management_account_id,
+            })
+        }
+        _ => Ok(org),
+    }
+}
+
 /// Reads the whole organization. See the [module documentation](self) for the calls it makes.
 pub async fn read_live<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, ReadError> {
     read_live_reporting(api, options, &|_| {}).await
@@ -189,15 +208,7 @@ pub async fn read_live_reporting<A: OrgApi>(
     progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Result<LiveState, ReadError> {
     let limit = options.concurrency.max(1);
-    let org = api.describe_organization().await?;
-    if let Some(expected) = &options.expect_management_account
-        && *expected != org.management_account_id
-    {
-        return Err(ReadError::WrongOrganization {
-            expected: expected.clone(),
-            found: org.management_account_id,
-        });
-    }
+    let org = check_organization(api, options).await?;
     let root = api
         .list_roots()
         .await?
