@@ -1,7 +1,8 @@
 //! What each main command prints, as reviewed snapshots: exit code, stdout and stderr together
 //! (`tests/snapshots/`). Runs go against the example desired state and a `--live-state`
 //! sandbox with a pinned date and no colour, so they are deterministic; the sandbox's temporary
-//! path is replaced by `[SANDBOX]`.
+//! path is replaced by `[SANDBOX]`, and progress lines (printed only by a step that runs for
+//! seconds) are left out.
 //!
 //! After an intended change of output, rerun with `INSTA_UPDATE=always` (or `cargo insta
 //! review`) and review the diff of the `.snap` files like code.
@@ -31,8 +32,23 @@ fn shown(sb: &Sandbox, run: &Run) -> String {
         "exit code: {}\n--- stdout\n{}--- stderr\n{}",
         run.code,
         filter(&run.stdout),
-        filter(&run.stderr)
+        without_progress(&filter(&run.stderr))
     )
+}
+
+/// `stderr` without the progress lines a slow step prints (`applying: 3/15 changes (2 s)`):
+/// how many there are depends on the machine's speed.
+pub fn without_progress(stderr: &str) -> String {
+    let is_progress = |line: &str| {
+        line.strip_suffix(" s)")
+            .and_then(|rest| rest.rsplit_once(" ("))
+            .is_some_and(|(_, secs)| !secs.is_empty() && secs.chars().all(|c| c.is_ascii_digit()))
+    };
+    stderr
+        .lines()
+        .filter(|line| !is_progress(line))
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 /// Runs orgctl in the sandbox (with `--live-state live.json`) and snapshots the run.

@@ -1051,7 +1051,7 @@ async fn snapshot_prints_the_organization_as_versioned_json() {
             .fold(s.to_owned(), |s, (value, placeholder)| {
                 s.replace(value.as_str(), placeholder)
             });
-        filter_temp_dirs(&s)
+        crate::cli_snapshots::without_progress(&filter_temp_dirs(&s))
     };
     insta::assert_snapshot!(
         "snapshot_of_a_fresh_organization",
