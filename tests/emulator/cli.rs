@@ -1213,3 +1213,67 @@ async fn long_reads_and_applies_report_progress_on_a_plain_stderr() {
     }
     assert!(!run.stderr.contains('\x1b'), "no terminal codes in a log");
 }
+
+/// Issue 6 case 13 at scale (a benchmark, ~3 minutes, so not in every run):
+/// `cargo test --test integration plan_of_500_accounts_behind -- --ignored --nocapture`.
+/// `scripts/seed_scale.py` builds the 500-account organization of `scripts/bench-emulator.sh`;
+/// `plan` then runs three times through a token bucket of 10 requests/s (bursts of 10) and must
+/// succeed each time within 1.25 × requests / 10 s.
+#[tokio::test]
+#[ignore = "benchmark: seeds 500 accounts and runs plan three times at 10 requests/s"]
+async fn plan_of_500_accounts_behind_a_token_bucket() {
+    const RATE: f64 = 10.0;
+    let t = super::support::TestOrg::new().await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let c = &t.env.credentials;
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL", moto().url.clone()),
+        ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.clone()),
+    ];
+    if let Some(token) = &c.session_token {
+        env.push(("AWS_SESSION_TOKEN", token.clone()));
+    }
+    let seeded = Command::new(repo().join(".venv-moto/bin/python"))
+        .arg(repo().join("scripts/seed_scale.py"))
+        .args(["--accounts", "500", "--out"])
+        .arg(work.path().join("desired"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run seed_scale.py");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let proxy = Proxy::start(moto().addr).await;
+    proxy.rate_limit(RATE, 10);
+    env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
+    env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));
+    let env = std::sync::Arc::new(env);
+    let dir = std::sync::Arc::new(work.path().to_owned());
+    for run in 1..=3 {
+        let before = (proxy.total_requests(), proxy.rate_limited());
+        // An empty bucket between runs would make each run start throttled: let it refill.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let (e, d) = (env.clone(), dir.clone());
+        let started = std::time::Instant::now();
+        let plan = tokio::task::spawn_blocking(move || {
+            run_orgctl(&d, &["plan", "desired", "--detailed-exitcode", "-v"], &e)
+        })
+        .await
+        .expect("join");
+        let elapsed = started.elapsed();
+        plan.expect_code(0);
+        let throttled = proxy.rate_limited() - before.1;
+        let requests = proxy.total_requests() - before.0 - throttled;
+        let bound = std::time::Duration::from_secs_f64(1.25 * requests as f64 / RATE);
+        eprintln!(
+            "run {run}: {requests} requests, {throttled} throttled, {elapsed:.1?} (bound {bound:.1?})"
+        );
+        assert!(requests >= 600, "{requests}");
+        assert!(elapsed <= bound, "{elapsed:?} > {bound:?}\n{}", plan.stderr);
+    }
+}
