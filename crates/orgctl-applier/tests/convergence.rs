@@ -56,6 +56,7 @@ fn empty_desired() -> DesiredState {
             protected_accounts: BTreeSet::new(),
             policies_per_target_limit: LIMIT,
             ignore_tag_keys: ["aws-controltower".to_owned()].into(),
+            root_full_aws_access: true,
             source: loc(),
         },
         ous: BTreeMap::new(),

@@ -42,6 +42,7 @@ fn desired_with(policies: &[(&str, Vec<&str>)], full_aws_access: bool) -> Desire
             protected_accounts: BTreeSet::new(),
             policies_per_target_limit: 5,
             ignore_tag_keys: BTreeSet::new(),
+            root_full_aws_access: true,
             source: loc(),
         },
         ous: BTreeMap::new(),

@@ -66,6 +66,13 @@ pub struct RawOrganization {
     /// sets nor removes them on any resource. Default: none.
     #[serde(default)]
     pub ignore_tag_keys: Vec<Located<String>>,
+    /// Whether the AWS-managed `FullAWSAccess` SCP stays attached to the root (orgctl attaches
+    /// it again when it is missing). Set `false` only for an allow-list at the root: then the
+    /// SCPs listed for `root` must allow what the organization needs (AWS requires at least one
+    /// SCP on the root). Default: true.
+    #[serde(default)]
+    #[schemars(extend("default" = true))]
+    pub root_full_aws_access: Option<Located<bool>>,
 }
 
 /// A policy type.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use orgctl_manifest::{LoadError, Severity, load_dir};
 
 /// How many cases `tests/invalid/` holds (the same count as in `tests/invalid_inputs.rs`).
-const CASES: usize = 102;
+const CASES: usize = 103;
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/invalid");

@@ -167,6 +167,11 @@ impl DesiredState {
     }
 }
 
+/// Whether a flag is set (for `skip_serializing_if`).
+fn is_true(flag: &bool) -> bool {
+    *flag
+}
+
 /// Organization-wide settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrganizationSpec {
@@ -180,6 +185,10 @@ pub struct OrganizationSpec {
     pub policies_per_target_limit: u32,
     /// Tag keys other tools own; orgctl neither sets nor removes them.
     pub ignore_tag_keys: BTreeSet<String>,
+    /// Whether FullAWSAccess stays attached to the root (`root_full_aws_access`, default true).
+    /// Left out of the fingerprint when true, as before the setting existed.
+    #[serde(skip_serializing_if = "is_true")]
+    pub root_full_aws_access: bool,
     /// Where the `organization` block is.
     #[serde(skip)]
     pub source: SourceLoc,

@@ -35,6 +35,7 @@ fn org(accounts: usize) -> (DesiredState, LiveState) {
             protected_accounts: BTreeSet::new(),
             policies_per_target_limit: 5,
             ignore_tag_keys: BTreeSet::new(),
+            root_full_aws_access: true,
             source: loc(),
         },
         ous: BTreeMap::new(),

@@ -43,6 +43,7 @@ impl D {
                 protected_accounts: BTreeSet::new(),
                 policies_per_target_limit: 5,
                 ignore_tag_keys: BTreeSet::new(),
+                root_full_aws_access: true,
                 source: loc(1),
             },
             ous: BTreeMap::new(),

@@ -79,6 +79,7 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
                 protected_accounts: protected,
                 policies_per_target_limit: o.limit,
                 ignore_tag_keys: o.ignore_tag_keys,
+                root_full_aws_access: o.root_full_aws_access,
                 source: o.source,
             },
             ous: ous.specs,

@@ -24,6 +24,8 @@ pub(super) struct OrgSettings {
     pub(super) limit: u32,
     /// Tag keys orgctl neither sets nor removes.
     pub(super) ignore_tag_keys: BTreeSet<String>,
+    /// Whether FullAWSAccess stays on the root.
+    pub(super) root_full_aws_access: bool,
     /// Where the block is.
     pub(super) source: SourceLoc,
 }
@@ -127,6 +129,7 @@ pub(super) fn check(checker: &mut Checker<'_>) -> Option<OrgSettings> {
         enabled,
         limit,
         ignore_tag_keys,
+        root_full_aws_access: org.root_full_aws_access.as_ref().is_none_or(|f| f.value),
         source: first_at,
     })
 }

@@ -21,9 +21,14 @@ pub(super) fn check(
     let parsed = checker.parsed;
     let (ou_info, account_info) = (&ous.info, &accounts.info);
     let attachments = &policies.attachments;
+    let root_setting = parsed
+        .organizations
+        .first()
+        .and_then(|o| Some((o.file, o.raw.value.root_full_aws_access.as_ref()?)));
+    let root_keeps_full = root_setting.is_none_or(|(_, f)| f.value);
     // Policies per target, FullAWSAccess included where it stays.
     let keeps_full = |t: &TargetRef| match t {
-        TargetRef::Root => true,
+        TargetRef::Root => root_keeps_full,
         TargetRef::Ou(path) => ou_info.get(path.as_str()).is_none_or(|o| o.full_aws_access),
         TargetRef::Account(name) => account_info
             .get(name.as_str())
@@ -60,6 +65,20 @@ pub(super) fn check(
 
     // No target left without an SCP (unknowable when a policy could not be read).
     let has_scp = |t: TargetRef| attachments.contains_key(&(t, PolicyType::ServiceControlPolicy));
+    if let Some((file, setting)) = root_setting
+        && !setting.value
+        && !parsed.broken.policies
+        && !has_scp(TargetRef::Root)
+    {
+        checker.error(
+            checker.at(file, setting),
+            "organization.root_full_aws_access",
+            format!(
+                "the root drops {FULL_AWS_ACCESS} but no service control policy here targets \
+                 `root`; AWS requires at least one SCP on the root"
+            ),
+        );
+    }
     for Item { file, index, raw } in &parsed.ous {
         let Some(full_aws_access) = &raw.value.full_aws_access else {
             continue;

@@ -247,7 +247,7 @@ impl Planner<'_> {
             Ref::Id(self.index.root.clone()),
             Declared {
                 name: "root".into(),
-                full_aws_access: true,
+                full_aws_access: self.desired.organization.root_full_aws_access,
                 replaces: None,
                 ancestors: Vec::new(),
             },

@@ -312,3 +312,18 @@ fn at_the_per_target_limit_a_policy_denying_in_aws_is_not_taken_for_one_that_onl
         dump(&p)
     );
 }
+
+/// Issue 6, case 16: `root_full_aws_access: false` keeps an allow-list at the root (orgctl then
+/// detaches FullAWSAccess there, after the allow-list is attached).
+#[test]
+fn an_allow_list_at_the_root_replaces_full_aws_access_when_the_yaml_says_so() {
+    let mut d = D::new().scp("allow-s3", ALLOW_S3, &[TargetRef::Root]);
+    d.0.organization.root_full_aws_access = false;
+    let p = run(&d, &L::new());
+    assert_eq!(
+        dump(&p),
+        "create policy scp/allow-s3\n\
+         attach attachment scp/allow-s3 -> root\n\
+         detach attachment scp/FullAWSAccess -> root"
+    );
+}
