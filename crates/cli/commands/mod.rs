@@ -217,6 +217,7 @@ async fn apply_against<A: OrgApi>(
     // apply that has to wait reads the organization the other one left; taken after the plan is
     // confirmed, before the first write. A plan never needs it.
     let lease_options = lease_options(a);
+    let started = std::time::Instant::now();
     let read = read_options(g, Some(&desired.organization.management_account_id));
     // The wrong organization is refused before anything else, the lease included.
     orgctl_backend::observe::check_organization(api, &read).await?;
@@ -292,6 +293,11 @@ async fn apply_against<A: OrgApi>(
             ));
         }
     }
+    // `--wait-lock` bounds the whole wait: what is left of it after the first one.
+    let lease_options = LeaseOptions {
+        wait: a.wait_lock.saturating_sub(started.elapsed()),
+        ..lease_options
+    };
     let lease = lease::acquire(api, &lease_options, &seen).await?;
     if let Some(expired) = &lease.took_over {
         ui::info(&format!(
