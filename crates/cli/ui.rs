@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use orgctl_model::text::{escape_invisible, is_invisible};
 
 /// orgctl's own crates, the only ones that log unless `RUST_LOG` says otherwise.
 const OWN_CRATES: [&str; 8] = [
@@ -42,11 +43,50 @@ pub fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(verbose)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| VisibleStderr)
         .with_ansi(stderr_color())
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// stderr for log events: every character that does not show is written escaped, like every
+/// other stderr line (log fields carry names from the YAML and AWS). Line breaks stay, and so
+/// does ESC: the subscriber escapes ESC in what it prints from fields itself and uses it for
+/// its own colours. The subscriber writes each event whole, so a write is whole characters.
+struct VisibleStderr;
+
+impl Write for VisibleStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut err = std::io::stderr().lock();
+        match std::str::from_utf8(buf) {
+            Ok(text) => err.write_all(visible_log(text).as_bytes())?,
+            Err(_) => err.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// A formatted log event with every character that does not show escaped, line breaks and
+/// ESC (the subscriber's own colours) aside.
+fn visible_log(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c != '\n' && c != '\x1b' && is_invisible(c);
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&escape_invisible(c.encode_utf8(&mut [0; 4])));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Writes the command's output to stdout (a closed pipe is not an error).
@@ -64,7 +104,7 @@ pub fn stdout(text: &str) {
 /// invisible character is shown as a visible `\u{…}` escape. Line breaks are kept.
 fn visible(text: &str) -> String {
     text.split('\n')
-        .map(orgctl_model::text::escape_invisible)
+        .map(escape_invisible)
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -274,6 +314,18 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_784), (2026, 11, 27));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn log_lines_show_what_does_not_show() {
+        assert_eq!(
+            visible_log("\x1b[2mINFO\x1b[0m account=Work\u{200b}loads\u{202e}\u{9b}x\n"),
+            "\x1b[2mINFO\x1b[0m account=Work\\u{200b}loads\\u{202e}\\u{9b}x\n"
+        );
+        assert!(matches!(
+            visible_log("plain line\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
