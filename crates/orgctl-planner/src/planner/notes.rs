@@ -9,29 +9,7 @@ use super::{Output, Planner};
 impl Planner<'_> {
     /// Notes on unmanaged resources, given the live OUs the plan deletes.
     pub(super) fn unmanaged_notes(&self, deleted_ous: &HashSet<String>, out: &mut Output) {
-        for ou in &self.live.ous {
-            if !self.matched.claimed_ous.contains(&ou.id)
-                && !deleted_ous.contains(&ou.id)
-                && !is_managed(&ou.tags)
-            {
-                out.note(
-                    format!("ou {}", self.index.path(&ou.id)),
-                    format!(
-                        "OU {} is not managed by orgctl (no managed-by tag, not in the YAML) — \
-                         left in place",
-                        ou.id
-                    ),
-                );
-            }
-        }
-        let followers: HashSet<&str> = self
-            .matched
-            .replaced_by
-            .keys()
-            .flat_map(|old| self.index.accounts_in(old))
-            .map(|a| a.id.as_str())
-            .collect();
-        // Managed policies attached to each live account (orgctl leaves those of accounts the
+        // Managed policies attached to each live OU and account (orgctl leaves those of targets the
         // YAML does not declare alone).
         let mut managed_on: HashMap<&str, Vec<String>> = HashMap::new();
         for p in &self.live.policies {
@@ -48,6 +26,39 @@ impl Planner<'_> {
                 ));
             }
         }
+        let mut stays_on = |id: &str| match managed_on.get_mut(id) {
+            Some(names) => {
+                names.sort();
+                format!(
+                    "; policies orgctl manages stay attached to it: {}",
+                    names.join(", ")
+                )
+            }
+            None => String::new(),
+        };
+        for ou in &self.live.ous {
+            if !self.matched.claimed_ous.contains(&ou.id)
+                && !deleted_ous.contains(&ou.id)
+                && !is_managed(&ou.tags)
+            {
+                out.note(
+                    format!("ou {}", self.index.path(&ou.id)),
+                    format!(
+                        "OU {} is not managed by orgctl (no managed-by tag, not in the YAML) — \
+                         left in place{}",
+                        ou.id,
+                        stays_on(&ou.id)
+                    ),
+                );
+            }
+        }
+        let followers: HashSet<&str> = self
+            .matched
+            .replaced_by
+            .keys()
+            .flat_map(|old| self.index.accounts_in(old))
+            .map(|a| a.id.as_str())
+            .collect();
         for account in &self.live.accounts {
             if !self
                 .matched
@@ -59,16 +70,7 @@ impl Planner<'_> {
                 } else {
                     ""
                 };
-                let policies = match managed_on.get_mut(account.id.as_str()) {
-                    Some(names) => {
-                        names.sort();
-                        format!(
-                            "; policies orgctl manages stay attached to it: {}",
-                            names.join(", ")
-                        )
-                    }
-                    None => String::new(),
-                };
+                let policies = stays_on(&account.id);
                 out.note(
                     format!("account {}", account.name),
                     format!(

@@ -327,3 +327,24 @@ fn an_allow_list_at_the_root_replaces_full_aws_access_when_the_yaml_says_so() {
          detach attachment scp/FullAWSAccess -> root"
     );
 }
+
+/// Issue 6, case 5, for OUs: an OU outside the YAML keeps orgctl's policies, and the note says so.
+#[test]
+fn an_ou_outside_the_yaml_keeps_orgctls_policies_and_the_note_says_so() {
+    let d = D::new().scp("guard", DENY, &[]);
+    let l = L::new().ou("ou-x", "X", "r-root", Tags::new()).scp(
+        "p-guard",
+        "guard",
+        DENY,
+        managed(),
+        &["ou-x"],
+    );
+    let p = run(&d, &l);
+    assert!(p.changes.is_empty(), "{}", dump(&p));
+    let note = p
+        .notes
+        .iter()
+        .find(|n| n.address == "ou /X")
+        .expect("a note");
+    assert!(note.message.contains("scp/guard"), "{}", note.message);
+}
