@@ -93,6 +93,10 @@ async fn concurrent_modification_and_5xx_are_transient() {
         .expect_err("dropped connection");
     assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
     assert!(err.is_retryable());
+    // The message is the causes' text, not a Rust Debug dump of the SDK's error.
+    for debug in ["DispatchFailure(", "ConnectorError {", " { "] {
+        assert!(!err.message.contains(debug), "{err}");
+    }
 
     let statuses: Vec<Option<u16>> = org
         .recorder()

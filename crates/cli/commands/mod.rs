@@ -477,4 +477,18 @@ fn summarize_calls(api: &orgctl_aws::SdkOrg, g: &Global) {
             "  {op:<40} {calls:>6} ({failed} failed or retried)"
         ));
     }
+    let stats = api.retrier().stats();
+    if stats.retries() > 0 || stats.rate_decreases > 0 {
+        let rate = api
+            .retrier()
+            .current_rate()
+            .map_or_else(|| "unlimited".to_owned(), |r| format!("{r:.1}/s"));
+        ui::info(&format!(
+            "AWS retries: {}; throttling lowered the request rate {} time(s), now {rate}; retry \
+             budget spent {} time(s)",
+            stats.retries(),
+            stats.rate_decreases,
+            stats.budget_exhausted
+        ));
+    }
 }

@@ -7,12 +7,12 @@
 //! - missing, expired or rejected credentials → [`ErrorKind::Credentials`] with one sentence
 //!   saying what to do;
 //! - responses that could not be read, and anything else → [`ErrorKind::Other`], with the SDK's
-//!   full cause chain in the message.
+//!   cause chain in the message (each cause's text, never a Rust `Debug` dump).
 
 use std::error::Error as StdError;
 
 use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_organizations::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::retry::ErrorKind as RetryKind;
 use orgctl_backend::{ApiError, ErrorKind};
@@ -51,7 +51,7 @@ pub(crate) fn map_sdk_error<E>(operation: &'static str, err: SdkError<E, HttpRes
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
-    let full = DisplayErrorContext(&err).to_string();
+    let full = cause_chain(&err);
     match &err {
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
@@ -135,6 +135,21 @@ fn unreachable_cause(err: &(dyn StdError + 'static)) -> Option<&'static str> {
         current = e.source();
     }
     None
+}
+
+/// The texts of an error and its causes, `: `-separated, each cause shown once (a cause whose
+/// text is already part of the previous one is left out).
+fn cause_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// An [`ErrorKind::Other`] error for a response that lacks something it must carry.
@@ -282,6 +297,30 @@ mod tests {
         );
         let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
         assert_eq!(unreachable_cause(&reset), None);
+    }
+
+    #[test]
+    fn the_cause_chain_is_text_without_debug_dumps() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "dispatch failure")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        ));
+        assert_eq!(
+            cause_chain(&err),
+            "dispatch failure: connection reset by peer"
+        );
     }
 
     #[test]
