@@ -161,9 +161,11 @@ fn sequence(
                 steps.push(Step::Detach(x));
                 continue;
             }
+            // A policy that grants and stays is set aside, if removing it is safe too (a policy
+            // that also denies only once nothing else attached grants).
             let aside = attached
                 .iter()
-                .filter(|p| wanted.contains(*p) && grants(p))
+                .filter(|p| wanted.contains(*p) && grants(p) && safe(p, &attached))
                 .min_by_key(|p| (denies(p), (*p).clone()))
                 .cloned();
             match aside {

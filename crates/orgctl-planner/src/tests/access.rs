@@ -348,3 +348,43 @@ fn an_ou_outside_the_yaml_keeps_orgctls_policies_and_the_note_says_so() {
         .expect("a note");
     assert!(note.message.contains("scp/guard"), "{}", note.message);
 }
+
+/// Issue 6, case 3: a policy that grants and denies is not set aside while another one grants
+/// (its denies would go); with no safe way to make room, the plan says so.
+#[test]
+fn at_the_per_target_limit_no_safe_room_is_a_plan_error() {
+    let mixed = r#"{"Statement":[{"Action":"s3:*","Effect":"Allow","Resource":"*"},{"Action":"ec2:*","Effect":"Deny","Resource":"*"}],"Version":"2012-10-17"}"#;
+    let mut l = L::new()
+        .ou("ou-a", "A", "r-root", managed())
+        .scp("p-m1", "m1", mixed, managed(), &["ou-a"])
+        .scp("p-m2", "m2", mixed, managed(), &["ou-a"]);
+    for i in 1..=3 {
+        l = l.scp(
+            &format!("p-{i}"),
+            &format!("s{i}"),
+            DENY,
+            managed(),
+            &["ou-a"],
+        );
+    }
+    // No FullAWSAccess on /A: m1, m2 and s1..s3 fill it.
+    l.0.policies[0].targets.retain(|t| t != "ou-a");
+    let mut d = D::new()
+        .ou("/A", None)
+        .scp("m1", mixed, &[TargetRef::Ou("/A".into())])
+        .scp("m2", mixed, &[TargetRef::Ou("/A".into())]);
+    for i in [1, 2, 4] {
+        d = d.scp(&format!("s{i}"), DENY, &[TargetRef::Ou("/A".into())]);
+    }
+    if let Some(ou) = d.0.ous.get_mut("/A") {
+        ou.full_aws_access = false;
+    }
+    let p = run(&d, &l);
+    assert!(
+        p.errors
+            .iter()
+            .any(|e| e.message.contains("per-target limit") && e.message.contains("scp/s3")),
+        "{}",
+        dump(&p)
+    );
+}
