@@ -9,10 +9,12 @@
 //! 2. OUs are renamed, created and retagged, level by level from the top (renames first, so a
 //!    new OU can take a name another gives up; a swap goes through a temporary name) ([`ous`]);
 //! 3. policies are created and updated ([`policies`]);
-//! 4. attachments on the root and OUs are made (so an OU carries its SCPs before any account
-//!    lands in it) ([`attachments`]);
+//! 4. attachments on the root, OUs and existing accounts are made, with what makes room for
+//!    them (so an OU carries its SCPs before any account lands in it, and an account its own
+//!    before it moves) ([`attachments`]);
 //! 5. accounts are created, moved and retagged ([`accounts`]);
-//! 6. attachments on accounts are made ([`attachments`]);
+//! 6. attachments on new accounts are made, then the remaining detachments on the root, OUs
+//!    and existing accounts ([`attachments`]);
 //! 7. OUs that are no longer wanted are deleted (children first, after everything moved out)
 //!    ([`deletions`]);
 //! 8. policies that are no longer wanted are deleted (after every detachment) ([`deletions`]);
@@ -20,7 +22,8 @@
 //! 10. what orgctl leaves alone is noted ([`notes`]).
 //!
 //! Within one target, attachments come before detachments (a target is never left without an
-//! SCP), except at the per-target limit, where one detachment makes room for each attachment.
+//! SCP), except at the per-target limit, where a detachment makes room for an attachment without
+//! removing a deny while the target still grants (see [`attachments`]).
 //!
 //! Policy updates whose document drops a rule wait for all of the above ([`order`]).
 //!
