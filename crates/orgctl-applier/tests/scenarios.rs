@@ -601,7 +601,8 @@ async fn enabling_scps_and_filling_the_limit_converges_in_one_apply() {
     converge(&desired(&["s1", "s2", "s3", "s4", "s5"], false), &org).await;
 }
 
-/// Whether the SCPs in effect on account `name` (its own, its OUs', the root's) deny `service`.
+/// Whether the SCPs in effect on account `name` (its own, its OUs', the root's) deny `service`
+/// (or everything).
 fn denied(org: &MemoryOrg, name: &str, service: &str) -> bool {
     let live = org.to_live();
     let parent = |id: &str| -> Option<String> {
@@ -620,9 +621,22 @@ fn denied(org: &MemoryOrg, name: &str, service: &str) -> bool {
         chain.push(p);
     }
     let action = format!(r#""{service}:*""#);
-    live.policies
+    let denies = live
+        .policies
         .iter()
-        .any(|p| p.content.contains(&action) && p.targets.iter().any(|t| chain.contains(t)))
+        .any(|p| p.content.contains(&action) && p.targets.iter().any(|t| chain.contains(t)));
+    // A level whose SCPs allow nothing denies everything below it.
+    let allows = |p: &&orgctl_model::LivePolicy| {
+        p.name == "FullAWSAccess" || p.content.contains(r#""Effect":"Allow""#)
+    };
+    let locked = chain.iter().any(|level| {
+        !live
+            .policies
+            .iter()
+            .filter(|p| p.targets.contains(level))
+            .any(|p| allows(&p))
+    });
+    denies || locked
 }
 
 /// Applies the plan from `org` to `d`, checking after every write that account `name` stays
@@ -700,6 +714,62 @@ async fn an_ou_keeps_its_deny_until_the_accounts_leaving_it_have_moved() {
         "p1".into(),
         scp("p1", &["a"], &[TargetRef::Ou("/A/B".into())]),
     );
+    let lapses = apply_keeping_denied(org, &d, "app", "a").await;
+    assert!(lapses.is_empty(), "app was not denied `a` after {lapses:?}");
+}
+
+/// Two SCPs on the root trade their denies (p1: a → b, p2: b → a): an account keeps both denies
+/// at every step, because each policy first gets the union of its old and new documents.
+#[tokio::test]
+async fn two_policies_trading_their_denies_keep_both_in_effect_throughout() {
+    let org = org().await;
+    let mut d = desired_with(&[], true);
+    d.accounts.insert("app".into(), account("app", "/A"));
+    d.policies
+        .insert("p1".into(), scp("p1", &["a"], &[TargetRef::Root]));
+    d.policies
+        .insert("p2".into(), scp("p2", &["b"], &[TargetRef::Root]));
+    converge(&d, &org).await;
+    d.policies
+        .insert("p1".into(), scp("p1", &["b"], &[TargetRef::Root]));
+    d.policies
+        .insert("p2".into(), scp("p2", &["a"], &[TargetRef::Root]));
+    let snapshot = org.to_live();
+    for service in ["a", "b"] {
+        let copy = MemoryOrg::from_live(&snapshot).expect("copy");
+        let lapses = apply_keeping_denied(copy, &d, "app", service).await;
+        assert!(
+            lapses.is_empty(),
+            "app was not denied `{service}` after {lapses:?}"
+        );
+    }
+}
+
+/// An account at the per-target limit swaps denies while it moves to an OU that carries one of
+/// them (`a`): the swap takes FullAWSAccess off the account, and it gets it back only once the
+/// account sits under the OU that denies `a`.
+#[tokio::test]
+async fn an_account_swapping_denies_at_the_limit_gets_full_aws_access_back_after_it_moves() {
+    let org = org().await;
+    let mut d = desired_with(&[], true);
+    d.ous.insert("/B".into(), ou_spec("/B", None));
+    d.accounts.insert("app".into(), account("app", "/A"));
+    let on_app = [TargetRef::Account("app".into())];
+    for (name, service) in [("d1", "a"), ("d2", "b"), ("d3", "c"), ("d4", "d")] {
+        d.policies
+            .insert(name.into(), scp(name, &[service], &on_app));
+    }
+    converge(&d, &org).await;
+    d.accounts.insert("app".into(), account("app", "/B"));
+    d.policies.insert(
+        "d1".into(),
+        scp("d1", &["a"], &[TargetRef::Ou("/B".into())]),
+    );
+    d.policies.insert("d2".into(), scp("d2", &["b"], &[]));
+    for (name, service) in [("n1", "x"), ("n2", "y")] {
+        d.policies
+            .insert(name.into(), scp(name, &[service], &on_app));
+    }
     let lapses = apply_keeping_denied(org, &d, "app", "a").await;
     assert!(lapses.is_empty(), "app was not denied `a` after {lapses:?}");
 }

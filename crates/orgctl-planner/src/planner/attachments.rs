@@ -14,8 +14,10 @@
 //! At the per-target limit of SCPs, room is made without ever removing a deny while the target
 //! still grants anything: first a policy that only grants and is going away; else a deny that is
 //! going away once nothing attached grants; else a policy that grants and stays (FullAWSAccess)
-//! is set aside, and attached again when the swap is done. Until then the target grants nothing,
-//! which fails closed: a failed attachment leaves it no less restricted than before.
+//! is set aside, and attached again after the account moves. Until then the target grants
+//! nothing, which fails closed: a failed attachment leaves it no less restricted than before, and
+//! an account that leaves it (or the account itself, moving) does not get access back before it
+//! sits under the denies of its new OU.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -615,9 +617,12 @@ impl Planner<'_> {
                 result.on_new_accounts.extend(changes);
                 continue;
             }
+            // A policy set aside for a swap comes back only after the moves: accounts that
+            // leave the target, or the target itself, may carry a deny it swapped out only
+            // once they sit in their new OU.
             let split = steps
                 .iter()
-                .rposition(|s| matches!(s, Step::Attach(_) | Step::Restore(_)))
+                .rposition(|s| matches!(s, Step::Attach(_)))
                 .map_or(0, |i| i + 1);
             let mut changes = changes;
             result.after_moves.extend(changes.split_off(split));

@@ -25,7 +25,7 @@
 //! SCP), except at the per-target limit, where a detachment makes room for an attachment without
 //! removing a deny while the target still grants (see [`attachments`]).
 //!
-//! Policy updates whose document drops a rule wait for all of the above ([`order`]).
+//! Policy updates that loosen a policy wait for all of the above ([`order`]).
 //!
 //! Matching desired to live: OUs hierarchically (an OU's parent first, then by `id` or by name
 //! among the parent's children), accounts by `id` else root email, policies by name.
