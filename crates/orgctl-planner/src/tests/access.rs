@@ -388,3 +388,136 @@ fn at_the_per_target_limit_no_safe_room_is_a_plan_error() {
         dump(&p)
     );
 }
+
+/// What a generated policy's statements do.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Deny,
+    Allow,
+    Mixed,
+}
+
+const MIXED: &str = r#"{"Statement":[{"Action":"s3:*","Effect":"Allow","Resource":"*"},{"Action":"ec2:*","Effect":"Deny","Resource":"*"}],"Version":"2012-10-17"}"#;
+
+impl Kind {
+    fn document(self) -> &'static str {
+        match self {
+            Kind::Deny => DENY,
+            Kind::Allow => ALLOW_S3,
+            Kind::Mixed => MIXED,
+        }
+    }
+    fn grants(self) -> bool {
+        !matches!(self, Kind::Deny)
+    }
+    fn denies(self) -> bool {
+        !matches!(self, Kind::Allow)
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Issue 6, case 3, as a property over one OU: whatever is attached and wanted, every step
+    /// of the plan stays within the limit and keeps an SCP; no policy that denies leaves the OU
+    /// while the OU still grants and a new policy is still to come; the plan ends at what the
+    /// YAML wants, or has an error that says why it cannot.
+    #[test]
+    fn swaps_on_one_target_never_widen_access(
+        policies in proptest::collection::vec(
+            (
+                proptest::prop_oneof![
+                    proptest::strategy::Just(Kind::Deny),
+                    proptest::strategy::Just(Kind::Allow),
+                    proptest::strategy::Just(Kind::Mixed),
+                ],
+                proptest::bool::ANY,
+                proptest::bool::ANY,
+            ),
+            0..7,
+        ),
+        full_attached in proptest::bool::ANY,
+        full_wanted in proptest::bool::ANY,
+    ) {
+        const LIMIT: usize = 5;
+        let full = "FullAWSAccess";
+        let mut kinds: std::collections::BTreeMap<String, Kind> = Default::default();
+        kinds.insert(full.to_owned(), Kind::Allow);
+        let mut l = L::new().ou("ou-a", "A", "r-root", managed());
+        if !full_attached {
+            l.0.policies[0].targets.retain(|t| t != "ou-a");
+        }
+        let mut d = D::new().ou("/A", None);
+        if let Some(ou) = d.0.ous.get_mut("/A") {
+            ou.full_aws_access = full_wanted;
+        }
+        let mut have = std::collections::BTreeSet::new();
+        let mut want = std::collections::BTreeSet::new();
+        if full_attached {
+            have.insert(full.to_owned());
+        }
+        if full_wanted {
+            want.insert(full.to_owned());
+        }
+        for (i, (kind, attached, wanted)) in policies.iter().enumerate() {
+            let name = format!("p{i}");
+            kinds.insert(name.clone(), *kind);
+            let live_targets: &[&str] = if *attached { &["ou-a"] } else { &[] };
+            l = l.scp(&format!("p-{i}"), &name, kind.document(), managed(), live_targets);
+            let targets = if *wanted { vec![TargetRef::Ou("/A".into())] } else { vec![] };
+            d = d.scp(&name, kind.document(), &targets);
+            if *attached {
+                have.insert(name.clone());
+            }
+            if *wanted {
+                want.insert(name);
+            }
+        }
+        // AWS holds 1 to LIMIT SCPs on a target.
+        proptest::prop_assume!(!have.is_empty() && have.len() <= LIMIT);
+        let p = run(&d, &l);
+        if !p.errors.is_empty() {
+            for e in &p.errors {
+                proptest::prop_assert!(
+                    e.message.contains("limit") || e.message.contains("without any service control policy"),
+                    "{}", dump(&p)
+                );
+            }
+            return Ok(());
+        }
+        let name_of = |address: &str| -> Option<String> {
+            address
+                .strip_prefix("attachment scp/")?
+                .strip_suffix(" -> /A")
+                .map(str::to_owned)
+        };
+        let mut state = have.clone();
+        let mut to_come: std::collections::BTreeSet<String> =
+            want.difference(&have).cloned().collect();
+        for c in &p.changes {
+            let Some(name) = name_of(&c.address) else { continue };
+            let kind = kinds[&name];
+            match c.action {
+                Action::Attach => {
+                    state.insert(name.clone());
+                    to_come.remove(&name);
+                }
+                Action::Detach => {
+                    state.remove(&name);
+                    if kind.denies() && !to_come.is_empty() {
+                        proptest::prop_assert!(
+                            !state.iter().any(|p| kinds[p].grants()),
+                            "{name} (a deny) left /A while it still grants: {}", dump(&p)
+                        );
+                    }
+                }
+                _ => {}
+            }
+            proptest::prop_assert!(
+                !state.is_empty() && state.len() <= LIMIT,
+                "{} SCPs on /A after {}: {}", state.len(), c.address, dump(&p)
+            );
+        }
+        proptest::prop_assert_eq!(state, want, "{}", dump(&p));
+    }
+}
