@@ -158,6 +158,35 @@ fn wrong_organization_is_refused_before_anything_else() {
 }
 
 #[test]
+fn a_plan_with_an_error_is_not_applied_in_part() {
+    let sb = Sandbox::new();
+    // A managed OU that left the YAML but holds an OU orgctl does not manage cannot be
+    // deleted: a plan error, next to the example's many applicable changes.
+    let org = MemoryOrg::new("123456789012", "root@companyx.example");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
+    let managed = [("managed-by".to_owned(), "orgctl".to_owned())].into();
+    let old = rt
+        .block_on(org.create_ou(&root, "Old", &managed))
+        .expect("create Old");
+    rt.block_on(org.create_ou(&old.id, "ControlTower", &Default::default()))
+        .expect("create ControlTower");
+    sb.write_org(&org);
+    let before = sb.snapshot_text();
+    let run = sb.run(&["apply", "--auto-approve"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("ou /Old") && run.stderr.contains("ControlTower"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before, "nothing is written");
+}
+
+#[test]
 fn closing_an_account_needs_allow_close() {
     let sb = Sandbox::new();
     sb.run(&["apply", "--auto-approve"]).expect_code(0);

@@ -1,6 +1,7 @@
 //! orgctl's integration tests, one binary (`cargo test --test integration`).
 //!
-//! Everything here drives the real `orgctl` binary (exit code, stdout, stderr).
+//! Everything here drives the real `orgctl` binary (exit code, stdout, stderr), except
+//! `workspace`, which checks the boundaries between the crates.
 
 mod common;
 
@@ -14,3 +15,5 @@ mod emulator;
 mod invalid_inputs;
 /// The apply lease: a held one stops `apply`, `--wait-lock` waits, an expired one is taken over.
 mod lease;
+/// The boundaries between the crates: who depends on the AWS SDK, a planner without IO, who prints.
+mod workspace;
