@@ -10,7 +10,7 @@ use orgctl_model::{
     AccountSpec, DesiredState, Lifecycle, OrganizationSpec, OuSpec, PolicySpec, PolicyType,
     SourceLoc, Tags, TargetRef,
 };
-use orgctl_planner::{PlanOptions, plan};
+use orgctl_planner::{Action, PlanOptions, ResourceKind, plan};
 
 const MGMT: &str = "111111111111";
 
@@ -772,4 +772,58 @@ async fn an_account_swapping_denies_at_the_limit_gets_full_aws_access_back_after
     }
     let lapses = apply_keeping_denied(org, &d, "app", "a").await;
     assert!(lapses.is_empty(), "app was not denied `a` after {lapses:?}");
+}
+
+#[tokio::test]
+async fn apply_decides_only_from_the_ops() {
+    // The same organization twice (the in-memory organization's ids are deterministic).
+    let before = state(
+        &[ou_spec("/A", None), ou_spec("/B", None)],
+        &[("app", "/A")],
+        &[
+            scp_spec("keep", &[TargetRef::Ou("/A".into())]),
+            scp_spec("gone", &[TargetRef::Ou("/B".into())]),
+        ],
+    );
+    let (first, second) = (org().await, org().await);
+    converge(&before, &first).await;
+    converge(&before, &second).await;
+    let after = state(
+        &[ou_spec("/B", None), ou_spec("/C", None)],
+        &[("app", "/C")],
+        &[
+            scp_spec("keep", &[TargetRef::Ou("/C".into())]),
+            scp_spec("new", &[TargetRef::Account("app".into())]),
+        ],
+    );
+    let live = read_live(&first, &ReadOptions::default())
+        .await
+        .expect("read");
+    let p = plan(&after, &live, &options());
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let actions: BTreeSet<String> = p
+        .changes
+        .iter()
+        .map(|c| format!("{:?}", c.action))
+        .collect();
+    assert!(actions.len() >= 5, "a plan of many kinds: {actions:?}");
+    // Everything but the ops (and the address the report names) says something else.
+    let mut misleading = p.clone();
+    for change in &mut misleading.changes {
+        change.kind = ResourceKind::Access;
+        change.action = Action::Enable;
+        change.reason = "nothing happens".into();
+        change.before = None;
+        change.after = Some(serde_json::json!({ "nothing": "changes" }));
+        change.diff = None;
+    }
+    let as_planned = apply(&p, &first, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    let as_misled = apply(&misleading, &second, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    assert!(as_planned.is_success(), "{:?}", as_planned.outcomes);
+    assert_eq!(as_planned.outcomes, as_misled.outcomes);
+    assert_eq!(first.to_live(), second.to_live());
 }
