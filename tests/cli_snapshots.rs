@@ -155,3 +155,25 @@ fn usage_and_schema() {
     let run = orgctl(sb.path(), &["schema", "--kind", "snapshot"], &[]);
     insta::assert_snapshot!("schema_snapshot", shown(&sb, &run));
 }
+
+#[test]
+fn a_held_lease_and_force_unlock() {
+    let sb = Sandbox::new();
+    crate::lease::hold_at(
+        &sb,
+        "killed@ci",
+        "2026-11-27T09:30:00Z",
+        "2099-01-01T00:00:00Z",
+    );
+    snap!("apply_lease_held", &sb, &["apply", "--auto-approve"]);
+    snap!(
+        "force_unlock_without_yes",
+        &sb,
+        &["force-unlock", crate::lease::TOKEN]
+    );
+    snap!(
+        "force_unlock",
+        &sb,
+        &["force-unlock", crate::lease::TOKEN, "--yes"]
+    );
+}

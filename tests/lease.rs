@@ -15,21 +15,43 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// The token of the leases [`hold`] writes.
+pub const TOKEN: &str = "0123456789abcdef";
+
 /// Puts a lease held by `holder` until `until` (seconds since 1970) on the sandbox's root.
 fn hold(sb: &Sandbox, holder: &str, until: u64) {
+    hold_at(sb, holder, &format_utc(now() - 60), &format_utc(until));
+}
+
+/// Puts a lease held by `holder` from `since` until `until` (`2026-12-02T09:30:00Z`), with
+/// [`TOKEN`], on the sandbox's root.
+pub fn hold_at(sb: &Sandbox, holder: &str, since: &str, until: &str) {
     let mut snap: serde_json::Value =
         serde_json::from_str(&sb.snapshot_text()).expect("snapshot JSON");
     snap["root_tags"] = serde_json::json!({
-        LEASE_TAG: format!(
-            "held serial=4 holder={holder} since={} until={} token=0123456789abcdef",
-            format_utc(now() - 60),
-            format_utc(until)
-        )
+        LEASE_TAG: format!("held serial=4 holder={holder} since={since} until={until} token={TOKEN}")
     });
     sb.write(
         "live.json",
         &serde_json::to_string_pretty(&snap).expect("json"),
     );
+}
+
+fn force_unlock(sb: &Sandbox, token: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["force-unlock", token];
+    args.extend(extra);
+    args.extend(["--live-state", "live.json"]);
+    orgctl(sb.path(), &args, &[])
+}
+
+/// The `orgctl force-unlock …` command a held lease's message prints, as words.
+fn unlock_command(stderr: &str) -> Vec<String> {
+    let start = stderr
+        .find("`orgctl force-unlock ")
+        .unwrap_or_else(|| panic!("no force-unlock command in:\n{stderr}"));
+    let rest = &stderr[start + 1..];
+    let end = rest.find('`').expect("closing backquote");
+    rest[..end].split_whitespace().map(str::to_owned).collect()
 }
 
 /// The lease tag in the sandbox's snapshot file.
@@ -76,6 +98,14 @@ fn a_held_lease_stops_apply_naming_the_holder() {
             .contains("another apply holds the lease on this organization: alice@ci")
             && run.stderr.contains("--wait-lock")
             && run.stderr.contains("nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    // It says how to release it: the exact command, for this sandbox.
+    assert!(
+        run.stderr.contains(&format!(
+            "release it with `orgctl force-unlock {TOKEN} --live-state live.json`"
+        )),
         "{}",
         run.stderr
     );
@@ -151,4 +181,173 @@ fn a_bad_wait_lock_is_a_usage_error() {
     let run = apply(&sb, &["--wait-lock", "soon"]);
     run.expect_code(1);
     assert!(run.stderr.contains("not a duration"), "{}", run.stderr);
+}
+
+#[test]
+fn the_command_a_held_lease_prints_releases_it_and_the_next_apply_converges() {
+    let sb = Sandbox::new();
+    // Another directory than the default: the command names it.
+    std::fs::rename(sb.path().join("desired-state"), sb.path().join("infra")).expect("rename");
+    hold_at(
+        &sb,
+        "killed@ci",
+        "2026-12-02T09:30:00Z",
+        &format_utc(now() + 600),
+    );
+    let blocked = orgctl(
+        sb.path(),
+        &[
+            "apply",
+            "infra",
+            "--auto-approve",
+            "--live-state",
+            "live.json",
+        ],
+        &[("ORGCTL_LOCK_HOLDER", "tester")],
+    );
+    blocked.expect_code(1);
+    let command = unlock_command(&blocked.stderr);
+    assert_eq!(
+        command,
+        [
+            "orgctl",
+            "force-unlock",
+            TOKEN,
+            "infra",
+            "--live-state",
+            "live.json"
+        ],
+        "{}",
+        blocked.stderr
+    );
+    let mut args: Vec<&str> = command[1..].iter().map(String::as_str).collect();
+    args.push("--yes");
+    let run = orgctl(sb.path(), &args, &[]);
+    run.expect_code(0);
+    assert!(
+        run.stderr
+            .contains("Released the apply lease of killed@ci (since 2026-12-02T09:30:00Z, until ")
+            && run.stderr.contains("serial 4"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let tag = lease_tag(&sb).expect("the lease tag stays, marked free");
+    assert!(
+        tag.starts_with("free serial=4 holder=killed@ci since=2026-12-02T09:30:00Z until="),
+        "{tag}"
+    );
+    assert!(!tag.contains("token="), "{tag}");
+    // The organization itself was not touched.
+    sb.run(&["plan", "infra", "--detailed-exitcode"])
+        .expect_code(2);
+
+    // The next apply takes the released lease (no takeover) and converges.
+    let next = orgctl(
+        sb.path(),
+        &[
+            "apply",
+            "infra",
+            "--auto-approve",
+            "--live-state",
+            "live.json",
+        ],
+        &[("ORGCTL_LOCK_HOLDER", "tester")],
+    );
+    next.expect_code(0);
+    assert!(!next.stderr.contains("took over"), "{}", next.stderr);
+    let tag = lease_tag(&sb).expect("lease");
+    assert!(tag.starts_with("free serial=5 holder=tester "), "{tag}");
+    // Releasing again: nothing held.
+    let again = orgctl(sb.path(), &args, &[]);
+    again.expect_code(1);
+    assert!(
+        again
+            .stderr
+            .contains("the apply lease on this organization is not held (last held by tester"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn force_unlock_off_a_terminal_needs_yes() {
+    let sb = Sandbox::new();
+    hold(&sb, "alice@ci", now() + 3600);
+    let before = sb.snapshot_text();
+    let run = force_unlock(&sb, TOKEN, &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("refusing to release the apply lease of alice@ci (since ")
+            && run.stderr.contains(&format!("token {TOKEN}"))
+            && run.stderr.contains("pass --yes")
+            && run.stderr.contains("nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before, "nothing written");
+}
+
+#[test]
+fn force_unlock_refuses_another_token_a_free_lease_and_an_expiring_one() {
+    let sb = Sandbox::new();
+    // No lease at all.
+    let before = sb.snapshot_text();
+    let run = force_unlock(&sb, TOKEN, &["--yes"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("the apply lease on this organization is not held (the orgctl:apply-lease"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before);
+
+    // Held with another token: someone took it since.
+    hold(&sb, "bob@ci", now() + 3600);
+    let before = sb.snapshot_text();
+    let run = force_unlock(&sb, "fedcba9876543210", &["--yes"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("is not the one with token fedcba9876543210: it is held by bob@ci")
+            && run.stderr.contains("nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before);
+
+    // Expired: the next apply takes it over anyway.
+    hold(&sb, "bob@ci", now() - 5);
+    let before = sb.snapshot_text();
+    let run = force_unlock(&sb, TOKEN, &["--yes"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("the next apply takes it over"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before);
+}
+
+#[test]
+fn force_unlock_refuses_another_organization_before_reading_the_lease() {
+    let sb = Sandbox::new();
+    // The example pins 123456789012; this organization is another one.
+    sb.write_org(&orgctl_backend::MemoryOrg::new(
+        "999999999999",
+        "root@elsewhere.example",
+    ));
+    hold(&sb, "alice@ci", now() + 3600);
+    let before = sb.snapshot_text();
+    let run = force_unlock(&sb, TOKEN, &["--yes"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("123456789012") && run.stderr.contains("999999999999"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Released"), "{}", run.stderr);
+    assert_eq!(sb.snapshot_text(), before);
 }

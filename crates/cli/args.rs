@@ -52,6 +52,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the organization match the desired state.
     Apply(ApplyArgs),
+    /// Release the apply lease of an apply that was killed while holding it (the token is in
+    /// the error of the apply that found it held); only when no apply is running.
+    ForceUnlock(ForceUnlockArgs),
     /// Write the live organization as a JSON snapshot (for offline plans with --live-state).
     Snapshot(SnapshotArgs),
     /// Print the JSON Schema of a file format (the desired-state YAML by default).
@@ -77,19 +80,22 @@ pub enum SchemaKind {
     Snapshot,
 }
 
+/// The default desired-state directory.
+pub const DEFAULT_DIR: &str = "desired-state";
+
 /// The desired-state directory.
 #[derive(Debug, Args)]
 pub struct DirArg {
     /// Directory holding the desired-state YAML files (searched recursively).
-    #[arg(default_value = "desired-state")]
+    #[arg(default_value = DEFAULT_DIR)]
     pub dir: PathBuf,
 }
 
 /// Where the live organization comes from.
 #[derive(Debug, Args)]
 pub struct LiveArg {
-    /// Plan against a snapshot file instead of AWS (no credentials needed). With apply, the
-    /// file is the organization: it is updated in place (a sandbox).
+    /// Plan against a snapshot file instead of AWS (no credentials needed). With apply and
+    /// force-unlock, the file is the organization: it is updated in place (a sandbox).
     #[arg(long, value_name = "FILE")]
     pub live_state: Option<PathBuf>,
 }
@@ -153,6 +159,24 @@ pub struct ApplyArgs {
     /// (default: user@host/pid).
     #[arg(long, value_name = "NAME", env = "ORGCTL_LOCK_HOLDER")]
     pub lock_holder: Option<String>,
+}
+
+/// `orgctl force-unlock`.
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The token of the lease to release, as printed by the apply that found it held; a lease
+    /// held with any other token (another apply took it since) is not released.
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
+    /// Desired state (its management account id pins the organization).
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Live state.
+    #[command(flatten)]
+    pub live: LiveArg,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `90s`, `10m`, `1h`, `1h30m` or a plain number of seconds.

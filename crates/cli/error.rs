@@ -41,9 +41,9 @@ pub enum CliError {
     /// Reading the organization failed.
     #[error("{0}")]
     Read(#[from] orgctl_backend::ReadError),
-    /// The apply lease is held by another apply, or was lost.
+    /// The apply lease is held by another apply, or was lost (boxed: it is the largest error).
     #[error("{0}")]
-    Lease(#[from] orgctl_backend::LeaseError),
+    Lease(Box<orgctl_backend::LeaseError>),
     /// Ctrl-C during an apply.
     #[error(
         "interrupted: the apply stopped part-way and released its lease; run `orgctl plan` and \
@@ -76,4 +76,10 @@ pub enum CliError {
     /// A bug or an environment problem.
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<orgctl_backend::LeaseError> for CliError {
+    fn from(e: orgctl_backend::LeaseError) -> Self {
+        CliError::Lease(Box::new(e))
+    }
 }

@@ -79,6 +79,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Validate(a) => commands::validate(&a.dir),
         Command::Plan(a) => commands::plan(a, g).await,
         Command::Apply(a) => commands::apply(a, g).await,
+        Command::ForceUnlock(a) => commands::force_unlock(a, g).await,
         Command::Snapshot(a) => commands::snapshot(a, g).await,
         Command::Schema(a) => {
             ui::stdout(&match a.kind {

@@ -515,6 +515,7 @@ async fn the_wrong_organization_is_refused_before_anything_else() {
     for args in [
         vec!["plan", dir, "-v"],
         vec!["apply", dir, "--auto-approve", "-v"],
+        vec!["force-unlock", "0123456789abcdef", dir, "--yes", "-v"],
     ] {
         let run = org.run(&args);
         run.expect_code(1);
@@ -773,8 +774,8 @@ async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_d
             "      environment: sandbox-2\n",
         )
     });
-    // The killed apply still holds the lease: the next one stops, and says what to do. With no
-    // apply running, the lease tag may be removed.
+    // The killed apply still holds the lease: the next one stops, and prints the command that
+    // releases it. With no apply running, that command is run as printed.
     let o = std::sync::Arc::new(org);
     let org = o.clone();
     let blocked =
@@ -783,12 +784,39 @@ async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_d
             .expect("join");
     blocked.expect_code(1);
     assert_contains(&blocked.stderr, "another apply holds the lease");
-    assert_contains(&blocked.stderr, "remove the tag");
-    o.sdk()
+    let start = blocked
+        .stderr
+        .find("`orgctl force-unlock ")
+        .unwrap_or_else(|| panic!("no force-unlock command in:\n{}", blocked.stderr));
+    let command: Vec<String> = blocked.stderr[start + 1..]
+        .split('`')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let token = command.get(2).cloned().expect("the token");
+    assert_eq!(command, ["orgctl", "force-unlock", token.as_str()]);
+    let org = o.clone();
+    let unlock = tokio::task::spawn_blocking(move || {
+        org.run(&["force-unlock", &token, "desired-state", "--yes", "-v"])
+    })
+    .await
+    .expect("join");
+    unlock.expect_code(0);
+    assert_contains(&unlock.stderr, "Released the apply lease of ");
+    // It wrote the lease and nothing else.
+    assert_eq!(unlock.writes(), ["TagResource"], "{}", unlock.stderr);
+    let lease = o
+        .sdk()
         .await
-        .untag_resource(&o.root(), &[LEASE_TAG.to_owned()])
+        .list_tags(&o.root())
         .await
-        .expect("remove the lease tag");
+        .expect("root tags")
+        .get(LEASE_TAG)
+        .cloned()
+        .expect("the lease tag stays, marked free");
+    assert!(lease.starts_with("free serial=1 "), "{lease}");
 
     // The rerun goes through the proxy while the request is still IN_PROGRESS; it succeeds
     // after two more polls.

@@ -13,7 +13,10 @@ use orgctl_model::{DesiredState, LiveState};
 use orgctl_planner::{Change, Plan, PlanOptions, planfile};
 use orgctl_render::RenderOptions;
 
-use crate::args::{ApplyArgs, Format, Global, PlanArgs, SnapshotArgs};
+use crate::args::{
+    ApplyArgs, DEFAULT_DIR, DirArg, ForceUnlockArgs, Format, Global, LiveArg, PlanArgs,
+    SnapshotArgs,
+};
 use crate::error::CliError;
 use crate::live::{Source, read, read_options, snapshot_json, write_file};
 use crate::ui;
@@ -201,7 +204,130 @@ pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
             r
         }
     };
-    result.map(|_| ExitCode::SUCCESS)
+    result
+        .map_err(|e| with_unlock_command(e, &a.dir, &a.live, g))
+        .map(|()| ExitCode::SUCCESS)
+}
+
+/// A held lease's message names the exact `orgctl force-unlock` command for the organization
+/// this command worked on: the token, then the same directory, snapshot, profile and region.
+fn with_unlock_command(e: CliError, dir: &DirArg, live: &LiveArg, g: &Global) -> CliError {
+    let CliError::Lease(lease) = e else {
+        return e;
+    };
+    match *lease {
+        LeaseError::Held {
+            holder,
+            since,
+            until,
+            root_id,
+            waited,
+            token,
+            unlock_args: _,
+        } => {
+            let mut args = Vec::new();
+            if dir.dir != Path::new(DEFAULT_DIR) {
+                args.push(dir.dir.display().to_string());
+            }
+            if let Some(file) = &live.live_state {
+                args.extend(["--live-state".to_owned(), file.display().to_string()]);
+            }
+            if let Some(profile) = &g.profile {
+                args.extend(["--profile".to_owned(), profile.clone()]);
+            }
+            if let Some(region) = &g.region {
+                args.extend(["--region".to_owned(), region.clone()]);
+            }
+            let unlock_args = args.iter().map(|a| format!(" {}", shell_word(a))).collect();
+            LeaseError::Held {
+                holder,
+                since,
+                until,
+                root_id,
+                waited,
+                token,
+                unlock_args,
+            }
+            .into()
+        }
+        other => other.into(),
+    }
+}
+
+/// `word` as one shell word: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// `orgctl force-unlock TOKEN [DIR]`.
+pub async fn force_unlock(a: &ForceUnlockArgs, g: &Global) -> Result<ExitCode, CliError> {
+    let desired = load(&a.dir.dir)?;
+    let source = Source::open(
+        a.live.live_state.as_deref(),
+        g,
+        desired.organization.policies_per_target_limit,
+    )
+    .await?;
+    let read = read_options(g, Some(&desired.organization.management_account_id));
+    let result = match &source {
+        Source::Snapshot { org, path } => {
+            let r = force_unlock_against(org.as_ref(), &read, a).await;
+            if org.write_call_count() > 0 {
+                write_file(path, &snapshot_json(&org.to_live(), &org.root_tags()))?;
+            }
+            r
+        }
+        Source::Aws(api) => {
+            let r = force_unlock_against(api, &read, a).await;
+            summarize_calls(api, g);
+            r
+        }
+    };
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn force_unlock_against<A: OrgApi>(
+    api: &A,
+    read: &orgctl_backend::ReadOptions,
+    a: &ForceUnlockArgs,
+) -> Result<(), CliError> {
+    // The wrong organization is refused before the lease is even read, as apply does.
+    let org = orgctl_backend::observe::check_organization(api, read).await?;
+    let options = LeaseOptions::default();
+    let held = lease::find_by_token(api, &a.token, &options).await?;
+    let what = format!(
+        "the apply lease of {} (since {}, until {}, token {}) on organization {}",
+        held.holder, held.since, held.until, a.token, org.id
+    );
+    if !a.yes {
+        if !ui::interactive() {
+            return Err(CliError::Refused(format!(
+                "refusing to release {what} without confirmation: stdin is not a terminal; pass \
+                 --yes to release it non-interactively (nothing was changed)"
+            )));
+        }
+        if !ui::confirm(&format!(
+            "Release {what}? Do this only when no apply is running: an apply still running \
+             under this lease would go on beside the next one."
+        )) {
+            return Err(CliError::Refused(
+                "force-unlock cancelled (nothing was changed)".into(),
+            ));
+        }
+    }
+    // Checked again right before the write: the token must still hold the lease.
+    let released = lease::release_by_token(api, &a.token, &options).await?;
+    ui::info(&format!(
+        "Released the apply lease of {} (since {}, until {}, serial {}) on organization {}; the \
+         next apply takes it. Run `orgctl plan` to see what the stopped apply left to do.",
+        released.holder, released.since, released.until, released.serial, org.id
+    ));
+    Ok(())
 }
 
 async fn apply_against<A: OrgApi>(

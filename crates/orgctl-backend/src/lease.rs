@@ -31,12 +31,20 @@
 //! 4. [`Lease::release`] marks it `free`, on every path once acquired, unless another holder
 //!    took it over meanwhile.
 //!
+//! A process killed while holding the lease cannot release it: `orgctl force-unlock TOKEN`
+//! does ([`release_by_token`]), with the token the [`LeaseError::Held`] message prints. It
+//! marks the lease `free` exactly as [`Lease::release`] would, and refuses (writing nothing)
+//! when the lease is free, held with another token (someone took it since), or expires within
+//! a minute (an apply may be taking it over; the release must not overwrite that).
+//!
 //! The remaining race, stated honestly: tags are last-writer-wins. Two applies that both see
 //! the lease free, and whose writes land so that each reads its own token back (the second
 //! write arrives after the first apply's read-back, e.g. delayed by retries past the settle
 //! time), both proceed. The periodic check in [`Lease::hold_while`] finds the overwritten one
 //! within [`LeaseOptions::check_every`] and stops it; until then the two interleave. A process
-//! killed while holding the lease leaves it `held` until it expires. Plans never take the lease,
+//! killed while holding the lease leaves it `held` until it expires or `force-unlock` releases
+//! it; releasing the lease of an apply that is still running lets a second apply in beside it
+//! (the first goes on until its next check finds the second's token). Plans never take the lease,
 //! and the root's tags are not part of the live state, its plan or its fingerprint.
 
 use std::future::Future;
@@ -99,8 +107,8 @@ pub enum LeaseError {
     #[error(
         "another apply holds the lease on this organization: {holder}, since {since}, until \
          {until}{waited} (the {LEASE_TAG} tag on the root {root_id}; nothing was changed). Wait \
-         for it with --wait-lock DURATION, or, if no apply is running, remove the tag or let it \
-         expire"
+         for it with --wait-lock DURATION, or, if no apply is running (it was killed), release \
+         it with `orgctl force-unlock {token}{unlock_args}`"
     )]
     Held {
         /// Who holds it.
@@ -113,6 +121,56 @@ pub enum LeaseError {
         root_id: String,
         /// `" (waited 30s)"` when this apply waited.
         waited: String,
+        /// The lease's token, for [`release_by_token`] (`orgctl force-unlock TOKEN`).
+        token: String,
+        /// What follows the token in the `orgctl force-unlock` command the message prints
+        /// (empty here; the CLI adds the arguments that name the same organization, e.g.
+        /// `" infra --live-state org.json"`).
+        unlock_args: String,
+    },
+    /// `force-unlock`: the lease is not held (released, expired, or never taken).
+    #[error(
+        "the apply lease on this organization is not held{last} (the {LEASE_TAG} tag on the root \
+         {root_id}): there is nothing to release; nothing was changed"
+    )]
+    NotHeld {
+        /// The root.
+        root_id: String,
+        /// `" (last held by …, since …, until …)"`, or empty when no apply ever took it.
+        last: String,
+    },
+    /// `force-unlock`: the lease held now is not the one with the given token.
+    #[error(
+        "the apply lease on this organization is not the one with token {token}: it is held by \
+         {holder}, since {since}, until {until} (another apply took it since; nothing was \
+         changed). Release a lease only with the token printed by an apply that found it held, \
+         and only when no apply is running"
+    )]
+    OtherToken {
+        /// The token asked for.
+        token: String,
+        /// Who holds the lease now.
+        holder: String,
+        /// Since when.
+        since: String,
+        /// Until when.
+        until: String,
+    },
+    /// `force-unlock`: the lease with the token has expired, or is about to.
+    #[error(
+        "the apply lease with token {token} ({holder}, since {since}) expires at {until}, less \
+         than a minute from now, or already did: the next apply takes it over, so there is \
+         nothing to release; nothing was changed"
+    )]
+    Expiring {
+        /// The token.
+        token: String,
+        /// Who held it.
+        holder: String,
+        /// Since when.
+        since: String,
+        /// Until when.
+        until: String,
     },
     /// The tag is there but is not a lease orgctl wrote.
     #[error(
@@ -207,7 +265,14 @@ impl Value {
                 _ => {}
             }
         }
-        let token = if held { token? } else { String::new() };
+        // The token is printed in a command to copy into a shell: only letters and digits.
+        let token = if held {
+            token.filter(|t| {
+                (1..=64).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric())
+            })?
+        } else {
+            String::new()
+        };
         Some(Self {
             held,
             serial: serial?,
@@ -228,11 +293,13 @@ impl Value {
             since: format_utc(self.since),
             until: format_utc(self.until),
             root_id: root_id.to_owned(),
-            waited: if waited.is_zero() {
+            waited: if waited.as_secs() == 0 {
                 String::new()
             } else {
                 format!(" (waited {}s)", waited.as_secs())
             },
+            token: self.token.clone(),
+            unlock_args: String::new(),
         }
     }
 }
@@ -487,6 +554,107 @@ impl Lease {
         self.value.until = options.now();
         write_value(api, &self.root_id, &self.value).await
     }
+}
+
+/// How close to its expiry a lease may no longer be released by token: a release written
+/// after the lease expired could overwrite the lease of an apply that took it over meanwhile.
+const RELEASE_MARGIN_SECS: u64 = 60;
+
+/// A held lease as `orgctl force-unlock` shows and releases it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldLease {
+    /// The root carrying the tag.
+    pub root_id: String,
+    /// The lease's serial (kept when it is released).
+    pub serial: u64,
+    /// Who holds it.
+    pub holder: String,
+    /// When it was taken.
+    pub since: String,
+    /// When it expires.
+    pub until: String,
+}
+
+/// The lease held now if its token is `token` (read-only): [`LeaseError::NotHeld`] when it is
+/// free or absent, [`LeaseError::OtherToken`] when another token holds it, and
+/// [`LeaseError::Expiring`] when it expires within a minute (or did).
+pub async fn find_by_token<A: OrgApi>(
+    api: &A,
+    token: &str,
+    options: &LeaseOptions,
+) -> Result<HeldLease, LeaseError> {
+    let (_, held) = held_with_token(api, token, options).await?;
+    Ok(held)
+}
+
+/// Releases the lease held with `token` (`orgctl force-unlock`), for an apply that was killed
+/// while holding it: checks it as [`find_by_token`] does, then marks it `free` as
+/// [`Lease::release`] does, keeping its serial and holder, so that an apply which looked at the
+/// lease before the killed one took it still sees that the serial moved. Writes nothing when
+/// the check fails. Returns what it released.
+pub async fn release_by_token<A: OrgApi>(
+    api: &A,
+    token: &str,
+    options: &LeaseOptions,
+) -> Result<HeldLease, LeaseError> {
+    let (mut value, held) = held_with_token(api, token, options).await?;
+    value.held = false;
+    value.until = options.now();
+    write_value(api, &held.root_id, &value).await?;
+    Ok(held)
+}
+
+async fn held_with_token<A: OrgApi>(
+    api: &A,
+    token: &str,
+    options: &LeaseOptions,
+) -> Result<(Value, HeldLease), LeaseError> {
+    let root_id = root_id(api).await?;
+    let value = match read_value(api, &root_id).await? {
+        Some(v) if v.held => v,
+        other => {
+            return Err(LeaseError::NotHeld {
+                root_id,
+                last: other.map_or_else(String::new, |v| {
+                    format!(
+                        " (last held by {}, since {}, until {})",
+                        v.holder,
+                        format_utc(v.since),
+                        format_utc(v.until)
+                    )
+                }),
+            });
+        }
+    };
+    let (holder, since, until) = (
+        value.holder.clone(),
+        format_utc(value.since),
+        format_utc(value.until),
+    );
+    if value.token != token {
+        return Err(LeaseError::OtherToken {
+            token: token.to_owned(),
+            holder,
+            since,
+            until,
+        });
+    }
+    if options.now() + RELEASE_MARGIN_SECS >= value.until {
+        return Err(LeaseError::Expiring {
+            token: token.to_owned(),
+            holder,
+            since,
+            until,
+        });
+    }
+    let held = HeldLease {
+        root_id,
+        serial: value.serial,
+        holder,
+        since,
+        until,
+    };
+    Ok((value, held))
 }
 
 /// The holder as a tag value can carry it: letters, digits and `_ . : / + - @`, at most 64.

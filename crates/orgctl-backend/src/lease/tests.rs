@@ -112,6 +112,11 @@ async fn a_held_lease_is_an_error_naming_the_holder_and_nothing_is_written() {
             && text.contains("--wait-lock"),
         "{text}"
     );
+    // It says how to release it, token included.
+    assert!(
+        text.contains(&format!("`orgctl force-unlock {}`", _alice.value.token)),
+        "{text}"
+    );
     // Acquiring with an observation made before alice took it fails the same way.
     let seen = Observed {
         root_id: api.root_id(),
@@ -414,5 +419,144 @@ fn values_and_times_round_trip() {
     assert_eq!(format_utc(951_868_799), "2000-02-29T23:59:59Z");
     assert_eq!(parse_utc("2000-13-01T00:00:00Z"), None);
     assert_eq!(Value::parse("held serial=1 holder=x"), None);
+    // The token is printed in a shell command: letters and digits only.
+    let bad = "held serial=1 holder=x since=2000-02-29T23:59:59Z until=2000-02-29T23:59:59Z";
+    assert!(Value::parse(&format!("{bad} token=0aF9")).is_some());
+    for token in ["$(rm)", "a;b", "", &"a".repeat(65)] {
+        assert_eq!(
+            Value::parse(&format!("{bad} token={token}")),
+            None,
+            "{token}"
+        );
+    }
     assert_eq!(sanitize_holder(&"x".repeat(100)).len(), 64);
+}
+
+/// A lease left behind by an apply that was killed: taken, never released.
+async fn abandoned(api: &MemoryOrg, holder: &str) -> String {
+    let lease = take(api, holder).await;
+    lease.value.token.clone()
+}
+
+#[tokio::test]
+async fn a_lease_is_released_by_its_token_keeping_its_serial() {
+    let api = org();
+    let bob = options("bob");
+    // Bob looked before alice's apply took the lease and was killed.
+    let seen = wait_until_free(&api, &bob).await.expect("free");
+    let token = abandoned(&api, "alice").await;
+    wait_until_free(&api, &bob)
+        .await
+        .expect_err("alice holds it");
+
+    let found = find_by_token(&api, &token, &bob).await.expect("found");
+    let released = release_by_token(&api, &token, &bob)
+        .await
+        .expect("released");
+    assert_eq!(found, released);
+    assert_eq!(
+        released,
+        HeldLease {
+            root_id: api.root_id(),
+            serial: 1,
+            holder: "alice".to_owned(),
+            since: "2025-12-02T09:00:00Z".to_owned(),
+            until: "2025-12-02T09:10:00Z".to_owned(),
+        }
+    );
+    let free = tag(&api).await.expect("tag");
+    assert!(
+        free.starts_with("free serial=1 holder=alice since=2025-12-02T09:00:00Z until="),
+        "{free}"
+    );
+    assert!(!free.contains("token="), "{free}");
+    // Bob takes it as a released lease (no takeover), and knows alice ran since he looked.
+    let lease = acquire(&api, &bob, &seen).await.expect("acquire");
+    assert_eq!(lease.serial(), 2);
+    assert!(lease.took_over.is_none());
+    assert!(lease.serial_moved, "bob must re-read before writing");
+}
+
+#[tokio::test]
+async fn releasing_by_a_token_that_is_not_the_leases_is_refused_and_writes_nothing() {
+    let api = org();
+    let old = abandoned(&api, "alice").await;
+    jump(601);
+    // Bob took the expired lease over: alice's token no longer releases anything.
+    let _bob = take(&api, "bob").await;
+    let before = tag(&api).await;
+    api.clear_calls();
+    for e in [
+        find_by_token(&api, &old, &options("carol"))
+            .await
+            .expect_err("not alice's"),
+        release_by_token(&api, &old, &options("carol"))
+            .await
+            .expect_err("not alice's"),
+    ] {
+        assert!(
+            matches!(&e, LeaseError::OtherToken { holder, token, .. } if holder == "bob" && *token == old),
+            "{e}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("not the one with token {old}"))
+                && text.contains("held by bob")
+                && text.contains("nothing was changed"),
+            "{text}"
+        );
+    }
+    assert_eq!(api.write_call_count(), 0, "{:?}", api.calls());
+    assert_eq!(tag(&api).await, before);
+}
+
+#[tokio::test]
+async fn releasing_a_free_or_expiring_lease_is_refused_and_writes_nothing() {
+    let api = org();
+    // Never taken.
+    let e = release_by_token(&api, "0123456789abcdef", &options("carol"))
+        .await
+        .expect_err("free");
+    assert!(
+        matches!(&e, LeaseError::NotHeld { last, .. } if last.is_empty()),
+        "{e}"
+    );
+    assert_eq!(api.write_call_count(), 0, "{:?}", api.calls());
+    assert_eq!(tag(&api).await, None);
+
+    // Released by its apply.
+    let lease = take(&api, "alice").await;
+    let token = lease.value.token.clone();
+    lease
+        .release(&api, &options("alice"))
+        .await
+        .expect("release");
+    let before = tag(&api).await;
+    api.clear_calls();
+    let e = release_by_token(&api, &token, &options("carol"))
+        .await
+        .expect_err("free");
+    assert!(matches!(&e, LeaseError::NotHeld { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("not held (last held by alice, since 2025-12-02T09:00:00Z, until"),
+        "{e}"
+    );
+    assert_eq!(api.write_call_count(), 0, "{:?}", api.calls());
+    assert_eq!(tag(&api).await, before);
+
+    // Expiring within a minute: an apply may be taking it over right now.
+    let token = abandoned(&api, "dave").await;
+    jump(550);
+    let before = tag(&api).await;
+    api.clear_calls();
+    let e = release_by_token(&api, &token, &options("carol"))
+        .await
+        .expect_err("expiring");
+    assert!(
+        matches!(&e, LeaseError::Expiring { holder, .. } if holder == "dave"),
+        "{e}"
+    );
+    assert_eq!(api.write_call_count(), 0, "{:?}", api.calls());
+    assert_eq!(tag(&api).await, before);
 }
