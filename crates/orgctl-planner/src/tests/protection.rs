@@ -6,22 +6,37 @@ use orgctl_model::Tags;
 use super::{D, L, dump, managed, run};
 use crate::Action;
 
-#[test]
-fn a_protected_account_in_a_replaced_ou_stops_the_replacement() {
-    let mut d = D::new().ou("/New", None).ou("/New/Team", Some("ou-team"));
+/// The YAML gives /Old/Team (`ou-team`) the parent /New: a replacement.
+fn team_replaced() -> (D, L) {
+    let d = D::new().ou("/New", None).ou("/New/Team", Some("ou-team"));
+    let l = L::new().ou("ou-old", "Old", "r-root", managed()).ou(
+        "ou-team",
+        "Team",
+        "ou-old",
+        managed(),
+    );
+    (d, l)
+}
+
+/// [`team_replaced`] with the protected account `security` (333333333333) in /Old/Team.
+fn protected_security_in_the_replaced_team() -> (D, L) {
+    let (mut d, l) = team_replaced();
     d.0.organization
         .protected_accounts
         .insert("333333333333".into());
-    let l = L::new()
-        .ou("ou-old", "Old", "r-root", managed())
-        .ou("ou-team", "Team", "ou-old", managed())
-        .account(
-            "333333333333",
-            "security",
-            "sec@x.example",
-            "ou-team",
-            Tags::new(),
-        );
+    let l = l.account(
+        "333333333333",
+        "security",
+        "sec@x.example",
+        "ou-team",
+        Tags::new(),
+    );
+    (d, l)
+}
+
+#[test]
+fn a_protected_account_in_a_replaced_ou_stops_the_replacement() {
+    let (d, l) = protected_security_in_the_replaced_team();
     let p = run(&d, &l);
     assert!(
         !p.changes
@@ -47,17 +62,14 @@ fn a_protected_account_in_a_replaced_ou_stops_the_replacement() {
 
 #[test]
 fn the_management_account_follows_no_replaced_ou() {
-    let d = D::new().ou("/New", None).ou("/New/Team", Some("ou-team"));
-    let l = L::new()
-        .ou("ou-old", "Old", "r-root", managed())
-        .ou("ou-team", "Team", "ou-old", managed())
-        .account(
-            super::MGMT,
-            "mgmt",
-            "mgmt@x.example",
-            "ou-team",
-            Tags::new(),
-        );
+    let (d, l) = team_replaced();
+    let l = l.account(
+        super::MGMT,
+        "mgmt",
+        "mgmt@x.example",
+        "ou-team",
+        Tags::new(),
+    );
     let p = run(&d, &l);
     assert!(
         !p.changes.iter().any(|c| c.action == Action::Move),
@@ -116,11 +128,8 @@ fn a_child_ou_left_in_a_deleted_ou_gets_advice_that_fits_an_ou() {
 
 #[test]
 fn a_child_ou_left_in_a_replaced_ou_is_told_where_to_declare_it() {
-    let d = D::new().ou("/New", None).ou("/New/Team", Some("ou-team"));
-    let l = L::new()
-        .ou("ou-old", "Old", "r-root", managed())
-        .ou("ou-team", "Team", "ou-old", managed())
-        .ou("ou-ct", "CT", "ou-team", Tags::new());
+    let (d, l) = team_replaced();
+    let l = l.ou("ou-ct", "CT", "ou-team", Tags::new());
     let p = run(&d, &l);
     let e = p
         .errors
@@ -136,23 +145,8 @@ fn a_child_ou_left_in_a_replaced_ou_is_told_where_to_declare_it() {
 
 #[test]
 fn a_protected_account_of_the_yaml_in_a_replaced_ou_is_told_why_it_cannot_follow() {
-    let mut d = D::new()
-        .ou("/New", None)
-        .ou("/New/Team", Some("ou-team"))
-        .account("security", "sec@x.example", "/New/Team", Tags::new());
-    d.0.organization
-        .protected_accounts
-        .insert("333333333333".into());
-    let l = L::new()
-        .ou("ou-old", "Old", "r-root", managed())
-        .ou("ou-team", "Team", "ou-old", managed())
-        .account(
-            "333333333333",
-            "security",
-            "sec@x.example",
-            "ou-team",
-            Tags::new(),
-        );
+    let (d, l) = protected_security_in_the_replaced_team();
+    let d = d.account("security", "sec@x.example", "/New/Team", Tags::new());
     let p = run(&d, &l);
     assert!(
         !p.changes.iter().any(|c| c.action == Action::Move),
