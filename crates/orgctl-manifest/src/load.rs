@@ -96,6 +96,14 @@ impl Parsed {
         }
     }
 
+    /// An error that leaves file `file` unread (at `line`:`column`): every part of the desired
+    /// state counts as broken, since the file may have held what another file refers to.
+    fn unreadable(&mut self, file: usize, line: u32, column: u32, message: impl Into<String>) {
+        self.broken = Broken::all();
+        let at = self.loc(file, line, column);
+        self.diagnostics.push(Diagnostic::error(&at, "", message));
+    }
+
     /// The place of a located value in file `file`.
     pub(crate) fn at<T>(&self, file: usize, value: &Located<T>) -> SourceLoc {
         self.loc(file, value.line, value.column)
@@ -250,18 +258,13 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
             source,
         })?;
         if !resolved.starts_with(&parsed.root) {
-            parsed.broken = Broken::all();
-            let at = parsed.loc(index, 1, 1);
-            parsed.diagnostics.push(Diagnostic::error(
-                &at,
-                "",
-                format!(
-                    "this file is a symbolic link to {}, outside the desired-state directory \
-                     {}: orgctl reads only files inside it; copy the file in instead",
-                    resolved.display(),
-                    parsed.root.display()
-                ),
-            ));
+            let message = format!(
+                "this file is a symbolic link to {}, outside the desired-state directory {}: \
+                 orgctl reads only files inside it; copy the file in instead",
+                resolved.display(),
+                parsed.root.display()
+            );
+            parsed.unreadable(index, 1, 1, message);
             continue;
         }
         let bytes = std::fs::read(&full).map_err(|source| LoadError::Io {
@@ -270,18 +273,15 @@ pub(crate) fn parse_dir(dir: &FsPath) -> Result<Parsed, LoadError> {
         })?;
         match String::from_utf8(bytes) {
             Ok(text) => parse_file(&mut parsed, index, &text),
-            Err(e) => {
-                parsed.broken = Broken::all();
-                let at = parsed.loc(index, 1, 1);
-                parsed.diagnostics.push(Diagnostic::error(
-                    &at,
-                    "",
-                    format!(
-                        "the file is not UTF-8 text (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                ));
-            }
+            Err(e) => parsed.unreadable(
+                index,
+                1,
+                1,
+                format!(
+                    "the file is not UTF-8 text (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            ),
         }
     }
     Ok(parsed)
@@ -373,11 +373,7 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
                     )
                 })
                 .unwrap_or((1, 1));
-            let at = parsed.loc(file, line, column);
-            parsed
-                .diagnostics
-                .push(Diagnostic::error(&at, "", syntax_message(&err)));
-            parsed.broken = Broken::all();
+            parsed.unreadable(file, line, column, syntax_message(&err));
             return;
         }
     };
@@ -385,14 +381,13 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
         Kind::Map(entries) => entries,
         Kind::Null => return,
         _ => {
-            parsed.broken = Broken::all();
-            let at = parsed.loc(file, root.pos.line, root.pos.column);
-            parsed.diagnostics.push(Diagnostic::error(
-                &at,
-                "",
+            parsed.unreadable(
+                file,
+                root.pos.line,
+                root.pos.column,
                 "a desired-state file is a mapping with the keys organization, ous, accounts \
                  and policies",
-            ));
+            );
             return;
         }
     };
