@@ -13,7 +13,8 @@ mod cli_snapshots;
 mod emulator;
 /// Every invalid desired state under `tests/invalid/` is refused with file and line.
 mod invalid_inputs;
-/// The apply lease: a held one stops `apply`, `--wait-lock` waits, an expired one is taken over.
+/// The apply lease: a held one stops `apply`, `--wait-lock` waits, an expired one is taken over,
+/// `force-unlock` releases a killed apply's.
 mod lease;
 /// The boundaries between the crates: who depends on the AWS SDK, a planner without IO, who prints.
 mod workspace;

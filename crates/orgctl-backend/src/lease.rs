@@ -27,7 +27,8 @@
 //!    go on if it changed ([`LeaseError::Changed`]). [`Lease::hold_while`] runs the apply and
 //!    re-reads the tag every
 //!    [`LeaseOptions::check_every`]: it renews the lease before a third of it is left, and stops
-//!    the apply with [`LeaseError::Lost`] if another holder's token is there.
+//!    the apply with [`LeaseError::Lost`] if another holder's token is there, or with
+//!    [`LeaseError::Released`] if the lease is free or gone (released by `force-unlock`).
 //! 4. [`Lease::release`] marks it `free`, on every path once acquired, unless another holder
 //!    took it over meanwhile.
 //!
@@ -43,8 +44,9 @@
 //! time), both proceed. The periodic check in [`Lease::hold_while`] finds the overwritten one
 //! within [`LeaseOptions::check_every`] and stops it; until then the two interleave. A process
 //! killed while holding the lease leaves it `held` until it expires or `force-unlock` releases
-//! it; releasing the lease of an apply that is still running lets a second apply in beside it
-//! (the first goes on until its next check finds the second's token). Plans never take the lease,
+//! it; releasing the lease of an apply that is still running stops that apply at its next
+//! check, and a second apply that starts before then runs beside it until then. Plans never
+//! take the lease,
 //! and the root's tags are not part of the live state, its plan or its fingerprint.
 
 use std::future::Future;
@@ -191,6 +193,17 @@ pub enum LeaseError {
     Lost {
         /// Who holds it now.
         holder: String,
+        /// The root.
+        root_id: String,
+    },
+    /// The lease was released (`orgctl force-unlock`) or its tag removed while this apply
+    /// held it.
+    #[error(
+        "the apply lease was released while this apply held it (`orgctl force-unlock`, or the \
+         {LEASE_TAG} tag on the root {root_id} removed); this apply stopped. Run `orgctl plan` \
+         once no other apply is running"
+    )]
+    Released {
         /// The root.
         root_id: String,
     },
@@ -451,19 +464,28 @@ impl Lease {
         self.value.serial
     }
 
-    /// Checks that the lease is still this apply's and renews it when less than two thirds of
-    /// it are left.
+    /// Checks that the lease is still this apply's ([`LeaseError::Lost`] when another token holds
+    /// it, [`LeaseError::Released`] when it is free or gone) and renews it when less than two
+    /// thirds of it are left.
     pub async fn check<A: OrgApi>(
         &mut self,
         api: &A,
         options: &LeaseOptions,
     ) -> Result<(), LeaseError> {
-        let current = read_value(api, &self.root_id).await?;
-        if let Some(v) = current.filter(|v| v.held && v.token != self.value.token) {
-            return Err(LeaseError::Lost {
-                holder: v.holder,
-                root_id: self.root_id.clone(),
-            });
+        match read_value(api, &self.root_id).await? {
+            Some(v) if v.held && v.token == self.value.token => {}
+            Some(v) if v.held => {
+                return Err(LeaseError::Lost {
+                    holder: v.holder,
+                    root_id: self.root_id.clone(),
+                });
+            }
+            // Free or gone: released under this apply (`force-unlock`), which must stop.
+            _ => {
+                return Err(LeaseError::Released {
+                    root_id: self.root_id.clone(),
+                });
+            }
         }
         let now = options.now();
         let left = self.value.until.saturating_sub(now);
@@ -475,7 +497,8 @@ impl Lease {
     }
 
     /// Runs `work` while holding the lease: checks it every [`LeaseOptions::check_every`]
-    /// (renewing it as [`Lease::check`] does) and stops `work` when the lease is lost.
+    /// (renewing it as [`Lease::check`] does) and stops `work` when the lease is lost or was
+    /// released.
     pub async fn hold_while<A: OrgApi, F: Future>(
         &mut self,
         api: &A,
@@ -489,7 +512,9 @@ impl Lease {
                 () = tokio::time::sleep(options.check_every) => {
                     match self.check(api, options).await {
                         Ok(()) => {}
-                        Err(lost @ LeaseError::Lost { .. }) => return Err(lost),
+                        Err(lost @ (LeaseError::Lost { .. } | LeaseError::Released { .. })) => {
+                            return Err(lost);
+                        }
                         // A failed check is not a lost lease: the next one tries again.
                         Err(e) => tracing::warn!("checking the apply lease: {e}"),
                     }

@@ -560,3 +560,29 @@ async fn releasing_a_free_or_expiring_lease_is_refused_and_writes_nothing() {
     assert_eq!(api.write_call_count(), 0, "{:?}", api.calls());
     assert_eq!(tag(&api).await, before);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_apply_whose_lease_is_force_released_stops_at_its_next_check() {
+    let api = org();
+    let o = options("alice");
+    let seen = wait_until_free(&api, &o).await.expect("free");
+    let mut lease = acquire(&api, &o, &seen).await.expect("acquire");
+    let token = lease.value.token.clone();
+    // Somebody releases alice's lease by mistake while her apply runs.
+    let started = tokio::time::Instant::now();
+    let work = tokio::time::sleep(Duration::from_secs(100));
+    let unlock = async {
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        release_by_token(&api, &token, &options("carol"))
+            .await
+            .expect("released");
+    };
+    let (stopped, ()) = tokio::join!(lease.hold_while(&api, &o, work), unlock);
+    let e = stopped.expect_err("released");
+    assert!(matches!(&e, LeaseError::Released { .. }), "{e}");
+    assert!(e.to_string().contains("force-unlock"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // Her release then leaves it free, and does not take it back.
+    lease.release(&api, &o).await.expect("release");
+    assert!(tag(&api).await.expect("tag").starts_with("free serial=1 "));
+}
