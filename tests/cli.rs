@@ -1,9 +1,10 @@
 //! The CLI end to end against snapshot files (the strict in-memory organization): exit codes,
 //! stdout and stderr.
 
-use orgctl_backend::{MemoryOrg, OrgApi};
+use orgctl_backend::MemoryOrg;
+use orgctl_model::Tags;
 
-use crate::common::{Sandbox, orgctl, repo};
+use crate::common::{Sandbox, create_ou, orgctl, repo};
 
 #[test]
 fn validate_accepts_the_example() {
@@ -100,13 +101,7 @@ fn saved_plan_applies_and_a_stale_one_is_refused() {
 
     // The organization changes behind the plan's back: refused, nothing written.
     let org = MemoryOrg::new("123456789012", "root@companyx.example");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
-    rt.block_on(org.create_ou(&root, "OutOfBand", &Default::default()))
-        .expect("create OU");
+    create_ou(&org, None, "OutOfBand", &Tags::new());
     sb.write_org(&org);
     let before = sb.snapshot_text();
     let stale = sb.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
@@ -159,31 +154,29 @@ fn wrong_organization_is_refused_before_anything_else() {
 
 #[test]
 fn a_plan_with_an_error_is_not_applied_in_part() {
-    let sb = Sandbox::new();
-    // A managed OU that left the YAML but holds an OU orgctl does not manage cannot be
-    // deleted: a plan error, next to the example's many applicable changes.
-    let org = MemoryOrg::new("123456789012", "root@companyx.example");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
-    let managed = [("managed-by".to_owned(), "orgctl".to_owned())].into();
-    let old = rt
-        .block_on(org.create_ou(&root, "Old", &managed))
-        .expect("create Old");
-    rt.block_on(org.create_ou(&old.id, "ControlTower", &Default::default()))
-        .expect("create ControlTower");
-    sb.write_org(&org);
+    // Deleting /Retired is a plan error, next to the example's many applicable changes.
+    let sb = sandbox_with_an_ou_in_the_way_of_a_deletion();
     let before = sb.snapshot_text();
     let run = sb.run(&["apply", "--auto-approve"]);
     run.expect_code(1);
     assert!(
-        run.stderr.contains("ou /Old") && run.stderr.contains("ControlTower"),
+        run.stderr.contains("ou /Retired") && run.stderr.contains("OU Audit"),
         "{}",
         run.stderr
     );
     assert_eq!(sb.snapshot_text(), before, "nothing is written");
+}
+
+/// A sandbox whose organization has a managed OU gone from the YAML, /Retired, that still holds
+/// an OU orgctl does not manage, /Retired/Audit: deleting /Retired is a plan error.
+fn sandbox_with_an_ou_in_the_way_of_a_deletion() -> Sandbox {
+    let sb = Sandbox::new();
+    let org = MemoryOrg::new("123456789012", "root@companyx.example");
+    let managed: Tags = [("managed-by".to_owned(), "orgctl".to_owned())].into();
+    let retired = create_ou(&org, None, "Retired", &managed);
+    create_ou(&org, Some(&retired), "Audit", &Tags::new());
+    sb.write_org(&org);
+    sb
 }
 
 #[test]
@@ -511,13 +504,7 @@ fn names_read_from_the_organization_are_never_printed_raw() {
     // rendering lists it, and the snapshot and plan files carry it.
     let evil = "Work\u{200b}loads\u{1b}[2J\u{9b}31m\u{202e}\u{feff}\u{7}";
     let org = MemoryOrg::new("123456789012", "root@companyx.example");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
-    rt.block_on(org.create_ou(&root, evil, &Default::default()))
-        .expect("create OU");
+    create_ou(&org, None, evil, &Tags::new());
     sb.write_org(&org);
     for format in ["text", "markdown", "json"] {
         let run = sb.run(&["plan", "--format", format, "--out", "plan.json"]);
@@ -562,21 +549,7 @@ fn names_read_from_the_organization_are_never_printed_raw() {
 
 #[test]
 fn a_child_ou_in_the_way_of_a_deletion_gets_advice_that_fits_an_ou() {
-    let sb = Sandbox::new();
-    // A managed OU gone from the YAML still holds an OU orgctl does not manage.
-    let org = MemoryOrg::new("123456789012", "root@companyx.example");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
-    let managed: orgctl_model::Tags = [("managed-by".to_owned(), "orgctl".to_owned())].into();
-    let old = rt
-        .block_on(org.create_ou(&root, "Retired", &managed))
-        .expect("create OU");
-    rt.block_on(org.create_ou(&old.id, "Audit", &Default::default()))
-        .expect("create child OU");
-    sb.write_org(&org);
+    let sb = sandbox_with_an_ou_in_the_way_of_a_deletion();
     let run = sb.run(&["plan"]);
     run.expect_code(1);
     let all = format!("{}{}", run.stdout, run.stderr);

@@ -7,9 +7,10 @@
 //! After an intended change of output, rerun with `INSTA_UPDATE=always` (or `cargo insta
 //! review`) and review the diff of the `.snap` files like code.
 
-use orgctl_backend::{MemoryOrg, OrgApi};
+use orgctl_backend::MemoryOrg;
+use orgctl_model::Tags;
 
-use crate::common::{Run, Sandbox, orgctl};
+use crate::common::{Run, Sandbox, create_ou, orgctl};
 
 /// The run as one reviewable text, temporary paths filtered.
 fn shown(sb: &Sandbox, run: &Run) -> String {
@@ -101,13 +102,7 @@ fn apply_against_a_sandbox() {
     // Drift: an OU created out of band is reported, and the plan says it is left alone.
     let live = sb.snapshot_text();
     let org = sandbox_org(&live);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let root = rt.block_on(org.list_roots()).expect("roots")[0].id.clone();
-    rt.block_on(org.create_ou(&root, "OutOfBand", &Default::default()))
-        .expect("create OU");
+    create_ou(&org, None, "OutOfBand", &Tags::new());
     sb.write_org(&org);
     snap!(
         "plan_with_an_unmanaged_ou",

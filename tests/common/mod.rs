@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use orgctl_backend::MemoryOrg;
+use orgctl_backend::{MemoryOrg, OrgApi};
+use orgctl_model::Tags;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -139,4 +140,20 @@ impl Sandbox {
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path().join(rel)).expect("read")
     }
+}
+
+/// Creates OU `name` under `parent` (`None`: the root) in an in-memory organization, as an
+/// out-of-band change would; returns its id.
+pub fn create_ou(org: &MemoryOrg, parent: Option<&str>, name: &str, tags: &Tags) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let parent = match parent {
+        Some(id) => id.to_owned(),
+        None => rt.block_on(org.list_roots()).expect("roots")[0].id.clone(),
+    };
+    rt.block_on(org.create_ou(&parent, name, tags))
+        .expect("create OU")
+        .id
 }
