@@ -805,8 +805,19 @@ async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_d
     .expect("join");
     unlock.expect_code(0);
     assert_contains(&unlock.stderr, "Released the apply lease of ");
-    // It wrote the lease and nothing else.
+    // It wrote the lease and nothing else, with no call the apply role does not already allow.
     assert_eq!(unlock.writes(), ["TagResource"], "{}", unlock.stderr);
+    assert_eq!(
+        unlock.requests().into_keys().collect::<Vec<_>>(),
+        [
+            "DescribeOrganization",
+            "ListRoots",
+            "ListTagsForResource",
+            "TagResource"
+        ],
+        "{}",
+        unlock.stderr
+    );
     let lease = o
         .sdk()
         .await
