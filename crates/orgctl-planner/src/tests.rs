@@ -174,6 +174,17 @@ fn run(d: &D, l: &L) -> Plan {
     )
 }
 
+/// Asserts that one of the plan's errors says each of `words`.
+fn assert_error_saying(p: &Plan, words: &[&str]) {
+    assert!(
+        p.errors
+            .iter()
+            .any(|e| words.iter().all(|w| e.message.contains(w))),
+        "{}",
+        dump(p)
+    );
+}
+
 /// One line per change (`action address`), then `error: …` lines.
 fn dump(p: &Plan) -> String {
     let mut out: Vec<String> = p
@@ -472,13 +483,7 @@ fn detaching_the_last_scp_of_a_target_is_an_error() {
     }
     let l = L::new().ou("ou-x", "X", "r-root", managed());
     let p = run(&d, &l);
-    assert!(
-        p.errors
-            .iter()
-            .any(|e| e.message.contains("without any service control policy")),
-        "{}",
-        dump(&p)
-    );
+    assert_error_saying(&p, &["without any service control policy"]);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use orgctl_model::{LivePolicy, PolicyType, Tags, TargetRef};
 
-use super::{D, DENY, L, MGMT, dump, index_of, managed, run};
+use super::{D, DENY, L, MGMT, assert_error_saying, dump, index_of, managed, run};
 use crate::Action;
 
 const ALLOW_S3: &str =
@@ -89,13 +89,7 @@ fn a_replacement_that_cannot_carry_every_policy_is_an_error() {
     // FullAWSAccess + guard + u1..u3 = 5, and the YAML adds one more.
     d = d.scp("mine", DENY, &[TargetRef::Ou("/New/Team".into())]);
     let p = run(&d, &l);
-    assert!(
-        p.errors
-            .iter()
-            .any(|e| e.message.contains("more than 5") && e.message.contains("replaces")),
-        "{}",
-        dump(&p)
-    );
+    assert_error_saying(&p, &["more than 5", "replaces"]);
 }
 
 /// `/A` at the per-target limit: FullAWSAccess and the denies s1..s4.
@@ -380,13 +374,7 @@ fn at_the_per_target_limit_no_safe_room_is_a_plan_error() {
         ou.full_aws_access = false;
     }
     let p = run(&d, &l);
-    assert!(
-        p.errors
-            .iter()
-            .any(|e| e.message.contains("per-target limit") && e.message.contains("scp/s3")),
-        "{}",
-        dump(&p)
-    );
+    assert_error_saying(&p, &["per-target limit", "scp/s3"]);
 }
 
 /// What a generated policy's statements do.

@@ -3,7 +3,7 @@
 
 use orgctl_model::Tags;
 
-use super::{D, L, dump, managed, run};
+use super::{D, L, assert_error_saying, dump, managed, run};
 use crate::Action;
 
 /// The YAML gives /Old/Team (`ou-team`) the parent /New: a replacement.
@@ -76,13 +76,7 @@ fn the_management_account_follows_no_replaced_ou() {
         "{}",
         dump(&p)
     );
-    assert!(
-        p.errors
-            .iter()
-            .any(|e| e.message.contains(super::MGMT) && e.message.contains("management account")),
-        "{}",
-        dump(&p)
-    );
+    assert_error_saying(&p, &[super::MGMT, "management account"]);
 }
 
 #[test]
