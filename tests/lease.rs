@@ -351,3 +351,68 @@ fn force_unlock_refuses_another_organization_before_reading_the_lease() {
     assert!(!run.stderr.contains("Released"), "{}", run.stderr);
     assert_eq!(sb.snapshot_text(), before);
 }
+
+/// Runs `orgctl ARGS` in the sandbox with a terminal as stdin (through `script`), typing
+/// `answer`; stdout and stderr both come back in `stdout`.
+fn on_a_terminal(sb: &Sandbox, args: &[&str], answer: &str) -> Run {
+    use std::io::Write as _;
+    let quote = |w: &str| format!("'{}'", w.replace('\'', "'\\''"));
+    let command = std::iter::once(env!("CARGO_BIN_EXE_orgctl"))
+        .chain(args.iter().copied())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(sb.path())
+        .env("NO_COLOR", "1")
+        .env("ORGCTL_TODAY", "2026-11-27")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs (it gives orgctl a terminal)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(answer.as_bytes())
+        .expect("type the answer");
+    let out = child.wait_with_output().expect("script ends");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn force_unlock_on_a_terminal_asks_and_releases_only_on_yes() {
+    let sb = Sandbox::new();
+    hold(&sb, "alice@ci", now() + 3600);
+    let before = sb.snapshot_text();
+    let args = ["force-unlock", TOKEN, "--live-state", "live.json"];
+    let no = on_a_terminal(&sb, &args, "no\n");
+    no.expect_code(1);
+    assert!(
+        no.stdout
+            .contains("Release the apply lease of alice@ci (since ")
+            && no.stdout.contains("Only 'yes' will be accepted")
+            && no
+                .stdout
+                .contains("force-unlock cancelled (nothing was changed)"),
+        "{}",
+        no.stdout
+    );
+    assert_eq!(sb.snapshot_text(), before, "nothing written");
+
+    let yes = on_a_terminal(&sb, &args, "yes\n");
+    yes.expect_code(0);
+    assert!(
+        yes.stdout.contains("Released the apply lease of alice@ci"),
+        "{}",
+        yes.stdout
+    );
+    let tag = lease_tag(&sb).expect("lease");
+    assert!(tag.starts_with("free serial=4 holder=alice@ci "), "{tag}");
+}
