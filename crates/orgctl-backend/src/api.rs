@@ -98,9 +98,10 @@ pub mod operations {
         DELETE_POLICY,
     ];
 
-    /// Whether the named operation changes the organization (reads return `false`).
+    /// Whether the named operation changes the organization or an account's IAM (reads return
+    /// `false`).
     pub fn is_write(operation: &str) -> bool {
-        WRITES.contains(&operation)
+        WRITES.contains(&operation) || crate::iam::operations::is_write(operation)
     }
 }
 
@@ -141,7 +142,9 @@ impl ApiError {
             codes::TOO_MANY_REQUESTS | "Throttling" | "ThrottlingException" => {
                 ErrorKind::Throttling
             }
-            codes::CONCURRENT_MODIFICATION => ErrorKind::Transient,
+            codes::CONCURRENT_MODIFICATION | crate::iam::codes::CONCURRENT_MODIFICATION => {
+                ErrorKind::Transient
+            }
             _ => ErrorKind::Service,
         };
         Self {

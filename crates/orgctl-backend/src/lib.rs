@@ -23,6 +23,7 @@ pub mod api;
 pub mod execute;
 #[cfg(any(test, feature = "test-util"))]
 pub mod faults;
+pub mod iam;
 pub mod lease;
 pub mod memory;
 pub mod observe;
@@ -38,7 +39,8 @@ pub use execute::{
 };
 #[cfg(any(test, feature = "test-util"))]
 pub use faults::{Faulty, WriteFault};
+pub use iam::{AttachedPolicy, IamApi, NewRole, Role, RoleSummary};
 pub use lease::{LEASE_TAG, Lease, LeaseError, LeaseOptions};
-pub use memory::{MemoryOrg, SnapshotError};
+pub use memory::{AWS_MANAGED_POLICIES, MemoryIam, MemoryOrg, SnapshotError};
 pub use observe::{ReadError, ReadOptions, ReadProgress, read_live, read_live_reporting};
 pub use retry::{AdaptiveRate, CallStats, OpStats, Retrier, RetryPolicy, Retrying};

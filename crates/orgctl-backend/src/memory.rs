@@ -28,6 +28,7 @@
 //! operation does to the state (`OrgApi` is implemented there).
 
 mod errors;
+pub mod iam;
 mod operations;
 mod rules;
 mod snapshot;
@@ -37,6 +38,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use orgctl_model::{AccountStatus, FULL_AWS_ACCESS, PolicyType, Tags};
 
+pub use iam::{AWS_MANAGED_POLICIES, MemoryIam};
 pub use snapshot::SnapshotError;
 use state::{Account, Policy, State};
 

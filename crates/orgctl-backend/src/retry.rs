@@ -34,8 +34,10 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
-use crate::api::{ApiResult, ErrorKind, OrgApi, operations};
-use crate::wrap::delegate_org_api;
+#[cfg(any(doc, test))]
+use crate::api::OrgApi;
+use crate::api::{ApiResult, ErrorKind, operations};
+use crate::wrap::{delegate_iam_api, delegate_org_api};
 
 /// What one retry costs from the shared budget.
 pub const RETRY_COST: u32 = 5;
@@ -462,7 +464,8 @@ impl Retrier {
     }
 }
 
-/// An [`OrgApi`] that sends every method call of `inner` through a [`Retrier`] as one request.
+/// An [`OrgApi`] (or [`crate::iam::IamApi`]) that sends every method call of `inner` through a
+/// [`Retrier`] as one request.
 /// For backends whose methods are single requests (the in-memory organization); the AWS backend
 /// retries per page itself.
 #[derive(Debug)]
@@ -471,7 +474,7 @@ pub struct Retrying<A> {
     retrier: Retrier,
 }
 
-impl<A: OrgApi> Retrying<A> {
+impl<A> Retrying<A> {
     /// Wraps `inner` with a new retrier.
     pub fn new(inner: A, policy: RetryPolicy) -> Self {
         Self {
@@ -515,6 +518,7 @@ impl<A: OrgApi> Retrying<A> {
 }
 
 delegate_org_api!(Retrying);
+delegate_iam_api!(Retrying);
 
 #[cfg(test)]
 mod tests {

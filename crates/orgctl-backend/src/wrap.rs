@@ -1,4 +1,4 @@
-//! One macro that implements [`OrgApi`](crate::api::OrgApi) for a decorator by sending every
+//! Macros that implement [`OrgApi`](crate::api::OrgApi) (and [`IamApi`](crate::iam::IamApi)) for a decorator by sending every
 //! method through the decorator's `around` hook, so that decorators (`Faulty`,
 //! [`crate::retry::Retrying`]) cannot forget a method and stay in step with the trait.
 
@@ -249,3 +249,199 @@ macro_rules! delegate_org_api {
 }
 
 pub(crate) use delegate_org_api;
+
+/// Implements `IamApi` for `$wrapper<A>` the same way [`delegate_org_api`] implements `OrgApi`:
+/// every method goes through `self.around(operation_name, || self.inner.method(args…))`.
+macro_rules! delegate_iam_api {
+    ($wrapper:ident) => {
+        impl<A: $crate::iam::IamApi> $crate::iam::IamApi for $wrapper<A> {
+            async fn list_roles(
+                &self,
+                account: &str,
+                path_prefix: &str,
+            ) -> $crate::api::ApiResult<Vec<$crate::iam::RoleSummary>> {
+                self.around($crate::iam::operations::LIST_ROLES, || {
+                    self.inner.list_roles(account, path_prefix)
+                })
+                .await
+            }
+            async fn get_role(
+                &self,
+                account: &str,
+                name: &str,
+            ) -> $crate::api::ApiResult<$crate::iam::Role> {
+                self.around($crate::iam::operations::GET_ROLE, || {
+                    self.inner.get_role(account, name)
+                })
+                .await
+            }
+            async fn create_role(
+                &self,
+                account: &str,
+                role: &$crate::iam::NewRole,
+            ) -> $crate::api::ApiResult<$crate::iam::Role> {
+                self.around($crate::iam::operations::CREATE_ROLE, || {
+                    self.inner.create_role(account, role)
+                })
+                .await
+            }
+            async fn update_trust_policy(
+                &self,
+                account: &str,
+                name: &str,
+                trust_policy: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::UPDATE_ASSUME_ROLE_POLICY, || {
+                    self.inner.update_trust_policy(account, name, trust_policy)
+                })
+                .await
+            }
+            async fn update_role(
+                &self,
+                account: &str,
+                name: &str,
+                description: &str,
+                max_session_secs: i32,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::UPDATE_ROLE, || {
+                    self.inner
+                        .update_role(account, name, description, max_session_secs)
+                })
+                .await
+            }
+            async fn tag_role(
+                &self,
+                account: &str,
+                name: &str,
+                tags: &::orgctl_model::Tags,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::TAG_ROLE, || {
+                    self.inner.tag_role(account, name, tags)
+                })
+                .await
+            }
+            async fn untag_role(
+                &self,
+                account: &str,
+                name: &str,
+                keys: &[String],
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::UNTAG_ROLE, || {
+                    self.inner.untag_role(account, name, keys)
+                })
+                .await
+            }
+            async fn list_attached_policies(
+                &self,
+                account: &str,
+                name: &str,
+            ) -> $crate::api::ApiResult<Vec<$crate::iam::AttachedPolicy>> {
+                self.around($crate::iam::operations::LIST_ATTACHED_ROLE_POLICIES, || {
+                    self.inner.list_attached_policies(account, name)
+                })
+                .await
+            }
+            async fn attach_policy(
+                &self,
+                account: &str,
+                name: &str,
+                policy_arn: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::ATTACH_ROLE_POLICY, || {
+                    self.inner.attach_policy(account, name, policy_arn)
+                })
+                .await
+            }
+            async fn detach_policy(
+                &self,
+                account: &str,
+                name: &str,
+                policy_arn: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::DETACH_ROLE_POLICY, || {
+                    self.inner.detach_policy(account, name, policy_arn)
+                })
+                .await
+            }
+            async fn list_inline_policies(
+                &self,
+                account: &str,
+                name: &str,
+            ) -> $crate::api::ApiResult<Vec<String>> {
+                self.around($crate::iam::operations::LIST_ROLE_POLICIES, || {
+                    self.inner.list_inline_policies(account, name)
+                })
+                .await
+            }
+            async fn get_inline_policy(
+                &self,
+                account: &str,
+                name: &str,
+                policy_name: &str,
+            ) -> $crate::api::ApiResult<String> {
+                self.around($crate::iam::operations::GET_ROLE_POLICY, || {
+                    self.inner.get_inline_policy(account, name, policy_name)
+                })
+                .await
+            }
+            async fn put_inline_policy(
+                &self,
+                account: &str,
+                name: &str,
+                policy_name: &str,
+                document: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::PUT_ROLE_POLICY, || {
+                    self.inner
+                        .put_inline_policy(account, name, policy_name, document)
+                })
+                .await
+            }
+            async fn delete_inline_policy(
+                &self,
+                account: &str,
+                name: &str,
+                policy_name: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::DELETE_ROLE_POLICY, || {
+                    self.inner.delete_inline_policy(account, name, policy_name)
+                })
+                .await
+            }
+            async fn put_permissions_boundary(
+                &self,
+                account: &str,
+                name: &str,
+                policy_arn: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around(
+                    $crate::iam::operations::PUT_ROLE_PERMISSIONS_BOUNDARY,
+                    || {
+                        self.inner
+                            .put_permissions_boundary(account, name, policy_arn)
+                    },
+                )
+                .await
+            }
+            async fn delete_permissions_boundary(
+                &self,
+                account: &str,
+                name: &str,
+            ) -> $crate::api::ApiResult<()> {
+                self.around(
+                    $crate::iam::operations::DELETE_ROLE_PERMISSIONS_BOUNDARY,
+                    || self.inner.delete_permissions_boundary(account, name),
+                )
+                .await
+            }
+            async fn delete_role(&self, account: &str, name: &str) -> $crate::api::ApiResult<()> {
+                self.around($crate::iam::operations::DELETE_ROLE, || {
+                    self.inner.delete_role(account, name)
+                })
+                .await
+            }
+        }
+    };
+}
+
+pub(crate) use delegate_iam_api;

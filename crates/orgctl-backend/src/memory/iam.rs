@@ -1,0 +1,643 @@
+//! [`MemoryIam`]: a strict, in-memory IAM per account behind [`IamApi`].
+//!
+//! Each account known to it (see [`MemoryIam::with_accounts`]) has its own roles; a call for an
+//! unknown account fails as STS AssumeRole into it would (`AccessDenied`, operation
+//! `AssumeRole`). It enforces the IAM rules the emulator (moto) skips, answering with IAM's
+//! codes:
+//!
+//! - role names are unique per account **case-insensitively**, and found case-insensitively
+//!   (`EntityAlreadyExists`); names are 1–64 characters of `[\w+=,.@-]`, paths `/` or `/…/`
+//!   of printable ASCII, at most 512 characters (`ValidationError`);
+//! - a trust policy is valid JSON (an object) of at most 2,048 characters not counting white
+//!   space (`MalformedPolicyDocument`, `LimitExceeded`); the same syntax rule holds for inline
+//!   policies, whose total per role is at most 10,240 characters (`LimitExceeded`);
+//! - MaxSessionDuration is 3,600–43,200 seconds and a description at most 1,000 characters
+//!   (`ValidationError`);
+//! - at most 10 managed policies per role and 50 tags (`LimitExceeded`);
+//! - managed policies (attached or as a permissions boundary) must exist: only the AWS managed
+//!   policies in [`AWS_MANAGED_POLICIES`] do (`NoSuchEntity` otherwise);
+//! - DeleteRole fails with `DeleteConflict` while managed policies are attached or inline
+//!   policies are put. A permissions boundary does not block it (IAM's DeleteRole documentation
+//!   lists inline policies, attached managed policies and instance profiles, not the boundary).
+//!
+//! Modelling choices: attaching a policy already attached, and removing a tag or boundary that
+//! is not there, succeed without change (as at AWS). Every call is logged by operation name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use orgctl_model::Tags;
+
+use crate::api::{ApiError, ApiResult};
+use crate::iam::limits::{
+    DESCRIPTION_MAX, INLINE_POLICIES_TOTAL_MAX, MANAGED_POLICIES_PER_ROLE, MAX_SESSION_SECS,
+    MIN_SESSION_SECS, PATH_MAX, POLICY_NAME_MAX, ROLE_NAME_MAX, TAGS_PER_ROLE, TRUST_POLICY_MAX,
+};
+use crate::iam::operations as op;
+use crate::iam::{AttachedPolicy, IamApi, NewRole, Role, RoleSummary, codes};
+
+/// The AWS managed policies that exist in [`MemoryIam`] (the same list the emulator launcher,
+/// `scripts/moto_server.py`, loads by default).
+pub const AWS_MANAGED_POLICIES: &[&str] = &[
+    "arn:aws:iam::aws:policy/AdministratorAccess",
+    "arn:aws:iam::aws:policy/PowerUserAccess",
+    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "arn:aws:iam::aws:policy/SecurityAudit",
+    "arn:aws:iam::aws:policy/IAMReadOnlyAccess",
+    "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess",
+    "arn:aws:iam::aws:policy/job-function/Billing",
+    "arn:aws:iam::aws:policy/job-function/SupportUser",
+];
+
+#[derive(Debug, Clone)]
+struct StoredRole {
+    path: String,
+    name: String,
+    description: String,
+    max_session_secs: i32,
+    trust_policy: String,
+    boundary: Option<String>,
+    tags: Tags,
+    attached: BTreeSet<String>,
+    inline: BTreeMap<String, String>,
+}
+
+impl StoredRole {
+    fn summary(&self, account: &str) -> RoleSummary {
+        RoleSummary {
+            path: self.path.clone(),
+            name: self.name.clone(),
+            arn: format!("arn:aws:iam::{account}:role{}{}", self.path, self.name),
+            description: self.description.clone(),
+            max_session_secs: self.max_session_secs,
+            trust_policy: self.trust_policy.clone(),
+        }
+    }
+
+    fn role(&self, account: &str) -> Role {
+        Role {
+            summary: self.summary(account),
+            permissions_boundary: self.boundary.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    /// Account id → role key (lower-cased name) → role.
+    accounts: BTreeMap<String, BTreeMap<String, StoredRole>>,
+    /// The ARNs of the managed policies that exist.
+    managed: BTreeSet<String>,
+    calls: Vec<&'static str>,
+}
+
+/// A strict in-memory IAM, one per account. See the [module documentation](self).
+#[derive(Debug)]
+pub struct MemoryIam {
+    state: Mutex<State>,
+}
+
+impl Default for MemoryIam {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryIam {
+    /// An IAM with no account, where the [`AWS_MANAGED_POLICIES`] exist.
+    pub fn new() -> Self {
+        Self {
+            state: Mutex::new(State {
+                accounts: BTreeMap::new(),
+                managed: AWS_MANAGED_POLICIES
+                    .iter()
+                    .map(|a| (*a).to_owned())
+                    .collect(),
+                calls: Vec::new(),
+            }),
+        }
+    }
+
+    /// Makes more managed policies exist (by ARN), as customer managed policies would.
+    pub fn with_managed_policies<I, S>(self, arns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.lock().managed.extend(arns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds accounts (each with no role yet).
+    pub fn with_accounts<I, S>(self, accounts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for a in accounts {
+            self.add_account(a);
+        }
+        self
+    }
+
+    /// Adds an account (no change when it is there).
+    pub fn add_account(&self, account: impl Into<String>) {
+        self.lock().accounts.entry(account.into()).or_default();
+    }
+
+    /// The operation name of every call so far, in order.
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.lock().calls.clone()
+    }
+
+    /// How many calls so far changed (or tried to change) an account.
+    pub fn write_call_count(&self) -> usize {
+        self.lock().calls.iter().filter(|c| op::is_write(c)).count()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every mutation completes before anything can panic: a poisoned lock is consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn call<T>(
+        &self,
+        op: &'static str,
+        account: &str,
+        f: impl FnOnce(&mut BTreeMap<String, StoredRole>, &BTreeSet<String>) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut guard = self.lock();
+        let s = &mut *guard;
+        s.calls.push(op);
+        let roles = s.accounts.get_mut(account).ok_or_else(|| {
+            ApiError::service(
+                op::ASSUME_ROLE,
+                codes::ACCESS_DENIED,
+                format!("not authorized to perform sts:AssumeRole in account {account}"),
+            )
+        })?;
+        f(roles, &s.managed)
+    }
+
+    fn with_role<T>(
+        &self,
+        op: &'static str,
+        account: &str,
+        name: &str,
+        f: impl FnOnce(&mut StoredRole, &BTreeSet<String>) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        check_role_name(op, name)?;
+        self.call(op, account, |roles, managed| {
+            let role = roles
+                .get_mut(&name.to_lowercase())
+                .ok_or_else(|| no_such_role(op, name))?;
+            f(role, managed)
+        })
+    }
+}
+
+fn err(op: &'static str, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::service(op, code, message)
+}
+
+fn validation(op: &'static str, what: &str, constraint: &str) -> ApiError {
+    err(
+        op,
+        codes::VALIDATION_ERROR,
+        format!(
+            "1 validation error detected: Value at '{what}' failed to satisfy constraint: {constraint}"
+        ),
+    )
+}
+
+fn no_such_role(op: &'static str, name: &str) -> ApiError {
+    err(
+        op,
+        codes::NO_SUCH_ENTITY,
+        format!("The role with name {name} cannot be found."),
+    )
+}
+
+fn limit(op: &'static str, quota: &str, max: usize) -> ApiError {
+    err(
+        op,
+        codes::LIMIT_EXCEEDED,
+        format!("Cannot exceed quota for {quota}: {max}"),
+    )
+}
+
+fn iam_name_ok(name: &str, max: usize) -> bool {
+    (1..=max).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+fn check_role_name(op: &'static str, name: &str) -> ApiResult<()> {
+    if iam_name_ok(name, ROLE_NAME_MAX) {
+        Ok(())
+    } else {
+        Err(validation(
+            op,
+            "roleName",
+            "Member must have length between 1 and 64 and satisfy regular expression pattern: [\\w+=,.@-]+",
+        ))
+    }
+}
+
+fn check_policy_name(op: &'static str, name: &str) -> ApiResult<()> {
+    if iam_name_ok(name, POLICY_NAME_MAX) {
+        Ok(())
+    } else {
+        Err(validation(
+            op,
+            "policyName",
+            "Member must have length between 1 and 128 and satisfy regular expression pattern: [\\w+=,.@-]+",
+        ))
+    }
+}
+
+fn check_path(op: &'static str, path: &str) -> ApiResult<()> {
+    let ok = path.len() <= PATH_MAX
+        && (path == "/"
+            || (path.len() > 2
+                && path.starts_with('/')
+                && path.ends_with('/')
+                && path.chars().all(|c| ('!'..='~').contains(&c))));
+    if ok {
+        Ok(())
+    } else {
+        Err(validation(
+            op,
+            "path",
+            "Member must have length less than or equal to 512 and satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+        ))
+    }
+}
+
+fn check_description(op: &'static str, description: &str) -> ApiResult<()> {
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(validation(
+            op,
+            "description",
+            "Member must have length less than or equal to 1000",
+        ));
+    }
+    Ok(())
+}
+
+fn check_session(op: &'static str, secs: i32) -> ApiResult<()> {
+    if (MIN_SESSION_SECS..=MAX_SESSION_SECS).contains(&secs) {
+        Ok(())
+    } else {
+        Err(validation(
+            op,
+            "maxSessionDuration",
+            "Member must have value between 3600 and 43200",
+        ))
+    }
+}
+
+/// A policy document's size as IAM counts it: characters, white space not counted.
+pub fn policy_size(document: &str) -> usize {
+    document.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The document parses as a JSON object and uses only the characters IAM allows (tab, line
+/// feed, carriage return, U+0020–U+00FF).
+fn check_document(op: &'static str, document: &str) -> ApiResult<()> {
+    if !document
+        .chars()
+        .all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}'))
+    {
+        return Err(err(
+            op,
+            codes::MALFORMED_POLICY_DOCUMENT,
+            "The policy contains characters that are not allowed.",
+        ));
+    }
+    match serde_json::from_str::<serde_json::Value>(document) {
+        Ok(serde_json::Value::Object(_)) => Ok(()),
+        _ => Err(err(
+            op,
+            codes::MALFORMED_POLICY_DOCUMENT,
+            "This policy contains invalid Json",
+        )),
+    }
+}
+
+fn check_trust_policy(op: &'static str, document: &str) -> ApiResult<()> {
+    check_document(op, document)?;
+    if policy_size(document) > TRUST_POLICY_MAX {
+        return Err(limit(op, "ACLSizePerRole", TRUST_POLICY_MAX));
+    }
+    Ok(())
+}
+
+fn check_tags(op: &'static str, tags: &Tags) -> ApiResult<()> {
+    for (k, v) in tags {
+        if !(1..=128).contains(&k.chars().count()) || v.chars().count() > 256 {
+            return Err(validation(
+                op,
+                "tags",
+                "Tag keys must be 1-128 characters and values at most 256",
+            ));
+        }
+    }
+    if tags.len() > TAGS_PER_ROLE {
+        return Err(limit(op, "TagsPerRole", TAGS_PER_ROLE));
+    }
+    Ok(())
+}
+
+fn check_managed_policy(op: &'static str, managed: &BTreeSet<String>, arn: &str) -> ApiResult<()> {
+    if managed.contains(arn) {
+        Ok(())
+    } else {
+        Err(err(
+            op,
+            codes::NO_SUCH_ENTITY,
+            format!("Policy {arn} does not exist or is not attachable."),
+        ))
+    }
+}
+
+fn policy_name_of(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+impl IamApi for MemoryIam {
+    async fn list_roles(&self, account: &str, path_prefix: &str) -> ApiResult<Vec<RoleSummary>> {
+        self.call(op::LIST_ROLES, account, |roles, _| {
+            Ok(roles
+                .values()
+                .filter(|r| r.path.starts_with(path_prefix))
+                .map(|r| r.summary(account))
+                .collect())
+        })
+    }
+
+    async fn get_role(&self, account: &str, name: &str) -> ApiResult<Role> {
+        self.with_role(op::GET_ROLE, account, name, |r, _| Ok(r.role(account)))
+    }
+
+    async fn create_role(&self, account: &str, role: &NewRole) -> ApiResult<Role> {
+        const OP: &str = op::CREATE_ROLE;
+        check_role_name(OP, &role.name)?;
+        check_path(OP, &role.path)?;
+        check_description(OP, &role.description)?;
+        check_session(OP, role.max_session_secs)?;
+        check_tags(OP, &role.tags)?;
+        check_trust_policy(OP, &role.trust_policy)?;
+        self.call(OP, account, |roles, _| {
+            let key = role.name.to_lowercase();
+            if roles.contains_key(&key) {
+                return Err(err(
+                    OP,
+                    codes::ENTITY_ALREADY_EXISTS,
+                    format!("Role with name {} already exists.", role.name),
+                ));
+            }
+            let stored = StoredRole {
+                path: role.path.clone(),
+                name: role.name.clone(),
+                description: role.description.clone(),
+                max_session_secs: role.max_session_secs,
+                trust_policy: role.trust_policy.clone(),
+                boundary: None,
+                tags: role.tags.clone(),
+                attached: BTreeSet::new(),
+                inline: BTreeMap::new(),
+            };
+            let out = stored.role(account);
+            roles.insert(key, stored);
+            Ok(out)
+        })
+    }
+
+    async fn update_trust_policy(
+        &self,
+        account: &str,
+        name: &str,
+        trust_policy: &str,
+    ) -> ApiResult<()> {
+        const OP: &str = op::UPDATE_ASSUME_ROLE_POLICY;
+        check_trust_policy(OP, trust_policy)?;
+        self.with_role(OP, account, name, |r, _| {
+            r.trust_policy = trust_policy.to_owned();
+            Ok(())
+        })
+    }
+
+    async fn update_role(
+        &self,
+        account: &str,
+        name: &str,
+        description: &str,
+        max_session_secs: i32,
+    ) -> ApiResult<()> {
+        const OP: &str = op::UPDATE_ROLE;
+        check_description(OP, description)?;
+        check_session(OP, max_session_secs)?;
+        self.with_role(OP, account, name, |r, _| {
+            r.description = description.to_owned();
+            r.max_session_secs = max_session_secs;
+            Ok(())
+        })
+    }
+
+    async fn tag_role(&self, account: &str, name: &str, tags: &Tags) -> ApiResult<()> {
+        const OP: &str = op::TAG_ROLE;
+        check_tags(OP, tags)?;
+        self.with_role(OP, account, name, |r, _| {
+            let mut merged = r.tags.clone();
+            merged.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+            if merged.len() > TAGS_PER_ROLE {
+                return Err(limit(OP, "TagsPerRole", TAGS_PER_ROLE));
+            }
+            r.tags = merged;
+            Ok(())
+        })
+    }
+
+    async fn untag_role(&self, account: &str, name: &str, keys: &[String]) -> ApiResult<()> {
+        self.with_role(op::UNTAG_ROLE, account, name, |r, _| {
+            for k in keys {
+                r.tags.remove(k);
+            }
+            Ok(())
+        })
+    }
+
+    async fn list_attached_policies(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> ApiResult<Vec<AttachedPolicy>> {
+        self.with_role(op::LIST_ATTACHED_ROLE_POLICIES, account, name, |r, _| {
+            Ok(r.attached
+                .iter()
+                .map(|arn| AttachedPolicy {
+                    name: policy_name_of(arn).to_owned(),
+                    arn: arn.clone(),
+                })
+                .collect())
+        })
+    }
+
+    async fn attach_policy(&self, account: &str, name: &str, policy_arn: &str) -> ApiResult<()> {
+        const OP: &str = op::ATTACH_ROLE_POLICY;
+        self.with_role(OP, account, name, |r, managed| {
+            check_managed_policy(OP, managed, policy_arn)?;
+            if r.attached.contains(policy_arn) {
+                return Ok(());
+            }
+            if r.attached.len() >= MANAGED_POLICIES_PER_ROLE {
+                return Err(limit(OP, "PoliciesPerRole", MANAGED_POLICIES_PER_ROLE));
+            }
+            r.attached.insert(policy_arn.to_owned());
+            Ok(())
+        })
+    }
+
+    async fn detach_policy(&self, account: &str, name: &str, policy_arn: &str) -> ApiResult<()> {
+        const OP: &str = op::DETACH_ROLE_POLICY;
+        self.with_role(OP, account, name, |r, _| {
+            if r.attached.remove(policy_arn) {
+                Ok(())
+            } else {
+                Err(err(
+                    OP,
+                    codes::NO_SUCH_ENTITY,
+                    format!("Policy {policy_arn} was not found."),
+                ))
+            }
+        })
+    }
+
+    async fn list_inline_policies(&self, account: &str, name: &str) -> ApiResult<Vec<String>> {
+        self.with_role(op::LIST_ROLE_POLICIES, account, name, |r, _| {
+            Ok(r.inline.keys().cloned().collect())
+        })
+    }
+
+    async fn get_inline_policy(
+        &self,
+        account: &str,
+        name: &str,
+        policy_name: &str,
+    ) -> ApiResult<String> {
+        const OP: &str = op::GET_ROLE_POLICY;
+        check_policy_name(OP, policy_name)?;
+        self.with_role(OP, account, name, |r, _| {
+            r.inline
+                .get(policy_name)
+                .cloned()
+                .ok_or_else(|| no_such_inline(OP, policy_name))
+        })
+    }
+
+    async fn put_inline_policy(
+        &self,
+        account: &str,
+        name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> ApiResult<()> {
+        const OP: &str = op::PUT_ROLE_POLICY;
+        check_policy_name(OP, policy_name)?;
+        check_document(OP, document)?;
+        self.with_role(OP, account, name, |r, _| {
+            let others: usize = r
+                .inline
+                .iter()
+                .filter(|(n, _)| n.as_str() != policy_name)
+                .map(|(_, d)| policy_size(d))
+                .sum();
+            if others + policy_size(document) > INLINE_POLICIES_TOTAL_MAX {
+                return Err(limit(OP, "RolePolicySize", INLINE_POLICIES_TOTAL_MAX));
+            }
+            r.inline.insert(policy_name.to_owned(), document.to_owned());
+            Ok(())
+        })
+    }
+
+    async fn delete_inline_policy(
+        &self,
+        account: &str,
+        name: &str,
+        policy_name: &str,
+    ) -> ApiResult<()> {
+        const OP: &str = op::DELETE_ROLE_POLICY;
+        check_policy_name(OP, policy_name)?;
+        self.with_role(OP, account, name, |r, _| {
+            r.inline
+                .remove(policy_name)
+                .map(|_| ())
+                .ok_or_else(|| no_such_inline(OP, policy_name))
+        })
+    }
+
+    async fn put_permissions_boundary(
+        &self,
+        account: &str,
+        name: &str,
+        policy_arn: &str,
+    ) -> ApiResult<()> {
+        const OP: &str = op::PUT_ROLE_PERMISSIONS_BOUNDARY;
+        self.with_role(OP, account, name, |r, managed| {
+            check_managed_policy(OP, managed, policy_arn)?;
+            r.boundary = Some(policy_arn.to_owned());
+            Ok(())
+        })
+    }
+
+    async fn delete_permissions_boundary(&self, account: &str, name: &str) -> ApiResult<()> {
+        self.with_role(
+            op::DELETE_ROLE_PERMISSIONS_BOUNDARY,
+            account,
+            name,
+            |r, _| {
+                r.boundary = None;
+                Ok(())
+            },
+        )
+    }
+
+    async fn delete_role(&self, account: &str, name: &str) -> ApiResult<()> {
+        const OP: &str = op::DELETE_ROLE;
+        check_role_name(OP, name)?;
+        self.call(OP, account, |roles, _| {
+            let key = name.to_lowercase();
+            let role = roles.get(&key).ok_or_else(|| no_such_role(OP, name))?;
+            if !role.attached.is_empty() {
+                return Err(err(
+                    OP,
+                    codes::DELETE_CONFLICT,
+                    "Cannot delete entity, must detach all policies first.",
+                ));
+            }
+            if !role.inline.is_empty() {
+                return Err(err(
+                    OP,
+                    codes::DELETE_CONFLICT,
+                    "Cannot delete entity, must delete policies first.",
+                ));
+            }
+            roles.remove(&key);
+            Ok(())
+        })
+    }
+}
+
+fn no_such_inline(op: &'static str, policy_name: &str) -> ApiError {
+    err(
+        op,
+        codes::NO_SUCH_ENTITY,
+        format!("The role policy with name {policy_name} cannot be found."),
+    )
+}
+
+#[cfg(test)]
+mod tests;
