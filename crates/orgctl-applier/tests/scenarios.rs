@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use orgctl_applier::{ApplyOptions, ChangeOutcome, Silent, apply, verify};
+use orgctl_applier::{ApplyOptions, ApplyReport, ChangeOutcome, Silent, apply, verify};
 use orgctl_backend::{ApiError, Faulty, MemoryOrg, OrgApi, ReadOptions, read_live};
 use orgctl_model::{
     AccountSpec, DesiredState, Lifecycle, OrganizationSpec, OuSpec, PolicySpec, PolicyType,
@@ -132,26 +132,8 @@ async fn a_failed_attach_keeps_the_old_policy_attached() {
     let org = org().await;
     converge(&desired(&["old"], true), &org).await;
     let d = desired(&["new"], true);
-    let live = read_live(&org, &ReadOptions::default())
-        .await
-        .expect("read");
-    let p = plan(&d, &live, &options());
-    let faulty = Faulty::new(org).fail_next_calls_of(
-        "AttachPolicy",
-        1,
-        ApiError::service("AttachPolicy", "AccessDeniedException", "denied"),
-    );
-    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
-    let outcome = |address: &str| {
-        report
-            .outcomes
-            .iter()
-            .find(|(a, _)| a == address)
-            .map(|(_, o)| o.clone())
-            .expect(address)
-    };
+    let (report, org) = apply_failing_once(&d, org, "AttachPolicy").await;
+    let outcome = |address: &str| outcome_of(&report, address);
     assert!(
         matches!(
             outcome("attachment scp/new -> /A"),
@@ -169,7 +151,7 @@ async fn a_failed_attach_keeps_the_old_policy_attached() {
         report.outcomes
     );
     // `old` is still attached and therefore not deleted either.
-    let live = read_live(faulty.inner(), &ReadOptions::default())
+    let live = read_live(&org, &ReadOptions::default())
         .await
         .expect("read");
     let old = live
@@ -179,7 +161,7 @@ async fn a_failed_attach_keeps_the_old_policy_attached() {
         .expect("old kept");
     assert_eq!(old.targets.len(), 1);
     // A rerun converges.
-    converge(&d, faulty.inner()).await;
+    converge(&d, &org).await;
 }
 
 /// Issue 6, case 2: folding p2's deny into p1 (update p1, detach and delete p2). When the update
@@ -193,26 +175,8 @@ async fn a_failed_policy_update_stops_later_detachments_and_deletions() {
     )
     .await;
     let d = desired_with(&[("p1", vec!["a", "b"])], true);
-    let live = read_live(&org, &ReadOptions::default())
-        .await
-        .expect("read");
-    let p = plan(&d, &live, &options());
-    let faulty = Faulty::new(org).fail_next_calls_of(
-        "UpdatePolicy",
-        1,
-        ApiError::service("UpdatePolicy", "AccessDeniedException", "denied"),
-    );
-    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
-    let outcome = |address: &str| {
-        report
-            .outcomes
-            .iter()
-            .find(|(a, _)| a == address)
-            .map(|(_, o)| o.clone())
-            .expect(address)
-    };
+    let (report, org) = apply_failing_once(&d, org, "UpdatePolicy").await;
+    let outcome = |address: &str| outcome_of(&report, address);
     assert!(
         matches!(outcome("policy scp/p1"), ChangeOutcome::Failed(_)),
         "{:?}",
@@ -226,7 +190,7 @@ async fn a_failed_policy_update_stops_later_detachments_and_deletions() {
         );
     }
     // The deny of p2 is still in effect on /A.
-    let live = read_live(faulty.inner(), &ReadOptions::default())
+    let live = read_live(&org, &ReadOptions::default())
         .await
         .expect("read");
     let p2 = live
@@ -235,7 +199,7 @@ async fn a_failed_policy_update_stops_later_detachments_and_deletions() {
         .find(|p| p.name == "p2")
         .expect("p2 kept");
     assert_eq!(p2.targets.len(), 1);
-    converge(&d, faulty.inner()).await;
+    converge(&d, &org).await;
 }
 
 /// Top-level OUs `(name, pinned id)`, each with `FullAWSAccess`; `deny-x` on the OU named `X`
@@ -369,27 +333,8 @@ async fn a_failed_policy_update_stops_later_account_moves() {
     d.accounts.insert("app".into(), account("app", "/"));
     d.policies
         .insert("p2".into(), scp("p2", &["a", "b"], &[TargetRef::Root]));
-    let live = read_live(&org, &ReadOptions::default())
-        .await
-        .expect("read");
-    let p = plan(&d, &live, &options());
-    assert!(p.errors.is_empty(), "{:?}", p.errors);
-    let faulty = Faulty::new(org).fail_next_calls_of(
-        "UpdatePolicy",
-        1,
-        ApiError::service("UpdatePolicy", "AccessDeniedException", "denied"),
-    );
-    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
-    let outcome = |address: &str| {
-        report
-            .outcomes
-            .iter()
-            .find(|(a, _)| a == address)
-            .map(|(_, o)| o.clone())
-            .expect(address)
-    };
+    let (report, org) = apply_failing_once(&d, org, "UpdatePolicy").await;
+    let outcome = |address: &str| outcome_of(&report, address);
     assert!(
         matches!(outcome("policy scp/p2"), ChangeOutcome::Failed(_)),
         "{:?}",
@@ -400,13 +345,13 @@ async fn a_failed_policy_update_stops_later_account_moves() {
         "{:?}",
         report.outcomes
     );
-    let live = read_live(faulty.inner(), &ReadOptions::default())
+    let live = read_live(&org, &ReadOptions::default())
         .await
         .expect("read");
     let a = live.ous.iter().find(|o| o.name == "A").expect("/A");
     let app = live.accounts.iter().find(|x| x.name == "app").expect("app");
     assert_eq!(app.parent_id, a.id, "app stays under p1's deny");
-    converge(&d, faulty.inner()).await;
+    converge(&d, &org).await;
 }
 
 // -- issue 6, planner cases: checked against the strict organization -------------------------------
@@ -465,6 +410,18 @@ async fn apply_with_failure(
     api: MemoryOrg,
     operation: &'static str,
 ) -> MemoryOrg {
+    let (report, api) = apply_failing_once(d, api, operation).await;
+    assert!(report.failed() == 1, "{:?}", report.outcomes);
+    api
+}
+
+/// Plans `d` against `api` (without errors) and applies it with the first call of `operation`
+/// denied: the report, and the organization afterwards.
+async fn apply_failing_once(
+    d: &DesiredState,
+    api: MemoryOrg,
+    operation: &'static str,
+) -> (ApplyReport, MemoryOrg) {
     let live = read_live(&api, &ReadOptions::default())
         .await
         .expect("read");
@@ -478,8 +435,17 @@ async fn apply_with_failure(
     let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
         .await
         .expect("apply starts");
-    assert!(report.failed() == 1, "{:?}", report.outcomes);
-    faulty.into_inner()
+    (report, faulty.into_inner())
+}
+
+/// The outcome of the change at `address`.
+fn outcome_of(report: &ApplyReport, address: &str) -> ChangeOutcome {
+    report
+        .outcomes
+        .iter()
+        .find(|(a, _)| a == address)
+        .map(|(_, o)| o.clone())
+        .expect(address)
 }
 
 /// Issue 6, case 1: an SCP orgctl does not manage, attached to an OU the YAML replaces, ends up
