@@ -5,11 +5,14 @@ Run it with the moto venv's python (see scripts/emulator.sh). Unlike `moto_serve
   * binds loopback only (127.0.0.1 by default; refuses non-loopback hosts);
   * exits by itself when the process that started it dies (the test binary, or a shell given
     with --watch-pid), so a test run never leaves an orphan server behind;
-  * can load just a few AWS managed IAM policies (--managed-policies AdministratorAccess,...)
-    instead of all ~1,600, which costs ~1 s and ~29 MiB for every account moto creates.
+  * loads just a few AWS managed IAM policies (by default DEFAULT_MANAGED_POLICIES, the list
+    orgctl's in-memory IAM knows, `AWS_MANAGED_POLICIES` in crates/orgctl-backend; or
+    --managed-policies NAME,NAME; `none` for none) instead of all ~1,600, which would cost ~1 s
+    and ~29 MiB for every account moto creates. Without them, attaching
+    arn:aws:iam::aws:policy/AdministratorAccess fails with NoSuchEntity.
 
 Usage: python scripts/moto_server.py --port PORT [--host 127.0.0.1] [--watch-pid PID|0]
-                                     [--managed-policies NAME,NAME]
+                                     [--managed-policies NAME,NAME|none]
 """
 
 import argparse
@@ -20,6 +23,21 @@ import threading
 import time
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+# Keep in step with AWS_MANAGED_POLICIES in crates/orgctl-backend/src/memory/iam.rs (the emulator
+# test `iam::every_builtin_managed_policy_attaches_in_the_emulator` checks it).
+DEFAULT_MANAGED_POLICIES = ",".join(
+    [
+        "AdministratorAccess",
+        "PowerUserAccess",
+        "ReadOnlyAccess",
+        "SecurityAudit",
+        "IAMReadOnlyAccess",
+        "ViewOnlyAccess",
+        "Billing",
+        "SupportUser",
+    ]
+)
 
 
 def watch_parent(watch_pid: int, original_ppid: int) -> None:
@@ -61,7 +79,11 @@ def main() -> None:
         default=None,
         help="exit when this process dies (default: the parent process; 0: never)",
     )
-    ap.add_argument("--managed-policies", default="", help="comma-separated policy names")
+    ap.add_argument(
+        "--managed-policies",
+        default=DEFAULT_MANAGED_POLICIES,
+        help="comma-separated AWS managed policy names to load, or none (default: %(default)s)",
+    )
     args = ap.parse_args()
 
     if args.host not in LOOPBACK:
@@ -71,7 +93,8 @@ def main() -> None:
     if os.environ.get("MOTO_ACCOUNT_ID"):
         sys.exit("moto_server.py: unset MOTO_ACCOUNT_ID (it forces one account for every caller)")
 
-    names = [n.strip() for n in args.managed_policies.split(",") if n.strip()]
+    wanted = "" if args.managed_policies.strip() == "none" else args.managed_policies
+    names = [n.strip() for n in wanted.split(",") if n.strip()]
     if names:
         keep_only_managed_policies(names)
     elif os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES", "").lower() == "true":

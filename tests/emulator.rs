@@ -16,6 +16,8 @@ mod connect;
 /// Throttling, concurrent modification, 5xx, dropped connections, credentials errors and
 /// asynchronous account creation, through the fault proxy.
 mod faults;
+/// The IAM seam in member accounts (AssumeRole, roles, policies); conformance with `MemoryIam`.
+mod iam;
 /// The emulator scripts: the launcher dies with its parent; the hand-built seed.
 mod scripts;
 /// Every `OrgApi` method round-trips through the SDK; pagination and error codes.

@@ -5,6 +5,7 @@
 
 use std::error::Error as StdError;
 use std::future::Future;
+use std::sync::Arc;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{Region, SdkConfig};
@@ -21,6 +22,7 @@ use orgctl_model::{AccountStatus, PolicyType, Tags};
 
 use crate::config::{self, ConnectError, DEFAULT_REGION, behavior_version};
 use crate::errors::{UNREACHABLE, malformed, map_sdk_error, other};
+use crate::iam::SdkIam;
 use crate::operations as op;
 use crate::pager::Pager;
 use crate::recorder::Recorder;
@@ -29,6 +31,8 @@ use crate::recorder::Recorder;
 /// clone records into the same [`Recorder`].
 #[derive(Debug, Clone)]
 pub struct SdkOrg {
+    /// The configuration the clients were built from (the base of [`SdkOrg::iam`]).
+    conf: Arc<SdkConfig>,
     orgs: aws_sdk_organizations::Client,
     sts: aws_sdk_sts::Client,
     page_size: i32,
@@ -64,6 +68,7 @@ impl SdkOrg {
             sts = sts.behavior_version(behavior_version());
         }
         Self {
+            conf: Arc::new(conf.clone()),
             orgs: aws_sdk_organizations::Client::from_conf(orgs.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             page_size,
@@ -84,6 +89,20 @@ impl SdkOrg {
     /// The retrier every request goes through (its counters: requests, retries, throttles).
     pub fn retrier(&self) -> &Retrier {
         &self.retrier
+    }
+
+    /// IAM in the organization's member accounts, reached by assuming `member_role`
+    /// (`OrganizationAccountAccessRole`, …) there with this client's credentials. It shares this
+    /// client's recorder, retrier and page size; call it once per run, so each account is
+    /// assumed once.
+    pub fn iam(&self, member_role: &str) -> SdkIam {
+        SdkIam::new(
+            (*self.conf).clone(),
+            member_role,
+            self.page_size,
+            self.recorder.clone(),
+            self.retrier.clone(),
+        )
     }
 
     /// Sends one request (`request` builds and sends it) through the retrier, mapping SDK

@@ -1,5 +1,7 @@
 //! orgctl's AWS backend: [`SdkOrg`] implements [`orgctl_backend::OrgApi`] over the AWS SDK for
-//! Rust (Organizations, plus STS for the caller's identity).
+//! Rust (Organizations, plus STS for the caller's identity), and [`SdkIam`]
+//! ([`SdkOrg::iam`]) implements [`orgctl_backend::IamApi`] over aws-sdk-iam in member accounts
+//! reached by STS AssumeRole.
 //!
 //! This is the only crate that depends on `aws-*`. It resolves credentials and region through
 //! the standard chain, turns every SDK failure into an [`orgctl_backend::ApiError`] carrying
@@ -12,6 +14,7 @@ mod bootstrap;
 mod client;
 mod config;
 mod errors;
+mod iam;
 pub mod operations;
 mod pager;
 mod recorder;
@@ -22,4 +25,5 @@ pub use config::{
     AwsOptions, ConnectError, DEFAULT_REGION, MAX_PAGE_SIZE, StaticCredentials, StaticEnv, connect,
     connect_static,
 };
+pub use iam::{SESSION_NAME, SdkIam};
 pub use recorder::{Attempt, Recorder};

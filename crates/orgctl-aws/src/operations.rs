@@ -31,6 +31,13 @@ pub const READS: &[&str] = &[
     DESCRIBE_CREATE_ACCOUNT_STATUS,
 ];
 
+/// The IAM operations [`crate::SdkIam`] calls in member accounts (and STS AssumeRole, made
+/// with the management account's credentials). `iam::READS` is exactly what the orgctl read
+/// role in a member account needs (`docs/iam/member-read-role.json`).
+pub mod iam {
+    pub use orgctl_backend::iam::operations::*;
+}
+
 /// Whether an operation only reads (an Organizations read or STS GetCallerIdentity).
 pub fn is_read(operation: &str) -> bool {
     operation == GET_CALLER_IDENTITY || READS.contains(&operation)
@@ -90,6 +97,16 @@ mod tests {
         let mut want = qualified(READS);
         want.extend(qualified(&WRITES));
         assert_eq!(policy_actions("apply-role.json"), want);
+    }
+
+    #[test]
+    fn member_read_policy_grants_exactly_the_iam_reads() {
+        let want: BTreeSet<String> = iam::READS.iter().map(|op| format!("iam:{op}")).collect();
+        assert_eq!(policy_actions("member-read-role.json"), want);
+        for w in &iam::WRITES {
+            assert!(!iam::READS.contains(w), "{w}");
+            assert!(is_write(w), "{w} counts as a write");
+        }
     }
 
     #[test]

@@ -1,0 +1,712 @@
+//! [`SdkIam`]: the [`IamApi`] over aws-sdk-iam, in member accounts reached by STS AssumeRole.
+//!
+//! The first call for an account assumes `arn:aws:iam::<account>:role/<member role>` with the
+//! management account's credentials (aws-config's `AssumeRoleProvider`, as operation
+//! `AssumeRole` through the client's [`Retrier`]) and builds that account's IAM client; the
+//! credentials are cached for the run (renewed only when they come within five minutes of
+//! expiring), so each account is assumed once however many calls follow, also when they run
+//! concurrently. A refused AssumeRole is an [`ApiError`] of operation `AssumeRole` with STS's
+//! code (`AccessDenied`, …), and the next call for that account tries again.
+//!
+//! Like [`crate::SdkOrg`], every HTTP request (each page on its own) goes through the shared
+//! [`Retrier`] and is recorded in the shared [`Recorder`] (AssumeRole's own request is sent by
+//! aws-config's STS client: the retrier counts it, the recorder does not see it). IAM returns
+//! policy documents URL-encoded; they are decoded here.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{self, ProvideCredentials, future};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::types as iam;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use orgctl_backend::iam::{AttachedPolicy, IamApi, NewRole, Role, RoleSummary};
+use orgctl_backend::{ApiError, ApiResult, Retrier};
+use orgctl_model::Tags;
+use tokio::sync::OnceCell;
+
+use crate::config::behavior_version;
+use crate::errors::{UNREACHABLE, malformed, map_sdk_error, other};
+use crate::operations::iam as op;
+use crate::pager::Pager;
+use crate::recorder::Recorder;
+
+/// The session name orgctl's AssumeRole sessions carry (visible in CloudTrail).
+pub const SESSION_NAME: &str = "orgctl";
+
+/// Credentials are renewed when they expire within this margin.
+const RENEW_MARGIN: Duration = Duration::from_secs(300);
+
+/// IAM in member accounts through the AWS SDK. Cheap to clone; clones share the per-account
+/// clients, the recorder and the retrier. Made by [`crate::SdkOrg::iam`].
+#[derive(Debug, Clone)]
+pub struct SdkIam {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The management account's configuration (the base credentials of AssumeRole).
+    conf: SdkConfig,
+    member_role: String,
+    page_size: i32,
+    recorder: Recorder,
+    retrier: Retrier,
+    clients: Mutex<HashMap<String, Arc<OnceCell<aws_sdk_iam::Client>>>>,
+}
+
+/// An assumed role's credentials, fetched once and renewed near expiry.
+#[derive(Debug)]
+struct CachedAssumed {
+    provider: AssumeRoleProvider,
+    current: Mutex<Credentials>,
+}
+
+impl CachedAssumed {
+    async fn get(&self) -> provider::Result {
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let fresh_enough = current
+            .expiry()
+            .is_none_or(|e| e > SystemTime::now() + RENEW_MARGIN);
+        if fresh_enough {
+            return Ok(current);
+        }
+        let renewed = self.provider.provide_credentials().await?;
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = renewed.clone();
+        Ok(renewed)
+    }
+}
+
+impl ProvideCredentials for CachedAssumed {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.get())
+    }
+}
+
+impl SdkIam {
+    pub(crate) fn new(
+        conf: SdkConfig,
+        member_role: &str,
+        page_size: i32,
+        recorder: Recorder,
+        retrier: Retrier,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                conf,
+                member_role: member_role.to_owned(),
+                page_size,
+                recorder,
+                retrier,
+                clients: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The role assumed in every member account (`OrganizationAccountAccessRole`, …).
+    pub fn member_role(&self) -> &str {
+        &self.inner.member_role
+    }
+
+    /// The ARN assumed in `account`.
+    pub fn role_arn(&self, account: &str) -> String {
+        format!("arn:aws:iam::{account}:role/{}", self.inner.member_role)
+    }
+
+    /// The retrier every request goes through.
+    pub fn retrier(&self) -> &Retrier {
+        &self.inner.retrier
+    }
+
+    /// Every HTTP attempt of the IAM clients (shared with the `SdkOrg` it came from).
+    pub fn recorder(&self) -> &Recorder {
+        &self.inner.recorder
+    }
+
+    /// How many accounts have been assumed into so far.
+    pub fn assumed_accounts(&self) -> usize {
+        self.inner
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|c| c.initialized())
+            .count()
+    }
+
+    /// The IAM client of `account`, assuming the member role there on first use.
+    async fn client(&self, account: &str) -> ApiResult<aws_sdk_iam::Client> {
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(other(
+                op::ASSUME_ROLE,
+                "InvalidAccountId",
+                format!("{account:?} is not a 12-digit account id"),
+            ));
+        }
+        let cell = self
+            .inner
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(account.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.assume(account)).await.cloned()
+    }
+
+    async fn assume(&self, account: &str) -> ApiResult<aws_sdk_iam::Client> {
+        let arn = self.role_arn(account);
+        let provider = AssumeRoleProvider::builder(&arn)
+            .session_name(SESSION_NAME)
+            .configure(&self.inner.conf)
+            .build()
+            .await;
+        let credentials = self
+            .inner
+            .retrier
+            .run(op::ASSUME_ROLE, || async {
+                provider
+                    .provide_credentials()
+                    .await
+                    .map_err(|e| assume_error(&arn, &e))
+            })
+            .await?;
+        let cached = CachedAssumed {
+            provider,
+            current: Mutex::new(credentials),
+        };
+        let conf = &self.inner.conf;
+        let mut builder = aws_sdk_iam::config::Builder::from(conf)
+            .credentials_provider(cached)
+            .retry_config(RetryConfig::disabled())
+            .interceptor(self.inner.recorder.interceptor());
+        if conf.region().is_none() {
+            builder = builder.region(aws_config::Region::from_static(crate::DEFAULT_REGION));
+        }
+        if conf.behavior_version().is_none() {
+            builder = builder.behavior_version(behavior_version());
+        }
+        Ok(aws_sdk_iam::Client::from_conf(builder.build()))
+    }
+
+    /// Sends one request through the retrier, mapping SDK failures to [`ApiError`]s.
+    async fn send<T, E, Fut>(
+        &self,
+        operation: &'static str,
+        request: impl Fn() -> Fut,
+    ) -> ApiResult<T>
+    where
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        self.inner
+            .retrier
+            .run(operation, || {
+                let sent = request();
+                async move { sent.await.map_err(|e| map_sdk_error(operation, e)) }
+            })
+            .await
+            .map_err(|mut e| {
+                if e.code == UNREACHABLE {
+                    let endpoint = self
+                        .inner
+                        .recorder
+                        .last_endpoint(operation)
+                        .unwrap_or_else(|| "the IAM endpoint".to_owned());
+                    e.message = format!("cannot connect to {endpoint} ({})", e.message);
+                }
+                e
+            })
+    }
+}
+
+/// A refused AssumeRole: STS's code and message when STS answered, otherwise the cause.
+fn assume_error(arn: &str, err: &provider::error::CredentialsError) -> ApiError {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(sdk) = e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>()
+            && let Some(code) = sdk.code()
+        {
+            let message = sdk.message().unwrap_or_default();
+            return ApiError::service(
+                op::ASSUME_ROLE,
+                code,
+                format!("cannot assume {arn}: {message}"),
+            );
+        }
+        current = e.source();
+    }
+    let mut chain = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        chain.push(e.to_string());
+        current = e.source();
+    }
+    other(
+        op::ASSUME_ROLE,
+        "AssumeRoleFailed",
+        format!("cannot assume {arn}: {}", chain.join(": ")),
+    )
+}
+
+/// Decodes a URL-encoded policy document as IAM returns it (`%7B%22Version…`).
+pub(crate) fn decode_document(operation: &'static str, encoded: &str) -> ApiResult<String> {
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| {
+                    other(
+                        operation,
+                        "MalformedResponse",
+                        "a policy document has a broken %-escape",
+                    )
+                })?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| {
+        other(
+            operation,
+            "MalformedResponse",
+            "a policy document is not UTF-8 once decoded",
+        )
+    })
+}
+
+fn required<'a>(operation: &'static str, what: &str, v: Option<&'a str>) -> ApiResult<&'a str> {
+    v.ok_or_else(|| malformed(operation, what))
+}
+
+fn summary(operation: &'static str, r: &iam::Role) -> ApiResult<RoleSummary> {
+    Ok(RoleSummary {
+        path: r.path().to_owned(),
+        name: r.role_name().to_owned(),
+        arn: r.arn().to_owned(),
+        description: r.description().unwrap_or_default().to_owned(),
+        max_session_secs: r.max_session_duration().unwrap_or(3600),
+        trust_policy: decode_document(
+            operation,
+            required(
+                operation,
+                "Role.AssumeRolePolicyDocument",
+                r.assume_role_policy_document(),
+            )?,
+        )?,
+    })
+}
+
+fn sdk_tags(operation: &'static str, tags: &Tags) -> ApiResult<Vec<iam::Tag>> {
+    tags.iter()
+        .map(|(k, v)| {
+            iam::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| other(operation, "InvalidTag", e.to_string()))
+        })
+        .collect()
+}
+
+impl IamApi for SdkIam {
+    async fn list_roles(&self, account: &str, path_prefix: &str) -> ApiResult<Vec<RoleSummary>> {
+        const OP: &str = op::LIST_ROLES;
+        let client = self.client(account).await?;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .send(OP, || {
+                    client
+                        .list_roles()
+                        .path_prefix(path_prefix)
+                        .max_items(self.inner.page_size)
+                        .set_marker(pager.token())
+                        .send()
+                })
+                .await?;
+            for r in page.roles() {
+                out.push(summary(OP, r)?);
+            }
+            let next = if page.is_truncated() {
+                page.marker()
+            } else {
+                None
+            };
+            if !pager.advance(next)? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn get_role(&self, account: &str, name: &str) -> ApiResult<Role> {
+        const OP: &str = op::GET_ROLE;
+        let client = self.client(account).await?;
+        let out = self
+            .send(OP, || client.get_role().role_name(name).send())
+            .await?;
+        let r = out.role().ok_or_else(|| malformed(OP, "Role"))?;
+        Ok(Role {
+            summary: summary(OP, r)?,
+            permissions_boundary: r
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn())
+                .map(str::to_owned),
+            tags: r
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+        })
+    }
+
+    async fn create_role(&self, account: &str, role: &NewRole) -> ApiResult<Role> {
+        const OP: &str = op::CREATE_ROLE;
+        let client = self.client(account).await?;
+        let tags = sdk_tags(OP, &role.tags)?;
+        self.send(OP, || {
+            client
+                .create_role()
+                .path(&role.path)
+                .role_name(&role.name)
+                .assume_role_policy_document(&role.trust_policy)
+                .description(&role.description)
+                .max_session_duration(role.max_session_secs)
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await?;
+        // CreateRole's answer leaves out the tags: read the role back as GetRole shows it.
+        self.get_role(account, &role.name).await
+    }
+
+    async fn update_trust_policy(
+        &self,
+        account: &str,
+        name: &str,
+        trust_policy: &str,
+    ) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::UPDATE_ASSUME_ROLE_POLICY, || {
+            client
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(trust_policy)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn update_role(
+        &self,
+        account: &str,
+        name: &str,
+        description: &str,
+        max_session_secs: i32,
+    ) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::UPDATE_ROLE, || {
+            client
+                .update_role()
+                .role_name(name)
+                .description(description)
+                .max_session_duration(max_session_secs)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn tag_role(&self, account: &str, name: &str, tags: &Tags) -> ApiResult<()> {
+        const OP: &str = op::TAG_ROLE;
+        let client = self.client(account).await?;
+        let tags = sdk_tags(OP, tags)?;
+        self.send(OP, || {
+            client
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn untag_role(&self, account: &str, name: &str, keys: &[String]) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::UNTAG_ROLE, || {
+            client
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn list_attached_policies(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> ApiResult<Vec<AttachedPolicy>> {
+        const OP: &str = op::LIST_ATTACHED_ROLE_POLICIES;
+        let client = self.client(account).await?;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .send(OP, || {
+                    client
+                        .list_attached_role_policies()
+                        .role_name(name)
+                        .max_items(self.inner.page_size)
+                        .set_marker(pager.token())
+                        .send()
+                })
+                .await?;
+            for p in page.attached_policies() {
+                out.push(AttachedPolicy {
+                    name: required(OP, "AttachedPolicy.PolicyName", p.policy_name())?.to_owned(),
+                    arn: required(OP, "AttachedPolicy.PolicyArn", p.policy_arn())?.to_owned(),
+                });
+            }
+            let next = if page.is_truncated() {
+                page.marker()
+            } else {
+                None
+            };
+            if !pager.advance(next)? {
+                out.sort();
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn attach_policy(&self, account: &str, name: &str, policy_arn: &str) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::ATTACH_ROLE_POLICY, || {
+            client
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(policy_arn)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn detach_policy(&self, account: &str, name: &str, policy_arn: &str) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::DETACH_ROLE_POLICY, || {
+            client
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(policy_arn)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn list_inline_policies(&self, account: &str, name: &str) -> ApiResult<Vec<String>> {
+        const OP: &str = op::LIST_ROLE_POLICIES;
+        let client = self.client(account).await?;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .send(OP, || {
+                    client
+                        .list_role_policies()
+                        .role_name(name)
+                        .max_items(self.inner.page_size)
+                        .set_marker(pager.token())
+                        .send()
+                })
+                .await?;
+            out.extend(page.policy_names().iter().cloned());
+            let next = if page.is_truncated() {
+                page.marker()
+            } else {
+                None
+            };
+            if !pager.advance(next)? {
+                out.sort();
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn get_inline_policy(
+        &self,
+        account: &str,
+        name: &str,
+        policy_name: &str,
+    ) -> ApiResult<String> {
+        const OP: &str = op::GET_ROLE_POLICY;
+        let client = self.client(account).await?;
+        let out = self
+            .send(OP, || {
+                client
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(policy_name)
+                    .send()
+            })
+            .await?;
+        decode_document(OP, out.policy_document())
+    }
+
+    async fn put_inline_policy(
+        &self,
+        account: &str,
+        name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::PUT_ROLE_POLICY, || {
+            client
+                .put_role_policy()
+                .role_name(name)
+                .policy_name(policy_name)
+                .policy_document(document)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_inline_policy(
+        &self,
+        account: &str,
+        name: &str,
+        policy_name: &str,
+    ) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::DELETE_ROLE_POLICY, || {
+            client
+                .delete_role_policy()
+                .role_name(name)
+                .policy_name(policy_name)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn put_permissions_boundary(
+        &self,
+        account: &str,
+        name: &str,
+        policy_arn: &str,
+    ) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::PUT_ROLE_PERMISSIONS_BOUNDARY, || {
+            client
+                .put_role_permissions_boundary()
+                .role_name(name)
+                .permissions_boundary(policy_arn)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_permissions_boundary(&self, account: &str, name: &str) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::DELETE_ROLE_PERMISSIONS_BOUNDARY, || {
+            client
+                .delete_role_permissions_boundary()
+                .role_name(name)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_role(&self, account: &str, name: &str) -> ApiResult<()> {
+        let client = self.client(account).await?;
+        self.send(op::DELETE_ROLE, || {
+            client.delete_role().role_name(name).send()
+        })
+        .await
+        .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_url_decoded() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22a%22%3A%22100%25%20%C3%A9%22%7D";
+        assert_eq!(
+            decode_document("GetRolePolicy", encoded).expect("decode"),
+            r#"{"Version":"2012-10-17","a":"100% é"}"#
+        );
+        // A document that was not encoded comes back unchanged.
+        assert_eq!(
+            decode_document("GetRole", r#"{"a":1}"#).expect("plain"),
+            r#"{"a":1}"#
+        );
+        for broken in ["%7", "%zz", "%FF%FE"] {
+            let e = decode_document("GetRole", broken).expect_err(broken);
+            assert_eq!(e.code, "MalformedResponse", "{broken}");
+        }
+    }
+
+    #[test]
+    fn a_bad_account_id_is_refused_before_any_request() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let conf = SdkConfig::builder().build();
+            let api = SdkIam::new(
+                conf,
+                "OrganizationAccountAccessRole",
+                20,
+                Recorder::new(),
+                Retrier::default(),
+            );
+            for bad in ["12345", "12345678901a", ""] {
+                let e = api.list_roles(bad, "/").await.expect_err(bad);
+                assert_eq!(
+                    (e.operation, e.code.as_str()),
+                    (op::ASSUME_ROLE, "InvalidAccountId")
+                );
+            }
+            assert_eq!(api.assumed_accounts(), 0);
+            assert_eq!(api.recorder().attempts().len(), 0);
+        });
+    }
+}

@@ -1,0 +1,299 @@
+//! The IAM seam over real HTTP: `SdkIam` assumes `OrganizationAccountAccessRole` in member
+//! accounts the emulator created and manages roles there; the same sequence gives the same
+//! transcript on the strict in-memory IAM (`MemoryIam`).
+
+use orgctl_aws::SdkOrg;
+use orgctl_backend::iam::{IamApi, NewRole, codes, operations as iam_ops};
+use orgctl_backend::{AWS_MANAGED_POLICIES, ApiResult, MemoryIam, OrgApi};
+use orgctl_model::Tags;
+use serde_json::Value;
+
+use super::support::TestOrg;
+
+const MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+const BOUNDARY: &str = "arn:aws:iam::aws:policy/PowerUserAccess";
+const INLINE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+/// A member account of the test's organization (moto creates it synchronously).
+async fn member(t: &TestOrg, org: &SdkOrg, base: &str) -> String {
+    let name = t.name(base);
+    org.create_account(&name, &format!("{name}@example.com"), &Tags::new())
+        .await
+        .expect("create account")
+        .account_id
+        .expect("account id")
+}
+
+fn trust_policy(partner: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{partner}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"partner-ext-4711"}}}}}}]}}"#
+    )
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).expect("a JSON document")
+}
+
+fn outcome<T>(r: &ApiResult<T>) -> String {
+    match r {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.code.clone(),
+    }
+}
+
+/// The grant-role sequence, written once over the seam. Returns a transcript of what each step
+/// saw, so two backends can be compared line by line.
+async fn grant_sequence<A: IamApi>(api: &A, account: &str, other: &str) -> Vec<String> {
+    let mut log = Vec::new();
+    let role = NewRole {
+        path: "/orgctl/".into(),
+        name: "partner-staging".into(),
+        trust_policy: trust_policy("999999999999"),
+        description: "partner A, owner platform, ticket OPS-1".into(),
+        max_session_secs: 7200,
+        tags: [
+            ("managed-by".to_owned(), "orgctl".to_owned()),
+            ("orgctl-grant".to_owned(), "partner-staging".to_owned()),
+        ]
+        .into(),
+    };
+    log.push(format!(
+        "create: {}",
+        outcome(&api.create_role(account, &role).await)
+    ));
+    log.push(format!(
+        "create again: {}",
+        outcome(&api.create_role(account, &role).await)
+    ));
+    log.push(format!(
+        "attach admin: {}",
+        outcome(&api.attach_policy(account, &role.name, ADMIN).await)
+    ));
+    log.push(format!(
+        "attach unknown: {}",
+        outcome(
+            &api.attach_policy(account, &role.name, "arn:aws:iam::aws:policy/NoSuchThing")
+                .await
+        )
+    ));
+    log.push(format!(
+        "put inline: {}",
+        outcome(
+            &api.put_inline_policy(account, &role.name, "read-s3", INLINE)
+                .await
+        )
+    ));
+    log.push(format!(
+        "boundary: {}",
+        outcome(
+            &api.put_permissions_boundary(account, &role.name, BOUNDARY)
+                .await
+        )
+    ));
+
+    let listed = api
+        .list_roles(account, "/orgctl/")
+        .await
+        .expect("list roles");
+    log.push(format!(
+        "listed: {:?}",
+        listed.iter().map(|r| r.name.as_str()).collect::<Vec<_>>()
+    ));
+    let got = api.get_role(account, &role.name).await.expect("get role");
+    let s = &got.summary;
+    log.push(format!(
+        "role: {} {} session={} description={:?}",
+        s.path, s.name, s.max_session_secs, s.description
+    ));
+    log.push(format!(
+        "arn ok: {}",
+        s.arn == format!("arn:aws:iam::{account}:role/orgctl/partner-staging")
+    ));
+    log.push(format!(
+        "trust same: {}; external id: {}",
+        json(&s.trust_policy) == json(&role.trust_policy),
+        json(&s.trust_policy)["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"]
+    ));
+    log.push(format!("tags: {:?}", got.tags));
+    log.push(format!("boundary: {:?}", got.permissions_boundary));
+    let attached = api
+        .list_attached_policies(account, &role.name)
+        .await
+        .expect("attached");
+    log.push(format!("attached: {attached:?}"));
+    let inline = api
+        .list_inline_policies(account, &role.name)
+        .await
+        .expect("inline");
+    log.push(format!("inline: {inline:?}"));
+    let doc = api
+        .get_inline_policy(account, &role.name, "read-s3")
+        .await
+        .expect("inline document");
+    log.push(format!("inline same: {}", json(&doc) == json(INLINE)));
+
+    // Another account is another IAM.
+    log.push(format!(
+        "other account roles: {}",
+        api.list_roles(other, "/orgctl/")
+            .await
+            .expect("other")
+            .len()
+    ));
+    log.push(format!(
+        "other account get: {}",
+        outcome(&api.get_role(other, &role.name).await)
+    ));
+
+    // A hand-over: the trust policy changes in place.
+    log.push(format!(
+        "new trust: {}",
+        outcome(
+            &api.update_trust_policy(account, &role.name, &trust_policy("888888888888"))
+                .await
+        )
+    ));
+    let after = api.get_role(account, &role.name).await.expect("get again");
+    log.push(format!(
+        "trust now: {}",
+        json(&after.summary.trust_policy)["Statement"][0]["Principal"]["AWS"]
+    ));
+
+    // DeleteConflict while policies remain, then a clean delete.
+    log.push(format!(
+        "delete with policies: {}",
+        outcome(&api.delete_role(account, &role.name).await)
+    ));
+    log.push(format!(
+        "detach: {}",
+        outcome(&api.detach_policy(account, &role.name, ADMIN).await)
+    ));
+    log.push(format!(
+        "delete with inline: {}",
+        outcome(&api.delete_role(account, &role.name).await)
+    ));
+    log.push(format!(
+        "delete inline: {}",
+        outcome(
+            &api.delete_inline_policy(account, &role.name, "read-s3")
+                .await
+        )
+    ));
+    log.push(format!(
+        "delete: {}",
+        outcome(&api.delete_role(account, &role.name).await)
+    ));
+    log.push(format!(
+        "get deleted: {}",
+        outcome(&api.get_role(account, &role.name).await)
+    ));
+    log
+}
+
+fn expected(admin_attached: &str) -> Vec<String> {
+    [
+        "create: ok",
+        "create again: EntityAlreadyExists",
+        "attach admin: ok",
+        "attach unknown: NoSuchEntity",
+        "put inline: ok",
+        "boundary: ok",
+        r#"listed: ["partner-staging"]"#,
+        r#"role: /orgctl/ partner-staging session=7200 description="partner A, owner platform, ticket OPS-1""#,
+        "arn ok: true",
+        r#"trust same: true; external id: "partner-ext-4711""#,
+        r#"tags: {"managed-by": "orgctl", "orgctl-grant": "partner-staging"}"#,
+        r#"boundary: Some("arn:aws:iam::aws:policy/PowerUserAccess")"#,
+        admin_attached,
+        r#"inline: ["read-s3"]"#,
+        "inline same: true",
+        "other account roles: 0",
+        "other account get: NoSuchEntity",
+        "new trust: ok",
+        r#"trust now: "arn:aws:iam::888888888888:root""#,
+        "delete with policies: DeleteConflict",
+        "detach: ok",
+        "delete with inline: DeleteConflict",
+        "delete inline: ok",
+        "delete: ok",
+        "get deleted: NoSuchEntity",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+#[tokio::test]
+async fn grant_role_round_trips_in_a_member_account_and_matches_the_memory_iam() {
+    let t = TestOrg::new().await;
+    let org = t.sdk(Some(1)).await; // one item per page: every listing paginates
+    let staging = member(&t, &org, "staging").await;
+    let prod = member(&t, &org, "prod").await;
+    let iam = org.iam(MEMBER_ROLE);
+
+    let over_http = grant_sequence(&iam, &staging, &prod).await;
+    let attached = r#"attached: [AttachedPolicy { name: "AdministratorAccess", arn: "arn:aws:iam::aws:policy/AdministratorAccess" }]"#;
+    assert_eq!(over_http, expected(attached));
+
+    let memory = MemoryIam::new().with_accounts([staging.clone(), prod.clone()]);
+    let in_memory = grant_sequence(&memory, &staging, &prod).await;
+    assert_eq!(
+        in_memory, over_http,
+        "the in-memory IAM and the SDK over moto agree"
+    );
+
+    // Each account was assumed once, however many calls followed.
+    assert_eq!(iam.assumed_accounts(), 2);
+    let stats = iam.retrier().stats();
+    assert_eq!(stats.get(iam_ops::ASSUME_ROLE).calls, 2, "{stats}");
+    assert!(stats.get(iam_ops::GET_ROLE).calls >= 4, "{stats}");
+    // The IAM requests were recorded, the writes counted as writes.
+    assert!(iam.recorder().count(iam_ops::CREATE_ROLE) >= 2);
+    assert!(
+        iam.recorder()
+            .write_operations()
+            .iter()
+            .any(|o| o == iam_ops::DELETE_ROLE)
+    );
+}
+
+#[tokio::test]
+async fn every_builtin_managed_policy_attaches_in_the_emulator() {
+    let t = TestOrg::new().await;
+    let org = t.sdk(None).await;
+    let account = member(&t, &org, "policies").await;
+    let iam = org.iam(MEMBER_ROLE);
+    let role = NewRole {
+        path: "/orgctl/".into(),
+        name: "all-managed".into(),
+        trust_policy: trust_policy("999999999999"),
+        description: String::new(),
+        max_session_secs: 3600,
+        tags: Tags::new(),
+    };
+    iam.create_role(&account, &role).await.expect("create");
+    for arn in AWS_MANAGED_POLICIES {
+        iam.attach_policy(&account, &role.name, arn)
+            .await
+            .unwrap_or_else(|e| panic!("the launcher must load {arn}: {e}"));
+    }
+    let attached = iam
+        .list_attached_policies(&account, &role.name)
+        .await
+        .expect("list");
+    let mut arns: Vec<_> = attached.iter().map(|p| p.arn.as_str()).collect();
+    arns.sort();
+    let mut want = AWS_MANAGED_POLICIES.to_vec();
+    want.sort();
+    assert_eq!(arns, want);
+    let e = iam
+        .attach_policy(
+            &account,
+            &role.name,
+            "arn:aws:iam::aws:policy/AmazonS3FullAccess",
+        )
+        .await
+        .expect_err("only the small list is loaded");
+    assert_eq!(e.code, codes::NO_SUCH_ENTITY);
+}
