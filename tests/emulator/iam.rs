@@ -2,12 +2,16 @@
 //! accounts the emulator created and manages roles there; the same sequence gives the same
 //! transcript on the strict in-memory IAM (`MemoryIam`).
 
+use std::time::Duration;
+
 use orgctl_aws::SdkOrg;
 use orgctl_backend::iam::{IamApi, NewRole, codes, operations as iam_ops};
-use orgctl_backend::{AWS_MANAGED_POLICIES, ApiResult, MemoryIam, OrgApi};
+use orgctl_backend::{AWS_MANAGED_POLICIES, ApiResult, ErrorKind, MemoryIam, OrgApi, RetryPolicy};
 use orgctl_model::Tags;
 use serde_json::Value;
 
+use super::moto::moto;
+use super::proxy::{Fault, Proxy};
 use super::support::TestOrg;
 
 const MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
@@ -296,4 +300,123 @@ async fn every_builtin_managed_policy_attaches_in_the_emulator() {
         .await
         .expect_err("only the small list is loaded");
     assert_eq!(e.code, codes::NO_SUCH_ENTITY);
+}
+
+#[tokio::test]
+async fn concurrent_calls_assume_an_account_once() {
+    let t = TestOrg::new().await;
+    let proxy = Proxy::start(moto().addr).await;
+    let org = t.sdk_via(&proxy.url, None).await;
+    let account = member(&t, &org, "once").await;
+    let iam = org.iam(MEMBER_ROLE);
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (iam, account) = (iam.clone(), account.clone());
+        calls.spawn(async move { iam.list_roles(&account, "/").await });
+    }
+    while let Some(listed) = calls.join_next().await {
+        // moto pre-creates the member role itself.
+        assert!(
+            listed
+                .expect("task")
+                .expect("list roles")
+                .iter()
+                .any(|r| r.name == MEMBER_ROLE)
+        );
+    }
+    assert_eq!(proxy.requests("AssumeRole"), 1);
+    assert_eq!(proxy.requests("ListRoles"), 8);
+    assert_eq!(iam.retrier().stats().get(iam_ops::ASSUME_ROLE).calls, 1);
+}
+
+#[tokio::test]
+async fn a_refused_assume_role_is_an_error_naming_the_role_and_the_next_call_assumes_again() {
+    let t = TestOrg::new().await;
+    let proxy = Proxy::start(moto().addr).await;
+    let org = t.sdk_via(&proxy.url, None).await;
+    let account = member(&t, &org, "refused").await;
+    let iam = org.iam(MEMBER_ROLE);
+    proxy.fail(
+        "AssumeRole",
+        Fault::QueryError {
+            status: 403,
+            code: "AccessDenied",
+        },
+        1,
+    );
+    let err = iam
+        .list_roles(&account, "/orgctl/")
+        .await
+        .expect_err("AssumeRole is refused");
+    assert_eq!(
+        (err.operation, err.code.as_str(), err.kind),
+        (
+            iam_ops::ASSUME_ROLE,
+            codes::ACCESS_DENIED,
+            ErrorKind::Service
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.message
+            .contains(&format!("arn:aws:iam::{account}:role/{MEMBER_ROLE}")),
+        "{err}"
+    );
+    assert_eq!(iam.assumed_accounts(), 0);
+    assert_eq!(
+        proxy.requests("ListRoles"),
+        0,
+        "no IAM request without credentials"
+    );
+    iam.list_roles(&account, "/orgctl/")
+        .await
+        .expect("the next call assumes again");
+    assert_eq!(iam.assumed_accounts(), 1);
+    assert_eq!(proxy.requests("AssumeRole"), 2);
+}
+
+#[tokio::test]
+async fn iam_errors_carry_their_retry_classification_and_retries_converge() {
+    let t = TestOrg::new().await;
+    let proxy = Proxy::start(moto().addr).await;
+    let org = t.sdk_via(&proxy.url, None).await;
+    let account = member(&t, &org, "faults").await;
+    let iam = org.iam(MEMBER_ROLE);
+    for (status, code, kind) in [
+        (400, codes::THROTTLING, ErrorKind::Throttling),
+        (409, codes::CONCURRENT_MODIFICATION, ErrorKind::Transient),
+        (500, codes::SERVICE_FAILURE, ErrorKind::Transient),
+        (409, codes::DELETE_CONFLICT, ErrorKind::Service),
+    ] {
+        proxy.fail("ListRoles", Fault::QueryError { status, code }, 1);
+        let err = iam.list_roles(&account, "/orgctl/").await.expect_err(code);
+        assert_eq!(
+            (err.operation, err.code.as_str(), err.kind),
+            (iam_ops::LIST_ROLES, code, kind),
+            "{err:?}"
+        );
+    }
+
+    let quick = RetryPolicy {
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        ..RetryPolicy::default()
+    };
+    let iam = t
+        .sdk_via(&proxy.url, None)
+        .await
+        .with_retry(quick)
+        .iam(MEMBER_ROLE);
+    proxy.fail(
+        "ListRoles",
+        Fault::QueryError {
+            status: 400,
+            code: codes::THROTTLING,
+        },
+        2,
+    );
+    iam.list_roles(&account, "/orgctl/")
+        .await
+        .expect("retried past two throttles");
+    assert_eq!(iam.retrier().stats().get(iam_ops::LIST_ROLES).retries, 2);
 }

@@ -53,6 +53,13 @@ pub enum Fault {
         /// `__type`.
         code: &'static str,
     },
+    /// Any query-protocol (STS, IAM) error: an XML `ErrorResponse`.
+    QueryError {
+        /// HTTP status.
+        status: u16,
+        /// `<Code>`.
+        code: &'static str,
+    },
     /// Close the connection without answering.
     Drop,
 }
@@ -420,6 +427,20 @@ fn error_response(status: u16, reason: &str, code: &str, message: &str) -> Vec<u
     .into_bytes()
 }
 
+fn query_error_response(status: u16, code: &str) -> Vec<u8> {
+    let body = format!(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+         <Message>injected by the test proxy</Message></Error>\
+         <RequestId>orgctl-test-proxy</RequestId></ErrorResponse>"
+    );
+    format!(
+        "HTTP/1.1 {status} Error\r\nContent-Type: text/xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 fn fault_response(fault: &Fault) -> Option<Vec<u8>> {
     Some(match fault {
         Fault::Throttle => error_response(
@@ -449,6 +470,7 @@ fn fault_response(fault: &Fault) -> Option<Vec<u8>> {
         Fault::Error { status, code } => {
             error_response(*status, "Error", code, "injected by the test proxy")
         }
+        Fault::QueryError { status, code } => query_error_response(*status, code),
         Fault::Unavailable503 => {
             let body = "<html><body>Service Unavailable</body></html>";
             format!(
