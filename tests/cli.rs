@@ -255,6 +255,16 @@ fn bad_flags_and_files_are_errors_not_panics() {
     );
     run.expect_code(1);
     assert!(run.stderr.contains("YYYY-MM-DD"), "{}", run.stderr);
+    // A date that is not in the calendar is an error too, not a plan for "2026-02-31".
+    for not_a_day in ["2026-02-31", "2026-04-31", "2025-02-29"] {
+        let run = orgctl(
+            sb.path(),
+            &["plan", "--live-state", "live.json", "--today", not_a_day],
+            &[],
+        );
+        run.expect_code(1);
+        assert!(run.stderr.contains(not_a_day), "{}", run.stderr);
+    }
 
     sb.write("bad.json", "{\"format_version\": 7}");
     let run = orgctl(sb.path(), &["plan", "--live-state", "bad.json"], &[]);

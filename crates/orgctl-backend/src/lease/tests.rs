@@ -418,6 +418,8 @@ fn values_and_times_round_trip() {
     assert_eq!(parse_utc("2000-02-29T23:59:59Z"), Some(951_868_799));
     assert_eq!(format_utc(951_868_799), "2000-02-29T23:59:59Z");
     assert_eq!(parse_utc("2000-13-01T00:00:00Z"), None);
+    assert_eq!(parse_utc("2026-02-31T00:00:00Z"), None);
+    assert_eq!(parse_utc("2026-12-02T09:30:00+01:00"), None);
     assert_eq!(Value::parse("held serial=1 holder=x"), None);
     // The token is printed in a shell command: letters and digits only.
     let bad = "held serial=1 holder=x since=2000-02-29T23:59:59Z until=2000-02-29T23:59:59Z";
