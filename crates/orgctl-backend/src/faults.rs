@@ -1,4 +1,5 @@
-//! [`Faulty`]: a decorator that makes any [`OrgApi`] fail on cue, for tests.
+//! [`Faulty`]: a decorator that makes any [`OrgApi`] (or [`crate::iam::IamApi`]) fail on cue,
+//! for tests.
 //!
 //! The applier must survive a crash between any two writes, throttling, concurrent
 //! modification and 5xx answers. `Faulty` scripts those failures deterministically (no clock, no
@@ -12,8 +13,10 @@
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::api::{ApiError, ApiResult, ErrorKind, OrgApi, codes, operations};
-use crate::wrap::delegate_org_api;
+#[cfg(any(doc, test))]
+use crate::api::OrgApi;
+use crate::api::{ApiError, ApiResult, ErrorKind, codes, operations};
+use crate::wrap::{delegate_iam_api, delegate_org_api};
 
 /// The error code [`Faulty::crash_after_writes`] reports: the process "died".
 pub const CRASH_CODE: &str = "InjectedCrash";
@@ -52,7 +55,8 @@ struct Script {
 /// Called with the wrapped API and the operation after every write that reached it.
 type Observer<A> = Box<dyn Fn(&A, &'static str) + Send + Sync>;
 
-/// An [`OrgApi`] that forwards to `inner` except where its script says to fail.
+/// An [`OrgApi`] (or [`crate::iam::IamApi`]) that forwards to `inner` except where its script
+/// says to fail.
 pub struct Faulty<A> {
     inner: A,
     script: Mutex<Script>,
@@ -79,7 +83,7 @@ pub fn crash_error() -> ApiError {
     }
 }
 
-impl<A: OrgApi> Faulty<A> {
+impl<A> Faulty<A> {
     /// Forwards every call to `inner` until failures are scripted.
     pub fn new(inner: A) -> Self {
         Self {
@@ -301,6 +305,7 @@ impl<A: OrgApi> Faulty<A> {
 }
 
 delegate_org_api!(Faulty);
+delegate_iam_api!(Faulty);
 
 #[cfg(test)]
 mod tests {

@@ -436,3 +436,36 @@ fn iam_concurrent_modification_and_throttling_are_retryable() {
         );
     }
 }
+
+#[tokio::test]
+async fn faulty_crashes_iam_writes_and_a_rerun_converges() {
+    let api = crate::Faulty::new(iam()).crash_after_writes(2);
+    api.create_role(A, &new_role("R"))
+        .await
+        .expect("first write");
+    api.attach_policy(A, "R", ADMIN)
+        .await
+        .expect("second write");
+    let e = api
+        .put_inline_policy(A, "R", "p", DOC)
+        .await
+        .expect_err("crashed after two writes");
+    assert_eq!(e.code, crate::faults::CRASH_CODE);
+    assert_code(api.get_role(A, "R").await, crate::faults::CRASH_CODE);
+    api.recover();
+    // What the crash left: the role and its attachment, no inline policy yet.
+    assert!(
+        api.list_inline_policies(A, "R")
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_code(
+        api.create_role(A, &new_role("R")).await,
+        codes::ENTITY_ALREADY_EXISTS,
+    );
+    api.put_inline_policy(A, "R", "p", DOC)
+        .await
+        .expect("rerun");
+    assert_eq!(api.inner().write_call_count(), 4);
+}
