@@ -93,13 +93,13 @@ impl SdkOrg {
 
     /// IAM in the organization's member accounts, reached by assuming `member_role`
     /// (`OrganizationAccountAccessRole`, …) there with this client's credentials. It shares this
-    /// client's recorder, retrier and page size; call it once per run, so each account is
+    /// client's recorder and retrier (pages hold IAM's maximum, 1,000 items, unless
+    /// [`SdkIam::with_page_size`] says otherwise); call it once per run, so each account is
     /// assumed once.
     pub fn iam(&self, member_role: &str) -> SdkIam {
         SdkIam::new(
             (*self.conf).clone(),
             member_role,
-            self.page_size,
             self.recorder.clone(),
             self.retrier.clone(),
         )

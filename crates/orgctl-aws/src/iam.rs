@@ -50,14 +50,19 @@ const RENEW_MARGIN: Duration = Duration::from_secs(300);
 #[derive(Debug, Clone)]
 pub struct SdkIam {
     inner: Arc<Inner>,
+    /// Items requested per page (IAM's MaxItems).
+    page_size: i32,
 }
+
+/// IAM's largest page (MaxItems), the default: one ListRoles request per account in almost
+/// every account.
+pub const IAM_MAX_ITEMS: i32 = 1000;
 
 #[derive(Debug)]
 struct Inner {
     /// The management account's configuration (the base credentials of AssumeRole).
     conf: SdkConfig,
     member_role: String,
-    page_size: i32,
     recorder: Recorder,
     retrier: Retrier,
     clients: Mutex<HashMap<String, Arc<OnceCell<aws_sdk_iam::Client>>>>,
@@ -102,7 +107,6 @@ impl SdkIam {
     pub(crate) fn new(
         conf: SdkConfig,
         member_role: &str,
-        page_size: i32,
         recorder: Recorder,
         retrier: Retrier,
     ) -> Self {
@@ -110,12 +114,19 @@ impl SdkIam {
             inner: Arc::new(Inner {
                 conf,
                 member_role: member_role.to_owned(),
-                page_size,
                 recorder,
                 retrier,
                 clients: Mutex::new(HashMap::new()),
             }),
+            page_size: IAM_MAX_ITEMS,
         }
+    }
+
+    /// The same client asking for `items` per page (1–1000; tests use small pages to see every
+    /// listing paginate).
+    pub fn with_page_size(mut self, items: i32) -> Self {
+        self.page_size = items.clamp(1, IAM_MAX_ITEMS);
+        self
     }
 
     /// The role assumed in every member account (`OrganizationAccountAccessRole`, …).
@@ -344,7 +355,7 @@ impl IamApi for SdkIam {
                     client
                         .list_roles()
                         .path_prefix(path_prefix)
-                        .max_items(self.inner.page_size)
+                        .max_items(self.page_size)
                         .set_marker(pager.token())
                         .send()
                 })
@@ -358,6 +369,7 @@ impl IamApi for SdkIam {
                 None
             };
             if !pager.advance(next)? {
+                out.sort_by_key(|r| r.name.to_lowercase());
                 return Ok(out);
             }
         }
@@ -399,9 +411,16 @@ impl IamApi for SdkIam {
                 .set_tags(Some(tags.clone()))
                 .send()
         })
-        .await?;
-        // CreateRole's answer leaves out the tags: read the role back as GetRole shows it.
-        self.get_role(account, &role.name).await
+        .await
+        .and_then(|out| {
+            let r = out.role().ok_or_else(|| malformed(OP, "Role"))?;
+            // A new role has no boundary, and exactly the tags it was created with.
+            Ok(Role {
+                summary: summary(OP, r)?,
+                permissions_boundary: None,
+                tags: role.tags.clone(),
+            })
+        })
     }
 
     async fn update_trust_policy(
@@ -485,7 +504,7 @@ impl IamApi for SdkIam {
                     client
                         .list_attached_role_policies()
                         .role_name(name)
-                        .max_items(self.inner.page_size)
+                        .max_items(self.page_size)
                         .set_marker(pager.token())
                         .send()
                 })
@@ -502,7 +521,7 @@ impl IamApi for SdkIam {
                 None
             };
             if !pager.advance(next)? {
-                out.sort();
+                out.sort_by(|a, b| a.arn.cmp(&b.arn));
                 return Ok(out);
             }
         }
@@ -545,7 +564,7 @@ impl IamApi for SdkIam {
                     client
                         .list_role_policies()
                         .role_name(name)
-                        .max_items(self.inner.page_size)
+                        .max_items(self.page_size)
                         .set_marker(pager.token())
                         .send()
                 })
@@ -694,7 +713,6 @@ mod tests {
             let api = SdkIam::new(
                 conf,
                 "OrganizationAccountAccessRole",
-                20,
                 Recorder::new(),
                 Retrier::default(),
             );

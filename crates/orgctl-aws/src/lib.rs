@@ -25,5 +25,5 @@ pub use config::{
     AwsOptions, ConnectError, DEFAULT_REGION, MAX_PAGE_SIZE, StaticCredentials, StaticEnv, connect,
     connect_static,
 };
-pub use iam::{SESSION_NAME, SdkIam};
+pub use iam::{IAM_MAX_ITEMS, SESSION_NAME, SdkIam};
 pub use recorder::{Attempt, Recorder};

@@ -174,8 +174,9 @@ pub struct AttachedPolicy {
 }
 
 /// IAM, as access grants use it. Every method is one IAM API operation in the account
-/// `account` (12 digits); list methods follow every page. Implementations must be safe to call
-/// concurrently.
+/// `account` (12 digits); list methods follow every page and return a stable order (roles by
+/// name, case-insensitively; attached policies by ARN; inline policies by name), whatever order
+/// IAM answers in. Implementations must be safe to call concurrently.
 pub trait IamApi: Send + Sync {
     /// ListRoles with a PathPrefix (`/orgctl/`).
     fn list_roles(
