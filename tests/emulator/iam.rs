@@ -95,6 +95,13 @@ async fn grant_sequence<A: IamApi>(api: &A, account: &str, other: &str) -> Vec<S
                 .await
         )
     ));
+    log.push(format!(
+        "put malformed inline: {}",
+        outcome(
+            &api.put_inline_policy(account, &role.name, "broken", "{not json")
+                .await
+        )
+    ));
 
     let listed = api
         .list_roles(account, "/orgctl/")
@@ -203,6 +210,7 @@ fn expected(admin_attached: &str) -> Vec<String> {
         "attach unknown: NoSuchEntity",
         "put inline: ok",
         "boundary: ok",
+        "put malformed inline: MalformedPolicyDocument",
         r#"listed: ["partner-staging"]"#,
         r#"role: /orgctl/ partner-staging session=7200 description="partner A, owner platform, ticket OPS-1""#,
         "arn ok: true",
