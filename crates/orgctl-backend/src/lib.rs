@@ -7,6 +7,11 @@
 //!   and answers with AWS's error codes. It backs the tests and `--live-state FILE` sandboxes.
 //! - `orgctl_aws::SdkOrg`, the AWS SDK, in its own crate (the only one that depends on it).
 //!
+//! For access grants, [`IamApi`] ([`iam`]) is the same kind of seam for IAM roles in member
+//! accounts (every method scoped to an account), with [`MemoryIam`] (strict, per account) and
+//! `orgctl_aws::SdkIam` (aws-sdk-iam after STS AssumeRole) behind it; [`Retrying`] and `Faulty`
+//! wrap it too.
+//!
 //! Everything that does real work is written once, over the trait, so both backends share it:
 //! the live-state reader ([`read_live`], [`observe`]) and the idempotent executor of
 //! [`orgctl_model::Op`] ([`execute()`], [`mod@execute`]), and the apply lease ([`lease`]), a tag on the
