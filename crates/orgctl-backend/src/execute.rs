@@ -15,7 +15,9 @@
 //! with backoff under a [`PollPolicy`]; and when a request fails with `EMAIL_ALREADY_EXISTS`
 //! while the account with that email is in this organization (an earlier, interrupted apply
 //! created it), it adopts that account. A resumed or adopted account is finished as a fresh
-//! one is: the operation's tags, then the move into its parent.
+//! one is: its tags made equal to the operation's (keys it has and the operation lacks are
+//! removed, except the operation's `ignore_tag_keys` and `managed-by`), then the move into its
+//! parent.
 //!
 //! When an object to create already exists (a duplicate OU or policy name, an account email),
 //! the executor adopts it, unless the plan refers to that object's id itself (an OU the same
@@ -27,7 +29,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use orgctl_model::{Op, PolicyType, Ref, Tags};
+use orgctl_model::{MANAGED_BY_KEY, Op, PolicyType, Ref, Tags};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, CreateAccountState, CreateAccountStatus, OrgApi, codes};
@@ -480,20 +482,58 @@ enum Start {
     Found,
 }
 
+/// Makes an account's tags `tags`: sets what is missing or different and removes every other
+/// key except `keep` and `managed-by` (the keys the planner leaves out when it compares an
+/// account's tags), so the next plan shows no tag change.
+async fn replace_account_tags<A: OrgApi>(
+    api: &A,
+    account_id: &str,
+    tags: &Tags,
+    keep: &BTreeSet<String>,
+) -> Result<(), ExecError> {
+    let current = api.list_tags(account_id).await?;
+    let missing: Tags = tags
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let extra: Vec<String> = current
+        .into_keys()
+        .filter(|k| !tags.contains_key(k) && !keep.contains(k) && k != MANAGED_BY_KEY)
+        .collect();
+    if !missing.is_empty() {
+        api.tag_resource(account_id, &missing).await?;
+    }
+    if !extra.is_empty() {
+        api.untag_resource(account_id, &extra).await?;
+    }
+    Ok(())
+}
+
+/// What the account a `CreateAccount` makes should end up with.
+struct AccountTarget<'a> {
+    /// The parent's id.
+    parent_id: &'a str,
+    /// The op's tags.
+    tags: &'a Tags,
+    /// Tag keys to leave alone on an account that already exists (`ignore_tag_keys`).
+    keep: &'a BTreeSet<String>,
+}
+
 /// Brings a new account to the state a fresh creation ends in: the op's tags, in its parent.
 async fn finish_account<A: OrgApi>(
     api: &A,
     account_id: &str,
     start: Start,
-    parent_id: &str,
-    tags: &Tags,
+    target: &AccountTarget<'_>,
     ids: &mut IdMap,
 ) -> Result<(), ExecError> {
+    let parent_id = target.parent_id;
     let current = match start {
         // New accounts start in the root, with the tags of their request.
         Start::Created => root_id(api, ids).await?,
         Start::Found => {
-            ensure_tags(api, account_id, tags).await?;
+            replace_account_tags(api, account_id, target.tags, target.keep).await?;
             api.list_parent(account_id).await?
         }
     };
@@ -543,18 +583,23 @@ async fn create_account<A: OrgApi>(
     name: &str,
     email: &str,
     parent: &Ref,
-    tags: &Tags,
+    (tags, keep): (&Tags, &BTreeSet<String>),
     ids: &mut IdMap,
     poll: &PollPolicy,
 ) -> Result<Outcome, ExecError> {
     let parent_id = resolve(ids, parent)?;
+    let target = AccountTarget {
+        parent_id: &parent_id,
+        tags,
+        keep,
+    };
     let key = Ref::NewAccount(email.to_lowercase());
 
     // An interrupted apply may have left the request running: wait for it, do not start a
     // second one (it would fail with EMAIL_ALREADY_EXISTS minutes later).
     if let Some(id) = resume_request(api, name, email, ids, poll).await? {
         ids.insert(key, id.clone());
-        finish_account(api, &id, Start::Found, &parent_id, tags, ids).await?;
+        finish_account(api, &id, Start::Found, &target, ids).await?;
         return Ok(Outcome::Done);
     }
     let started = api.create_account(name, email, tags).await?;
@@ -569,7 +614,7 @@ async fn create_account<A: OrgApi>(
                 ))
             })?;
             ids.insert(key, id.clone());
-            finish_account(api, &id, Start::Created, &parent_id, tags, ids).await?;
+            finish_account(api, &id, Start::Created, &target, ids).await?;
             Ok(Outcome::Done)
         }
         CreateAccountState::Failed => {
@@ -594,7 +639,7 @@ async fn create_account<A: OrgApi>(
                     }
                     tracing::info!(account = name, id = %account.id, "adopting the account that already has this email");
                     ids.adopt(key, "account", name, &account.id)?;
-                    finish_account(api, &account.id, Start::Found, &parent_id, tags, ids).await?;
+                    finish_account(api, &account.id, Start::Found, &target, ids).await?;
                     return Ok(Outcome::AlreadyDone);
                 }
             }
@@ -763,7 +808,8 @@ pub async fn execute<A: OrgApi>(
             email,
             parent,
             tags,
-        } => create_account(api, name, email, parent, tags, ids, poll).await,
+            ignore_tag_keys,
+        } => create_account(api, name, email, parent, (tags, ignore_tag_keys), ids, poll).await,
         Op::MoveAccount { account, from, to } => {
             let account = resolve(ids, account)?;
             let from = resolve(ids, from)?;

@@ -538,6 +538,12 @@ pub enum Op {
         parent: Ref,
         /// Tags to create it with.
         tags: Tags,
+        /// The desired state's `ignore_tag_keys`. When the account already exists (a request an
+        /// interrupted apply started, or an account adopted by its email), its tags are made
+        /// equal to `tags` except for these keys and `managed-by`, which stay as they are: the
+        /// keys the planner leaves out when it compares an account's tags.
+        #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+        ignore_tag_keys: BTreeSet<String>,
     },
     /// MoveAccount.
     MoveAccount {

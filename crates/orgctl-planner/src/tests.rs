@@ -311,6 +311,27 @@ fn ignored_tag_keys_are_neither_set_nor_removed() {
     assert!(run(&d, &l).is_empty());
 }
 
+/// The executor finishes a resumed or adopted account by removing tags the op lacks; the op
+/// carries the ignored keys so that it leaves them alone, as the planner does.
+#[test]
+fn create_account_carries_the_ignored_tag_keys() {
+    let mut d = D::new().account("a", "a@x.example", "/", tags(&[("env", "prod")]));
+    d.0.organization
+        .ignore_tag_keys
+        .insert("aws-controltower".into());
+    let p = run(&d, &L::new());
+    assert_eq!(dump(&p), "create account a");
+    assert!(
+        matches!(
+            &p.changes[0].ops[..],
+            [orgctl_model::Op::CreateAccount { ignore_tag_keys, .. }]
+                if ignore_tag_keys == &BTreeSet::from(["aws-controltower".to_owned()])
+        ),
+        "{:?}",
+        p.changes[0].ops
+    );
+}
+
 #[test]
 fn ou_with_id_and_new_name_is_renamed() {
     let d = D::new().ou("/Platform", Some("ou-a")).account(

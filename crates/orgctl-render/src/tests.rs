@@ -180,6 +180,7 @@ fn kitchen_sink() -> Plan {
                 email: "aws+sandbox@companyx.example".to_owned(),
                 parent: Ref::NewOu("/Workloads/Sandbox".to_owned()),
                 tags: tags(&[("environment", "sandbox")]),
+                ignore_tag_keys: Default::default(),
             }],
         ),
         change(

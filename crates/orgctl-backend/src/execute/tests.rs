@@ -254,6 +254,7 @@ fn create_account_op(parent: Ref) -> Op {
         email: "Dev@Example.com".into(),
         parent,
         tags: tags(&[("team", "a")]),
+        ignore_tag_keys: BTreeSet::new(),
     }
 }
 
@@ -405,6 +406,61 @@ async fn a_resumed_creation_is_finished_like_a_fresh_one() {
         api.list_tags(&acc).await.expect("tags"),
         tags(&[("team", "a")]),
         "the op's tags, as a fresh creation has them"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_creation_drops_tags_the_op_does_not_have_and_keeps_ignored_keys() {
+    let api = org().with_create_account_polls(1);
+    let root = api.root_id();
+    // An earlier apply started the request with a tag the YAML has since dropped; someone also
+    // tagged the request with a key the YAML's `ignore_tag_keys` leaves alone.
+    api.create_account(
+        "dev",
+        "dev@example.com",
+        &tags(&[("team", "a"), ("stale", "1"), ("owner", "alice")]),
+    )
+    .await
+    .expect("start");
+
+    let mut op = create_account_op(id(&root));
+    if let Op::CreateAccount {
+        ignore_tag_keys, ..
+    } = &mut op
+    {
+        ignore_tag_keys.insert("owner".to_owned());
+    }
+    let mut ids = IdMap::with_root(&root);
+    assert_eq!(run(&api, &op, &mut ids).await, Outcome::Done);
+    let acc = ids
+        .resolve(&Ref::NewAccount("dev@example.com".into()))
+        .expect("recorded");
+    assert_eq!(
+        api.list_tags(&acc).await.expect("tags"),
+        tags(&[("team", "a"), ("owner", "alice")]),
+        "the op's tags plus the ignored key, nothing else"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_adopted_account_drops_tags_the_op_does_not_have() {
+    let api = org();
+    let root = api.root_id();
+    // An earlier apply created the account (its request is gone from the in-progress list).
+    api.create_account("dev", "dev@example.com", &tags(&[("stale", "1")]))
+        .await
+        .expect("start");
+    let mut ids = IdMap::with_root(&root);
+    assert_eq!(
+        run(&api, &create_account_op(id(&root)), &mut ids).await,
+        Outcome::AlreadyDone
+    );
+    let acc = ids
+        .resolve(&Ref::NewAccount("dev@example.com".into()))
+        .expect("recorded");
+    assert_eq!(
+        api.list_tags(&acc).await.expect("tags"),
+        tags(&[("team", "a")])
     );
 }
 
@@ -826,6 +882,7 @@ async fn unresolved_references_are_errors_before_any_call() {
             email: "x@example.com".into(),
             parent: Ref::NewOu("/Missing".into()),
             tags: Tags::new(),
+            ignore_tag_keys: BTreeSet::new(),
         },
         Op::MoveAccount {
             account: Ref::NewAccount("x@example.com".into()),

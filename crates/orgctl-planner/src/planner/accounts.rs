@@ -49,6 +49,7 @@ impl Planner<'_> {
                             email: spec.email.clone(),
                             parent,
                             tags: spec.tags.clone(),
+                            ignore_tag_keys: self.desired.organization.ignore_tag_keys.clone(),
                         }),
                     );
                 }
