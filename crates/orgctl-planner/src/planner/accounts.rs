@@ -10,10 +10,20 @@ use super::matching::OuState;
 use super::{Output, Planner, tag_change};
 use crate::plan::{Action, Change, ResourceKind};
 
+/// What [`Planner::account_changes`] decided about live accounts, for the OU deletions.
+#[derive(Default)]
+pub(super) struct AccountMoves {
+    /// Live accounts the plan moves.
+    pub(super) moving: HashSet<String>,
+    /// Protected accounts in a replaced OU: each has an error saying the replacement cannot
+    /// proceed, so the old OU's deletion adds no second error about them.
+    pub(super) refused: HashSet<String>,
+}
+
 impl Planner<'_> {
-    /// Account changes; returns the ids of the live accounts the plan moves.
-    pub(super) fn account_changes(&self, out: &mut Output) -> HashSet<String> {
-        let mut moving = HashSet::new();
+    /// Account changes, and which live accounts move or stop an OU replacement.
+    pub(super) fn account_changes(&self, out: &mut Output) -> AccountMoves {
+        let mut moves = AccountMoves::default();
         // Live OU id → the desired path it keeps its id under.
         let renamed_to: HashMap<&str, &str> = self
             .matched
@@ -99,10 +109,13 @@ impl Planner<'_> {
                 let from = self.index.path(&live.parent_id);
                 if let Some(why) = self.protection(&live.id) {
                     let replaced = match self.matched.replaced_by.get(&live.parent_id) {
-                        Some(new_path) => format!(
-                            "; its OU {from} is replaced by {new_path} (AWS cannot move an OU), \
+                        Some(new_path) => {
+                            moves.refused.insert(live.id.clone());
+                            format!(
+                                "; its OU {from} is replaced by {new_path} (AWS cannot move an OU), \
                              which would move it: keep the OU under its parent in the YAML"
-                        ),
+                            )
+                        }
                         None => String::new(),
                     };
                     out.error(
@@ -115,7 +128,7 @@ impl Planner<'_> {
                         Some(&spec.source),
                     );
                 } else {
-                    moving.insert(live.id.clone());
+                    moves.moving.insert(live.id.clone());
                     // Its OU may itself be renamed or swapped by this plan: say which OU it is.
                     let from_now = match renamed_to.get(live.parent_id.as_str()) {
                         Some(path) if *path != from => {
@@ -189,9 +202,10 @@ impl Planner<'_> {
                     ),
                     None,
                 );
+                moves.refused.insert(id.clone());
                 continue;
             }
-            moving.insert(id.clone());
+            moves.moving.insert(id.clone());
             out.changes.push(
                 Change::new(
                     ResourceKind::Account,
@@ -211,7 +225,7 @@ impl Planner<'_> {
                 }),
             );
         }
-        moving
+        moves
     }
 
     /// Why a live account must never be moved or closed, if it must not: the management

@@ -6,17 +6,16 @@ use std::collections::HashSet;
 use orgctl_model::{Lifecycle, LiveOu, Op, Ref, canonical_json_str, is_managed};
 use serde_json::json;
 
+use super::accounts::AccountMoves;
 use super::{Output, Planner, depth, document_diff};
 use crate::plan::{Action, Change, ResourceKind, Warning};
 
 impl Planner<'_> {
     /// OU deletions, given the live accounts the plan moves; returns the ids of the live OUs the
-    /// plan deletes (or tried to: one that would still hold something is an error instead).
-    pub(super) fn ou_deletions(
-        &self,
-        moving: &HashSet<String>,
-        out: &mut Output,
-    ) -> HashSet<String> {
+    /// plan deletes (or tried to: one that would still hold something is an error instead, and
+    /// one whose replacement a protected account already refuses is neither deleted nor
+    /// reported again).
+    pub(super) fn ou_deletions(&self, moves: &AccountMoves, out: &mut Output) -> HashSet<String> {
         // Live OUs to delete: managed ones no desired OU matches, and replaced ones.
         let mut doomed: Vec<&LiveOu> = self
             .live
@@ -34,11 +33,18 @@ impl Planner<'_> {
             let path = self.index.path(&ou.id);
             let address = format!("ou {path}");
             let replaced_by = self.matched.replaced_by.get(&ou.id);
-            // What is still inside after the plan?
+            // What is still inside after the plan? Protected accounts that refuse the
+            // replacement have their own error.
+            let mut refused = false;
             let accounts: Vec<String> = self
                 .index
                 .accounts_in(&ou.id)
-                .filter(|a| !moving.contains(&a.id))
+                .filter(|a| !moves.moving.contains(&a.id))
+                .filter(|a| {
+                    let own_error = moves.refused.contains(&a.id);
+                    refused |= own_error;
+                    !own_error
+                })
                 .map(|a| format!("account {} ({})", a.name, a.id))
                 .collect();
             let children: Vec<&LiveOu> = self
@@ -96,6 +102,9 @@ impl Planner<'_> {
                     ),
                     None,
                 );
+                continue;
+            }
+            if refused {
                 continue;
             }
             let reason = match replaced_by {

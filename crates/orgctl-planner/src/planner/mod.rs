@@ -107,11 +107,11 @@ fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
     planner.policy_changes(out);
     let attachments = planner.attachments(out);
     out.changes.extend(attachments.before_moves);
-    let moving = planner.account_changes(out);
+    let moves = planner.account_changes(out);
     out.changes.extend(attachments.on_new_accounts);
     out.changes.extend(attachments.after_moves);
     order::removals_last(&mut out.changes, live);
-    let deleted_ous = planner.ou_deletions(&moving, out);
+    let deleted_ous = planner.ou_deletions(&moves, out);
     planner.policy_deletions(out);
     planner.closures(out);
     planner.unmanaged_notes(&deleted_ous, out);

@@ -45,13 +45,13 @@ fn a_protected_account_in_a_replaced_ou_stops_the_replacement() {
         "{}",
         dump(&p)
     );
-    let e = p
-        .errors
-        .iter()
-        .find(|e| e.message.contains("333333333333"))
-        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    // One error: the old OU's deletion, refused with the replacement, adds none about the
+    // same account.
+    assert_eq!(p.errors.len(), 1, "{}", dump(&p));
+    let e = &p.errors[0];
     assert!(
-        e.message.contains("security")
+        e.message.contains("333333333333")
+            && e.message.contains("security")
             && e.message.contains("protected")
             && e.message.contains("/New/Team")
             && e.message.contains("replace"),
@@ -77,6 +77,7 @@ fn the_management_account_follows_no_replaced_ou() {
         dump(&p)
     );
     assert_error_saying(&p, &[super::MGMT, "management account"]);
+    assert_eq!(p.errors.len(), 1, "{}", dump(&p));
 }
 
 #[test]
@@ -147,15 +148,33 @@ fn a_protected_account_of_the_yaml_in_a_replaced_ou_is_told_why_it_cannot_follow
         "{}",
         dump(&p)
     );
-    let e = p
-        .errors
-        .iter()
-        .find(|e| e.address == "account security")
-        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    assert_eq!(p.errors.len(), 1, "{}", dump(&p));
+    let e = &p.errors[0];
     assert!(
-        e.message.contains("never moved")
+        e.address == "account security"
+            && e.message.contains("never moved")
             && e.message.contains("/Old/Team is replaced by /New/Team"),
         "{}",
         e.message
+    );
+}
+
+/// A protected account in a replaced OU that also holds an account the plan cannot move: the
+/// deletion error names only that other account (the protected one has its own error).
+#[test]
+fn a_replaced_ou_still_reports_what_else_it_would_hold() {
+    let (d, l) = protected_security_in_the_replaced_team();
+    let l = l.ou("ou-ct", "CT", "ou-team", Tags::new());
+    let p = run(&d, &l);
+    assert_eq!(p.errors.len(), 2, "{}", dump(&p));
+    let held = p
+        .errors
+        .iter()
+        .find(|e| e.message.contains("would still hold"))
+        .unwrap_or_else(|| panic!("{}", dump(&p)));
+    assert!(
+        held.message.contains("ou-ct") && !held.message.contains("333333333333"),
+        "{}",
+        held.message
     );
 }
