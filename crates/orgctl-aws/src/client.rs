@@ -105,8 +105,7 @@ impl SdkOrg {
         )
     }
 
-    /// Sends one request (`request` builds and sends it) through the retrier, mapping SDK
-    /// failures to [`ApiError`]s.
+    /// Sends one request through the retrier, mapping SDK failures to [`ApiError`]s.
     async fn send<T, E, Fut>(
         &self,
         operation: &'static str,
@@ -116,26 +115,7 @@ impl SdkOrg {
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        self.retrier
-            .run(operation, || {
-                let sent = request();
-                async move { sent.await.map_err(|e| map_sdk_error(operation, e)) }
-            })
-            .await
-            .map_err(|mut e| {
-                if e.code == UNREACHABLE {
-                    let endpoint = self
-                        .recorder
-                        .last_endpoint(operation)
-                        .unwrap_or_else(|| "the AWS endpoint".to_owned());
-                    e.message = format!(
-                        "cannot connect to {endpoint} ({}); check AWS_ENDPOINT_URL, the network \
-                         and any proxy settings",
-                        e.message
-                    );
-                }
-                e
-            })
+        send_retried(&self.retrier, &self.recorder, operation, request).await
     }
 
     /// Every HTTP attempt made so far.
@@ -788,6 +768,40 @@ impl OrgApi for SdkOrg {
             .await?;
         Ok(())
     }
+}
+
+/// Sends one request (`request` builds and sends it) through `retrier`, mapping SDK failures to
+/// [`ApiError`]s; a connection that cannot be made names the endpoint the recorder saw. The one
+/// way every SDK request of orgctl (Organizations and IAM) is sent.
+pub(crate) async fn send_retried<T, E, Fut>(
+    retrier: &Retrier,
+    recorder: &Recorder,
+    operation: &'static str,
+    request: impl Fn() -> Fut,
+) -> ApiResult<T>
+where
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    retrier
+        .run(operation, || {
+            let sent = request();
+            async move { sent.await.map_err(|e| map_sdk_error(operation, e)) }
+        })
+        .await
+        .map_err(|mut e| {
+            if e.code == UNREACHABLE {
+                let endpoint = recorder
+                    .last_endpoint(operation)
+                    .unwrap_or_else(|| "the AWS endpoint".to_owned());
+                e.message = format!(
+                    "cannot connect to {endpoint} ({}); check AWS_ENDPOINT_URL, the network and \
+                     any proxy settings",
+                    e.message
+                );
+            }
+            e
+        })
 }
 
 #[cfg(test)]

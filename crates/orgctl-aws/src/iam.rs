@@ -33,8 +33,9 @@ use orgctl_backend::{ApiError, ApiResult, Retrier};
 use orgctl_model::Tags;
 use tokio::sync::OnceCell;
 
+use crate::client::send_retried;
 use crate::config::behavior_version;
-use crate::errors::{UNREACHABLE, malformed, map_sdk_error, other};
+use crate::errors::{malformed, other};
 use crate::operations::iam as op;
 use crate::pager::Pager;
 use crate::recorder::Recorder;
@@ -225,24 +226,13 @@ impl SdkIam {
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
-        self.inner
-            .retrier
-            .run(operation, || {
-                let sent = request();
-                async move { sent.await.map_err(|e| map_sdk_error(operation, e)) }
-            })
-            .await
-            .map_err(|mut e| {
-                if e.code == UNREACHABLE {
-                    let endpoint = self
-                        .inner
-                        .recorder
-                        .last_endpoint(operation)
-                        .unwrap_or_else(|| "the IAM endpoint".to_owned());
-                    e.message = format!("cannot connect to {endpoint} ({})", e.message);
-                }
-                e
-            })
+        send_retried(
+            &self.inner.retrier,
+            &self.inner.recorder,
+            operation,
+            request,
+        )
+        .await
     }
 }
 
