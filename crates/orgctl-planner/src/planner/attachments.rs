@@ -522,7 +522,12 @@ impl Planner<'_> {
                     sources.get(&policy).filter(|_| from_yaml),
                 );
             }
+            // Denies and tag policies reach down the tree; an SCP's allow does not (every level
+            // must allow), so a policy that grants never "still applies" through an ancestor.
             let still_applies_through = |policy: &Ref| -> Option<String> {
+                if is_scp && effect_of(policy).grants {
+                    return None;
+                }
                 d.ancestors.iter().find_map(|ancestor| {
                     wanted_by_key
                         .get(&(ancestor.clone(), *policy_type))

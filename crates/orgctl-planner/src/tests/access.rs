@@ -509,3 +509,36 @@ proptest::proptest! {
         proptest::prop_assert_eq!(state, want, "{}", dump(&p));
     }
 }
+
+/// An SCP's allow does not reach down the tree (each level must allow), only its denies do: a
+/// detached policy that grants is not said to "still apply" through an ancestor that keeps it.
+#[test]
+fn a_detached_scp_that_grants_is_not_said_to_apply_through_an_ancestor() {
+    let mut d = D::new()
+        .ou("/A", None)
+        .account("a", "a@x.example", "/A", Tags::new())
+        .scp("allow-s3", ALLOW_S3, &[TargetRef::Account("a".into())]);
+    if let Some(a) = d.0.accounts.get_mut("a") {
+        a.full_aws_access = false;
+    }
+    let l = L::new().ou("ou-a", "A", "r-root", managed()).account(
+        "222222222222",
+        "a",
+        "a@x.example",
+        "ou-a",
+        Tags::new(),
+    );
+    let p = run(&d, &l);
+    assert!(p.errors.is_empty(), "{}", dump(&p));
+    let detach = &p.changes[index_of(
+        &p,
+        "attachment scp/FullAWSAccess -> account a",
+        Action::Detach,
+    )];
+    assert!(
+        !detach.reason.contains("still applies"),
+        "{}",
+        detach.reason
+    );
+    assert_eq!(detach.after, None, "{}", dump(&p));
+}
