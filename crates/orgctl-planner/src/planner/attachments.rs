@@ -118,12 +118,15 @@ enum Problem {
 
 /// The order in which one target's attachments change, within `limit` policies of its type at
 /// every step. For SCPs (`effects`), no deny is removed while another attached policy grants
-/// before every new policy is attached.
+/// before every new policy is attached. For other types, where nothing grants, no policy is
+/// removed to make room while a policy still to be attached carries one of its rules on
+/// (`carries_on(old, new)`): the rule would be absent until then.
 fn sequence(
     have: &BTreeSet<Ref>,
     wanted: &BTreeSet<Ref>,
     limit: usize,
     effects: Option<&dyn Fn(&Ref) -> Effects>,
+    carries_on: &dyn Fn(&Ref, &Ref) -> bool,
 ) -> (Vec<Step>, Vec<Problem>) {
     let mut steps = Vec::new();
     let mut problems = Vec::new();
@@ -152,10 +155,14 @@ fn sequence(
         while attached.len() >= limit {
             // Removing `x` is safe when it denies nothing, or when nothing else attached grants
             // (the target then grants nothing at all). AWS keeps at least one SCP attached.
+            // Other types: when no policy still to be attached carries a rule of `x` on.
             let safe = |x: &Ref, attached: &BTreeSet<Ref>| {
-                !is_scp
-                    || attached.len() > 1
-                        && (!denies(x) || !attached.iter().any(|p| p != x && grants(p)))
+                if !is_scp {
+                    return !wanted
+                        .iter()
+                        .any(|y| !attached.contains(y) && carries_on(x, y));
+                }
+                attached.len() > 1 && (!denies(x) || !attached.iter().any(|p| p != x && grants(p)))
             };
             if let Some(i) = to_detach.iter().position(|x| safe(x, &attached)) {
                 let x = to_detach.remove(i);
@@ -323,11 +330,27 @@ impl Planner<'_> {
         let mut effects: HashMap<Ref, Effects> = HashMap::new();
         let mut policy_names: HashMap<Ref, String> = HashMap::new();
         let mut sources: HashMap<Ref, SourceLoc> = HashMap::new();
+        // The rules of other policy types (tag policies), in the live and the YAML documents.
+        let mut rules: HashMap<Ref, Option<BTreeSet<String>>> = HashMap::new();
+        let mut add_rules = |r: &Ref, policy_type: PolicyType, content: &str| {
+            if policy_type == PolicyType::ServiceControlPolicy {
+                return;
+            }
+            let new = super::order::rules(policy_type, content).map(|(restrict, _)| restrict);
+            let entry = rules
+                .entry(r.clone())
+                .or_insert_with(|| Some(BTreeSet::new()));
+            match (entry.as_mut(), new) {
+                (Some(have), Some(new)) => have.extend(new),
+                _ => *entry = None,
+            }
+        };
         for p in &self.live.policies {
             let r = Ref::Id(p.id.clone());
             if self.controls(p) {
                 controlled.insert(r.clone());
             }
+            add_rules(&r, p.policy_type, &p.content);
             effects.insert(r.clone(), Effects::of(&p.content));
             policy_names.insert(r.clone(), format!("{}/{}", p.policy_type.short(), p.name));
             for t in &p.targets {
@@ -376,6 +399,7 @@ impl Planner<'_> {
                 format!("{}/{}", spec.policy_type.short(), spec.name),
             );
             sources.insert(policy.clone(), spec.source.clone());
+            add_rules(&policy, spec.policy_type, &spec.content);
             // Both documents count: the update may run after the attachments.
             let yaml = Effects::of(&spec.content);
             effects
@@ -470,11 +494,17 @@ impl Planner<'_> {
             let effect_of =
                 |r: &Ref| -> Effects { effects.get(r).copied().unwrap_or(Effects::UNKNOWN) };
             let is_scp = *policy_type == PolicyType::ServiceControlPolicy;
+            // Unknown documents share a rule with everything.
+            let carries_on = |old: &Ref, new: &Ref| match (rules.get(old), rules.get(new)) {
+                (Some(Some(old)), Some(Some(new))) => !old.is_disjoint(new),
+                _ => true,
+            };
             let (steps, problems) = sequence(
                 have,
                 wanted,
                 limit,
                 is_scp.then_some(&effect_of as &dyn Fn(&Ref) -> Effects),
+                &carries_on,
             );
             for problem in problems {
                 let (policy, message, from_yaml) = match problem {
@@ -491,6 +521,21 @@ impl Planner<'_> {
                                 self.index.path(old)
                             ));
                         }
+                        (policy, message, true)
+                    }
+                    Problem::NoSafeRoom(policy, deny) if !is_scp => {
+                        let message = format!(
+                            "{target_name} is at the per-target limit of {limit} {policy_type} \
+                             policies, and the only way to make room for {} removes {}, a rule of \
+                             which {} carries on: the rule would not be in effect on \
+                             {target_name} until the new policy is attached (nor at all if that \
+                             failed); detach another {policy_type} policy from {target_name} in \
+                             an apply of its own first, or raise policies_per_target_limit if \
+                             your quota allows",
+                            policy_name(&policy),
+                            policy_name(&deny),
+                            policy_name(&policy),
+                        );
                         (policy, message, true)
                     }
                     Problem::NoSafeRoom(policy, deny) => {

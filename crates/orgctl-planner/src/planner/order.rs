@@ -112,7 +112,10 @@ fn union_step(
 /// The rules of a document that restrict (an SCP's deny statements, every rule of a tag
 /// policy) and those that grant (an SCP's allow statements), each as canonical JSON without a
 /// `Sid`; `None` when the document does not parse.
-fn rules(policy_type: PolicyType, document: &str) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
+pub(super) fn rules(
+    policy_type: PolicyType,
+    document: &str,
+) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
     let doc: Value = serde_json::from_str(document).ok()?;
     Some(match policy_type {
         PolicyType::ServiceControlPolicy => {

@@ -542,3 +542,63 @@ fn a_detached_scp_that_grants_is_not_said_to_apply_through_an_ancestor() {
     );
     assert_eq!(detach.after, None, "{}", dump(&p));
 }
+
+/// A tag policy renamed in the YAML (delete + create) on a target at the per-target limit of tag
+/// policies: making room by detaching the old one first would leave its rule, which stays in
+/// effect after the apply, absent until the new one is attached (for good if that fails). There
+/// is nothing that grants to set aside, so the plan refuses it and says why.
+#[test]
+fn a_tag_policy_renamed_at_the_per_target_limit_never_leaves_its_rule_absent() {
+    let rule =
+        |key: &str| format!(r#"{{"tags":{{"{key}":{{"tag_key":{{"@@assign":"{key}"}}}}}}}}"#);
+    let mut l = L::new().ou("ou-a", "A", "r-root", managed());
+    l.0.organization
+        .enabled_policy_types
+        .insert(PolicyType::TagPolicy);
+    for i in 1..=5 {
+        let mut p = tag_policy(&format!("p-t{i}"), &format!("t{i}"), &["ou-a"]);
+        p.content = rule(&format!("k{i}"));
+        p.tags = managed();
+        l.0.policies.push(p);
+    }
+    let mut d = D::new().ou("/A", None);
+    d.0.organization
+        .enabled_policy_types
+        .insert(PolicyType::TagPolicy);
+    // t5 is renamed t6 (same rule); a fresh key on t7 swaps in for nothing: t1..t4 stay.
+    for (name, key) in [
+        ("t1", "k1"),
+        ("t2", "k2"),
+        ("t3", "k3"),
+        ("t4", "k4"),
+        ("t6", "k5"),
+    ] {
+        d.0.policies.insert(
+            name.into(),
+            orgctl_model::PolicySpec {
+                name: name.into(),
+                policy_type: PolicyType::TagPolicy,
+                description: String::new(),
+                content: rule(key),
+                targets: [TargetRef::Ou("/A".into())].into(),
+                tags: Tags::new(),
+                source: super::loc(30),
+            },
+        );
+    }
+    let p = run(&d, &l);
+    let detached = p
+        .changes
+        .iter()
+        .position(|c| c.address == "attachment tag/t5 -> /A" && c.action == Action::Detach);
+    let attached = p
+        .changes
+        .iter()
+        .position(|c| c.address == "attachment tag/t6 -> /A" && c.action == Action::Attach);
+    assert!(
+        !p.errors.is_empty() || detached > attached,
+        "t5 leaves /A before t6 carries its rule on: {}",
+        dump(&p)
+    );
+    assert_error_saying(&p, &["tag/t5", "tag/t6", "/A"]);
+}
