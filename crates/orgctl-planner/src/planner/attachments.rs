@@ -54,6 +54,11 @@ struct Declared {
     replaces: Option<String>,
     /// Its ancestors in the desired tree, nearest first (the root last).
     ancestors: Vec<Ref>,
+    /// Where the YAML declares it (the organization section for the root).
+    source: SourceLoc,
+    /// Who is below it, for people: "every account in the organization", "every account in
+    /// /Workloads and below it", "account dev".
+    reach: String,
 }
 
 /// What a policy's statements do.
@@ -261,6 +266,8 @@ impl Planner<'_> {
                 full_aws_access: self.desired.organization.root_full_aws_access,
                 replaces: None,
                 ancestors: Vec::new(),
+                source: self.desired.organization.source.clone(),
+                reach: "every account in the organization".into(),
             },
         );
         for spec in self.desired.ous.values() {
@@ -277,6 +284,8 @@ impl Planner<'_> {
                     full_aws_access: spec.full_aws_access,
                     replaces,
                     ancestors: self.ancestors(&spec.path),
+                    source: spec.source.clone(),
+                    reach: format!("every account in {} and below it", spec.path),
                 },
             );
         }
@@ -294,6 +303,8 @@ impl Planner<'_> {
                         full_aws_access: spec.full_aws_access,
                         replaces: None,
                         ancestors,
+                        source: spec.source.clone(),
+                        reach: format!("account {}", spec.name),
                     },
                 );
             }
@@ -662,6 +673,24 @@ impl Planner<'_> {
                     None => change,
                 }
             };
+            for step in &steps {
+                if let Step::SetAside(policy) = step {
+                    out.warn(
+                        format!("attachment {} -> {target_name}", policy_name(policy)),
+                        format!(
+                            "{target_name} is at the per-target limit of {limit} SCPs, so {} is \
+                             detached for a swap: {} is denied what it allows (with \
+                             FullAWSAccess: every action) from that detachment until it is \
+                             attached again after the account moves (and until a rerun if the \
+                             apply stops in between); apply when that is acceptable, or raise \
+                             policies_per_target_limit if your quota allows",
+                            policy_name(policy),
+                            d.reach
+                        ),
+                        &d.source,
+                    );
+                }
+            }
             let changes: Vec<Change> = steps.iter().map(change).collect();
             if matches!(target, Ref::NewAccount(_)) {
                 result.on_new_accounts.extend(changes);

@@ -602,3 +602,40 @@ fn a_tag_policy_renamed_at_the_per_target_limit_never_leaves_its_rule_absent() {
     );
     assert_error_saying(&p, &["tag/t5", "tag/t6", "/A"]);
 }
+
+/// FullAWSAccess set aside on the root for a swap at the limit denies every action to every
+/// account of the organization until it comes back after the account moves: the plan says so
+/// as a warning, not only in one change's reason.
+#[test]
+fn full_aws_access_set_aside_on_the_root_is_a_warning_that_everything_is_denied_meanwhile() {
+    let mut l = L::new();
+    for i in 1..=4 {
+        l = l.scp(
+            &format!("p-{i}"),
+            &format!("s{i}"),
+            DENY,
+            managed(),
+            &["r-root"],
+        );
+    }
+    let mut d = D::new();
+    for i in [1, 2, 3, 5] {
+        d = d.scp(&format!("s{i}"), DENY, &[TargetRef::Root]);
+    }
+    let p = run(&d, &l);
+    assert!(p.errors.is_empty(), "{}", dump(&p));
+    index_of(&p, "attachment scp/FullAWSAccess -> root", Action::Detach);
+    let warning = p
+        .warnings
+        .iter()
+        .find(|w| w.address == "attachment scp/FullAWSAccess -> root")
+        .unwrap_or_else(|| panic!("no warning: {:?}", p.warnings));
+    assert!(
+        warning
+            .message
+            .contains("every account in the organization")
+            && warning.message.contains("denied"),
+        "{}",
+        warning.message
+    );
+}
