@@ -609,3 +609,40 @@ fn a_detached_scp_the_account_still_inherits_is_not_said_to_stop_applying() {
         plan.stdout
     );
 }
+
+#[test]
+fn a_file_that_cannot_be_read_or_written_is_named_with_what_was_being_done() {
+    let sb = Sandbox::new();
+    let run = orgctl(
+        sb.path(),
+        &[
+            "apply",
+            "--plan",
+            "missing-plan.json",
+            "--live-state",
+            "live.json",
+        ],
+        &[],
+    );
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("cannot read missing-plan.json: "),
+        "{}",
+        run.stderr
+    );
+    let run = orgctl(sb.path(), &["plan", "--live-state", "missing.json"], &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("cannot read missing.json: "),
+        "{}",
+        run.stderr
+    );
+    sb.write("adir/keep", "");
+    let run = orgctl(
+        sb.path(),
+        &["plan", "--live-state", "live.json", "--out", "adir"],
+        &[],
+    );
+    run.expect_code(1);
+    assert!(run.stderr.contains("cannot write adir: "), "{}", run.stderr);
+}

@@ -9,8 +9,10 @@ pub enum CliError {
     #[error("{0}")]
     Load(#[from] orgctl_manifest::LoadError),
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot {action} {}: {source}", path.display())]
     Io {
+        /// `read` or `write`.
+        action: &'static str,
         /// The file.
         path: PathBuf,
         /// Why.

@@ -41,6 +41,7 @@ pub struct SnapshotFile {
 /// Reads a snapshot file.
 pub fn read_snapshot(path: &Path) -> Result<SnapshotFile, CliError> {
     let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        action: "read",
         path: path.to_owned(),
         source,
     })?;
@@ -93,6 +94,7 @@ pub fn snapshot_schema() -> String {
 /// Writes a file, replacing it atomically (write to a temporary file, then rename).
 pub fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
     let io = |source| CliError::Io {
+        action: "write",
         path: path.to_owned(),
         source,
     };

@@ -146,6 +146,7 @@ pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
     let saved = match &a.plan {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                action: "read",
                 path: path.clone(),
                 source,
             })?;
