@@ -109,6 +109,9 @@ enum Step {
     /// Detached to make room at the limit; attached again by a later `Restore`.
     SetAside(Ref),
     Restore(Ref),
+    /// A new policy that grants, attached with the restores: a deny left the target to make
+    /// room while it granted nothing.
+    AttachLate(Ref),
 }
 
 /// Why a target's attachments cannot be planned.
@@ -155,7 +158,11 @@ fn sequence(
         return (steps, problems);
     }
     let mut attached = have.clone();
-    let mut set_aside: Vec<Ref> = Vec::new();
+    // Policies that grant and wait until the swap is done: set aside (`false`) or new (`true`).
+    let mut set_aside: Vec<(Ref, bool)> = Vec::new();
+    // Whether a deny left to make room because the target granted nothing then: a policy that
+    // grants must not be attached before the accounts leaving the target have moved.
+    let mut deny_left = false;
     for policy in to_attach {
         while attached.len() >= limit {
             // Removing `x` is safe when it denies nothing, or when nothing else attached grants
@@ -172,6 +179,7 @@ fn sequence(
             if let Some(i) = to_detach.iter().position(|x| safe(x, &attached)) {
                 let x = to_detach.remove(i);
                 attached.remove(&x);
+                deny_left |= is_scp && denies(&x);
                 steps.push(Step::Detach(x));
                 continue;
             }
@@ -185,7 +193,7 @@ fn sequence(
             match aside {
                 Some(g) if attached.len() > 1 => {
                     attached.remove(&g);
-                    set_aside.push(g.clone());
+                    set_aside.push((g.clone(), false));
                     steps.push(Step::SetAside(g));
                 }
                 _ => {
@@ -195,15 +203,23 @@ fn sequence(
                 }
             }
         }
+        if deny_left && grants(&policy) {
+            set_aside.push((policy, true));
+            continue;
+        }
         attached.insert(policy.clone());
         steps.push(Step::Attach(policy));
     }
     let mut to_detach = to_detach.into_iter();
     loop {
         if !set_aside.is_empty() && attached.len() < limit {
-            let g = set_aside.remove(0);
+            let (g, new) = set_aside.remove(0);
             attached.insert(g.clone());
-            steps.push(Step::Restore(g));
+            steps.push(if new {
+                Step::AttachLate(g)
+            } else {
+                Step::Restore(g)
+            });
         } else if let Some(x) = to_detach.next() {
             if is_scp && attached.len() <= 1 {
                 problems.push(Problem::LastScp(x));
@@ -645,6 +661,16 @@ impl Planner<'_> {
                         format!(
                             "{} is attached to {target_name} again now that the swap at the \
                              per-target limit is done",
+                            policy_name(policy)
+                        ),
+                    ),
+                    Step::AttachLate(policy) => (
+                        Action::Attach,
+                        policy,
+                        format!(
+                            "the YAML attaches {} to {target_name}; it grants, so it comes after \
+                             the account moves: a deny left {target_name} to make room at the \
+                             per-target limit of {limit} SCPs while it granted nothing",
                             policy_name(policy)
                         ),
                     ),

@@ -639,3 +639,51 @@ fn full_aws_access_set_aside_on_the_root_is_a_warning_that_everything_is_denied_
         warning.message
     );
 }
+
+/// `/A` grants nothing (no FullAWSAccess, five denies: at the limit); the YAML gives it an
+/// allow-list `g`, and moves deny `x` to `/B` along with account `a`. Making room by detaching `x`
+/// is safe only while `/A` grants nothing: `g` must not be attached before `a` has left for `/B`
+/// (which carries `x`), or `a` would be allowed `g` without `x` in between.
+#[test]
+fn a_grant_attached_where_a_deny_made_room_waits_for_the_accounts_to_move() {
+    let mut l = L::new()
+        .ou("ou-a", "A", "r-root", managed())
+        .ou("ou-b", "B", "r-root", managed())
+        .account("222222222222", "a", "a@x.example", "ou-a", Tags::new())
+        .scp("p-x", "x", DENY, managed(), &["ou-a"]);
+    l.0.policies[0].targets.retain(|t| t != "ou-a");
+    for i in 1..=4 {
+        l = l.scp(
+            &format!("p-{i}"),
+            &format!("d{i}"),
+            DENY,
+            managed(),
+            &["ou-a"],
+        );
+    }
+    let mut d = D::new()
+        .ou("/A", None)
+        .ou("/B", None)
+        .account("a", "a@x.example", "/B", Tags::new())
+        .scp("g", ALLOW_S3, &[TargetRef::Ou("/A".into())])
+        .scp("x", DENY, &[TargetRef::Ou("/B".into())]);
+    for i in 1..=4 {
+        d = d.scp(&format!("d{i}"), DENY, &[TargetRef::Ou("/A".into())]);
+    }
+    if let Some(a) = d.0.ous.get_mut("/A") {
+        a.full_aws_access = false;
+    }
+    let p = run(&d, &l);
+    assert!(p.errors.is_empty(), "{}", dump(&p));
+    let moved = index_of(&p, "account a", Action::Move);
+    assert!(
+        index_of(&p, "attachment scp/g -> /A", Action::Attach) > moved,
+        "{}",
+        dump(&p)
+    );
+    assert!(
+        index_of(&p, "attachment scp/x -> /B", Action::Attach) < moved,
+        "{}",
+        dump(&p)
+    );
+}
