@@ -416,3 +416,29 @@ fn force_unlock_on_a_terminal_asks_and_releases_only_on_yes() {
     let tag = lease_tag(&sb).expect("lease");
     assert!(tag.starts_with("free serial=4 holder=alice@ci "), "{tag}");
 }
+
+#[test]
+fn apply_on_a_terminal_asks_about_one_change_in_the_singular() {
+    let sb = Sandbox::new();
+    let args = ["apply", "--live-state", "live.json"];
+    let many = on_a_terminal(&sb, &args, "no\n");
+    many.expect_code(1);
+    assert!(
+        many.stdout.contains(" changes to organization "),
+        "{}",
+        many.stdout
+    );
+    sb.run(&["apply", "--auto-approve"]).expect_code(0);
+    let accounts = sb.read("desired-state/accounts.yaml");
+    sb.write(
+        "desired-state/accounts.yaml",
+        &accounts.replace("environment: sandbox", "environment: playground"),
+    );
+    let one = on_a_terminal(&sb, &args, "no\n");
+    one.expect_code(1);
+    assert!(
+        one.stdout.contains("Apply this 1 change to organization "),
+        "{}",
+        one.stdout
+    );
+}

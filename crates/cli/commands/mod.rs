@@ -410,9 +410,12 @@ async fn apply_against<A: OrgApi>(
                     .into(),
             ));
         }
+        let changes = match plan.changes.len() {
+            1 => "this 1 change".to_owned(),
+            n => format!("these {n} changes"),
+        };
         if !ui::confirm(&format!(
-            "Apply these {} changes to organization {}?",
-            plan.changes.len(),
+            "Apply {changes} to organization {}?",
             plan.organization_id
         )) {
             return Err(CliError::Refused(
