@@ -646,3 +646,19 @@ fn a_file_that_cannot_be_read_or_written_is_named_with_what_was_being_done() {
     run.expect_code(1);
     assert!(run.stderr.contains("cannot write adir: "), "{}", run.stderr);
 }
+
+#[test]
+fn an_empty_policy_document_file_is_called_empty() {
+    let sb = Sandbox::new();
+    sb.write("desired-state/policies/restrict-regions.json", " \n");
+    let run = orgctl(sb.path(), &["validate"], &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "policies[1].document_file: `policies/restrict-regions.json` is not valid JSON: \
+             line 1, column 1: it is empty"
+        ) && !run.stderr.contains("EOF"),
+        "{}",
+        run.stderr
+    );
+}

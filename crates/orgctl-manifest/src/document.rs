@@ -152,9 +152,16 @@ impl fmt::Display for JsonProblem {
 }
 
 /// Parses JSON strictly: a key twice in one object is an error; a leading UTF-8 byte order
-/// mark is skipped.
+/// mark is skipped; an empty text is called empty (not serde's "EOF while parsing a value").
 pub(crate) fn parse_json(text: &str) -> Result<Value, JsonProblem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(JsonProblem {
+            line: 1,
+            column: 1,
+            message: "it is empty".to_owned(),
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = Strict::deserialize(&mut de).and_then(|Strict(v)| de.end().map(|()| v));
     parsed.map_err(|e| {
