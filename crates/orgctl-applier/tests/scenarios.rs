@@ -793,3 +793,30 @@ async fn apply_decides_only_from_the_ops() {
     assert_eq!(as_planned.outcomes, as_misled.outcomes);
     assert_eq!(first.to_live(), second.to_live());
 }
+
+/// `/A` grants nothing and is at the limit with deny `x`; the YAML gives it an allow-list `g` and
+/// moves `x` to `/B` with account `a`: `a` stays denied `x` after every write (`x` makes room on
+/// `/A` while it grants nothing, and `g` comes only after `a` has moved).
+#[tokio::test]
+async fn a_grant_replacing_a_deny_at_the_limit_waits_for_the_account_to_leave() {
+    let org = org().await;
+    let mut strict = ou_spec("/A", None);
+    strict.full_aws_access = false;
+    let ous = [strict, ou_spec("/B", None)];
+    let on_a = [TargetRef::Ou("/A".into())];
+    let mut scps: Vec<PolicySpec> = ["d1", "d2", "d3", "d4", "x"]
+        .iter()
+        .map(|n| scp_spec(n, &on_a))
+        .collect();
+    converge(&state(&ous, &[("a", "/A")], &scps), &org).await;
+    scps.retain(|p| p.name != "x");
+    scps.push(scp_spec("x", &[TargetRef::Ou("/B".into())]));
+    let mut g = scp_spec("g", &on_a);
+    g.content =
+        r#"{"Statement":[{"Action":"s3:*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#
+            .into();
+    scps.push(g);
+    let d = state(&ous, &[("a", "/B")], &scps);
+    let lapses = apply_keeping_denied(org, &d, "a", "x").await;
+    assert!(lapses.is_empty(), "a was not denied x after {lapses:?}");
+}
