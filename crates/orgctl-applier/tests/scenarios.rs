@@ -820,3 +820,65 @@ async fn a_grant_replacing_a_deny_at_the_limit_waits_for_the_account_to_leave() 
     let lapses = apply_keeping_denied(org, &d, "a", "x").await;
     assert!(lapses.is_empty(), "a was not denied x after {lapses:?}");
 }
+
+/// A failed restore of FullAWSAccess after a swap at the limit leaves the OU granting nothing
+/// (closed, not open): nothing later removes anything, and a rerun plans exactly the restore
+/// (and what the failure held back) and converges.
+#[tokio::test]
+async fn a_failed_restore_of_full_aws_access_fails_closed_and_a_rerun_restores_it() {
+    let org = org().await;
+    converge(&desired(&["s1", "s2", "s3", "s4"], true), &org).await;
+    let d = desired(&["s1", "s2", "s3", "s5"], true);
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let p = plan(&d, &live, &options());
+    let full = "attachment scp/FullAWSAccess -> /A";
+    let nth = p
+        .changes
+        .iter()
+        .flat_map(|c| c.ops.iter().map(move |_| c))
+        .position(|c| c.address == full && c.action == Action::Attach)
+        .expect("restore")
+        + 1;
+    let faulty = Faulty::new(org).fail_write(
+        nth,
+        ApiError::service("AttachPolicy", "AccessDeniedException", "denied"),
+    );
+    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    let org = faulty.into_inner();
+    assert!(
+        report
+            .outcomes
+            .iter()
+            .any(|(a, o)| a == full && matches!(o, ChangeOutcome::Failed(_))),
+        "{:?}",
+        report.outcomes
+    );
+    assert!(
+        matches!(
+            outcome_of(&report, "policy scp/s4"),
+            ChangeOutcome::Skipped(_)
+        ),
+        "{:?}",
+        report.outcomes
+    );
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let rerun = plan(&d, &live, &options());
+    assert!(rerun.errors.is_empty(), "{:?}", rerun.errors);
+    let addresses: Vec<(&str, Action)> = rerun
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c.action))
+        .collect();
+    assert_eq!(
+        addresses,
+        [(full, Action::Attach), ("policy scp/s4", Action::Delete)],
+        "{addresses:?}"
+    );
+    converge(&d, &org).await;
+}
