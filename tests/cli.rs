@@ -662,3 +662,23 @@ fn an_empty_policy_document_file_is_called_empty() {
         run.stderr
     );
 }
+
+#[test]
+fn a_desired_state_dir_that_cannot_be_read_is_named_as_given() {
+    let run = orgctl(&repo(), &["validate", "desired-state/accounts.yaml"], &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("cannot read desired-state/accounts.yaml: Not a directory"),
+        "{}",
+        run.stderr
+    );
+    let run = orgctl(&repo(), &["validate", "no-such-dir"], &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("cannot read no-such-dir: No such file or directory"),
+        "{}",
+        run.stderr
+    );
+}

@@ -143,7 +143,12 @@ pub(crate) fn find_yaml_files(dir: &FsPath) -> Result<Found, LoadError> {
     let mut found = Found::default();
     let mut pending = vec![PathBuf::new()];
     while let Some(rel) = pending.pop() {
-        let here = dir.join(&rel);
+        // `dir.join("")` would add a trailing `/` to the path errors name.
+        let here = if rel.as_os_str().is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&rel)
+        };
         let entries = std::fs::read_dir(&here).map_err(|source| LoadError::Io {
             path: here.clone(),
             source,
