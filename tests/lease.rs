@@ -442,3 +442,21 @@ fn apply_on_a_terminal_asks_about_one_change_in_the_singular() {
         one.stdout
     );
 }
+
+#[test]
+fn force_unlock_with_a_token_that_does_not_match_names_a_typo_as_a_cause() {
+    let sb = Sandbox::new();
+    hold(&sb, "alice@ci", now() + 3600);
+    let before = sb.snapshot_text();
+    // One character off the token the blocked apply printed.
+    let run = force_unlock(&sb, "0123456789abcdee", &["--yes"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "(the token is mistyped, or another apply took it since; nothing was changed)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before);
+}

@@ -165,7 +165,7 @@ pub struct ApplyArgs {
 #[derive(Debug, Args)]
 pub struct ForceUnlockArgs {
     /// The token of the lease to release, as printed by the apply that found it held; a lease
-    /// held with any other token (another apply took it since) is not released.
+    /// held with any other token (mistyped, or another apply took it since) is not released.
     #[arg(value_name = "TOKEN")]
     pub token: String,
     /// Desired state (its management account id pins the organization).

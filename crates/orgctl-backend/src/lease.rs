@@ -144,8 +144,8 @@ pub enum LeaseError {
     /// `force-unlock`: the lease held now is not the one with the given token.
     #[error(
         "the apply lease on this organization is not the one with token {token}: it is held by \
-         {holder}, since {since}, until {until} (another apply took it since; nothing was \
-         changed). Release a lease only with the token printed by an apply that found it held, \
+         {holder}, since {since}, until {until} (the token is mistyped, or another apply took \
+         it since; nothing was changed). Release a lease only with the token printed by an apply that found it held, \
          and only when no apply is running"
     )]
     OtherToken {
