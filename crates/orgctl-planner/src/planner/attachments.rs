@@ -500,6 +500,11 @@ impl Planner<'_> {
             on_new_accounts: Vec::new(),
             after_moves: Vec::new(),
         };
+        // Before the moves, every target's new denies come before any target's new grants:
+        // each target's steps from its first new grant on wait until the other targets' denies
+        // are attached (a grant on an OU ahead of a deny on the root would allow, in between,
+        // what the deny refuses).
+        let mut grants_before_moves: Vec<Change> = Vec::new();
         for ((target, policy_type), wanted) in &wanted_by_key {
             let Some(d) = declared.get(target) else {
                 continue;
@@ -729,10 +734,16 @@ impl Planner<'_> {
                 .iter()
                 .rposition(|s| matches!(s, Step::Attach(_)))
                 .map_or(0, |i| i + 1);
+            let first_grant = steps
+                .iter()
+                .position(|s| matches!(s, Step::Attach(p) if is_scp && effect_of(p).grants))
+                .map_or(split, |i| i.min(split));
             let mut changes = changes;
             result.after_moves.extend(changes.split_off(split));
+            grants_before_moves.extend(changes.split_off(first_grant));
             result.before_moves.extend(changes);
         }
+        result.before_moves.extend(grants_before_moves);
         result
     }
 

@@ -687,3 +687,28 @@ fn a_grant_attached_where_a_deny_made_room_waits_for_the_accounts_to_move() {
         dump(&p)
     );
 }
+
+/// `/A` allows only `s3` (an allow-list, no FullAWSAccess); the YAML gives it FullAWSAccess back
+/// and puts a new deny on the root. Across targets, the deny comes first: otherwise the accounts
+/// in `/A` would be allowed what the deny is there to refuse between the two attachments.
+#[test]
+fn new_denies_are_attached_before_new_grants_across_targets() {
+    let mut l = L::new()
+        .ou("ou-a", "A", "r-root", managed())
+        .account("222222222222", "a", "a@x.example", "ou-a", Tags::new())
+        .scp("p-al", "allow-list", ALLOW_S3, managed(), &["ou-a"]);
+    l.0.policies[0].targets.retain(|t| t != "ou-a");
+    let d = D::new()
+        .ou("/A", None)
+        .account("a", "a@x.example", "/A", Tags::new())
+        .scp("allow-list", ALLOW_S3, &[])
+        .scp("guard", DENY, &[TargetRef::Root]);
+    let p = run(&d, &l);
+    assert!(p.errors.is_empty(), "{}", dump(&p));
+    assert!(
+        index_of(&p, "attachment scp/guard -> root", Action::Attach)
+            < index_of(&p, "attachment scp/FullAWSAccess -> /A", Action::Attach),
+        "{}",
+        dump(&p)
+    );
+}
