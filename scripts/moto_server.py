@@ -9,7 +9,9 @@ Run it with the moto venv's python (see scripts/emulator.sh). Unlike `moto_serve
     orgctl's in-memory IAM knows, `AWS_MANAGED_POLICIES` in crates/orgctl-backend; or
     --managed-policies NAME,NAME; `none` for none) instead of all ~1,600, which would cost ~1 s
     and ~29 MiB for every account moto creates. Without them, attaching
-    arn:aws:iam::aws:policy/AdministratorAccess fails with NoSuchEntity.
+    arn:aws:iam::aws:policy/AdministratorAccess fails with NoSuchEntity;
+  * detaches an OU's policies when the OU is deleted, as AWS does (moto 5.2.5 keeps the deleted
+    OU among the policy's targets, so such a policy can never be deleted).
 
 Usage: python scripts/moto_server.py --port PORT [--host 127.0.0.1] [--watch-pid PID|0]
                                      [--managed-policies NAME,NAME|none]
@@ -69,6 +71,23 @@ def keep_only_managed_policies(names: list[str]) -> None:
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 
+def detach_policies_of_deleted_ous() -> None:
+    """Make DeleteOrganizationalUnit drop the OU's policy attachments, as AWS does."""
+    from moto.organizations.models import OrganizationsBackend
+
+    delete = OrganizationsBackend.delete_organizational_unit
+
+    def delete_and_detach(self, **kwargs):  # type: ignore[no-untyped-def]
+        ou = self.get_organizational_unit_by_id(kwargs["OrganizationalUnitId"])
+        delete(self, **kwargs)
+        for policy in list(ou.attached_policies):
+            if ou in policy.attachments:
+                policy.attachments.remove(ou)
+        ou.attached_policies.clear()
+
+    OrganizationsBackend.delete_organizational_unit = delete_and_detach
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -106,6 +125,8 @@ def main() -> None:
         threading.Thread(
             target=watch_parent, args=(watch_pid, original_ppid), daemon=True
         ).start()
+
+    detach_policies_of_deleted_ous()
 
     from moto.server import main as moto_main
 

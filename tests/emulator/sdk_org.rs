@@ -658,3 +658,43 @@ async fn unknown_ids_are_aws_errors() {
         codes::POLICY_NOT_FOUND,
     );
 }
+
+/// Deleting an OU takes its policy attachments with it, as on AWS (moto 5.2.5 kept the deleted
+/// OU among the policy's targets, so the policy could never be deleted and every later apply that
+/// deleted an OU and its managed SCP together failed with PolicyInUseException; the project's
+/// launcher mends that).
+#[tokio::test]
+async fn deleting_an_ou_detaches_its_policies() {
+    let t = TestOrg::new().await;
+    let org = t.sdk(None).await;
+    org.enable_policy_type(&t.root_id, PolicyType::ServiceControlPolicy)
+        .await
+        .expect("enable");
+    let ou = org
+        .create_ou(&t.root_id, &t.name("Security"), &Tags::new())
+        .await
+        .expect("create OU");
+    let policy = org
+        .create_policy(
+            &t.name("deny-root"),
+            PolicyType::ServiceControlPolicy,
+            "",
+            &scp("iam:CreateUser"),
+            &Tags::new(),
+        )
+        .await
+        .expect("create policy");
+    org.attach_policy(&policy.id, &ou.id).await.expect("attach");
+    org.delete_ou(&ou.id).await.expect("delete OU");
+    let targets = org
+        .list_targets_for_policy(&policy.id)
+        .await
+        .expect("targets");
+    assert!(
+        !targets.iter().any(|t| t == &ou.id),
+        "the deleted OU is still a target: {targets:?}"
+    );
+    org.delete_policy(&policy.id)
+        .await
+        .expect("a policy attached only to a deleted OU can be deleted");
+}
