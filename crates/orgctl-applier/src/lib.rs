@@ -9,18 +9,19 @@
 //!
 //! One rule keeps a partial apply from widening access: **once a change to what applies to
 //! accounts (a policy type, a policy's document, an attachment, an account's OU) has failed or
-//! been skipped, no later change of that apply detaches a policy, deletes one, updates one or
-//! moves an account** (see [`AccessGuard`]). Plans put what adds restrictions before what removes
-//! them, so each of those later changes relies on everything before it being in effect (the
-//! attachment or update that carries a deny on, the policies of the OU an account moves to);
-//! attachments and creations, which only add, still run. The rule covers service control and
+//! been skipped, no later change of that apply detaches a policy, deletes one, updates one,
+//! attaches FullAWSAccess or moves an account** (see [`AccessGuard`]). Plans put what adds
+//! restrictions before what removes them, so each of those later changes relies on everything
+//! before it being in effect (the attachment or update that carries a deny on, the policies of
+//! the OU an account moves to); other attachments and creations still run (operations name
+//! policies by id only, so an allow-list policy other than FullAWSAccess is not told apart). The rule covers service control and
 //! tag policies alike and does not tell them apart: operations name policies by id only, and
 //! stopping more is the safe side.
 
 use std::collections::HashSet;
 
 use orgctl_backend::{IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, read_live};
-use orgctl_model::{DesiredState, Op, Ref};
+use orgctl_model::{DesiredState, FULL_AWS_ACCESS_ID, Op, Ref};
 use orgctl_planner::{Change, Plan, PlanOptions, plan};
 
 /// How to apply.
@@ -209,15 +210,20 @@ impl AccessGuard {
     }
 
     /// Whether an operation may take something away from what applies to an account: a
-    /// detachment or deletion, a new document, a new OU with other policies.
+    /// detachment or deletion, a new document, a new OU with other policies, or FullAWSAccess
+    /// attached (it allows what the target refused, relying on the denies planned before it).
     fn may_remove(op: &Op) -> bool {
-        matches!(
-            op,
+        match op {
             Op::DetachPolicy { .. }
-                | Op::DeletePolicy { .. }
-                | Op::UpdatePolicy { .. }
-                | Op::MoveAccount { .. }
-        )
+            | Op::DeletePolicy { .. }
+            | Op::UpdatePolicy { .. }
+            | Op::MoveAccount { .. } => true,
+            Op::AttachPolicy {
+                policy: Ref::Id(id),
+                ..
+            } => id == FULL_AWS_ACCESS_ID,
+            _ => false,
+        }
     }
 
     /// Records a change that failed or was skipped.
@@ -234,7 +240,8 @@ impl AccessGuard {
             format!(
                 "it could take a restriction away, and the earlier change {first} did not take \
                  effect (after a failed change to policies or accounts' OUs, no policy is \
-                 detached, deleted or updated and no account moves)"
+                 detached, deleted or updated, FullAWSAccess is not attached and no account \
+                 moves)"
             )
         })
     }

@@ -882,3 +882,56 @@ async fn a_failed_restore_of_full_aws_access_fails_closed_and_a_rerun_restores_i
     );
     converge(&d, &org).await;
 }
+
+/// `/A` allows only `s3`; the YAML gives it FullAWSAccess back and puts a new deny on the root.
+/// When the deny fails to attach, FullAWSAccess must not be attached to `/A` either: its
+/// accounts would be allowed what the deny is there to refuse, which `/A` refused before.
+#[tokio::test]
+async fn a_failed_deny_keeps_full_aws_access_from_being_attached_after_it() {
+    let org = org().await;
+    let mut strict = ou_spec("/A", None);
+    strict.full_aws_access = false;
+    let mut allow_list = scp_spec("allow-list", &[TargetRef::Ou("/A".into())]);
+    allow_list.content =
+        r#"{"Statement":[{"Action":"s3:*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#
+            .into();
+    converge(
+        &state(
+            std::slice::from_ref(&strict),
+            &[("a", "/A")],
+            std::slice::from_ref(&allow_list),
+        ),
+        &org,
+    )
+    .await;
+    allow_list.targets.clear();
+    let d = state(
+        &[ou_spec("/A", None)],
+        &[("a", "/A")],
+        &[allow_list, scp_spec("guard", &[TargetRef::Root])],
+    );
+    let (report, org) = apply_failing_once(&d, org, "AttachPolicy").await;
+    assert!(
+        matches!(
+            outcome_of(&report, "attachment scp/guard -> root"),
+            ChangeOutcome::Failed(_)
+        ),
+        "{:?}",
+        report.outcomes
+    );
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let a = live.ous.iter().find(|o| o.name == "A").expect("A");
+    let full = live
+        .policies
+        .iter()
+        .find(|p| p.name == "FullAWSAccess")
+        .expect("FullAWSAccess");
+    assert!(
+        !full.targets.contains(&a.id),
+        "/A got FullAWSAccess without the root's deny: {:?}",
+        report.outcomes
+    );
+    converge(&d, &org).await;
+}
