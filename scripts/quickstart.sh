@@ -11,7 +11,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Bold headings only on a terminal (a log file gets plain text).
+if [ -t 2 ]; then
+  step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+else
+  step() { printf '\n==> %s\n' "$*" >&2; }
+fi
 
 step "building orgctl"
 cargo build --locked --quiet --bin orgctl
