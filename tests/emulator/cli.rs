@@ -1012,14 +1012,7 @@ async fn a_second_apply_stops_or_waits_while_the_first_holds_the_lease() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn orgctl");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while proxy.requests("DescribeCreateAccountStatus") == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first apply never polled an account creation"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_for_a_creation_poll(&proxy, "the first apply").await;
 
     let org = std::sync::Arc::new(org);
     let o = org.clone();
@@ -1135,14 +1128,7 @@ async fn an_interrupted_apply_releases_the_lease() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn orgctl");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while proxy.requests("DescribeCreateAccountStatus") == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the apply never polled an account creation"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_for_a_creation_poll(&proxy, "the apply").await;
     let sigint = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -1319,5 +1305,17 @@ async fn plan_of_500_accounts_behind_a_token_bucket() {
         );
         assert!(requests >= 600, "{requests}");
         assert!(elapsed <= bound, "{elapsed:?} > {bound:?}\n{}", plan.stderr);
+    }
+}
+
+/// Waits (at most 60 s) until an apply has polled an account creation through `proxy`.
+async fn wait_for_a_creation_poll(proxy: &Proxy, who: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while proxy.requests("DescribeCreateAccountStatus") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{who} never polled an account creation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
