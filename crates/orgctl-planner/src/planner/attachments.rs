@@ -210,9 +210,22 @@ fn sequence(
         attached.insert(policy.clone());
         steps.push(Step::Attach(policy));
     }
-    let mut to_detach = to_detach.into_iter();
+    let mut to_detach = to_detach.into_iter().peekable();
     loop {
-        if !set_aside.is_empty() && attached.len() < limit {
+        // While the target grants nothing, a deny that goes away may leave before any policy
+        // that grants comes (back): nothing is allowed there either way. Once one grants, no
+        // deny leaves while another grant is still to come.
+        let grants_nothing = is_scp && !attached.iter().any(grants);
+        if grants_nothing
+            && !set_aside.is_empty()
+            && attached.len() > 1
+            && to_detach.peek().is_some()
+        {
+            if let Some(x) = to_detach.next() {
+                attached.remove(&x);
+                steps.push(Step::Detach(x));
+            }
+        } else if !set_aside.is_empty() && attached.len() < limit {
             let (g, new) = set_aside.remove(0);
             attached.insert(g.clone());
             steps.push(if new {
