@@ -36,7 +36,11 @@ fn deny(svc: &str) -> String {
 /// `/A` with SCPs attached to it, each by name with the services it denies.
 fn desired_with(policies: &[(&str, Vec<&str>)], full_aws_access: bool) -> DesiredState {
     let mut d = DesiredState {
+        grants: Default::default(),
         organization: OrganizationSpec {
+            member_role: orgctl_model::DEFAULT_MEMBER_ROLE.to_string(),
+            plan_role: None,
+            email_domains: Default::default(),
             management_account_id: MGMT.into(),
             enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
             protected_accounts: BTreeSet::new(),
@@ -52,6 +56,7 @@ fn desired_with(policies: &[(&str, Vec<&str>)], full_aws_access: bool) -> Desire
     d.ous.insert(
         "/A".into(),
         OuSpec {
+            production: false,
             path: "/A".into(),
             name: "A".into(),
             id: None,
@@ -212,6 +217,7 @@ fn desired_ous(ous: &[(&str, Option<&str>)]) -> DesiredState {
         d.ous.insert(
             path.clone(),
             OuSpec {
+                production: false,
                 path,
                 name: (*name).into(),
                 id: id.map(Into::into),
@@ -358,6 +364,7 @@ async fn a_failed_policy_update_stops_later_account_moves() {
 
 fn ou_spec(path: &str, id: Option<&str>) -> OuSpec {
     OuSpec {
+        production: false,
         path: path.into(),
         name: path.rsplit('/').next().unwrap_or_default().into(),
         id: id.map(Into::into),
@@ -661,6 +668,7 @@ async fn an_ou_keeps_its_deny_until_the_accounts_leaving_it_have_moved() {
     d.ous.insert(
         "/A/B".into(),
         OuSpec {
+            production: false,
             path: "/A/B".into(),
             name: "B".into(),
             id: None,

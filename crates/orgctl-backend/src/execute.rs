@@ -878,6 +878,11 @@ pub async fn execute<A: OrgApi>(
                 Err(e) => Err(e.into()),
             }
         }
+        // IAM operations run through the IAM executor, which the grants work adds next.
+        _ => Err(ExecError::Inconsistent(format!(
+            "{} is an IAM operation and this executor only runs Organizations operations",
+            op.api_name()
+        ))),
     }
 }
 

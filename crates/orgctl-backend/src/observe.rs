@@ -377,6 +377,7 @@ pub async fn read_live_reporting<A: OrgApi>(
         accounts: accounts.into_values().collect(),
         policies: policies.into_values().collect(),
         access_roles: Vec::new(),
+        iam_accounts: Vec::new(),
     };
     live.normalize();
     Ok(live)

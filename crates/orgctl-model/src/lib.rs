@@ -158,6 +158,9 @@ pub struct DesiredState {
     pub accounts: BTreeMap<String, AccountSpec>,
     /// Policies by name (names are unique across types).
     pub policies: BTreeMap<String, PolicySpec>,
+    /// Access grants by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub grants: BTreeMap<String, GrantSpec>,
 }
 
 impl DesiredState {
@@ -170,6 +173,16 @@ impl DesiredState {
 /// Whether a flag is set (for `skip_serializing_if`).
 fn is_true(flag: &bool) -> bool {
     *flag
+}
+
+/// Whether a flag is unset (for `skip_serializing_if`).
+fn is_false(flag: &bool) -> bool {
+    !*flag
+}
+
+/// Whether the member role is the default one (for `skip_serializing_if`).
+fn is_default_member_role(role: &String) -> bool {
+    role == DEFAULT_MEMBER_ROLE
 }
 
 /// Organization-wide settings.
@@ -189,6 +202,21 @@ pub struct OrganizationSpec {
     /// Left out of the fingerprint when true, as before the setting existed.
     #[serde(skip_serializing_if = "is_true")]
     pub root_full_aws_access: bool,
+    /// The role orgctl assumes in member accounts to write (and, without a read role, to read)
+    /// IAM: `organization.member_role`, default [`DEFAULT_MEMBER_ROLE`]. A name, or a path and
+    /// name (`team/admin`), below the account's `role/`.
+    #[serde(skip_serializing_if = "is_default_member_role")]
+    pub member_role: String,
+    /// The management account's role that runs `plan` (`organization.plan_role`, an ARN). When
+    /// set, orgctl keeps its read role ([`READ_ROLE_NAME`]) in every managed member account and
+    /// every grant target, trusting only this role, and reads IAM through it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_role: Option<String>,
+    /// Domains the company owns (`organization.email_domains`, lower case). An account whose
+    /// root email is elsewhere is flagged by `orgctl access`: that domain's owner can reset
+    /// the root password.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub email_domains: BTreeSet<String>,
     /// Where the `organization` block is.
     #[serde(skip)]
     pub source: SourceLoc,
@@ -207,6 +235,10 @@ pub struct OuSpec {
     pub tags: Tags,
     /// Whether `FullAWSAccess` stays attached (the default).
     pub full_aws_access: bool,
+    /// Whether the accounts below this OU are production (`production: true`): the checks
+    /// refuse administrator access for external principals there.
+    #[serde(skip_serializing_if = "is_false")]
+    pub production: bool,
     /// Where the OU is declared.
     #[serde(skip)]
     pub source: SourceLoc,
@@ -286,6 +318,182 @@ pub struct PolicySpec {
     pub source: SourceLoc,
 }
 
+/// The role orgctl assumes in member accounts by default (the one AWS creates in accounts that
+/// Organizations creates).
+pub const DEFAULT_MEMBER_ROLE: &str = "OrganizationAccountAccessRole";
+/// The IAM path of every role orgctl owns in member accounts. Roles elsewhere are never
+/// changed or deleted.
+pub const ROLE_PATH: &str = "/orgctl/";
+/// The name of orgctl's read role in member accounts (under [`ROLE_PATH`]).
+pub const READ_ROLE_NAME: &str = "orgctl-read";
+/// The name of the read role's one inline policy.
+pub const READ_ROLE_POLICY_NAME: &str = "orgctl-read-iam";
+/// The read role's inline policy: the IAM reads `plan`, `access` and `drift` make, nothing else.
+pub const READ_ROLE_POLICY: &str = r#"{"Statement":[{"Action":["iam:GetRole","iam:GetRolePolicy","iam:ListAttachedRolePolicies","iam:ListRolePolicies","iam:ListRoleTags","iam:ListRoles"],"Effect":"Allow","Resource":"*","Sid":"OrgctlReadIam"}],"Version":"2012-10-17"}"#;
+
+/// The tag naming the grant a role under [`ROLE_PATH`] belongs to.
+pub const GRANT_TAG_KEY: &str = "orgctl-grant";
+/// The tag marking orgctl's read role (value [`READ_ROLE_TAG_VALUE`]).
+pub const ROLE_TAG_KEY: &str = "orgctl-role";
+/// See [`ROLE_TAG_KEY`].
+pub const READ_ROLE_TAG_VALUE: &str = "read";
+
+/// An access grant: an outside (or inside) principal may assume one role in each target
+/// account, with these permissions, until `expires`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrantSpec {
+    /// Unique name; the plan's address is `grant/NAME`.
+    pub name: String,
+    /// Who receives the access (free text, e.g. the partner's company).
+    pub partner: String,
+    /// Who in the company answers for it (free text).
+    pub owner: String,
+    /// The ticket or reason (free text, may be empty).
+    pub ticket: String,
+    /// A description (free text, may be empty).
+    pub description: String,
+    /// The principal as an ARN: an account id is written `arn:aws:iam::ID:root`.
+    pub principal: String,
+    /// The 12-digit account of the principal.
+    pub principal_account: String,
+    /// `sts:ExternalId` the principal must pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Whether the trust policy requires `aws:MultiFactorAuthPresent`.
+    pub mfa: bool,
+    /// MaxSessionDuration in seconds (3,600–43,200).
+    pub max_session_secs: i32,
+    /// AWS managed (or customer managed) policies to attach, by ARN.
+    pub managed_policies: BTreeSet<String>,
+    /// Inline policies by name, canonical minified JSON.
+    pub inline_policies: BTreeMap<String, String>,
+    /// The permissions boundary's ARN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+    /// Accounts (by name) and OUs (by path; every account below, recursively, including live
+    /// accounts the YAML does not list).
+    pub targets: BTreeSet<GrantTarget>,
+    /// Account names excluded from the targets.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub exclude_accounts: BTreeSet<String>,
+    /// Account ids excluded from the targets (accounts the YAML need not list).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub exclude_ids: BTreeSet<String>,
+    /// The role's name in every target account.
+    pub role_name: String,
+    /// The last day (inclusive, UTC, `YYYY-MM-DD`) the access lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The instant access ends (`YYYY-MM-DDT00:00:00Z` the day after `expires`): the trust
+    /// policy's `DateLessThan aws:CurrentTime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_ends: Option<String>,
+    /// Where the grant is declared.
+    #[serde(skip)]
+    pub source: SourceLoc,
+}
+
+impl GrantSpec {
+    /// The trust policy every role of this grant carries (canonical JSON).
+    pub fn trust_policy(&self) -> String {
+        trust_policy(
+            &self.principal,
+            self.external_id.as_deref(),
+            self.mfa,
+            self.access_ends.as_deref(),
+        )
+    }
+
+    /// Whether `expires` is before `today` (both `YYYY-MM-DD`): the grant has ended.
+    pub fn is_expired(&self, today: &str) -> bool {
+        self.expires.as_deref().is_some_and(|e| e < today)
+    }
+
+    /// The description its roles carry: partner, owner and ticket (IAM allows 1,000
+    /// characters; longer text is cut).
+    pub fn role_description(&self) -> String {
+        let mut d = format!(
+            "orgctl grant {} for {}, owner {}",
+            self.name, self.partner, self.owner
+        );
+        if !self.ticket.is_empty() {
+            d.push_str(", ticket ");
+            d.push_str(&self.ticket);
+        }
+        if let Some(e) = &self.expires {
+            d.push_str(", expires ");
+            d.push_str(e);
+        }
+        d.chars().take(1000).collect()
+    }
+
+    /// The tags its roles carry.
+    pub fn role_tags(&self) -> Tags {
+        Tags::from([
+            (MANAGED_BY_KEY.to_string(), MANAGED_BY_VALUE.to_string()),
+            (GRANT_TAG_KEY.to_string(), self.name.clone()),
+        ])
+    }
+}
+
+/// A trust policy allowing exactly `principal` (an ARN) to assume the role, with the external
+/// id, MFA and end-of-access conditions given, as canonical JSON.
+pub fn trust_policy(
+    principal: &str,
+    external_id: Option<&str>,
+    mfa: bool,
+    access_ends: Option<&str>,
+) -> String {
+    let mut condition = serde_json::Map::new();
+    if let Some(id) = external_id {
+        condition.insert(
+            "StringEquals".into(),
+            serde_json::json!({ "sts:ExternalId": id }),
+        );
+    }
+    if mfa {
+        condition.insert(
+            "Bool".into(),
+            serde_json::json!({ "aws:MultiFactorAuthPresent": "true" }),
+        );
+    }
+    if let Some(end) = access_ends {
+        condition.insert(
+            "DateLessThan".into(),
+            serde_json::json!({ "aws:CurrentTime": end }),
+        );
+    }
+    let mut statement = serde_json::json!({
+        "Effect": "Allow",
+        "Principal": { "AWS": principal },
+        "Action": "sts:AssumeRole",
+    });
+    if !condition.is_empty() {
+        statement["Condition"] = serde_json::Value::Object(condition);
+    }
+    let doc = serde_json::json!({ "Version": "2012-10-17", "Statement": [statement] });
+    canonical_json(&doc)
+}
+
+/// A grant target.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantTarget {
+    /// An account by name.
+    Account(String),
+    /// Every account below an OU (by path), recursively.
+    Ou(OuPath),
+}
+
+impl fmt::Display for GrantTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GrantTarget::Ou(p) => f.write_str(p),
+            GrantTarget::Account(n) => write!(f, "account {n}"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Live state
 // ---------------------------------------------------------------------------------------------
@@ -301,10 +509,13 @@ pub struct LiveState {
     pub accounts: Vec<LiveAccount>,
     /// Every policy of an enabled type, AWS-managed ones included.
     pub policies: Vec<LivePolicy>,
-    /// IAM roles in member accounts that orgctl manages (access grants; filled by a later
-    /// version, kept here so snapshots already carry the field).
+    /// Every IAM role under [`ROLE_PATH`] in the member accounts that were read (orgctl's
+    /// and look-alikes without its tag).
     #[serde(default)]
     pub access_roles: Vec<LiveAccessRole>,
+    /// How IAM was read in each member account that orgctl tried to read, by account id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iam_accounts: Vec<LiveIamAccount>,
 }
 
 impl LiveState {
@@ -319,6 +530,8 @@ impl LiveState {
         }
         self.access_roles
             .sort_by(|a, b| (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name)));
+        self.iam_accounts
+            .sort_by(|a, b| a.account_id.cmp(&b.account_id));
         let mut types: Vec<PolicyType> = self
             .organization
             .enabled_policy_types
@@ -353,6 +566,9 @@ impl LiveState {
             && self
                 .access_roles
                 .is_sorted_by(|a, b| (&a.account_id, &a.role_name) < (&b.account_id, &b.role_name))
+            && self
+                .iam_accounts
+                .is_sorted_by(|a, b| a.account_id < b.account_id)
     }
 }
 
@@ -445,18 +661,98 @@ pub struct LivePolicy {
     pub targets: Vec<String>,
 }
 
-/// An IAM role orgctl manages in a member account (access grants; reserved).
+/// An IAM role under [`ROLE_PATH`] in a member account, as IAM has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LiveAccessRole {
     /// The member account.
     pub account_id: String,
     /// The role's name.
     pub role_name: String,
+    /// Its path ([`ROLE_PATH`]).
+    #[serde(default = "default_role_path")]
+    pub path: String,
     /// Its trust policy, canonical JSON.
     pub trust_policy: String,
+    /// Its description.
+    #[serde(default)]
+    pub description: String,
+    /// MaxSessionDuration, in seconds.
+    #[serde(default = "default_session")]
+    pub max_session_secs: i32,
+    /// ARNs of the managed policies attached.
+    #[serde(default)]
+    pub managed_policies: BTreeSet<String>,
+    /// Inline policies by name, canonical JSON.
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, String>,
+    /// The permissions boundary's ARN.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
     /// Its tags.
     #[serde(default)]
     pub tags: Tags,
+}
+
+impl LiveAccessRole {
+    /// Whether orgctl owns the role: under [`ROLE_PATH`] with orgctl's `managed-by` tag.
+    pub fn is_managed(&self) -> bool {
+        self.path == ROLE_PATH && is_managed(&self.tags)
+    }
+
+    /// The grant an owned role belongs to (its [`GRANT_TAG_KEY`] tag).
+    pub fn grant(&self) -> Option<&str> {
+        self.tags.get(GRANT_TAG_KEY).map(String::as_str)
+    }
+
+    /// Whether this is orgctl's read role.
+    pub fn is_read_role(&self) -> bool {
+        self.tags.get(ROLE_TAG_KEY).map(String::as_str) == Some(READ_ROLE_TAG_VALUE)
+    }
+}
+
+fn default_role_path() -> String {
+    ROLE_PATH.to_string()
+}
+
+fn default_session() -> i32 {
+    3600
+}
+
+/// How IAM was read in one member account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LiveIamAccount {
+    /// 12 digits.
+    pub account_id: String,
+    /// What happened.
+    pub read: IamRead,
+}
+
+/// How IAM was read in one member account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "via")]
+pub enum IamRead {
+    /// Through orgctl's read role ([`READ_ROLE_NAME`]).
+    ReadRole,
+    /// Through the member role, as intended (`apply`, or no `plan_role` configured).
+    MemberRole,
+    /// The read role could not be assumed; read through the member role instead.
+    Fallback {
+        /// Why the read role could not be used.
+        reason: String,
+    },
+    /// Nothing could be read: no role could be assumed (account closed or suspended, member
+    /// role removed, credentials without `sts:AssumeRole`). Its roles are unknown.
+    Unreadable {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl IamRead {
+    /// Whether the account's roles were read.
+    pub fn is_readable(&self) -> bool {
+        !matches!(self, IamRead::Unreadable { .. })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +910,129 @@ pub enum Op {
         /// The policy.
         policy: Ref,
     },
+    /// IAM CreateRole in a member account (path, trust policy, description, session, tags).
+    CreateRole {
+        /// The member account.
+        account: Ref,
+        /// The role.
+        role: RoleDefinition,
+    },
+    /// IAM UpdateAssumeRolePolicy.
+    UpdateTrustPolicy {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// The new trust policy (canonical JSON).
+        trust_policy: String,
+    },
+    /// IAM UpdateRole (description and MaxSessionDuration).
+    UpdateRole {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// Its description.
+        description: String,
+        /// MaxSessionDuration, in seconds.
+        max_session_secs: i32,
+    },
+    /// IAM TagRole.
+    TagRole {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// Keys and values to set.
+        tags: Tags,
+    },
+    /// IAM UntagRole.
+    UntagRole {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// Keys to remove.
+        keys: BTreeSet<String>,
+    },
+    /// IAM AttachRolePolicy.
+    AttachRolePolicy {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// The managed policy's ARN.
+        policy_arn: String,
+    },
+    /// IAM DetachRolePolicy.
+    DetachRolePolicy {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// The managed policy's ARN.
+        policy_arn: String,
+    },
+    /// IAM PutRolePolicy (creates or replaces an inline policy).
+    PutRolePolicy {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// The inline policy's name.
+        policy_name: String,
+        /// Its document (canonical JSON).
+        document: String,
+    },
+    /// IAM DeleteRolePolicy.
+    DeleteRolePolicy {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// The inline policy's name.
+        policy_name: String,
+    },
+    /// IAM PutRolePermissionsBoundary.
+    PutRolePermissionsBoundary {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+        /// The boundary's ARN.
+        policy_arn: String,
+    },
+    /// IAM DeleteRolePermissionsBoundary.
+    DeleteRolePermissionsBoundary {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+    },
+    /// IAM DeleteRole (its managed policies detached and inline policies deleted by then).
+    DeleteRole {
+        /// The member account.
+        account: Ref,
+        /// The role's name.
+        role_name: String,
+    },
+}
+
+/// A role as [`Op::CreateRole`] creates it (its permissions follow as separate operations).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RoleDefinition {
+    /// Its name.
+    pub name: String,
+    /// Its path ([`ROLE_PATH`]).
+    pub path: String,
+    /// Its trust policy (canonical JSON).
+    pub trust_policy: String,
+    /// Its description.
+    pub description: String,
+    /// MaxSessionDuration, in seconds.
+    pub max_session_secs: i32,
+    /// Its tags (orgctl's `managed-by` and `orgctl-grant` or `orgctl-role`).
+    pub tags: Tags,
 }
 
 impl Op {
@@ -644,7 +1063,61 @@ impl Op {
             Op::AttachPolicy { policy, target } | Op::DetachPolicy { policy, target } => {
                 vec![policy, target]
             }
+            Op::CreateRole { account, .. }
+            | Op::UpdateTrustPolicy { account, .. }
+            | Op::UpdateRole { account, .. }
+            | Op::TagRole { account, .. }
+            | Op::UntagRole { account, .. }
+            | Op::AttachRolePolicy { account, .. }
+            | Op::DetachRolePolicy { account, .. }
+            | Op::PutRolePolicy { account, .. }
+            | Op::DeleteRolePolicy { account, .. }
+            | Op::PutRolePermissionsBoundary { account, .. }
+            | Op::DeleteRolePermissionsBoundary { account, .. }
+            | Op::DeleteRole { account, .. } => vec![account],
         }
+    }
+
+    /// For an IAM operation, the member account and the role's name it works on.
+    pub fn role(&self) -> Option<(&Ref, &str)> {
+        match self {
+            Op::CreateRole { account, role } => Some((account, role.name.as_str())),
+            Op::UpdateTrustPolicy {
+                account, role_name, ..
+            }
+            | Op::UpdateRole {
+                account, role_name, ..
+            }
+            | Op::TagRole {
+                account, role_name, ..
+            }
+            | Op::UntagRole {
+                account, role_name, ..
+            }
+            | Op::AttachRolePolicy {
+                account, role_name, ..
+            }
+            | Op::DetachRolePolicy {
+                account, role_name, ..
+            }
+            | Op::PutRolePolicy {
+                account, role_name, ..
+            }
+            | Op::DeleteRolePolicy {
+                account, role_name, ..
+            }
+            | Op::PutRolePermissionsBoundary {
+                account, role_name, ..
+            }
+            | Op::DeleteRolePermissionsBoundary { account, role_name }
+            | Op::DeleteRole { account, role_name } => Some((account, role_name.as_str())),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an IAM operation in a member account.
+    pub fn is_iam(&self) -> bool {
+        self.role().is_some()
     }
 
     /// Whether this operation only reads nothing and writes something destructive that needs
@@ -670,6 +1143,18 @@ impl Op {
             Op::AttachPolicy { .. } => "AttachPolicy",
             Op::DetachPolicy { .. } => "DetachPolicy",
             Op::DeletePolicy { .. } => "DeletePolicy",
+            Op::CreateRole { .. } => "CreateRole",
+            Op::UpdateTrustPolicy { .. } => "UpdateAssumeRolePolicy",
+            Op::UpdateRole { .. } => "UpdateRole",
+            Op::TagRole { .. } => "TagRole",
+            Op::UntagRole { .. } => "UntagRole",
+            Op::AttachRolePolicy { .. } => "AttachRolePolicy",
+            Op::DetachRolePolicy { .. } => "DetachRolePolicy",
+            Op::PutRolePolicy { .. } => "PutRolePolicy",
+            Op::DeleteRolePolicy { .. } => "DeleteRolePolicy",
+            Op::PutRolePermissionsBoundary { .. } => "PutRolePermissionsBoundary",
+            Op::DeleteRolePermissionsBoundary { .. } => "DeleteRolePermissionsBoundary",
+            Op::DeleteRole { .. } => "DeleteRole",
         }
     }
 }
@@ -726,6 +1211,57 @@ mod tests {
         assert_eq!(a.fingerprint(), b.fingerprint());
         b.ous[0].name = "C".into();
         assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn trust_policy_names_exactly_the_principal_and_its_conditions() {
+        let plain = trust_policy("arn:aws:iam::111122223333:root", None, false, None);
+        assert_eq!(
+            plain,
+            r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"}}],"Version":"2012-10-17"}"#
+        );
+        let full = trust_policy(
+            "arn:aws:iam::111122223333:role/deploy",
+            Some("partner-7f3a"),
+            true,
+            Some("2027-07-01T00:00:00Z"),
+        );
+        let v: serde_json::Value = serde_json::from_str(&full).expect("json");
+        let c = &v["Statement"][0]["Condition"];
+        assert_eq!(c["StringEquals"]["sts:ExternalId"], "partner-7f3a");
+        assert_eq!(c["Bool"]["aws:MultiFactorAuthPresent"], "true");
+        assert_eq!(c["DateLessThan"]["aws:CurrentTime"], "2027-07-01T00:00:00Z");
+        assert_eq!(
+            v["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::111122223333:role/deploy"
+        );
+    }
+
+    #[test]
+    fn the_read_role_policy_is_canonical() {
+        let v: serde_json::Value = serde_json::from_str(READ_ROLE_POLICY).expect("json");
+        assert_eq!(canonical_json(&v), READ_ROLE_POLICY);
+    }
+
+    #[test]
+    fn role_ops_name_their_account_and_role() {
+        let op = Op::DetachRolePolicy {
+            account: Ref::Id("111122223333".into()),
+            role_name: "partner".into(),
+            policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+        };
+        assert_eq!(
+            op.role(),
+            Some((&Ref::Id("111122223333".into()), "partner"))
+        );
+        assert!(op.is_iam());
+        assert_eq!(op.refs(), vec![&Ref::Id("111122223333".into())]);
+        assert!(
+            !Op::DeleteOu {
+                ou: Ref::Id("ou-1".into())
+            }
+            .is_iam()
+        );
     }
 
     #[test]

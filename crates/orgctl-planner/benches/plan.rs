@@ -29,7 +29,11 @@ fn managed() -> Tags {
 
 fn org(accounts: usize) -> (DesiredState, LiveState) {
     let mut d = DesiredState {
+        grants: Default::default(),
         organization: OrganizationSpec {
+            member_role: orgctl_model::DEFAULT_MEMBER_ROLE.to_string(),
+            plan_role: None,
+            email_domains: Default::default(),
             management_account_id: "111111111111".into(),
             enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
             protected_accounts: BTreeSet::new(),
@@ -168,6 +172,7 @@ fn org(accounts: usize) -> (DesiredState, LiveState) {
 
 fn ou(path: &str, name: &str) -> OuSpec {
     OuSpec {
+        production: false,
         path: path.into(),
         name: name.into(),
         id: None,

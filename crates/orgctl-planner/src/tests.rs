@@ -37,7 +37,11 @@ struct D(DesiredState);
 impl D {
     fn new() -> Self {
         D(DesiredState {
+            grants: Default::default(),
             organization: OrganizationSpec {
+                member_role: orgctl_model::DEFAULT_MEMBER_ROLE.to_string(),
+                plan_role: None,
+                email_domains: Default::default(),
                 management_account_id: MGMT.into(),
                 enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
                 protected_accounts: BTreeSet::new(),
@@ -56,6 +60,7 @@ impl D {
         self.0.ous.insert(
             path.into(),
             OuSpec {
+                production: false,
                 path: path.into(),
                 name,
                 id: id.map(Into::into),

@@ -33,7 +33,11 @@ fn loc() -> SourceLoc {
 
 fn empty_desired(types: &BTreeSet<PolicyType>) -> DesiredState {
     DesiredState {
+        grants: Default::default(),
         organization: OrganizationSpec {
+            member_role: orgctl_model::DEFAULT_MEMBER_ROLE.to_string(),
+            plan_role: None,
+            email_domains: Default::default(),
             management_account_id: MGMT.into(),
             enabled_policy_types: types.clone(),
             protected_accounts: BTreeSet::new(),
@@ -69,6 +73,7 @@ pub(super) fn gen_desired(c: &mut Chooser<'_>, types: &BTreeSet<PolicyType>) -> 
 
 fn ou_spec(path: &str, id: Option<String>, tags: Tags) -> OuSpec {
     OuSpec {
+        production: false,
         path: path.into(),
         name: path.rsplit('/').next().unwrap_or_default().into(),
         id,

@@ -254,6 +254,7 @@ impl State {
                 })
                 .collect(),
             access_roles: self.access_roles.clone(),
+            iam_accounts: Vec::new(),
         };
         live.normalize();
         live

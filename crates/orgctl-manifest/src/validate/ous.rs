@@ -95,6 +95,7 @@ pub(super) fn check<'p>(checker: &mut Checker<'p>, ignored: &HashSet<&str>) -> O
                 id: ou.id.as_ref().map(|i| i.value.clone()),
                 tags,
                 full_aws_access,
+                production: false,
                 source,
             },
         );
