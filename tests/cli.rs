@@ -134,6 +134,36 @@ fn saved_plan_applies_and_a_stale_one_is_refused() {
     assert_eq!(sb.snapshot_text(), before);
 }
 
+/// Issue 7, section 2: a saved plan is applied only on the day it was made for (grant expiry
+/// is judged against the plan's `today`).
+#[test]
+fn a_saved_plan_made_for_another_day_is_refused() {
+    let sb = Sandbox::new();
+    let made = orgctl(
+        sb.path(),
+        &["plan", "--out", "plan.json", "--live-state", "live.json"],
+        &[("ORGCTL_TODAY", "2026-11-26")],
+    );
+    made.expect_code(0);
+    assert!(sb.read("plan.json").contains("\"today\": \"2026-11-26\""));
+    let before = sb.snapshot_text();
+    // Applied the next day (the sandbox runs orgctl on 2026-11-27): refused, nothing written.
+    let run = sb.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains("plan.json")
+            && run.stderr.contains("made for 2026-11-26 but today is 2026-11-27")
+            && run.stderr.contains("nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before, "nothing written");
+    // Made for the day of the apply, the same plan applies.
+    sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
+    sb.run(&["apply", "--plan", "plan.json", "--auto-approve"])
+        .expect_code(0);
+}
+
 #[test]
 fn wrong_organization_is_refused_before_anything_else() {
     let sb = Sandbox::new();

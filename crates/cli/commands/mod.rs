@@ -164,6 +164,19 @@ pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
         ..Default::default()
     };
     if let Some(saved) = &saved {
+        // A plan is made for one day (grant expiry is judged against it): a plan saved before
+        // an expiry must not be applied after it. Refused before touching AWS.
+        if saved.today != options.today {
+            return Err(CliError::StalePlan(format!(
+                "the saved plan {} was made for {} but today is {}: access grants expire by the                  day, so a plan is only applied on the day it was made for; run `orgctl plan                  --out FILE` again (nothing was changed)",
+                a.plan
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                saved.today,
+                options.today
+            )));
+        }
         // Refuse before touching AWS when the desired state moved on.
         if saved.desired_fingerprint != desired.fingerprint() {
             return Err(CliError::StalePlan(format!(

@@ -77,9 +77,9 @@ pub fn from_json(text: &str) -> Result<Plan, PlanFileError> {
 /// state read now, in one phrase (`None` when they are the same plan). `apply --plan` applies a
 /// saved plan only when there is no difference: every change (its operations and everything the
 /// reviewer saw: address, action, attributes, document diff, reason, source), every note,
-/// warning and error, and the organization and fingerprints must be equal. Only `today` may
-/// differ: the fresh plan is made for the day of the apply, so a plan that depends on the date
-/// (grant expiry) is refused when the day changed.
+/// warning and error, and the organization and fingerprints must be equal. `today` is not
+/// compared here: `apply --plan` refuses a saved plan whose `today` is not the current date
+/// before it reads anything (a plan saved before a grant expired must not be applied after).
 pub fn difference(saved: &Plan, fresh: &Plan) -> Option<String> {
     let fields: [(&str, &String, &String); 4] = [
         (
