@@ -152,7 +152,9 @@ fn a_saved_plan_made_for_another_day_is_refused() {
     run.expect_code(1);
     assert!(
         run.stderr.contains("plan.json")
-            && run.stderr.contains("made for 2026-11-26 but today is 2026-11-27")
+            && run
+                .stderr
+                .contains("made for 2026-11-26 but today is 2026-11-27")
             && run.stderr.contains("nothing was changed"),
         "{}",
         run.stderr
