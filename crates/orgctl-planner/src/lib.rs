@@ -6,7 +6,10 @@ mod plan;
 pub mod planfile;
 mod planner;
 
-pub use plan::{Action, Bucket, Change, Note, Plan, PlanError, ResourceKind, Summary, Warning};
+pub use plan::{
+    AccessEffect, AccessEntry, AccessPermissions, Action, Bucket, Change, Note, Plan, PlanError,
+    PrincipalAccess, ResourceKind, Summary, Warning,
+};
 pub use planner::{PlanOptions, plan};
 
 #[cfg(test)]

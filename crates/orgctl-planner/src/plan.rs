@@ -122,7 +122,8 @@ pub enum ResourceKind {
     Policy,
     /// A policy attached to a root, OU or account.
     Attachment,
-    /// Access of an outside principal to an account (reserved for access grants).
+    /// An IAM role orgctl keeps in a member account: an access grant's role, or orgctl's read
+    /// role.
     Access,
 }
 
@@ -239,6 +240,10 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
     /// Errors: when any exist, the plan must not be applied.
     pub errors: Vec<PlanError>,
+    /// The access review: per principal, what it gains or loses, where and until when (derived
+    /// from the role changes; what every rendering opens with).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<PrincipalAccess>,
     /// The organization planned against.
     pub organization_id: String,
     /// Its management account.
@@ -275,4 +280,84 @@ impl Plan {
     pub fn is_applyable(&self) -> bool {
         self.errors.is_empty()
     }
+}
+
+/// What one principal gains or loses through the plan (the access review).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PrincipalAccess {
+    /// The principal's ARN: a grant's principal, or the plan role for orgctl's read role (a
+    /// role whose trust policy names no single principal shows `(unknown principal)`).
+    pub principal: String,
+    /// Who it is: `partner NAME` (the grants' partners), or `orgctl plan role`.
+    pub label: String,
+    /// What changes for it: one entry per grant and kind of change, accounts grouped.
+    pub entries: Vec<AccessEntry>,
+}
+
+/// How a principal's access changes.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessEffect {
+    /// It gains a role it did not have (a new grant or target, or a transfer to it).
+    Gains,
+    /// It loses a role (a removed grant or target, an expiry, or a transfer away from it).
+    Loses,
+    /// Its role stays, with other permissions, trust conditions or session.
+    Changes,
+    /// Its role cannot be checked: the account's IAM could not be read (nothing is planned
+    /// there).
+    Unverified,
+}
+
+/// Permissions of a role, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AccessPermissions {
+    /// Managed policies by name (the last segment of the ARN).
+    pub managed_policies: Vec<String>,
+    /// Inline policies by name.
+    pub inline_policies: Vec<String>,
+    /// The permissions boundary's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+}
+
+/// One line of the access review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AccessEntry {
+    /// Gains, loses, changes or cannot be verified.
+    pub effect: AccessEffect,
+    /// The grant (`read-role` for orgctl's read role).
+    pub grant: String,
+    /// The role's name in each account.
+    pub role_name: String,
+    /// The accounts, by name.
+    pub accounts: Vec<String>,
+    /// The permissions gained or lost (for a change: the permissions after it).
+    pub permissions: AccessPermissions,
+    /// The last day of access (`YYYY-MM-DD`), when the grant expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// Why, in a few words: `new grant`, `expired on 2026-11-26`, `transferred to partner B`.
+    pub why: String,
+    /// Whether it reverts an edit made outside orgctl.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub out_of_band: bool,
+    /// For a change: each difference (`+ managed policy ReadOnlyAccess`, `~ session 1h → 2h`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    /// For a change: unified diffs of the trust policy and the inline policy documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }

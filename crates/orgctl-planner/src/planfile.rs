@@ -147,6 +147,9 @@ pub fn difference(saved: &Plan, fresh: &Plan) -> Option<String> {
     if saved.errors != fresh.errors {
         return Some("its errors differ".to_owned());
     }
+    if saved.access != fresh.access {
+        return Some("its access review differs".to_owned());
+    }
     None
 }
 
@@ -176,6 +179,7 @@ mod tests {
             notes: vec![],
             warnings: vec![],
             errors: vec![],
+            access: vec![],
             organization_id: "o-1".to_owned(),
             management_account_id: "111111111111".to_owned(),
             today: "2026-11-27".to_owned(),

@@ -668,5 +668,6 @@ fn a_resource_updated_twice_is_one_change() {
 }
 
 mod access;
+mod grants;
 mod ou_names;
 mod protection;

@@ -59,6 +59,7 @@ fn empty_plan() -> Plan {
         notes: vec![],
         warnings: vec![],
         errors: vec![],
+        access: vec![],
         organization_id: "o-abc123defg".to_owned(),
         management_account_id: "111111111111".to_owned(),
         today: "2026-11-27".to_owned(),

@@ -1,4 +1,4 @@
-//! Phases 7 to 9: OUs no longer wanted are deleted (children first), then managed policies no
+//! Phases 8 to 10: OUs no longer wanted are deleted (children first), then managed policies no
 //! longer in the YAML, then accounts are closed.
 
 use std::collections::HashSet;

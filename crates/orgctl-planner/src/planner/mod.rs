@@ -15,11 +15,15 @@
 //! 5. accounts are created, moved and retagged ([`accounts`]);
 //! 6. attachments on new accounts are made, then the remaining detachments on the root, OUs
 //!    and existing accounts ([`attachments`]);
-//! 7. OUs that are no longer wanted are deleted (children first, after everything moved out)
+//! 7. the IAM roles of access grants and orgctl's read role in member accounts are deleted,
+//!    updated and created (after the accounts they live in are created), each role's operations
+//!    ordered so that access never widens on the way, and the access review is built
+//!    ([`grants`]);
+//! 8. OUs that are no longer wanted are deleted (children first, after everything moved out)
 //!    ([`deletions`]);
-//! 8. policies that are no longer wanted are deleted (after every detachment) ([`deletions`]);
-//! 9. accounts are closed ([`deletions`]);
-//! 10. what orgctl leaves alone is noted ([`notes`]).
+//! 9. policies that are no longer wanted are deleted (after every detachment) ([`deletions`]);
+//! 10. accounts are closed ([`deletions`]);
+//! 11. what orgctl leaves alone is noted ([`notes`]).
 //!
 //! Within one target, attachments come before detachments (a target is never left without an
 //! SCP), except at the per-target limit, where a detachment makes room for an attachment without
@@ -33,6 +37,7 @@
 mod accounts;
 mod attachments;
 mod deletions;
+pub(crate) mod grants;
 mod matching;
 mod notes;
 mod order;
@@ -47,7 +52,7 @@ use orgctl_model::{
 };
 use serde_json::{Value, json};
 
-use crate::plan::{Action, Change, Note, Plan, PlanError, ResourceKind, Warning};
+use crate::plan::{Action, Change, Note, Plan, PlanError, PrincipalAccess, ResourceKind, Warning};
 use matching::{Matching, OuState};
 
 /// Inputs to the planner other than the two states.
@@ -61,7 +66,7 @@ pub struct PlanOptions {
 /// only the live state reveals become [`Plan::errors`].
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
     let mut out = Output::default();
-    run(desired, live, &mut out);
+    let access = run(desired, live, &options.today, &mut out);
     let mut changes = merge_updates(out.changes);
     for change in &mut changes {
         change.reason = sentence(&change.reason);
@@ -71,6 +76,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
         notes: out.notes,
         warnings: out.warnings,
         errors: out.errors,
+        access,
         organization_id: live.organization.id.clone(),
         management_account_id: live.organization.management_account_id.clone(),
         today: options.today.clone(),
@@ -79,8 +85,13 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
     }
 }
 
-/// Runs the phases in order.
-fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
+/// Runs the phases in order; returns the access review.
+fn run(
+    desired: &DesiredState,
+    live: &LiveState,
+    today: &str,
+    out: &mut Output,
+) -> Vec<PrincipalAccess> {
     let want = &desired.organization.management_account_id;
     let have = &live.organization.management_account_id;
     if want != have {
@@ -92,7 +103,7 @@ fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
             ),
             Some(&desired.organization.source),
         );
-        return;
+        return Vec::new();
     }
     let index = LiveIndex::new(live);
     let matched = Matching::new(desired, live, &index, out);
@@ -101,6 +112,7 @@ fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
         live,
         index,
         matched,
+        today,
     };
     planner.policy_types(out);
     planner.ou_changes(out);
@@ -111,10 +123,12 @@ fn run(desired: &DesiredState, live: &LiveState, out: &mut Output) {
     out.changes.extend(attachments.on_new_accounts);
     out.changes.extend(attachments.after_moves);
     order::removals_last(&mut out.changes, live);
+    let access = planner.role_changes(out);
     let deleted_ous = planner.ou_deletions(&moves, out);
     planner.policy_deletions(out);
     planner.closures(out);
     planner.unmanaged_notes(&deleted_ous, out);
+    access
 }
 
 /// What the phases produce, in the order they produce it.
@@ -277,6 +291,8 @@ struct Planner<'a> {
     live: &'a LiveState,
     index: LiveIndex<'a>,
     matched: Matching<'a>,
+    /// The plan's day (grant expiry).
+    today: &'a str,
 }
 
 impl Planner<'_> {

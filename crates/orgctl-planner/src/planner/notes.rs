@@ -1,4 +1,4 @@
-//! Phase 10: what orgctl leaves alone (OUs, accounts and policies it does not manage) is noted.
+//! Phase 11: what orgctl leaves alone (OUs, accounts and policies it does not manage) is noted.
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,0 +1,1234 @@
+//! Phase 7: the IAM roles orgctl keeps in member accounts — one per access grant and target
+//! account, and orgctl's read role — diffed against the roles under `/orgctl/` that were read.
+//!
+//! Targets (DESIGN-grants §3): accounts by name, and every account below each target OU
+//! (desired accounts whose desired OU is at or below the path, plus live accounts the YAML does
+//! not list below the live OU the path matches, recursively), minus exclusions by name and id;
+//! ACTIVE member accounts only, never the management account. An account the same apply
+//! creates is referred to as `Ref::NewAccount(email)` (its role changes come after the
+//! `CreateAccount`). A grant past `expires` (judged against the plan's `today`) has no targets.
+//!
+//! Reading: an account is known only through `LiveState.iam_accounts`. An account with no entry
+//! there was not read (an old snapshot, or a reader that does not read IAM), and an account whose
+//! entry is `Unreadable` could not be read: in both, nothing is planned (no role could be known
+//! not to exist), and a warning names the account and the grants that cannot be verified (for an
+//! account with no entry, only when a role is wanted there). An account the same apply creates
+//! has no roles yet. A fallback read is a note.
+//!
+//! Operations per role keep access from ever widening by accident ([`role_ops`]): narrowing
+//! first (phase A), then boundary, trust, description and tags (phase B), then widening
+//! (phase C). Across roles: deletions, then updates, then creations.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use orgctl_model::{
+    AccountStatus, GrantSpec, GrantTarget, IamRead, Lifecycle, LiveAccessRole, MANAGED_BY_KEY,
+    MANAGED_BY_VALUE, Op, READ_ROLE_NAME, READ_ROLE_POLICY, READ_ROLE_POLICY_NAME,
+    READ_ROLE_TAG_VALUE, ROLE_PATH, ROLE_TAG_KEY, Ref, Tags, canonical_json_str, trust_policy,
+};
+use serde_json::{Value, json};
+
+use super::matching::OuState;
+use super::{Output, Planner};
+use crate::plan::{
+    AccessEffect, AccessEntry, AccessPermissions, Action, Change, PrincipalAccess, ResourceKind,
+};
+
+/// The read role's description (DESIGN-grants §2).
+pub(crate) const READ_ROLE_DESCRIPTION: &str =
+    "orgctl read role: IAM read-only access for orgctl plan, access and drift";
+/// The read role's session length.
+const READ_ROLE_SESSION: i32 = 3600;
+/// The grant name the access review and addresses use for orgctl's read role.
+pub(crate) const READ_ROLE_GRANT: &str = "read-role";
+/// A principal the trust policy does not name plainly.
+const UNKNOWN_PRINCIPAL: &str = "(unknown principal)";
+
+/// A role as orgctl compares it: everything it sets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct RoleSpec {
+    pub(crate) name: String,
+    pub(crate) trust_policy: String,
+    pub(crate) description: String,
+    pub(crate) max_session_secs: i32,
+    pub(crate) managed_policies: BTreeSet<String>,
+    pub(crate) inline_policies: BTreeMap<String, String>,
+    pub(crate) permissions_boundary: Option<String>,
+    pub(crate) tags: Tags,
+}
+
+impl RoleSpec {
+    /// The role a grant wants in each target account.
+    pub(crate) fn for_grant(g: &GrantSpec) -> RoleSpec {
+        RoleSpec {
+            name: g.role_name.clone(),
+            trust_policy: g.trust_policy(),
+            description: g.role_description(),
+            max_session_secs: g.max_session_secs,
+            managed_policies: g.managed_policies.clone(),
+            inline_policies: g.inline_policies.clone(),
+            permissions_boundary: g.permissions_boundary.clone(),
+            tags: g.role_tags(),
+        }
+    }
+
+    /// orgctl's read role, trusting the plan role.
+    pub(crate) fn read_role(plan_role: &str) -> RoleSpec {
+        RoleSpec {
+            name: READ_ROLE_NAME.to_owned(),
+            trust_policy: trust_policy(plan_role, None, false, None),
+            description: READ_ROLE_DESCRIPTION.to_owned(),
+            max_session_secs: READ_ROLE_SESSION,
+            managed_policies: BTreeSet::new(),
+            inline_policies: BTreeMap::from([(
+                READ_ROLE_POLICY_NAME.to_owned(),
+                READ_ROLE_POLICY.to_owned(),
+            )]),
+            permissions_boundary: None,
+            tags: Tags::from([
+                (MANAGED_BY_KEY.to_owned(), MANAGED_BY_VALUE.to_owned()),
+                (ROLE_TAG_KEY.to_owned(), READ_ROLE_TAG_VALUE.to_owned()),
+            ]),
+        }
+    }
+
+    /// A live role as read (documents canonicalised, so formatting never shows as a change).
+    pub(crate) fn from_live(r: &LiveAccessRole) -> RoleSpec {
+        let canon = |s: &str| canonical_json_str(s).unwrap_or_else(|| s.to_owned());
+        RoleSpec {
+            name: r.role_name.clone(),
+            trust_policy: canon(&r.trust_policy),
+            description: r.description.clone(),
+            max_session_secs: r.max_session_secs,
+            managed_policies: r.managed_policies.clone(),
+            inline_policies: r
+                .inline_policies
+                .iter()
+                .map(|(k, v)| (k.clone(), canon(v)))
+                .collect(),
+            permissions_boundary: r.permissions_boundary.clone(),
+            tags: r.tags.clone(),
+        }
+    }
+
+    /// Its permissions by name, for the review.
+    fn permissions(&self) -> AccessPermissions {
+        AccessPermissions {
+            managed_policies: self.managed_policies.iter().map(|a| arn_name(a)).collect(),
+            inline_policies: self.inline_policies.keys().cloned().collect(),
+            permissions_boundary: self.permissions_boundary.as_deref().map(arn_name),
+        }
+    }
+}
+
+/// The operations that turn the role `live` into `desired` in `account` (either may be absent:
+/// a creation or a deletion), ordered so that no prefix of them lets the role do more than it
+/// could before and more than it may after:
+///
+/// - phase A (narrowing): managed policies no longer wanted are detached, inline policies no
+///   longer wanted or changed are deleted; when the boundary is removed or replaced, every
+///   remaining permission goes too (it comes back in phase C, under the new boundary);
+/// - phase B: the boundary is put or deleted, then the trust policy, description and session,
+///   and the tags;
+/// - phase C (widening): inline policies are put and managed policies attached.
+///
+/// A new role is created (trust, description, session, tags) with no permissions, then gets its
+/// boundary and permissions; a deleted role loses its permissions, then is deleted.
+/// `keep_tags` are tag keys other tools own on the role (never removed).
+pub(crate) fn role_ops(
+    account: &Ref,
+    live: Option<&RoleSpec>,
+    desired: Option<&RoleSpec>,
+    keep_tags: &BTreeSet<String>,
+) -> Vec<Op> {
+    let mut ops = Vec::new();
+    let name = match (live, desired) {
+        (_, Some(d)) => d.name.clone(),
+        (Some(l), None) => l.name.clone(),
+        (None, None) => return ops,
+    };
+    let empty = RoleSpec::default();
+    let have = live.unwrap_or(&empty);
+    let want_perms = desired.unwrap_or(&empty);
+    // Phase A.
+    let strip_all = desired.is_none()
+        || (have.permissions_boundary.is_some()
+            && have.permissions_boundary != want_perms.permissions_boundary);
+    for arn in &have.managed_policies {
+        if strip_all || !want_perms.managed_policies.contains(arn) {
+            ops.push(Op::DetachRolePolicy {
+                account: account.clone(),
+                role_name: name.clone(),
+                policy_arn: arn.clone(),
+            });
+        }
+    }
+    for (policy, doc) in &have.inline_policies {
+        if strip_all || want_perms.inline_policies.get(policy) != Some(doc) {
+            ops.push(Op::DeleteRolePolicy {
+                account: account.clone(),
+                role_name: name.clone(),
+                policy_name: policy.clone(),
+            });
+        }
+    }
+    let Some(want) = desired else {
+        ops.push(Op::DeleteRole {
+            account: account.clone(),
+            role_name: name,
+        });
+        return ops;
+    };
+    // Phase B.
+    if live.is_none() {
+        ops.push(Op::CreateRole {
+            account: account.clone(),
+            role: orgctl_model::RoleDefinition {
+                name: name.clone(),
+                path: ROLE_PATH.to_owned(),
+                trust_policy: want.trust_policy.clone(),
+                description: want.description.clone(),
+                max_session_secs: want.max_session_secs,
+                tags: want.tags.clone(),
+            },
+        });
+    }
+    if have.permissions_boundary != want.permissions_boundary {
+        match &want.permissions_boundary {
+            Some(arn) => ops.push(Op::PutRolePermissionsBoundary {
+                account: account.clone(),
+                role_name: name.clone(),
+                policy_arn: arn.clone(),
+            }),
+            None if live.is_some() => ops.push(Op::DeleteRolePermissionsBoundary {
+                account: account.clone(),
+                role_name: name.clone(),
+            }),
+            None => {}
+        }
+    }
+    if live.is_some() {
+        if have.trust_policy != want.trust_policy {
+            ops.push(Op::UpdateTrustPolicy {
+                account: account.clone(),
+                role_name: name.clone(),
+                trust_policy: want.trust_policy.clone(),
+            });
+        }
+        if have.description != want.description || have.max_session_secs != want.max_session_secs {
+            ops.push(Op::UpdateRole {
+                account: account.clone(),
+                role_name: name.clone(),
+                description: want.description.clone(),
+                max_session_secs: want.max_session_secs,
+            });
+        }
+        let set: Tags = want
+            .tags
+            .iter()
+            .filter(|(k, v)| have.tags.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let unset: BTreeSet<String> = have
+            .tags
+            .keys()
+            .filter(|k| !want.tags.contains_key(*k) && !keep_tags.contains(*k))
+            .cloned()
+            .collect();
+        if !set.is_empty() {
+            ops.push(Op::TagRole {
+                account: account.clone(),
+                role_name: name.clone(),
+                tags: set,
+            });
+        }
+        if !unset.is_empty() {
+            ops.push(Op::UntagRole {
+                account: account.clone(),
+                role_name: name.clone(),
+                keys: unset,
+            });
+        }
+    }
+    // Phase C.
+    for (policy, doc) in &want.inline_policies {
+        if strip_all || have.inline_policies.get(policy) != Some(doc) {
+            ops.push(Op::PutRolePolicy {
+                account: account.clone(),
+                role_name: name.clone(),
+                policy_name: policy.clone(),
+                document: doc.clone(),
+            });
+        }
+    }
+    for arn in &want.managed_policies {
+        if strip_all || !have.managed_policies.contains(arn) {
+            ops.push(Op::AttachRolePolicy {
+                account: account.clone(),
+                role_name: name.clone(),
+                policy_arn: arn.clone(),
+            });
+        }
+    }
+    ops
+}
+
+/// Who a desired role is for.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    Grant(&'a GrantSpec),
+    Read(&'a str),
+}
+
+impl Owner<'_> {
+    fn grant_name(&self) -> &str {
+        match self {
+            Owner::Grant(g) => &g.name,
+            Owner::Read(_) => READ_ROLE_GRANT,
+        }
+    }
+    fn principal(&self) -> &str {
+        match self {
+            Owner::Grant(g) => &g.principal,
+            Owner::Read(plan_role) => plan_role,
+        }
+    }
+    fn label(&self) -> String {
+        match self {
+            Owner::Grant(g) => format!("partner {}", g.partner),
+            Owner::Read(_) => "orgctl plan role".to_owned(),
+        }
+    }
+    fn expires(&self) -> Option<String> {
+        match self {
+            Owner::Grant(g) => g.expires.clone(),
+            Owner::Read(_) => None,
+        }
+    }
+    fn spec(&self) -> RoleSpec {
+        match self {
+            Owner::Grant(g) => RoleSpec::for_grant(g),
+            Owner::Read(plan_role) => RoleSpec::read_role(plan_role),
+        }
+    }
+}
+
+/// Desired roles: account → (its name, role name → owner).
+type Wanted<'a> = BTreeMap<Ref, (String, BTreeMap<String, Owner<'a>>)>;
+
+/// Adds a desired role; two with the same name (case-insensitively) in one account are a plan
+/// error.
+fn want<'a>(wanted: &mut Wanted<'a>, t: &Target, owner: Owner<'a>, out: &mut Output) {
+    let spec_name = match owner {
+        Owner::Grant(g) => g.role_name.clone(),
+        Owner::Read(_) => READ_ROLE_NAME.to_owned(),
+    };
+    let entry = wanted
+        .entry(t.key.clone())
+        .or_insert_with(|| (t.name.clone(), BTreeMap::new()));
+    if let Some((_, other)) = entry
+        .1
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(&spec_name))
+    {
+        out.error(
+            format!("grant/{} -> account {}", owner.grant_name(), t.name),
+            format!(
+                "two roles named {spec_name} in account {}: {} and {} (IAM role names are unique \
+                 per account, case-insensitively); give one grant another role_name",
+                t.name,
+                other.grant_name(),
+                owner.grant_name(),
+            ),
+            None,
+        );
+        return;
+    }
+    entry.1.insert(spec_name, owner);
+}
+
+/// An account a role may be kept in.
+#[derive(Clone)]
+struct Target {
+    key: Ref,
+    name: String,
+}
+
+/// What one planned role change means to a reviewer (input of the access review).
+struct RoleEvent {
+    account: String,
+    role: String,
+    before: Option<(String, String, String, RoleSpec)>,
+    after: Option<(String, String, String, RoleSpec, Option<String>)>,
+    why: String,
+    out_of_band: bool,
+}
+
+impl Planner<'_> {
+    /// The role changes, their warnings, notes and errors, and the access review.
+    pub(super) fn role_changes(&self, out: &mut Output) -> Vec<PrincipalAccess> {
+        let desired = self.desired;
+        let today = self.today;
+        let mut wanted: Wanted = BTreeMap::new();
+        let mut expired: HashMap<&str, &str> = HashMap::new();
+        let mut all_targets: BTreeMap<Ref, String> = BTreeMap::new();
+        for g in desired.grants.values() {
+            if g.is_expired(today) {
+                expired.insert(g.name.as_str(), g.expires.as_deref().unwrap_or_default());
+                continue;
+            }
+            for t in self.grant_targets(g) {
+                want(&mut wanted, &t, Owner::Grant(g), out);
+                all_targets.insert(t.key.clone(), t.name.clone());
+            }
+        }
+        if let Some(plan_role) = &desired.organization.plan_role {
+            for t in self.listed_accounts() {
+                all_targets.insert(t.key, t.name);
+            }
+            for (key, name) in &all_targets {
+                want(
+                    &mut wanted,
+                    &Target {
+                        key: key.clone(),
+                        name: name.clone(),
+                    },
+                    Owner::Read(plan_role),
+                    out,
+                );
+            }
+        }
+
+        let read: HashMap<&str, &IamRead> = self
+            .live
+            .iam_accounts
+            .iter()
+            .map(|a| (a.account_id.as_str(), &a.read))
+            .collect();
+        let mut live_roles: HashMap<&str, Vec<&LiveAccessRole>> = HashMap::new();
+        for r in &self.live.access_roles {
+            live_roles.entry(r.account_id.as_str()).or_default().push(r);
+        }
+        // Every account to look at: those with wanted roles, those read.
+        let mut accounts: BTreeMap<Ref, String> = wanted
+            .iter()
+            .map(|(k, (n, _))| (k.clone(), n.clone()))
+            .collect();
+        for id in read.keys().chain(live_roles.keys()) {
+            let key = Ref::Id((*id).to_owned());
+            if accounts.contains_key(&key) {
+                continue;
+            }
+            if let Some(t) = self.member_target(id) {
+                accounts.insert(key, t.name);
+            }
+        }
+        // The live roles of each grant, for telling an edit outside orgctl from a YAML change.
+        let mut grant_live: HashMap<&str, Vec<RoleSpec>> = HashMap::new();
+        for r in &self.live.access_roles {
+            if r.is_managed()
+                && let Some(g) = r.grant()
+            {
+                grant_live
+                    .entry(g)
+                    .or_default()
+                    .push(RoleSpec::from_live(r));
+            }
+        }
+
+        let keep = &desired.organization.ignore_tag_keys;
+        let (mut deletes, mut updates, mut creates) = (Vec::new(), Vec::new(), Vec::new());
+        let mut events: Vec<RoleEvent> = Vec::new();
+        let mut unverified: Vec<(String, Owner, String)> = Vec::new();
+        for (key, account_name) in &accounts {
+            let no_roles = BTreeMap::new();
+            let wanted_here = wanted.get(key).map(|(_, w)| w).unwrap_or(&no_roles);
+            let account_address = format!("account {account_name}");
+            let id = match key {
+                Ref::Id(id) => Some(id.as_str()),
+                _ => None,
+            };
+            let state = match id {
+                None => Some(&IamRead::MemberRole),
+                Some(id) => read.get(id).copied(),
+            };
+            match state {
+                Some(IamRead::Unreadable { reason }) => {
+                    let names: Vec<&str> = wanted_here.values().map(Owner::grant_name).collect();
+                    let what = if names.is_empty() {
+                        "roles orgctl keeps there are not checked".to_owned()
+                    } else {
+                        format!(
+                            "{} cannot be verified there",
+                            list("grant", "grants", &names)
+                        )
+                    };
+                    out.warnings.push(crate::plan::Warning {
+                        address: account_address,
+                        message: format!(
+                            "IAM in account {account_name} ({}) could not be read ({reason}): \
+                             {what}; no role changes are planned in it",
+                            id.unwrap_or_default()
+                        ),
+                        source: None,
+                    });
+                    for owner in wanted_here.values() {
+                        unverified.push((account_name.clone(), *owner, reason.clone()));
+                    }
+                    continue;
+                }
+                None => {
+                    if !wanted_here.is_empty() {
+                        let names: Vec<&str> =
+                            wanted_here.values().map(Owner::grant_name).collect();
+                        out.warnings.push(crate::plan::Warning {
+                            address: account_address,
+                            message: format!(
+                                "IAM in account {account_name} ({}) was not read: {} cannot be \
+                                 verified there; no role changes are planned in it",
+                                id.unwrap_or_default(),
+                                list("grant", "grants", &names)
+                            ),
+                            source: None,
+                        });
+                        for owner in wanted_here.values() {
+                            unverified.push((
+                                account_name.clone(),
+                                *owner,
+                                "IAM was not read".to_owned(),
+                            ));
+                        }
+                    }
+                    continue;
+                }
+                Some(IamRead::Fallback { reason }) => out.note(
+                    account_address.clone(),
+                    format!(
+                        "IAM in account {account_name} was read through the member role \
+                         ({}): orgctl's read role could not be used ({reason})",
+                        desired.organization.member_role
+                    ),
+                ),
+                Some(IamRead::ReadRole | IamRead::MemberRole) => {}
+            }
+            let here: &[&LiveAccessRole] = id
+                .and_then(|id| live_roles.get(id))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let mut managed: BTreeMap<&str, &LiveAccessRole> = BTreeMap::new();
+            for r in here {
+                if r.is_managed() {
+                    managed.insert(r.role_name.as_str(), r);
+                    continue;
+                }
+                let collides = wanted_here
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&r.role_name));
+                match collides {
+                    Some((n, owner)) => out.error(
+                        format!("grant/{} -> account {account_name}", owner.grant_name()),
+                        format!(
+                            "account {account_name} already has a role {}{} that orgctl does not \
+                             manage (no managed-by tag); IAM role names are unique per account \
+                             case-insensitively, so role {n} cannot be created: rename or remove \
+                             that role, or give the grant another role_name",
+                            r.path, r.role_name
+                        ),
+                        match owner {
+                            Owner::Grant(g) => Some(&g.source),
+                            Owner::Read(_) => Some(&desired.organization.source),
+                        },
+                    ),
+                    None => out.note(
+                        format!("role {}{} in account {account_name}", r.path, r.role_name),
+                        format!(
+                            "role {} under {ROLE_PATH} is not managed by orgctl (no managed-by \
+                             tag) — left in place",
+                            r.role_name
+                        ),
+                    ),
+                }
+            }
+            // Deletions: managed roles no desired role claims.
+            for (name, r) in &managed {
+                if wanted_here.contains_key(*name) {
+                    continue;
+                }
+                let have = RoleSpec::from_live(r);
+                let (grant, why) = self.removal_reason(r, &expired);
+                let address = format!("grant/{grant} -> account {account_name}");
+                let ops = role_ops(key, Some(&have), None, keep);
+                deletes.push(
+                    Change::new(ResourceKind::Access, Action::Delete, address, why.clone())
+                        .before(role_json(&have))
+                        .ops(ops),
+                );
+                events.push(RoleEvent {
+                    account: account_name.clone(),
+                    role: have.name.clone(),
+                    before: Some((
+                        trust_principal(&have.trust_policy),
+                        live_label(r),
+                        grant,
+                        have,
+                    )),
+                    after: None,
+                    why,
+                    out_of_band: false,
+                });
+            }
+            for (name, owner) in wanted_here {
+                if here
+                    .iter()
+                    .any(|r| !r.is_managed() && r.role_name.eq_ignore_ascii_case(name))
+                {
+                    continue;
+                }
+                let want = owner.spec();
+                let address = format!("grant/{} -> account {account_name}", owner.grant_name());
+                let source = match owner {
+                    Owner::Grant(g) => Some(&g.source),
+                    Owner::Read(_) => Some(&desired.organization.source),
+                };
+                let after = Some((
+                    owner.principal().to_owned(),
+                    owner.label(),
+                    owner.grant_name().to_owned(),
+                    want.clone(),
+                    owner.expires(),
+                ));
+                match managed.get(name.as_str()) {
+                    None => {
+                        let why = match owner {
+                            Owner::Grant(g) => format!(
+                                "grant {} targets account {account_name}: role {name} is created",
+                                g.name
+                            ),
+                            Owner::Read(_) => format!(
+                                "orgctl's read role is kept in account {account_name} \
+                                 (organization.plan_role is set)"
+                            ),
+                        };
+                        creates.push(
+                            Change::new(ResourceKind::Access, Action::Create, address, why.clone())
+                                .after(role_json(&want))
+                                .source(source)
+                                .ops(role_ops(key, None, Some(&want), keep)),
+                        );
+                        events.push(RoleEvent {
+                            account: account_name.clone(),
+                            role: name.clone(),
+                            before: None,
+                            after,
+                            why: "new".to_owned(),
+                            out_of_band: false,
+                        });
+                    }
+                    Some(r) => {
+                        let have = RoleSpec::from_live(r);
+                        let ops = role_ops(key, Some(&have), Some(&want), keep);
+                        if ops.is_empty() {
+                            continue;
+                        }
+                        let out_of_band = grant_live
+                            .get(owner.grant_name())
+                            .is_some_and(|others| drifted(&have, &want, others));
+                        let why = if out_of_band {
+                            format!(
+                                "role {name} was edited outside orgctl: the edit is reverted to \
+                                 what grant {} says",
+                                owner.grant_name()
+                            )
+                        } else {
+                            format!(
+                                "role {name} differs from what grant {} says: it is updated in \
+                                 place",
+                                owner.grant_name()
+                            )
+                        };
+                        updates.push(
+                            Change::new(ResourceKind::Access, Action::Update, address, why.clone())
+                                .before(role_json(&have))
+                                .after(role_json(&want))
+                                .diff(role_diff(&have, &want))
+                                .source(source)
+                                .ops(ops),
+                        );
+                        events.push(RoleEvent {
+                            account: account_name.clone(),
+                            role: name.clone(),
+                            before: Some((
+                                trust_principal(&have.trust_policy),
+                                live_label(r),
+                                owner.grant_name().to_owned(),
+                                have,
+                            )),
+                            after,
+                            why: if out_of_band {
+                                "edited outside orgctl: reverted".to_owned()
+                            } else {
+                                "changed in the YAML".to_owned()
+                            },
+                            out_of_band,
+                        });
+                    }
+                }
+            }
+        }
+        out.changes.extend(deletes);
+        out.changes.extend(updates);
+        out.changes.extend(creates);
+        review(events, unverified)
+    }
+
+    /// The accounts a grant targets (it is not expired).
+    fn grant_targets(&self, g: &GrantSpec) -> Vec<Target> {
+        let mut found: BTreeMap<Ref, String> = BTreeMap::new();
+        let mut consider = |t: Option<Target>, live_name: Option<&str>| {
+            let Some(t) = t else { return };
+            let excluded = g.exclude_accounts.contains(&t.name)
+                || live_name.is_some_and(|n| g.exclude_accounts.contains(n))
+                || matches!(&t.key, Ref::Id(id) if g.exclude_ids.contains(id));
+            if !excluded {
+                found.insert(t.key, t.name);
+            }
+        };
+        for target in &g.targets {
+            match target {
+                GrantTarget::Account(name) => {
+                    let (t, live) = self.desired_target(name);
+                    consider(t, live);
+                }
+                GrantTarget::Ou(path) => {
+                    let below = format!("{}/", path.trim_end_matches('/'));
+                    for spec in self.desired.accounts.values() {
+                        if spec.ou == *path || spec.ou.starts_with(&below) || path == "/" {
+                            let (t, live) = self.desired_target(&spec.name);
+                            consider(t, live);
+                        }
+                    }
+                    // Live accounts the YAML does not list, below the live OU(s) the path is.
+                    let mut stack: Vec<String> = Vec::new();
+                    if path == "/" {
+                        stack.push(self.index.root.clone());
+                    } else {
+                        match self.matched.ou_state.get(path.as_str()) {
+                            Some(OuState::Existing { id, replaces }) => {
+                                stack.push(id.clone());
+                                stack.extend(replaces.iter().cloned());
+                            }
+                            Some(OuState::New { replaces }) => {
+                                stack.extend(replaces.iter().cloned())
+                            }
+                            None => {}
+                        }
+                    }
+                    while let Some(ou) = stack.pop() {
+                        for child in self.index.children(&ou) {
+                            stack.push(child.id.clone());
+                        }
+                        for a in self.index.accounts_in(&ou) {
+                            if self.matched.matched_accounts.contains_key(a.id.as_str()) {
+                                continue;
+                            }
+                            let t = self.member_target(&a.id);
+                            consider(t, Some(a.name.as_str()));
+                        }
+                    }
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|(key, name)| Target { key, name })
+            .collect()
+    }
+
+    /// A desired account as a role target (and its live name), when it is an ACTIVE member
+    /// account or one this apply creates.
+    fn desired_target(&self, name: &str) -> (Option<Target>, Option<&str>) {
+        let Some(spec) = self.desired.accounts.get(name) else {
+            return (None, None);
+        };
+        if spec.lifecycle != Lifecycle::Active {
+            return (None, None);
+        }
+        match self.matched.account_refs.get(name) {
+            Some(Ref::Id(id)) => {
+                let live = self
+                    .index
+                    .accounts
+                    .get(id.as_str())
+                    .map(|a| a.name.as_str());
+                (self.member_target(id), live)
+            }
+            Some(key @ Ref::NewAccount(_)) => (
+                Some(Target {
+                    key: key.clone(),
+                    name: spec.name.clone(),
+                }),
+                None,
+            ),
+            _ => (None, None),
+        }
+    }
+
+    /// A live account as a role target: ACTIVE, not the management account, and not closed by
+    /// this plan. Named as the YAML names it.
+    fn member_target(&self, id: &str) -> Option<Target> {
+        let live = self.index.accounts.get(id)?;
+        if live.status != AccountStatus::Active
+            || id == self.live.organization.management_account_id
+        {
+            return None;
+        }
+        let name = match self.matched.matched_accounts.get(id) {
+            Some(name) => {
+                let spec = self.desired.accounts.get(*name)?;
+                if spec.lifecycle != Lifecycle::Active {
+                    return None;
+                }
+                (*name).to_owned()
+            }
+            None => live.name.clone(),
+        };
+        Some(Target {
+            key: Ref::Id(id.to_owned()),
+            name,
+        })
+    }
+
+    /// Every ACTIVE member account the YAML lists (where the read role is kept).
+    fn listed_accounts(&self) -> Vec<Target> {
+        self.desired
+            .accounts
+            .keys()
+            .filter_map(|name| self.desired_target(name).0)
+            .collect()
+    }
+
+    /// Why a managed role no desired role claims is deleted: its grant (for the address and
+    /// the review) and the reason.
+    fn removal_reason(
+        &self,
+        r: &LiveAccessRole,
+        expired: &HashMap<&str, &str>,
+    ) -> (String, String) {
+        if r.is_read_role() {
+            let why = if self.desired.organization.plan_role.is_none() {
+                "organization.plan_role is not set: orgctl's read role is removed".to_owned()
+            } else {
+                "the account is neither listed in the YAML nor a grant target: orgctl's read \
+                 role is removed"
+                    .to_owned()
+            };
+            return (READ_ROLE_GRANT.to_owned(), why);
+        }
+        let Some(grant) = r.grant() else {
+            return (
+                format!("role/{}", r.role_name),
+                "an orgctl role without a grant tag: it is removed".to_owned(),
+            );
+        };
+        let why = if let Some(day) = expired.get(grant) {
+            format!("grant {grant} expired on {day}: its role is removed")
+        } else if let Some(g) = self.desired.grants.get(grant) {
+            if g.role_name != r.role_name {
+                format!(
+                    "grant {grant} now names its role {}: role {} is removed",
+                    g.role_name, r.role_name
+                )
+            } else {
+                format!("the account is no longer a target of grant {grant}: its role is removed")
+            }
+        } else {
+            format!("grant {grant} is no longer in the YAML: its role is removed")
+        };
+        (grant.to_owned(), why)
+    }
+}
+
+/// Whether the differences between a live role and the desired one are edits made outside
+/// orgctl rather than a change of the YAML: some other live role of the same grant already has
+/// what the YAML asks for in every respect this one differs in (so the YAML did not change
+/// them, or that role would differ too).
+fn drifted(have: &RoleSpec, want: &RoleSpec, others: &[RoleSpec]) -> bool {
+    let aspects: [fn(&RoleSpec, &RoleSpec) -> bool; 5] = [
+        |a, b| a.trust_policy == b.trust_policy,
+        |a, b| a.managed_policies == b.managed_policies,
+        |a, b| a.inline_policies == b.inline_policies,
+        |a, b| a.permissions_boundary == b.permissions_boundary,
+        |a, b| a.max_session_secs == b.max_session_secs && a.description == b.description,
+    ];
+    let differing: Vec<_> = aspects.iter().filter(|same| !same(have, want)).collect();
+    !differing.is_empty()
+        && others
+            .iter()
+            .any(|o| o != have && differing.iter().all(|same| same(o, want)))
+}
+
+/// The part of a role a reviewer compares, as plan attributes.
+fn role_json(r: &RoleSpec) -> Value {
+    json!({
+        "role": r.name,
+        "principal": trust_principal(&r.trust_policy),
+        "managed_policies": r.managed_policies,
+        "inline_policies": r.inline_policies.keys().collect::<Vec<_>>(),
+        "permissions_boundary": r.permissions_boundary,
+        "max_session_secs": r.max_session_secs,
+        "description": r.description,
+        "tags": r.tags,
+    })
+}
+
+/// Unified diffs of the trust policy and each changed inline policy document.
+fn role_diff(have: &RoleSpec, want: &RoleSpec) -> Option<String> {
+    let mut out = String::new();
+    if have.trust_policy != want.trust_policy {
+        out.push_str(&labelled_diff(
+            "trust policy",
+            &have.trust_policy,
+            &want.trust_policy,
+        ));
+    }
+    let names: BTreeSet<&String> = have
+        .inline_policies
+        .keys()
+        .chain(want.inline_policies.keys())
+        .collect();
+    for n in names {
+        let (b, a) = (
+            have.inline_policies
+                .get(n)
+                .map(String::as_str)
+                .unwrap_or(""),
+            want.inline_policies
+                .get(n)
+                .map(String::as_str)
+                .unwrap_or(""),
+        );
+        if b != a && !b.is_empty() && !a.is_empty() {
+            out.push_str(&labelled_diff(&format!("inline policy {n}"), b, a));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A unified diff of two JSON documents, pretty-printed, headed `live <what>` / `desired <what>`.
+fn labelled_diff(what: &str, before: &str, after: &str) -> String {
+    let pretty = |s: &str| -> String {
+        serde_json::from_str::<Value>(s)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .map(|mut t| {
+                t.push('\n');
+                t
+            })
+            .unwrap_or_else(|| format!("{s}\n"))
+    };
+    let (b, a) = (pretty(before), pretty(after));
+    similar::TextDiff::from_lines(&b, &a)
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("live {what}"), &format!("desired {what}"))
+        .to_string()
+}
+
+/// The principal a trust policy names (the first `Principal.AWS` of an Allow statement).
+pub(crate) fn trust_principal(doc: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(doc) else {
+        return UNKNOWN_PRINCIPAL.to_owned();
+    };
+    let statements = match &v["Statement"] {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    for s in statements {
+        if s["Effect"] != "Allow" {
+            continue;
+        }
+        match &s["Principal"]["AWS"] {
+            Value::String(p) => return p.clone(),
+            Value::Array(ps) if ps.len() == 1 => {
+                if let Some(p) = ps[0].as_str() {
+                    return p.to_owned();
+                }
+            }
+            _ => {}
+        }
+    }
+    UNKNOWN_PRINCIPAL.to_owned()
+}
+
+/// How the review names the holder of a live role: its grant's partner as its description
+/// says (`orgctl grant NAME for PARTNER, owner …`), or the plan role for the read role.
+fn live_label(r: &LiveAccessRole) -> String {
+    if r.is_read_role() {
+        return "orgctl plan role".to_owned();
+    }
+    r.description
+        .split_once(" for ")
+        .and_then(|(_, rest)| rest.split_once(", owner"))
+        .map(|(partner, _)| format!("partner {partner}"))
+        .unwrap_or_else(|| match r.grant() {
+            Some(g) => format!("grant {g}"),
+            None => format!("role {}", r.role_name),
+        })
+}
+
+/// The name of a policy ARN (its last segment).
+fn arn_name(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_owned()
+}
+
+/// `grant a`, `grants a, b`.
+fn list(one: &str, many: &str, names: &[&str]) -> String {
+    let mut names = names.to_vec();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() == 1 {
+        format!("{one} {}", names[0])
+    } else {
+        format!("{many} {}", names.join(", "))
+    }
+}
+
+/// The differences a change makes, one line each.
+fn details(have: &RoleSpec, want: &RoleSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    if trust_principal(&have.trust_policy) == trust_principal(&want.trust_policy)
+        && have.trust_policy != want.trust_policy
+    {
+        out.push("~ trust policy conditions (external id, MFA or end of access)".to_owned());
+    }
+    for arn in have.managed_policies.difference(&want.managed_policies) {
+        out.push(format!("- managed policy {}", arn_name(arn)));
+    }
+    for arn in want.managed_policies.difference(&have.managed_policies) {
+        out.push(format!("+ managed policy {}", arn_name(arn)));
+    }
+    for (n, doc) in &have.inline_policies {
+        match want.inline_policies.get(n) {
+            None => out.push(format!("- inline policy {n}")),
+            Some(d) if d != doc => out.push(format!("~ inline policy {n}")),
+            Some(_) => {}
+        }
+    }
+    for n in want.inline_policies.keys() {
+        if !have.inline_policies.contains_key(n) {
+            out.push(format!("+ inline policy {n}"));
+        }
+    }
+    if have.permissions_boundary != want.permissions_boundary {
+        let show = |b: &Option<String>| b.as_deref().map(arn_name).unwrap_or("none".to_owned());
+        out.push(format!(
+            "~ permissions boundary {} → {}",
+            show(&have.permissions_boundary),
+            show(&want.permissions_boundary)
+        ));
+    }
+    if have.max_session_secs != want.max_session_secs {
+        out.push(format!(
+            "~ session {} → {}",
+            hours(have.max_session_secs),
+            hours(want.max_session_secs)
+        ));
+    }
+    if have.description != want.description {
+        out.push("~ description".to_owned());
+    }
+    if have.tags != want.tags {
+        out.push("~ tags".to_owned());
+    }
+    out
+}
+
+/// `1h`, `90m`.
+fn hours(secs: i32) -> String {
+    if secs % 3600 == 0 {
+        format!("{}h", secs / 3600)
+    } else {
+        format!("{}m", secs / 60)
+    }
+}
+
+/// Builds the access review from the planned role changes: per principal, what it gains, loses
+/// or has changed, with the accounts of equal entries grouped.
+fn review(
+    events: Vec<RoleEvent>,
+    unverified: Vec<(String, Owner<'_>, String)>,
+) -> Vec<PrincipalAccess> {
+    // Accounts where a principal gains and accounts where one loses: a loss in an account
+    // where another principal gains is a transfer.
+    let mut gaining: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    let mut losing: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    for e in &events {
+        let before = e.before.as_ref().map(|b| (b.0.as_str(), b.1.as_str()));
+        let after = e.after.as_ref().map(|a| (a.0.as_str(), a.1.as_str()));
+        if before.map(|b| b.0) != after.map(|a| a.0) {
+            if let Some(a) = after {
+                gaining.entry(e.account.as_str()).or_default().push(a);
+            }
+            if let Some(b) = before {
+                losing.entry(e.account.as_str()).or_default().push(b);
+            }
+        }
+    }
+    let counterpart = |map: &HashMap<&str, Vec<(&str, &str)>>, account: &str, me: &str| {
+        map.get(account).and_then(|ps| {
+            ps.iter()
+                .find(|(p, _)| *p != me)
+                .map(|(p, l)| format!("{l} ({p})"))
+        })
+    };
+    // principal → (label, entry key → entry).
+    let mut by_principal: BTreeMap<String, (BTreeSet<String>, BTreeMap<String, AccessEntry>)> =
+        BTreeMap::new();
+    let mut add = |principal: &str, label: &str, entry: AccessEntry, account: &str| {
+        let slot = by_principal
+            .entry(principal.to_owned())
+            .or_insert_with(|| (BTreeSet::new(), BTreeMap::new()));
+        slot.0.insert(label.to_owned());
+        let key = serde_json::to_string(&(
+            entry.effect,
+            &entry.grant,
+            &entry.role_name,
+            &entry.permissions,
+            &entry.expires,
+            &entry.why,
+            &entry.details,
+            &entry.diff,
+        ))
+        .unwrap_or_default();
+        let e = slot.1.entry(key).or_insert(entry);
+        e.accounts.push(account.to_owned());
+    };
+    for e in &events {
+        match (&e.before, &e.after) {
+            (Some(b), Some(a)) if b.0 == a.0 => {
+                add(
+                    &a.0,
+                    &a.1,
+                    AccessEntry {
+                        effect: AccessEffect::Changes,
+                        grant: a.2.clone(),
+                        role_name: e.role.clone(),
+                        accounts: vec![],
+                        permissions: a.3.permissions(),
+                        expires: a.4.clone(),
+                        why: e.why.clone(),
+                        out_of_band: e.out_of_band,
+                        details: details(&b.3, &a.3),
+                        diff: role_diff(&b.3, &a.3),
+                    },
+                    &e.account,
+                );
+            }
+            _ => {
+                if let Some(b) = &e.before {
+                    let why = match counterpart(&gaining, &e.account, &b.0) {
+                        Some(to) => format!("transferred to {to}"),
+                        None => short_why(&e.why),
+                    };
+                    add(
+                        &b.0,
+                        &b.1,
+                        AccessEntry {
+                            effect: AccessEffect::Loses,
+                            grant: b.2.clone(),
+                            role_name: e.role.clone(),
+                            accounts: vec![],
+                            permissions: b.3.permissions(),
+                            expires: None,
+                            why,
+                            out_of_band: false,
+                            details: vec![],
+                            diff: None,
+                        },
+                        &e.account,
+                    );
+                }
+                if let Some(a) = &e.after {
+                    let why = match counterpart(&losing, &e.account, &a.0) {
+                        Some(from) => format!("transferred from {from}"),
+                        None if a.2 == READ_ROLE_GRANT => "orgctl's read role".to_owned(),
+                        None => "new grant or target".to_owned(),
+                    };
+                    add(
+                        &a.0,
+                        &a.1,
+                        AccessEntry {
+                            effect: AccessEffect::Gains,
+                            grant: a.2.clone(),
+                            role_name: e.role.clone(),
+                            accounts: vec![],
+                            permissions: a.3.permissions(),
+                            expires: a.4.clone(),
+                            why,
+                            out_of_band: false,
+                            details: vec![],
+                            diff: None,
+                        },
+                        &e.account,
+                    );
+                }
+            }
+        }
+    }
+    for (account, owner, reason) in &unverified {
+        add(
+            owner.principal(),
+            &owner.label(),
+            AccessEntry {
+                effect: AccessEffect::Unverified,
+                grant: owner.grant_name().to_owned(),
+                role_name: owner.spec().name,
+                accounts: vec![],
+                permissions: owner.spec().permissions(),
+                expires: owner.expires(),
+                why: reason.clone(),
+                out_of_band: false,
+                details: vec![],
+                diff: None,
+            },
+            account,
+        );
+    }
+    by_principal
+        .into_iter()
+        .map(|(principal, (labels, entries))| {
+            let mut entries: Vec<AccessEntry> = entries.into_values().collect();
+            for e in &mut entries {
+                e.accounts.sort();
+                e.accounts.dedup();
+            }
+            entries.sort_by(|a, b| {
+                (a.effect, &a.grant, &a.accounts).cmp(&(b.effect, &b.grant, &b.accounts))
+            });
+            PrincipalAccess {
+                principal,
+                label: labels.into_iter().collect::<Vec<_>>().join(", "),
+                entries,
+            }
+        })
+        .collect()
+}
+
+/// The review's few words for a removal reason (`grant x expired on D: its role is removed` →
+/// `expired on D`).
+fn short_why(why: &str) -> String {
+    if let Some((_, rest)) = why.split_once(" expired on ") {
+        let day = rest.split(':').next().unwrap_or(rest);
+        return format!("expired on {day}");
+    }
+    if why.contains("no longer in the YAML") {
+        return "grant removed".to_owned();
+    }
+    if why.contains("no longer a target") {
+        return "account no longer a target".to_owned();
+    }
+    if why.contains("plan_role is not set") {
+        return "organization.plan_role is not set".to_owned();
+    }
+    why.split(':').next().unwrap_or(why).to_owned()
+}

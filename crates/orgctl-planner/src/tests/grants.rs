@@ -1,0 +1,661 @@
+//! Issue 7: access grants become IAM roles in their target accounts; the access review says who
+//! gains or loses what, where, until when.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use orgctl_model::{
+    AccountStatus, GrantSpec, GrantTarget, IamRead, LiveAccessRole, LiveIamAccount, Op, Ref, Tags,
+};
+
+use super::{D, L, MGMT, dump, loc, managed, run};
+use crate::planner::grants::{RoleSpec, role_ops};
+use crate::{AccessEffect, Action, Plan, PlanOptions, plan};
+
+const PARTNER_A: &str = "arn:aws:iam::999999999999:root";
+const PARTNER_B: &str = "arn:aws:iam::888888888888:root";
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+const PLAN_ROLE: &str = "arn:aws:iam::111111111111:role/orgctl-plan";
+
+const STAGING: &str = "222222222222";
+const PROD: &str = "333333333333";
+const LEGACY: &str = "444444444444";
+const SANDBOX: &str = "555555555555";
+
+fn grant(name: &str, principal: &str, targets: &[GrantTarget]) -> GrantSpec {
+    let account = principal.split(':').nth(4).unwrap_or_default().to_owned();
+    GrantSpec {
+        name: name.into(),
+        partner: if principal == PARTNER_A { "A" } else { "B" }.into(),
+        owner: "platform".into(),
+        ticket: "SEC-1".into(),
+        description: String::new(),
+        principal: principal.into(),
+        principal_account: account,
+        external_id: Some("partner-ext-id".into()),
+        mfa: false,
+        max_session_secs: 3600,
+        managed_policies: [ADMIN.to_owned()].into(),
+        inline_policies: BTreeMap::new(),
+        permissions_boundary: None,
+        targets: targets.iter().cloned().collect(),
+        exclude_accounts: BTreeSet::new(),
+        exclude_ids: BTreeSet::new(),
+        role_name: format!("{name}-role"),
+        expires: Some("2027-06-30".into()),
+        access_ends: Some("2027-07-01T00:00:00Z".into()),
+        source: loc(40),
+    }
+}
+
+fn acct(name: &str) -> GrantTarget {
+    GrantTarget::Account(name.into())
+}
+
+fn ou(path: &str) -> GrantTarget {
+    GrantTarget::Ou(path.into())
+}
+
+impl D {
+    fn grant(mut self, g: GrantSpec) -> Self {
+        self.0.grants.insert(g.name.clone(), g);
+        self
+    }
+}
+
+impl L {
+    fn read(mut self, id: &str, read: IamRead) -> Self {
+        self.0.iam_accounts.retain(|a| a.account_id != id);
+        self.0.iam_accounts.push(LiveIamAccount {
+            account_id: id.into(),
+            read,
+        });
+        self.0.normalize();
+        self
+    }
+    fn role(mut self, id: &str, spec: &RoleSpec) -> Self {
+        self.0.access_roles.push(LiveAccessRole {
+            account_id: id.into(),
+            role_name: spec.name.clone(),
+            path: "/orgctl/".into(),
+            trust_policy: spec.trust_policy.clone(),
+            description: spec.description.clone(),
+            max_session_secs: spec.max_session_secs,
+            managed_policies: spec.managed_policies.clone(),
+            inline_policies: spec.inline_policies.clone(),
+            permissions_boundary: spec.permissions_boundary.clone(),
+            tags: spec.tags.clone(),
+        });
+        self.0.normalize();
+        self
+    }
+}
+
+/// `/Workloads/{Staging,Production}` with staging and production listed, `legacy` (not in the
+/// YAML) under `/Workloads/Staging/Old`, `sandbox` (not in the YAML) at the root; every account
+/// read through the read role.
+fn org() -> (D, L) {
+    let d = D::new()
+        .ou("/Workloads", None)
+        .ou("/Workloads/Staging", None)
+        .ou("/Workloads/Production", None)
+        .account(
+            "staging",
+            "stg@x.example",
+            "/Workloads/Staging",
+            Tags::new(),
+        )
+        .account(
+            "production",
+            "prd@x.example",
+            "/Workloads/Production",
+            Tags::new(),
+        );
+    let l = L::new()
+        .ou("ou-w", "Workloads", "r-root", managed())
+        .ou("ou-s", "Staging", "ou-w", managed())
+        .ou("ou-old", "Old", "ou-s", Tags::new())
+        .ou("ou-p", "Production", "ou-w", managed())
+        .account(STAGING, "staging", "stg@x.example", "ou-s", Tags::new())
+        .account(PROD, "production", "prd@x.example", "ou-p", Tags::new())
+        .account(LEGACY, "legacy", "old@x.example", "ou-old", Tags::new())
+        .account(SANDBOX, "sandbox", "sbx@x.example", "r-root", Tags::new())
+        .account(MGMT, "management", "root@x.example", "r-root", Tags::new())
+        .read(STAGING, IamRead::ReadRole)
+        .read(PROD, IamRead::ReadRole)
+        .read(LEGACY, IamRead::ReadRole)
+        .read(SANDBOX, IamRead::ReadRole);
+    (d, l)
+}
+
+fn on(d: &D, l: &L, today: &str) -> Plan {
+    plan(
+        &d.0,
+        &l.0,
+        &PlanOptions {
+            today: today.into(),
+        },
+    )
+}
+
+/// `action address` of the role changes only.
+fn roles(p: &Plan) -> Vec<String> {
+    p.changes
+        .iter()
+        .filter(|c| c.kind == crate::ResourceKind::Access)
+        .map(|c| format!("{} {}", c.action.as_str(), c.address))
+        .collect()
+}
+
+fn accounts_with_role(p: &Plan, role: &str) -> BTreeSet<Ref> {
+    p.changes
+        .iter()
+        .flat_map(|c| &c.ops)
+        .filter_map(|op| match op {
+            Op::CreateRole { account, role: r } if r.name == role => Some(account.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn id(s: &str) -> Ref {
+    Ref::Id(s.into())
+}
+
+#[test]
+fn ou_targets_reach_nested_and_unlisted_accounts_but_never_the_management_account() {
+    let (d, l) = org();
+    let d = d.grant(grant("wl", PARTNER_A, &[ou("/Workloads")]));
+    let p = run(&d, &l);
+    assert!(p.errors.is_empty(), "{}", dump(&p));
+    // staging and production (listed, below the OU), legacy (unlisted, in a live OU below
+    // /Workloads/Staging); not sandbox (elsewhere), not the management account.
+    assert_eq!(
+        accounts_with_role(&p, "wl-role"),
+        [id(STAGING), id(PROD), id(LEGACY)].into()
+    );
+    // Even a grant on the root never reaches the management account.
+    let (d, l) = org();
+    let d = d.grant(grant("all", PARTNER_A, &[ou("/")]));
+    let p = run(&d, &l);
+    assert_eq!(
+        accounts_with_role(&p, "all-role"),
+        [id(STAGING), id(PROD), id(LEGACY), id(SANDBOX)].into()
+    );
+}
+
+#[test]
+fn exclusions_by_name_and_id_and_closed_accounts_are_not_targets() {
+    let (d, mut l) = org();
+    let mut g = grant("wl", PARTNER_A, &[ou("/Workloads"), acct("staging")]);
+    g.exclude_accounts.insert("production".into());
+    g.exclude_ids.insert(LEGACY.into());
+    let d = d.grant(g);
+    let p = run(&d, &l);
+    assert_eq!(accounts_with_role(&p, "wl-role"), [id(STAGING)].into());
+    // A suspended account is never a target.
+    l.0.accounts
+        .iter_mut()
+        .filter(|a| a.id == STAGING)
+        .for_each(|a| a.status = AccountStatus::Suspended);
+    let p = run(&d, &l);
+    assert!(accounts_with_role(&p, "wl-role").is_empty(), "{}", dump(&p));
+}
+
+#[test]
+fn an_expired_grant_has_no_targets_and_its_roles_are_deleted_as_expired() {
+    let (d, l) = org();
+    let g = grant("stg", PARTNER_A, &[acct("staging")]);
+    let l = l.role(STAGING, &RoleSpec::for_grant(&g));
+    let d = d.grant(g);
+    // On its last day, nothing changes.
+    assert!(on(&d, &l, "2027-06-30").changes.is_empty());
+    // The day after, the role goes: policies detached first.
+    let p = on(&d, &l, "2027-07-01");
+    assert_eq!(roles(&p), ["delete grant/stg -> account staging"]);
+    let ops = &p.changes[0].ops;
+    assert!(matches!(ops.first(), Some(Op::DetachRolePolicy { .. })));
+    assert!(matches!(ops.last(), Some(Op::DeleteRole { .. })));
+    assert!(p.changes[0].reason.contains("expired on 2027-06-30"));
+    let entry = &p.access[0].entries[0];
+    assert_eq!(entry.effect, AccessEffect::Loses);
+    assert_eq!(entry.why, "expired on 2027-06-30");
+    assert_eq!(entry.accounts, ["staging"]);
+}
+
+#[test]
+fn a_new_grant_creates_its_role_then_attaches_and_the_review_groups_accounts() {
+    let (d, l) = org();
+    let d = d.grant(grant(
+        "admin",
+        PARTNER_A,
+        &[acct("staging"), acct("production")],
+    ));
+    let p = run(&d, &l);
+    assert_eq!(
+        roles(&p),
+        [
+            "create grant/admin -> account staging",
+            "create grant/admin -> account production"
+        ]
+    );
+    let ops = &p.changes[0].ops;
+    assert!(
+        matches!(&ops[0], Op::CreateRole { role, .. } if role.path == "/orgctl/"
+        && role.tags.get("orgctl-grant").map(String::as_str) == Some("admin"))
+    );
+    assert!(matches!(&ops[1], Op::AttachRolePolicy { policy_arn, .. } if policy_arn == ADMIN));
+    assert_eq!(p.access.len(), 1);
+    assert_eq!(p.access[0].principal, PARTNER_A);
+    assert_eq!(p.access[0].label, "partner A");
+    let e = &p.access[0].entries[0];
+    assert_eq!(e.effect, AccessEffect::Gains);
+    assert_eq!(e.accounts, ["production", "staging"]);
+    assert_eq!(e.permissions.managed_policies, ["AdministratorAccess"]);
+    assert_eq!(e.expires.as_deref(), Some("2027-06-30"));
+    // Applied, the next plan is empty.
+    let g = &d.0.grants["admin"];
+    let l = l
+        .role(STAGING, &RoleSpec::for_grant(g))
+        .role(PROD, &RoleSpec::for_grant(g));
+    let p = run(&d, &l);
+    assert!(p.changes.is_empty() && p.access.is_empty(), "{}", dump(&p));
+}
+
+#[test]
+fn a_changed_principal_updates_the_trust_policy_in_place_and_shows_both_sides() {
+    let (d, l) = org();
+    let before = grant("stg", PARTNER_A, &[acct("staging")]);
+    let l = l.role(STAGING, &RoleSpec::for_grant(&before));
+    let mut after = before.clone();
+    after.principal = PARTNER_B.into();
+    after.partner = "B".into();
+    after.principal_account = "888888888888".into();
+    let d = d.grant(after);
+    let p = run(&d, &l);
+    assert_eq!(roles(&p), ["update grant/stg -> account staging"]);
+    let ops = &p.changes[0].ops;
+    assert!(
+        ops.iter()
+            .any(|o| matches!(o, Op::UpdateTrustPolicy { .. }))
+    );
+    assert!(
+        !ops.iter()
+            .any(|o| matches!(o, Op::DeleteRole { .. } | Op::CreateRole { .. }))
+    );
+    let a = p
+        .access
+        .iter()
+        .find(|a| a.principal == PARTNER_A)
+        .expect("A");
+    assert_eq!(a.entries[0].effect, AccessEffect::Loses);
+    assert!(
+        a.entries[0].why.contains("transferred to partner B"),
+        "{:?}",
+        a
+    );
+    let b = p
+        .access
+        .iter()
+        .find(|a| a.principal == PARTNER_B)
+        .expect("B");
+    assert_eq!(b.entries[0].effect, AccessEffect::Gains);
+    assert!(b.entries[0].why.contains("transferred from partner A"));
+    assert_eq!(b.entries[0].expires.as_deref(), Some("2027-06-30"));
+}
+
+#[test]
+fn one_grant_removed_and_another_added_on_the_same_account_is_a_transfer() {
+    let (d, l) = org();
+    let old = grant("a-stg", PARTNER_A, &[acct("staging")]);
+    let l = l.role(STAGING, &RoleSpec::for_grant(&old));
+    let d = d.grant(grant("b-stg", PARTNER_B, &[acct("staging")]));
+    let p = run(&d, &l);
+    // The old role goes before the new one comes.
+    assert_eq!(
+        roles(&p),
+        [
+            "delete grant/a-stg -> account staging",
+            "create grant/b-stg -> account staging"
+        ]
+    );
+    let a = p
+        .access
+        .iter()
+        .find(|a| a.principal == PARTNER_A)
+        .expect("A");
+    assert!(a.entries[0].why.starts_with("transferred to partner B"));
+    let b = p
+        .access
+        .iter()
+        .find(|a| a.principal == PARTNER_B)
+        .expect("B");
+    assert!(b.entries[0].why.starts_with("transferred from partner A"));
+}
+
+#[test]
+fn an_out_of_band_edit_is_reverted_and_labelled() {
+    let (d, l) = org();
+    let g = grant("admin", PARTNER_A, &[acct("staging"), acct("production")]);
+    let mut edited = RoleSpec::for_grant(&g);
+    edited.managed_policies.insert(READ_ONLY.into());
+    edited.max_session_secs = 7200;
+    let l = l
+        .role(STAGING, &RoleSpec::for_grant(&g))
+        .role(PROD, &edited);
+    let d = d.grant(g);
+    let p = run(&d, &l);
+    assert_eq!(roles(&p), ["update grant/admin -> account production"]);
+    assert!(p.changes[0].reason.contains("edited outside orgctl"));
+    assert!(
+        matches!(&p.changes[0].ops[0], Op::DetachRolePolicy { policy_arn, .. } if policy_arn == READ_ONLY)
+    );
+    let e = &p.access[0].entries[0];
+    assert!(e.out_of_band);
+    assert_eq!(e.effect, AccessEffect::Changes);
+    assert!(
+        e.details
+            .contains(&"- managed policy ReadOnlyAccess".to_owned())
+    );
+    assert!(e.details.contains(&"~ session 2h → 1h".to_owned()));
+}
+
+#[test]
+fn unreadable_and_unread_accounts_get_no_role_changes_but_a_warning() {
+    let (d, mut l) = org();
+    l.0.iam_accounts.retain(|a| a.account_id != PROD);
+    let l = l.read(
+        STAGING,
+        IamRead::Unreadable {
+            reason: "AccessDenied on sts:AssumeRole".into(),
+        },
+    );
+    let d = d.grant(grant(
+        "admin",
+        PARTNER_A,
+        &[acct("staging"), acct("production")],
+    ));
+    let p = run(&d, &l);
+    assert!(roles(&p).is_empty(), "{}", dump(&p));
+    let staging = p
+        .warnings
+        .iter()
+        .find(|w| w.address == "account staging")
+        .expect("a warning names staging");
+    assert!(staging.message.contains("could not be read"));
+    assert!(staging.message.contains("grant admin cannot be verified"));
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.address == "account production" && w.message.contains("was not read"))
+    );
+    let e = &p.access[0].entries;
+    assert!(e.iter().all(|e| e.effect == AccessEffect::Unverified));
+    // A fallback read is a note, and planning proceeds.
+    let (_, l) = org();
+    let l = l.read(
+        STAGING,
+        IamRead::Fallback {
+            reason: "no read role".into(),
+        },
+    );
+    let p = run(&d, &l);
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.address == "account staging" && n.message.contains("member role"))
+    );
+    assert_eq!(roles(&p).len(), 2);
+}
+
+#[test]
+fn an_unmanaged_role_is_noted_and_a_desired_role_colliding_with_it_is_an_error() {
+    let (d, l) = org();
+    let g = grant("stg", PARTNER_A, &[acct("staging")]);
+    let mut foreign = RoleSpec::for_grant(&g);
+    foreign.tags = Tags::new();
+    foreign.name = "STG-ROLE".into();
+    let l = l.role(STAGING, &foreign).role(PROD, &foreign);
+    let p = run(&d.grant(g), &l);
+    assert!(
+        p.errors
+            .iter()
+            .any(|e| e.address == "grant/stg -> account staging" && e.message.contains("STG-ROLE")),
+        "{}",
+        dump(&p)
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.address == "role /orgctl/STG-ROLE in account production")
+    );
+    assert!(roles(&p).is_empty());
+}
+
+#[test]
+fn the_read_role_is_kept_in_listed_accounts_and_grant_targets_only() {
+    let (mut d, l) = org();
+    d.0.organization.plan_role = Some(PLAN_ROLE.into());
+    let d = d.grant(grant("old", PARTNER_A, &[ou("/Workloads/Staging")]));
+    let p = run(&d, &l);
+    // staging, production (listed), legacy (a grant target); not sandbox, not the management
+    // account.
+    assert_eq!(
+        accounts_with_role(&p, "orgctl-read"),
+        [id(STAGING), id(PROD), id(LEGACY)].into()
+    );
+    let reader = p
+        .access
+        .iter()
+        .find(|a| a.principal == PLAN_ROLE)
+        .expect("the plan role");
+    assert_eq!(reader.label, "orgctl plan role");
+    // Without plan_role, an existing read role is removed.
+    let (d, l) = org();
+    let l = l.role(SANDBOX, &RoleSpec::read_role(PLAN_ROLE));
+    let p = run(&d, &l);
+    assert_eq!(roles(&p), ["delete grant/read-role -> account sandbox"]);
+}
+
+#[test]
+fn roles_in_an_account_this_apply_creates_come_after_its_creation() {
+    let (d, l) = org();
+    let d = d
+        .account("new", "new@x.example", "/Workloads/Staging", Tags::new())
+        .grant(grant("stg", PARTNER_A, &[ou("/Workloads/Staging")]));
+    let p = run(&d, &l);
+    let create_account = p
+        .changes
+        .iter()
+        .position(|c| c.address == "account new" && c.action == Action::Create)
+        .expect("account created");
+    let role = p
+        .changes
+        .iter()
+        .position(|c| c.address == "grant/stg -> account new")
+        .expect("role in the new account");
+    assert!(create_account < role);
+    assert!(matches!(&p.changes[role].ops[0],
+        Op::CreateRole { account: Ref::NewAccount(e), .. } if e == "new@x.example"));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn without_grants_or_iam_reads_nothing_is_planned_for_iam() {
+    let (d, mut l) = org();
+    l.0.iam_accounts.clear();
+    let p = run(&d, &l);
+    assert!(roles(&p).is_empty() && p.warnings.is_empty() && p.access.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The core safety invariant: every prefix of a role's operations grants no more than before or
+// no more than after.
+// ---------------------------------------------------------------------------------------------
+
+/// What a role lets whom do, as sets: (trust policy, permission atom) pairs. A managed policy
+/// and an inline policy (name and document) are atoms; a boundary is a set of atoms it allows.
+#[derive(Clone, Default)]
+struct Model {
+    exists: bool,
+    trust: String,
+    managed: BTreeSet<String>,
+    inline: BTreeMap<String, String>,
+    boundary: Option<String>,
+}
+
+/// The atoms a boundary ARN allows (fixed per ARN, so that different boundaries differ).
+fn boundary_allows(b: &str, atom: &str) -> bool {
+    let h = b
+        .bytes()
+        .chain(atom.bytes())
+        .fold(7u32, |h, c| h.wrapping_mul(31).wrapping_add(u32::from(c)));
+    h % 3 != 0
+}
+
+impl Model {
+    fn of(r: Option<&RoleSpec>) -> Model {
+        match r {
+            None => Model::default(),
+            Some(r) => Model {
+                exists: true,
+                trust: r.trust_policy.clone(),
+                managed: r.managed_policies.clone(),
+                inline: r.inline_policies.clone(),
+                boundary: r.permissions_boundary.clone(),
+            },
+        }
+    }
+
+    fn access(&self) -> BTreeSet<(String, String)> {
+        if !self.exists {
+            return BTreeSet::new();
+        }
+        let atoms = self
+            .managed
+            .iter()
+            .map(|m| format!("managed:{m}"))
+            .chain(self.inline.iter().map(|(n, d)| format!("inline:{n}:{d}")));
+        atoms
+            .filter(|a| {
+                self.boundary
+                    .as_deref()
+                    .is_none_or(|b| boundary_allows(b, a))
+            })
+            .map(|a| (self.trust.clone(), a))
+            .collect()
+    }
+
+    fn apply(&mut self, op: &Op) {
+        match op {
+            Op::CreateRole { role, .. } => {
+                assert!(!self.exists, "created twice");
+                self.exists = true;
+                self.trust = role.trust_policy.clone();
+            }
+            Op::DeleteRole { .. } => {
+                assert!(
+                    self.managed.is_empty() && self.inline.is_empty(),
+                    "IAM refuses to delete a role with policies"
+                );
+                *self = Model::default();
+            }
+            Op::UpdateTrustPolicy { trust_policy, .. } => self.trust = trust_policy.clone(),
+            Op::AttachRolePolicy { policy_arn, .. } => {
+                self.managed.insert(policy_arn.clone());
+            }
+            Op::DetachRolePolicy { policy_arn, .. } => {
+                self.managed.remove(policy_arn);
+            }
+            Op::PutRolePolicy {
+                policy_name,
+                document,
+                ..
+            } => {
+                self.inline.insert(policy_name.clone(), document.clone());
+            }
+            Op::DeleteRolePolicy { policy_name, .. } => {
+                self.inline.remove(policy_name);
+            }
+            Op::PutRolePermissionsBoundary { policy_arn, .. } => {
+                self.boundary = Some(policy_arn.clone())
+            }
+            Op::DeleteRolePermissionsBoundary { .. } => self.boundary = None,
+            Op::UpdateRole { .. } | Op::TagRole { .. } | Op::UntagRole { .. } => {}
+            other => panic!("not a role operation: {other:?}"),
+        }
+        if !matches!(op, Op::CreateRole { .. }) {
+            assert!(
+                self.exists || matches!(op, Op::DeleteRole { .. }),
+                "{op:?} on no role"
+            );
+        }
+    }
+}
+
+fn spec_strategy() -> impl proptest::strategy::Strategy<Value = Option<RoleSpec>> {
+    use proptest::prelude::*;
+    let arn = proptest::sample::select(vec!["p1", "p2", "p3", "p4"]);
+    let doc = proptest::sample::select(vec!["d1", "d2"]);
+    proptest::option::weighted(
+        0.8,
+        (
+            proptest::sample::select(vec![PARTNER_A, PARTNER_B]),
+            proptest::collection::btree_set(arn.clone(), 0..4),
+            proptest::collection::btree_map(
+                proptest::sample::select(vec!["i1", "i2", "i3"]),
+                doc,
+                0..3,
+            ),
+            proptest::option::of(proptest::sample::select(vec!["b1", "b2"])),
+            proptest::sample::select(vec![3600, 7200]),
+        )
+            .prop_map(|(principal, managed, inline, boundary, session)| RoleSpec {
+                name: "r".into(),
+                trust_policy: orgctl_model::trust_policy(principal, None, false, None),
+                description: "d".into(),
+                max_session_secs: session,
+                managed_policies: managed.into_iter().map(str::to_owned).collect(),
+                inline_policies: inline
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+                permissions_boundary: boundary.map(str::to_owned),
+                tags: Tags::from([("managed-by".to_owned(), "orgctl".to_owned())]),
+            }),
+    )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+    /// Issue 7, DESIGN-grants §5: for any role before and after (either may be absent), every
+    /// prefix of the planned operations lets the role's principals do no more than before, or
+    /// no more than after; the whole sequence ends exactly at after.
+    #[test]
+    fn role_op_prefixes_never_grant_more_than_before_or_after(
+        before in spec_strategy(),
+        after in spec_strategy(),
+    ) {
+        let account = Ref::Id(STAGING.into());
+        let ops = role_ops(&account, before.as_ref(), after.as_ref(), &BTreeSet::new());
+        let from = Model::of(before.as_ref()).access();
+        let to = Model::of(after.as_ref()).access();
+        let mut state = Model::of(before.as_ref());
+        for (i, op) in ops.iter().enumerate() {
+            state.apply(op);
+            let now = state.access();
+            proptest::prop_assert!(
+                now.is_subset(&from) || now.is_subset(&to),
+                "after op {} ({:?}) the role grants {:?}: more than before {:?} and after {:?}",
+                i + 1, op, now, from, to
+            );
+        }
+        let end = Model::of(after.as_ref());
+        proptest::prop_assert_eq!(state.exists, end.exists);
+        proptest::prop_assert_eq!(state.access(), end.access());
+        proptest::prop_assert_eq!(state.managed, end.managed);
+        proptest::prop_assert_eq!(state.inline, end.inline);
+        proptest::prop_assert_eq!(state.boundary, end.boundary);
+    }
+}
