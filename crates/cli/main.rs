@@ -76,7 +76,7 @@ fn usage(e: &clap::Error) -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let g = &cli.global;
     match &cli.command {
-        Command::Validate(a) => commands::validate(&a.dir),
+        Command::Validate(a) => commands::validate(&a.dir, g),
         Command::Plan(a) => commands::plan(a, g).await,
         Command::Apply(a) => commands::apply(a, g).await,
         Command::ForceUnlock(a) => commands::force_unlock(a, g).await,

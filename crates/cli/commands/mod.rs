@@ -24,9 +24,13 @@ use crate::ui;
 /// Exit code 2: the plan has changes (with --detailed-exitcode).
 const EXIT_CHANGES: u8 = 2;
 
-/// Loads and validates the desired state; diagnostics go to stderr.
-fn load(dir: &Path) -> Result<DesiredState, CliError> {
-    match orgctl_manifest::load_dir(dir) {
+/// Loads and validates the desired state, judging grant expiries against `--today` (default
+/// the current UTC date); diagnostics go to stderr.
+fn load(dir: &Path, g: &Global) -> Result<DesiredState, CliError> {
+    let options = orgctl_manifest::LoadOptions {
+        today: Some(plan_options(g)?.today),
+    };
+    match orgctl_manifest::load_dir_with(dir, &options) {
         Ok(Loaded { desired, warnings }) => {
             for w in &warnings {
                 ui::info(&w.to_string());
@@ -38,14 +42,18 @@ fn load(dir: &Path) -> Result<DesiredState, CliError> {
 }
 
 /// `orgctl validate`.
-pub fn validate(dir: &Path) -> Result<ExitCode, CliError> {
-    let desired = load(dir)?;
+pub fn validate(dir: &Path, g: &Global) -> Result<ExitCode, CliError> {
+    let desired = load(dir, g)?;
     ui::info(&format!(
-        "{}: valid ({} OUs, {} accounts, {} policies)",
+        "{}: valid ({} OUs, {} accounts, {} policies{})",
         dir.display(),
         desired.ous.len(),
         desired.accounts.len(),
-        desired.policies.len()
+        desired.policies.len(),
+        match desired.grants.len() {
+            0 => String::new(),
+            n => format!(", {n} grants"),
+        }
     ));
     Ok(ExitCode::SUCCESS)
 }
@@ -82,7 +90,7 @@ fn check_plan_errors(plan: &Plan) -> Result<(), CliError> {
 
 /// `orgctl plan`.
 pub async fn plan(a: &PlanArgs, g: &Global) -> Result<ExitCode, CliError> {
-    let desired = load(&a.dir.dir)?;
+    let desired = load(&a.dir.dir, g)?;
     let options = plan_options(g)?;
     let source = Source::open(
         a.live.live_state.as_deref(),
@@ -141,7 +149,7 @@ async fn plan_against<A: OrgApi>(
 
 /// `orgctl apply`.
 pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
-    let desired = load(&a.dir.dir)?;
+    let desired = load(&a.dir.dir, g)?;
     let options = plan_options(g)?;
     let saved = match &a.plan {
         Some(path) => {
@@ -280,7 +288,7 @@ fn shell_word(word: &str) -> String {
 
 /// `orgctl force-unlock TOKEN [DIR]`.
 pub async fn force_unlock(a: &ForceUnlockArgs, g: &Global) -> Result<ExitCode, CliError> {
-    let desired = load(&a.dir.dir)?;
+    let desired = load(&a.dir.dir, g)?;
     let source = Source::open(
         a.live.live_state.as_deref(),
         g,

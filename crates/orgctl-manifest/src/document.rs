@@ -262,11 +262,52 @@ const SCP_STATEMENT_KEYS: [&str; 7] = [
 ];
 
 fn scp_problems(doc: &Map<String, Value>) -> Vec<String> {
+    statement_policy_problems(doc, "an SCP", "SCPs", &["Version", "Statement"])
+}
+
+/// What is wrong with the grammar of an IAM identity policy (an inline policy of a role):
+/// `Version`, `Statement` and optionally `Id`; statements as in an SCP, `Resource` required.
+pub(crate) fn identity_problems(doc: &Map<String, Value>) -> Vec<String> {
+    let mut problems = statement_policy_problems(
+        doc,
+        "an IAM policy",
+        "identity policies",
+        &["Version", "Id", "Statement"],
+    );
+    let statements: Vec<(String, &Map<String, Value>)> = match doc.get("Statement") {
+        Some(Value::Object(s)) => vec![("Statement".to_owned(), s)],
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| Some((format!("Statement[{i}]"), s.as_object()?)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (at, s) in statements {
+        if !s.contains_key("Resource") && !s.contains_key("NotResource") {
+            problems.push(format!(
+                "`{at}` has neither `Resource` nor `NotResource` (an identity policy needs one)"
+            ));
+        }
+    }
+    problems
+}
+
+fn statement_policy_problems(
+    doc: &Map<String, Value>,
+    one: &str,
+    many: &str,
+    top: &[&str],
+) -> Vec<String> {
     let mut problems = Vec::new();
     for key in doc.keys() {
-        if key != "Version" && key != "Statement" {
+        if !top.contains(&key.as_str()) {
             problems.push(format!(
-                "unknown top-level key `{key}`: an SCP has only `Version` and `Statement`"
+                "unknown top-level key `{key}`: {one} has only {}",
+                top.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ));
         }
     }
@@ -277,12 +318,16 @@ fn scp_problems(doc: &Map<String, Value>) -> Vec<String> {
     }
     match doc.get("Statement") {
         None => problems.push("missing `Statement` (a statement or a list of them)".to_owned()),
-        Some(Value::Object(statement)) => statement_problems(statement, "Statement", &mut problems),
+        Some(Value::Object(statement)) => {
+            statement_problems(statement, "Statement", many, &mut problems)
+        }
         Some(Value::Array(statements)) => {
             for (i, s) in statements.iter().enumerate() {
                 let at = format!("Statement[{i}]");
                 match s {
-                    Value::Object(statement) => statement_problems(statement, &at, &mut problems),
+                    Value::Object(statement) => {
+                        statement_problems(statement, &at, many, &mut problems)
+                    }
                     _ => problems.push(format!("`{at}` is not an object")),
                 }
             }
@@ -292,10 +337,10 @@ fn scp_problems(doc: &Map<String, Value>) -> Vec<String> {
     problems
 }
 
-fn statement_problems(s: &Map<String, Value>, at: &str, problems: &mut Vec<String>) {
+fn statement_problems(s: &Map<String, Value>, at: &str, many: &str, problems: &mut Vec<String>) {
     for key in s.keys() {
         if key == "Principal" || key == "NotPrincipal" {
-            problems.push(format!("`{at}.{key}`: SCPs do not support `{key}`"));
+            problems.push(format!("`{at}.{key}`: {many} do not support `{key}`"));
         } else if !SCP_STATEMENT_KEYS.contains(&key.as_str()) {
             problems.push(format!(
                 "unknown key `{at}.{key}`; a statement has {}",

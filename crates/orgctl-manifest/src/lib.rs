@@ -28,8 +28,11 @@ pub use document::MAX_DOCUMENT_FILE_BYTES;
 pub use node::Located;
 pub use text::{escape_invisible, first_invisible, is_invisible};
 pub use validate::{
-    DEFAULT_POLICIES_PER_TARGET, MAX_OU_DEPTH, MAX_POLICIES_PER_TARGET, MAX_TAGS,
-    MIN_POLICIES_PER_TARGET, email_problem, is_account_id, is_ou_id, ou_path_segments,
+    ALWAYS_ON_RULE, CHECK_RULES, DEFAULT_MAX_GRANT_DAYS, DEFAULT_POLICIES_PER_TARGET,
+    GRANT_ROLE_PREFIX, MAX_INLINE_CHARS, MAX_MANAGED_POLICIES, MAX_OU_DEPTH,
+    MAX_POLICIES_PER_TARGET, MAX_TAGS, MAX_TRUST_POLICY_CHARS, MIN_EXTERNAL_ID_CHARS,
+    MIN_POLICIES_PER_TARGET, default_role_name, email_problem, is_account_id, is_ou_id,
+    ou_path_segments,
 };
 
 /// A desired state that loaded, with the warnings found on the way.
@@ -66,6 +69,9 @@ pub enum LoadError {
         /// YAML files that are there but not read (hidden, or not regular files).
         skipped: Vec<PathBuf>,
     },
+    /// The date given to judge expiries against is not a date `YYYY-MM-DD`.
+    #[error("--today {0}: expected a date as YYYY-MM-DD")]
+    BadToday(String),
     /// The files have problems: every diagnostic (errors and warnings, sorted by place).
     #[error("{}", render_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
@@ -106,12 +112,31 @@ fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {
         .join("\n")
 }
 
+/// How to load a desired state.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The date (`YYYY-MM-DD`, UTC) the grant checks judge expiries against: an expired grant
+    /// is a warning, one expiring more than `checks.max_grant_days` later an error. The loader
+    /// reads no clock; without a date those two checks are skipped.
+    pub today: Option<String>,
+}
+
 /// Loads and validates every `.yaml`/`.yml` file (any case) below `dir` (recursively, sorted by
-/// path). Hidden directories are not entered; hidden YAML files are not read and get a
-/// warning. Diagnostics name files as `dir.join(relative)`.
+/// path), without the checks that need today's date (see [`load_dir_with`]). Hidden
+/// directories are not entered; hidden YAML files are not read and get a warning. Diagnostics
+/// name files as `dir.join(relative)`.
 pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
+    load_dir_with(dir, &LoadOptions::default())
+}
+
+/// [`load_dir`] with options (the date the expiry checks use).
+pub fn load_dir_with(dir: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let today = match &options.today {
+        None => None,
+        Some(t) => Some(validate::parse_date(t).ok_or_else(|| LoadError::BadToday(t.clone()))?),
+    };
     let parsed = load::parse_dir(dir)?;
-    let (desired, diagnostics) = validate::validate(parsed);
+    let (desired, diagnostics) = validate::validate(parsed, today);
     match desired {
         Some(desired) => Ok(Loaded {
             desired,

@@ -13,7 +13,7 @@ use serde_saphyr::{DuplicateKeyPolicy, MessageFormatter, UserMessageFormatter};
 use crate::LoadError;
 use crate::diag::Diagnostic;
 use crate::node::{DeError, Kind, Located, Node, Path, Pos, from_node, key_text};
-use crate::raw::{RawAccount, RawOrganization, RawOu, RawPolicy};
+use crate::raw::{RawAccount, RawChecks, RawGrant, RawOrganization, RawOu, RawPolicy};
 
 /// One YAML file that was read.
 #[derive(Debug, Clone)]
@@ -51,6 +51,10 @@ pub(crate) struct Parsed {
     pub accounts: Vec<Item<RawAccount>>,
     /// Every policy.
     pub policies: Vec<Item<RawPolicy>>,
+    /// Every grant.
+    pub grants: Vec<Item<RawGrant>>,
+    /// Every `checks` block (the position is that of its key).
+    pub checks: Vec<Item<RawChecks>>,
     /// Syntax and type errors.
     pub diagnostics: Vec<Diagnostic>,
     /// Which parts had items that could not be read.
@@ -69,6 +73,10 @@ pub(crate) struct Broken {
     pub accounts: bool,
     /// A policy could not be read.
     pub policies: bool,
+    /// A grant could not be read.
+    pub grants: bool,
+    /// A `checks` block could not be read.
+    pub checks: bool,
 }
 
 impl Broken {
@@ -78,6 +86,8 @@ impl Broken {
             ous: true,
             accounts: true,
             policies: true,
+            grants: true,
+            checks: true,
         }
     }
 }
@@ -390,8 +400,8 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
                 file,
                 root.pos.line,
                 root.pos.column,
-                "a desired-state file is a mapping with the keys organization, ous, accounts \
-                 and policies",
+                "a desired-state file is a mapping with the keys organization, checks, ous, \
+                 accounts, policies and grants",
             );
             return;
         }
@@ -440,14 +450,38 @@ fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
                     parsed.policies.push(Item { file, index, raw });
                 }
             }
+            (Kind::Str(_), "grants") => {
+                let (items, ok) = items::<RawGrant>(parsed, file, value, &path, text);
+                parsed.broken.grants |= !ok;
+                for (index, raw) in items {
+                    parsed.grants.push(Item { file, index, raw });
+                }
+            }
+            (Kind::Str(_), "checks") => match every_error::<RawChecks>(value, &path, text) {
+                Ok(checks) => parsed.checks.push(Item {
+                    file,
+                    index: 0,
+                    raw: Located {
+                        value: checks,
+                        line: key.pos.line,
+                        column: key.pos.column,
+                    },
+                }),
+                Err(errors) => {
+                    parsed.broken.checks = true;
+                    for e in errors {
+                        push_de_error(parsed, file, e, key.pos, &path);
+                    }
+                }
+            },
             _ => {
                 let at = parsed.loc(file, key.pos.line, key.pos.column);
                 parsed.diagnostics.push(Diagnostic::error(
                     &at,
                     name.as_ref(),
                     format!(
-                        "unknown key `{name}`; allowed keys here: organization, ous, accounts, \
-                         policies"
+                        "unknown key `{name}`; allowed keys here: organization, checks, ous, \
+                         accounts, policies, grants"
                     ),
                 ));
             }

@@ -16,7 +16,7 @@ use crate::node::Located;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a mapping with the keys organization, ous, accounts, policies"
+    expecting = "a mapping with the keys organization, checks, ous, accounts, policies, grants"
 )]
 #[schemars(title = "orgctl desired state (schema v1)")]
 pub struct RawFile {
@@ -32,6 +32,15 @@ pub struct RawFile {
     /// Service control policies and tag policies, with the targets they are attached to.
     #[serde(default)]
     pub policies: Vec<Located<RawPolicy>>,
+    /// Access grants: an IAM role in each target account that one outside (or inside)
+    /// principal may assume, with the permissions given, until `expires`.
+    #[serde(default)]
+    pub grants: Vec<Located<RawGrant>>,
+    /// The safety checks on grants `orgctl validate` runs, and the ones switched off (each with
+    /// a reason). At most one file of the directory has this block. Default: every check on,
+    /// `max_grant_days: 365`.
+    #[serde(default)]
+    pub checks: Option<Located<RawChecks>>,
 }
 
 /// Organization-wide settings.
@@ -73,6 +82,27 @@ pub struct RawOrganization {
     #[serde(default)]
     #[schemars(extend("default" = true))]
     pub root_full_aws_access: Option<Located<bool>>,
+    /// The role orgctl assumes in member accounts to change their IAM roles (`apply`), and to
+    /// read them when there is no read role: a role name (1 to 64 characters of letters,
+    /// digits and `+ = , . @ _ -`) or a path and name (`team/admin`). Default:
+    /// OrganizationAccountAccessRole, the role AWS creates in accounts that Organizations
+    /// creates.
+    #[serde(default)]
+    #[schemars(extend("default" = "OrganizationAccountAccessRole"))]
+    pub member_role: Option<Located<String>>,
+    /// The ARN of the IAM role in the management account that runs `orgctl plan` (such as
+    /// `arn:aws:iam::123456789012:role/orgctl-plan`, see docs/iam). When set, orgctl keeps a
+    /// read-only role `orgctl-read` under `/orgctl/` in every member account it manages,
+    /// trusting only this role, and `plan`, `access` and `drift` read IAM through it instead
+    /// of the member role. Default: none (IAM is read through `member_role`).
+    #[serde(default)]
+    #[schemars(pattern(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/"))]
+    pub plan_role: Option<Located<String>>,
+    /// The domains the company owns (such as `companyx.example`; compared in lower case). An
+    /// account whose root email is on another domain is flagged by `orgctl access`: whoever
+    /// owns that domain can reset the account's root password. Default: none (no flag).
+    #[serde(default)]
+    pub email_domains: Vec<Located<String>>,
 }
 
 /// A policy type.
@@ -108,7 +138,7 @@ impl RawPolicyType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "an OU mapping (path, id, tags, full_aws_access)"
+    expecting = "an OU mapping (path, id, tags, full_aws_access, production)"
 )]
 #[schemars(rename = "Ou")]
 pub struct RawOu {
@@ -135,6 +165,12 @@ pub struct RawOu {
     #[serde(default)]
     #[schemars(extend("default" = true))]
     pub full_aws_access: Option<Located<bool>>,
+    /// Whether the accounts below this OU (recursively) are production. The checks refuse
+    /// administrator access for outside principals there (rule `admin-on-production`).
+    /// An account is production when any OU above it is marked. Default: false.
+    #[serde(default)]
+    #[schemars(extend("default" = false))]
+    pub production: Option<Located<bool>>,
 }
 
 /// A member account (or the management account).
@@ -231,6 +267,174 @@ pub struct RawPolicy {
     /// The policy's tags, exclusively. Default: none.
     #[serde(default)]
     pub tags: RawTags,
+}
+
+/// An access grant.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a grant mapping (name, partner, owner, principal, permissions, targets, expires, ...)"
+)]
+#[schemars(rename = "Grant")]
+pub struct RawGrant {
+    /// The grant's name (1 to 64 characters of `A-Z a-z 0-9 + = , . @ _ -`), unique; the
+    /// plan's address is `grant/NAME` and every role of the grant is tagged `orgctl-grant:
+    /// NAME`.
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9+=,.@_-]+$"))]
+    pub name: Located<String>,
+    /// Who receives the access (free text, such as the partner's company name).
+    #[schemars(length(min = 1, max = 200))]
+    pub partner: Located<String>,
+    /// Who in the company answers for the grant (free text, such as a person or team).
+    #[schemars(length(min = 1, max = 200))]
+    pub owner: Located<String>,
+    /// The ticket the grant was approved in (free text). Give `ticket` or `reason`.
+    #[serde(default)]
+    #[schemars(length(max = 200))]
+    pub ticket: Option<Located<String>>,
+    /// Why the grant exists (free text), when there is no ticket. Give `ticket` or `reason`.
+    #[serde(default)]
+    #[schemars(length(max = 200))]
+    pub reason: Option<Located<String>>,
+    /// What the access is for (free text, at most 500 characters). Default: empty.
+    #[serde(default)]
+    #[schemars(length(max = 500))]
+    pub description: Option<Located<String>>,
+    /// Who may assume the role: a 12-digit AWS account id, in quotes (any principal of that
+    /// account the account allows), or the ARN of one IAM role or user
+    /// (`arn:aws:iam::999988887777:role/deploy`). The grant is *external* when this account is
+    /// neither the management account nor an account id listed in `accounts`.
+    #[schemars(pattern(
+        r"^([0-9]{12}|arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|(role|user)/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}))$"
+    ))]
+    pub principal: Located<String>,
+    /// The external id the principal must pass when assuming the role (`sts:ExternalId`):
+    /// the value the partner generated for this company. 2 to 1224 characters of `A-Z a-z
+    /// 0-9 + = , . @ : / _ -`. It is not a secret (anyone who can read the role sees it).
+    /// Required for external grants (rule `external-id`); at least 8 characters and no
+    /// account id (rule `external-id-strength`).
+    #[serde(default)]
+    #[schemars(length(min = 2, max = 1224), pattern(r"^[A-Za-z0-9+=,.@:/_-]+$"))]
+    pub external_id: Option<Located<String>>,
+    /// Whether the principal must have signed in with MFA (`aws:MultiFactorAuthPresent`).
+    /// Default: false.
+    #[serde(default)]
+    #[schemars(extend("default" = false))]
+    pub mfa: Option<Located<bool>>,
+    /// The longest session the role allows: hours and/or minutes such as `1h`, `90m` or
+    /// `2h30m`, from 1 hour to 12 hours. Default: `1h`.
+    #[serde(default)]
+    #[schemars(pattern(r"^([0-9]+h)?([0-9]+m)?$"), extend("default" = "1h"))]
+    pub max_session: Option<Located<String>>,
+    /// What the role may do.
+    pub permissions: Located<RawPermissions>,
+    /// Where the role is created: account names from `accounts`, and OU paths from `ous`
+    /// (every account below the OU, recursively, including accounts the YAML does not list).
+    /// Not `/` (the root) and not the management account: grants never reach the
+    /// organization level.
+    pub targets: Vec<Located<String>>,
+    /// Accounts left out of the targets: account names from `accounts`, or 12-digit account
+    /// ids (accounts the YAML does not list). Default: none.
+    #[serde(default)]
+    pub exclude: Vec<Located<String>>,
+    /// The IAM role's name in every target account (1 to 64 characters of `A-Z a-z 0-9 + = ,
+    /// . @ _ -`; `orgctl-read` is orgctl's own). Default: `orgctl-` followed by the grant's
+    /// name, cut to 64 characters.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9+=,.@_-]+$"))]
+    pub role_name: Option<Located<String>>,
+    /// The last day of the access (`YYYY-MM-DD`, inclusive, UTC; a real calendar date). The
+    /// trust policy ends access at 00:00 UTC the next day, enforced by AWS even if orgctl
+    /// never runs again; after it `orgctl plan` deletes the roles. Required for external
+    /// grants (rule `external-expires`); at most `checks.max_grant_days` after today (rule
+    /// `max-grant-days`).
+    #[serde(default)]
+    #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub expires: Option<Located<String>>,
+    /// Why an external principal may have administrator access (`AdministratorAccess`, or an
+    /// inline statement allowing action `*` on resource `*`) on production accounts: without
+    /// it, rule `admin-on-production` refuses such a grant.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub allow_admin_on_production: Option<Located<String>>,
+}
+
+/// What a grant's role may do.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a permissions mapping (managed, inline, permissions_boundary)"
+)]
+#[schemars(rename = "Permissions")]
+pub struct RawPermissions {
+    /// Managed policies to attach (at most 10): AWS managed policy names such as
+    /// `AdministratorAccess`, `ReadOnlyAccess` or `job-function/ViewOnlyAccess` (which mean
+    /// `arn:aws:iam::aws:policy/NAME`), or full policy ARNs. Default: none.
+    #[serde(default)]
+    pub managed: Vec<Located<String>>,
+    /// Inline policies, each with a name; together at most 10,240 characters minified.
+    /// Default: none.
+    #[serde(default)]
+    pub inline: Vec<Located<RawInlinePolicy>>,
+    /// The permissions boundary: an AWS managed policy name or a policy ARN. Default: none.
+    #[serde(default)]
+    pub permissions_boundary: Option<Located<String>>,
+}
+
+/// One inline policy of a grant's role.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an inline policy mapping (name, document or document_file)"
+)]
+#[schemars(rename = "InlinePolicy")]
+pub struct RawInlinePolicy {
+    /// The policy's name in the role (1 to 128 characters of `A-Z a-z 0-9 + = , . @ _ -`),
+    /// unique within the grant.
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9+=,.@_-]+$"))]
+    pub name: Located<String>,
+    /// The IAM policy document inline: a YAML mapping, or a string holding JSON (`Version`,
+    /// `Statement`, optionally `Id`). Give exactly one of `document` and `document_file`.
+    #[serde(default)]
+    #[schemars(schema_with = "document_schema")]
+    pub document: Option<Located<serde_json::Value>>,
+    /// A JSON file holding the document, relative to the directory of this YAML file, under
+    /// the same rules as a policy's `document_file`.
+    #[serde(default)]
+    pub document_file: Option<Located<String>>,
+}
+
+/// The checks block.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "the checks mapping (max_grant_days, disable)"
+)]
+#[schemars(rename = "Checks")]
+pub struct RawChecks {
+    /// The longest a grant may last: its `expires` may be at most this many days after today
+    /// (rule `max-grant-days`). 1 to 3650. Default: 365.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 3650), extend("default" = 365))]
+    pub max_grant_days: Option<Located<u32>>,
+    /// Rules switched off, each with the reason. The rules: `external-expires`,
+    /// `external-id`, `external-id-strength`, `admin-on-production`, `max-grant-days`.
+    /// (`management-account`, no grant on the management account or the root, cannot be
+    /// switched off.) Default: none.
+    #[serde(default)]
+    pub disable: Vec<Located<RawDisabledCheck>>,
+}
+
+/// A rule switched off.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping (rule, reason)")]
+#[schemars(rename = "DisabledCheck")]
+pub struct RawDisabledCheck {
+    /// The rule's id.
+    pub rule: Located<String>,
+    /// Why it is off (required, not empty): reviewers read it.
+    #[schemars(length(min = 1))]
+    pub reason: Located<String>,
 }
 
 fn document_schema(_: &mut SchemaGenerator) -> Schema {

@@ -6,10 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
-use orgctl_manifest::{LoadError, Severity, load_dir};
+use orgctl_manifest::{LoadError, LoadOptions, Severity, load_dir_with};
+
+/// The date the expiry checks use (the integration test through the binary uses the real date;
+/// every case is invalid on both).
+const TODAY: &str = "2026-12-02";
 
 /// How many cases `tests/invalid/` holds (the same count as in `tests/invalid_inputs.rs`).
-const CASES: usize = 103;
+const CASES: usize = 152;
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/invalid");
@@ -34,7 +38,10 @@ fn check(case: &Path) -> Result<String, String> {
     let line: u32 = line
         .parse()
         .map_err(|_| format!("first expect line {first:?} is not <file>:<line>"))?;
-    let err = match load_dir(case) {
+    let options = LoadOptions {
+        today: Some(TODAY.to_owned()),
+    };
+    let err = match load_dir_with(case, &options) {
         Ok(_) => return Err("loaded without errors".to_owned()),
         Err(e) => e,
     };

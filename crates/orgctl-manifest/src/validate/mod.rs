@@ -8,6 +8,9 @@
 
 mod accounts;
 mod checker;
+mod checks;
+mod docs;
+mod grants;
 mod organization;
 mod ous;
 mod policies;
@@ -18,9 +21,14 @@ use std::collections::HashSet;
 
 use orgctl_model::{DesiredState, OrganizationSpec, PolicyType};
 
+pub use self::checks::{ALWAYS_ON_RULE, CHECK_RULES, DEFAULT_MAX_GRANT_DAYS};
+pub use self::grants::{
+    MAX_INLINE_CHARS, MAX_MANAGED_POLICIES, MAX_TRUST_POLICY_CHARS, MIN_EXTERNAL_ID_CHARS,
+};
 pub use self::rules::{
-    DEFAULT_POLICIES_PER_TARGET, MAX_OU_DEPTH, MAX_POLICIES_PER_TARGET, MAX_TAGS,
-    MIN_POLICIES_PER_TARGET, email_problem, is_account_id, is_ou_id, ou_path_segments,
+    DEFAULT_POLICIES_PER_TARGET, GRANT_ROLE_PREFIX, MAX_OU_DEPTH, MAX_POLICIES_PER_TARGET,
+    MAX_TAGS, MIN_POLICIES_PER_TARGET, default_role_name, email_problem, is_account_id, is_ou_id,
+    ou_path_segments,
 };
 use crate::diag::Diagnostic;
 use crate::load::Parsed;
@@ -49,8 +57,13 @@ pub(super) fn yaml_type(t: PolicyType) -> &'static str {
 
 /// Checks everything and builds the desired state when there is no error. The sections run in
 /// order, each handing the next what it needs: the organization settings, the OUs, the
-/// accounts, the protected accounts, the policies, then the rules across targets.
-pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>) {
+/// accounts, the protected accounts, the policies, the rules across targets, the checks block
+/// and the grants. `today` is the date the grant checks judge expiries against (none: those
+/// checks are skipped).
+pub(crate) fn validate(
+    parsed: Parsed,
+    today: Option<jiff::civil::Date>,
+) -> (Option<DesiredState>, Vec<Diagnostic>) {
     let mut checker = Checker::new(&parsed);
     let org = organization::check(&mut checker);
     let ignored: HashSet<&str> = org
@@ -65,6 +78,8 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
         .as_ref()
         .map_or(DEFAULT_POLICIES_PER_TARGET, |o| o.limit);
     targets::check(&mut checker, limit, &ous, &accounts, &policies);
+    let checks = checks::check(&mut checker);
+    let grants = grants::check(&mut checker, org.as_ref(), &ous, &accounts, &checks, today);
 
     let mut all = parsed.diagnostics.clone();
     all.append(&mut checker.diagnostics);
@@ -80,17 +95,22 @@ pub(crate) fn validate(parsed: Parsed) -> (Option<DesiredState>, Vec<Diagnostic>
                 policies_per_target_limit: o.limit,
                 ignore_tag_keys: o.ignore_tag_keys,
                 root_full_aws_access: o.root_full_aws_access,
-                member_role: orgctl_model::DEFAULT_MEMBER_ROLE.to_string(),
-                plan_role: None,
-                email_domains: Default::default(),
+                member_role: o.member_role,
+                plan_role: o.plan_role,
+                email_domains: o.email_domains,
                 source: o.source,
             },
             ous: ous.specs,
             accounts: accounts.specs,
             policies: policies.specs,
-            grants: Default::default(),
+            grants,
         }),
         _ => None,
     };
     (desired, all)
+}
+
+/// A date `YYYY-MM-DD` of the calendar (`2026-02-31` is none).
+pub(crate) fn parse_date(s: &str) -> Option<jiff::civil::Date> {
+    grants::parse_date(s)
 }

@@ -12,7 +12,58 @@ use super::rules::{
 use crate::load::Item;
 use crate::raw::{RawLifecycle, RawOrganization};
 use crate::text::invisible_problem;
-use orgctl_model::MANAGED_BY_KEY;
+use orgctl_model::{DEFAULT_MEMBER_ROLE, MANAGED_BY_KEY};
+
+use super::rules::{domain_problem, iam_name_problem};
+
+/// Why `role` is not a member role (an IAM role name, or a path and name), if it is not.
+fn member_role_problem(role: &str) -> Option<String> {
+    let role = role.strip_prefix('/').unwrap_or(role);
+    if role.is_empty() {
+        return Some(
+            "member_role is empty: give an IAM role name such as \
+            OrganizationAccountAccessRole"
+                .to_owned(),
+        );
+    }
+    if role.starts_with("arn:") {
+        return Some(format!(
+            "`{role}` is an ARN: member_role is the role's name (or path and name) in every \
+             member account, such as OrganizationAccountAccessRole"
+        ));
+    }
+    let segments: Vec<&str> = role.split('/').collect();
+    let (name, path) = segments.split_last()?;
+    if let Some(problem) = iam_name_problem("role name", name, 64) {
+        return Some(problem);
+    }
+    for p in path {
+        if let Some(problem) = iam_name_problem("role path segment", p, 512) {
+            return Some(problem);
+        }
+    }
+    None
+}
+
+/// Why `arn` is not a role ARN in the management account `management`, if it is not.
+fn plan_role_problem(arn: &str, management: &str) -> Option<String> {
+    let want = "an IAM role ARN in the management account, such as \
+        `arn:aws:iam::123456789012:role/orgctl-plan`";
+    let Some(parsed) = super::rules::parse_iam_arn(arn) else {
+        return Some(format!("`{arn}` is not {want}"));
+    };
+    if parsed.kind != "role" {
+        return Some(format!("`{arn}` is not a role: plan_role is {want}"));
+    }
+    if parsed.account != management {
+        return Some(format!(
+            "`{arn}` is in account {}, not the management account {management}: plan_role is \
+             the role in the management account that runs `orgctl plan`",
+            parsed.account
+        ));
+    }
+    None
+}
 
 /// The organization block's settings, checked.
 pub(super) struct OrgSettings {
@@ -26,6 +77,12 @@ pub(super) struct OrgSettings {
     pub(super) ignore_tag_keys: BTreeSet<String>,
     /// Whether FullAWSAccess stays on the root.
     pub(super) root_full_aws_access: bool,
+    /// The member role (name or path/name).
+    pub(super) member_role: String,
+    /// The plan role's ARN.
+    pub(super) plan_role: Option<String>,
+    /// The company's email domains, lower case.
+    pub(super) email_domains: BTreeSet<String>,
     /// Where the block is.
     pub(super) source: SourceLoc,
 }
@@ -124,12 +181,46 @@ pub(super) fn check(checker: &mut Checker<'_>) -> Option<OrgSettings> {
             );
         }
     }
+    let member_role = match &org.member_role {
+        None => DEFAULT_MEMBER_ROLE.to_owned(),
+        Some(r) => {
+            if let Some(problem) = member_role_problem(&r.value) {
+                checker.error(checker.at(file, r), "organization.member_role", problem);
+            }
+            r.value.clone()
+        }
+    };
+    let plan_role = org.plan_role.as_ref().map(|r| {
+        if let Some(problem) = plan_role_problem(&r.value, &id.value) {
+            checker.error(checker.at(file, r), "organization.plan_role", problem);
+        }
+        r.value.clone()
+    });
+    let mut email_domains = BTreeSet::new();
+    for d in &org.email_domains {
+        let folded = d.value.trim().to_ascii_lowercase();
+        if let Some(problem) = domain_problem(&d.value) {
+            checker.error(checker.at(file, d), "organization.email_domains", problem);
+        } else if !email_domains.insert(folded) {
+            checker.warning(
+                checker.at(file, d),
+                "organization.email_domains",
+                format!(
+                    "`{}` is listed twice (domains compare case-insensitively)",
+                    d.value
+                ),
+            );
+        }
+    }
     Some(OrgSettings {
         management_account_id: id.value.clone(),
         enabled,
         limit,
         ignore_tag_keys,
         root_full_aws_access: org.root_full_aws_access.as_ref().is_none_or(|f| f.value),
+        member_role,
+        plan_role,
+        email_domains,
         source: first_at,
     })
 }

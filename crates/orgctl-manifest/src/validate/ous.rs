@@ -95,7 +95,7 @@ pub(super) fn check<'p>(checker: &mut Checker<'p>, ignored: &HashSet<&str>) -> O
                 id: ou.id.as_ref().map(|i| i.value.clone()),
                 tags,
                 full_aws_access,
-                production: false,
+                production: ou.production.as_ref().is_some_and(|p| p.value),
                 source,
             },
         );

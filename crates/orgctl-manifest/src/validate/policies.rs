@@ -9,10 +9,11 @@ use serde_json::Value;
 
 use super::accounts::Accounts;
 use super::checker::Checker;
+use super::docs;
 use super::organization::OrgSettings;
 use super::ous::Ous;
 use super::{type_singular, type_words, yaml_type};
-use crate::document::{grammar_problems, parse_json, read_document_file};
+use crate::document::grammar_problems;
 use crate::load::Item;
 use crate::node::Located;
 use crate::raw::RawPolicy;
@@ -203,78 +204,27 @@ fn document(
     policy_type: PolicyType,
 ) -> Option<String> {
     let policy = &item.value;
-    let field = |f: &str| format!("policies[{index}].{f}");
-    // The document, where it is written and how problems inside it are introduced.
-    let (value, at, field, what) = match (&policy.document, &policy.document_file) {
-        (Some(_), Some(df)) => {
-            checker.error(
-                checker.at(file, df),
-                field("document_file"),
-                "give either `document` or `document_file`, not both",
-            );
-            return None;
-        }
-        (None, None) => {
-            checker.error(
-                checker.at(file, item),
-                field("document"),
-                format!(
-                    "policy `{}` has no document: give `document` (inline) or `document_file` \
-                     (a JSON file)",
-                    policy.name.value
-                ),
-            );
-            return None;
-        }
-        (Some(doc), None) => {
-            let at = checker.at(file, doc);
-            let value = match &doc.value {
-                Value::String(text) => match parse_json(text) {
-                    Ok(v) => v,
-                    Err(problem) => {
-                        checker.error(
-                            at,
-                            field("document"),
-                            format!("the document string is not valid JSON: {problem}"),
-                        );
-                        return None;
-                    }
-                },
-                other => other.clone(),
-            };
-            (value, at, field("document"), "the document".to_owned())
-        }
-        (None, Some(df)) => {
-            let at = checker.at(file, df);
-            let yaml_dir = &checker.parsed.files.get(file)?.parent;
-            let text = match read_document_file(&checker.parsed.root, yaml_dir, &df.value) {
-                Ok(text) => text,
-                Err(message) => {
-                    checker.error(at, field("document_file"), message);
-                    return None;
-                }
-            };
-            match parse_json(&text) {
-                Ok(v) => (v, at, field("document_file"), format!("`{}`", df.value)),
-                Err(problem) => {
-                    checker.error(
-                        at,
-                        field("document_file"),
-                        format!("`{}` is not valid JSON: {problem}", df.value),
-                    );
-                    return None;
-                }
-            }
-        }
-    };
-    let Value::Object(object) = &value else {
-        checker.error(
-            at,
-            field,
-            "a policy document is a JSON object (`{ \"Version\": ..., \"Statement\": ... }` for \
-             an SCP)",
-        );
+    let doc = docs::read(
+        checker,
+        file,
+        policy.document.as_ref(),
+        policy.document_file.as_ref(),
+        &format!("policies[{index}]"),
+        checker.at(file, item),
+        format!(
+            "policy `{}` has no document: give `document` (inline) or `document_file` (a JSON \
+             file)",
+            policy.name.value
+        ),
+        "`{ \"Version\": ..., \"Statement\": ... }` for an SCP",
+    )?;
+    let Value::Object(object) = &doc.value else {
         return None;
+    };
+    let (at, field, what) = match &doc.related {
+        // Grammar problems name the place inside the document; they stay at the YAML line.
+        Some(yaml_at) => (yaml_at.clone(), doc.field.clone(), doc.what.clone()),
+        None => (doc.at.clone(), doc.field.clone(), doc.what.clone()),
     };
     for problem in grammar_problems(object, policy_type) {
         checker.error(
@@ -286,13 +236,12 @@ fn document(
             ),
         );
     }
-    let content = canonical_json(&value);
+    let content = canonical_json(&doc.value);
     let n = content.chars().count();
     let max = policy_type.max_document_chars();
     if n > max {
-        checker.error(
-            at,
-            field,
+        doc.error(
+            checker,
             format!(
                 "the document has {n} characters minified; AWS allows at most {max} for {}",
                 type_words(policy_type)

@@ -67,6 +67,230 @@ pub fn email_problem(email: &str) -> Option<String> {
     None
 }
 
+/// Whether `c` is in IAM's name charset (`A-Z a-z 0-9 + = , . @ _ -`).
+pub fn is_iam_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+}
+
+/// Why `name` is not an IAM name (role, user, policy, path segment) of 1 to `max` characters,
+/// if it is not.
+pub fn iam_name_problem(what: &str, name: &str, max: usize) -> Option<String> {
+    let n = name.chars().count();
+    if n == 0 || n > max {
+        return Some(format!(
+            "{what} `{name}` has {n} characters; IAM allows 1 to {max}"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !is_iam_name_char(*c)) {
+        return Some(format!(
+            "{what} `{name}` has the character {c:?}; IAM allows only letters, digits and \
+             + = , . @ _ -"
+        ));
+    }
+    None
+}
+
+/// The prefix of a grant's default role name.
+pub const GRANT_ROLE_PREFIX: &str = "orgctl-";
+
+/// The default role name of a grant: `orgctl-` followed by the grant's name, each character
+/// outside IAM's charset replaced by `-`, cut to 64 characters.
+pub fn default_role_name(grant: &str) -> String {
+    let sanitized: String = grant
+        .chars()
+        .map(|c| if is_iam_name_char(c) { c } else { '-' })
+        .collect();
+    format!("{GRANT_ROLE_PREFIX}{sanitized}")
+        .chars()
+        .take(64)
+        .collect()
+}
+
+/// An IAM principal ARN, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamArn<'a> {
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: &'a str,
+    /// The 12-digit account.
+    pub account: &'a str,
+    /// `root`, `role` or `user`.
+    pub kind: &'a str,
+}
+
+/// The AWS partitions.
+const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
+/// Parses `arn:PARTITION:iam::ACCOUNT:root`, `...:role/[PATH/]NAME` or `...:user/[PATH/]NAME`
+/// strictly (IAM's charset, names of 1 to 64 characters).
+pub fn parse_iam_arn(arn: &str) -> Option<IamArn<'_>> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    if !PARTITIONS.contains(&partition) || !is_account_id(account) {
+        return None;
+    }
+    if resource == "root" {
+        return Some(IamArn {
+            partition,
+            account,
+            kind: "root",
+        });
+    }
+    let (kind, path) = resource.split_once('/')?;
+    if kind != "role" && kind != "user" {
+        return None;
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let (name, dirs) = segments.split_last()?;
+    // IAM paths (`/a/b/`) have at most 512 characters.
+    let path_chars = dirs.iter().map(|d| d.len() + 1).sum::<usize>() + 1;
+    if iam_name_problem("", name, 64).is_some()
+        || path_chars > 512
+        || dirs.iter().any(|d| iam_name_problem("", d, 512).is_some())
+    {
+        return None;
+    }
+    Some(IamArn {
+        partition,
+        account,
+        kind,
+    })
+}
+
+/// A managed policy (or boundary) as written → its ARN: a name (`AdministratorAccess`,
+/// `job-function/ViewOnlyAccess`) is an AWS managed policy; an ARN must be
+/// `arn:PARTITION:iam::(aws|ACCOUNT):policy/[PATH/]NAME`.
+pub fn managed_policy_arn(written: &str) -> Result<String, String> {
+    let check_path = |path: &str| -> Result<(), String> {
+        let segments: Vec<&str> = path.split('/').collect();
+        for (i, s) in segments.iter().enumerate() {
+            let max = if i + 1 == segments.len() { 128 } else { 512 };
+            if let Some(problem) = iam_name_problem("policy name", s, max) {
+                return Err(problem);
+            }
+        }
+        Ok(())
+    };
+    if let Some(rest) = written.strip_prefix("arn:") {
+        let bad = || {
+            format!(
+                "`{written}` is not a managed policy ARN such as \
+                 `arn:aws:iam::aws:policy/ReadOnlyAccess` or \
+                 `arn:aws:iam::123456789012:policy/NAME`"
+            )
+        };
+        let (partition, rest) = rest.split_once(':').ok_or_else(bad)?;
+        let rest = rest.strip_prefix("iam::").ok_or_else(bad)?;
+        let (owner, resource) = rest.split_once(':').ok_or_else(bad)?;
+        let path = resource.strip_prefix("policy/").ok_or_else(bad)?;
+        if !PARTITIONS.contains(&partition) || !(owner == "aws" || is_account_id(owner)) {
+            return Err(bad());
+        }
+        check_path(path).map_err(|p| format!("{}: {p}", bad()))?;
+        return Ok(written.to_owned());
+    }
+    check_path(written)?;
+    Ok(format!("arn:aws:iam::aws:policy/{written}"))
+}
+
+/// Why `id` is not an external id STS accepts (2 to 1224 characters of `A-Z a-z 0-9 + = , .
+/// @ : / _ -`), if it is not.
+pub fn external_id_problem(id: &str) -> Option<String> {
+    let n = id.chars().count();
+    if !(2..=1224).contains(&n) {
+        return Some(format!(
+            "the external id has {n} characters; STS allows 2 to 1224"
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(is_iam_name_char(*c) || *c == ':' || *c == '/'))
+    {
+        return Some(format!(
+            "the external id has the character {c:?}; STS allows only letters, digits and \
+             + = , . @ : / _ -"
+        ));
+    }
+    None
+}
+
+/// The shortest and longest session a role allows, in seconds.
+pub const SESSION_SECS: std::ops::RangeInclusive<i32> = 3_600..=43_200;
+
+/// A session length written `1h`, `90m` or `2h30m` → seconds (1 h to 12 h).
+pub fn parse_session(written: &str) -> Result<i32, String> {
+    let bad = || {
+        format!(
+            "`{written}` is not a session length: write hours and/or minutes, such as `1h`, \
+             `90m` or `2h30m`"
+        )
+    };
+    let mut rest = written;
+    let mut total: i64 = 0;
+    let mut seen_h = false;
+    let mut seen_m = false;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || digits > 5 {
+            return Err(bad());
+        }
+        let n: i64 = rest[..digits].parse().map_err(|_| bad())?;
+        let unit = rest[digits..].chars().next().ok_or_else(bad)?;
+        match unit {
+            'h' if !seen_h && !seen_m => {
+                seen_h = true;
+                total += n * 3600;
+            }
+            'm' if !seen_m => {
+                seen_m = true;
+                total += n * 60;
+            }
+            _ => return Err(bad()),
+        }
+        rest = &rest[digits + 1..];
+    }
+    let secs = i32::try_from(total).unwrap_or(i32::MAX);
+    if !SESSION_SECS.contains(&secs) {
+        return Err(format!(
+            "`{written}` is out of range: IAM allows sessions of 1 hour to 12 hours (`1h` to \
+             `12h`)"
+        ));
+    }
+    Ok(secs)
+}
+
+/// Why `domain` is not an email domain (such as `companyx.example`), if it is not.
+pub fn domain_problem(domain: &str) -> Option<String> {
+    let d = domain.trim();
+    if d != domain {
+        return Some(format!("`{domain}` has blanks around it"));
+    }
+    if d.contains('@') {
+        return Some(format!(
+            "`{domain}` has an `@`: give the domain only, such as `companyx.example`"
+        ));
+    }
+    let labels: Vec<&str> = d.split('.').collect();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if d.len() > 253 || labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) {
+        return Some(format!(
+            "`{domain}` is not a domain: labels of letters, digits and `-` separated by dots, \
+             such as `companyx.example`"
+        ));
+    }
+    None
+}
+
 /// Why `path` is not a valid OU path, if it is not; otherwise its segments.
 pub fn ou_path_segments(path: &str) -> Result<Vec<&str>, String> {
     if path == ROOT_PATH {
@@ -138,6 +362,80 @@ mod tests {
             "a@example..com",
         ] {
             assert!(email_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn default_role_names_are_prefixed_sanitized_and_cut() {
+        assert_eq!(
+            default_role_name("partner-staging"),
+            "orgctl-partner-staging"
+        );
+        assert_eq!(default_role_name("a b/c"), "orgctl-a-b-c");
+        let long = default_role_name(&"x".repeat(80));
+        assert_eq!(long.chars().count(), 64);
+        assert!(long.starts_with("orgctl-xxx"));
+        assert!(iam_name_problem("role name", &long, 64).is_none());
+    }
+
+    #[test]
+    fn iam_arns() {
+        let a = parse_iam_arn("arn:aws:iam::999988887777:role/team/deploy").expect("role");
+        assert_eq!((a.account, a.kind), ("999988887777", "role"));
+        assert!(parse_iam_arn("arn:aws:iam::999988887777:root").is_some());
+        assert!(parse_iam_arn("arn:aws-cn:iam::999988887777:user/bob").is_some());
+        for bad in [
+            "arn:aws:iam::99998888777:root",
+            "arn:aws:sts::999988887777:assumed-role/x/y",
+            "arn:aws:iam::999988887777:group/x",
+            "arn:aws:iam::999988887777:role/",
+            "arn:aws:iam::999988887777:role/a b",
+            &format!(
+                "arn:aws:iam::999988887777:role/{}/{}/x",
+                "p".repeat(255),
+                "q".repeat(255)
+            ),
+            "arn:aws:iam:us-east-1:999988887777:root",
+            "arn:foo:iam::999988887777:root",
+            "999988887777",
+        ] {
+            assert!(parse_iam_arn(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn managed_policies_and_sessions_and_external_ids() {
+        assert_eq!(
+            managed_policy_arn("ReadOnlyAccess").as_deref(),
+            Ok("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        );
+        assert_eq!(
+            managed_policy_arn("job-function/ViewOnlyAccess").as_deref(),
+            Ok("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess")
+        );
+        assert!(managed_policy_arn("arn:aws:iam::123456789012:policy/x").is_ok());
+        assert!(managed_policy_arn("arn:aws:iam::aws:role/x").is_err());
+        assert!(managed_policy_arn("Admin Access").is_err());
+        assert_eq!(parse_session("1h"), Ok(3600));
+        assert_eq!(parse_session("90m"), Ok(5400));
+        assert_eq!(parse_session("2h30m"), Ok(9000));
+        assert_eq!(parse_session("12h"), Ok(43_200));
+        for bad in ["59m", "13h", "12h1m", "1", "h", "1m1h", "", "1.5h", "1h1h"] {
+            assert!(parse_session(bad).is_err(), "{bad}");
+        }
+        assert!(external_id_problem("companyx-7f3a:9c/x=1").is_none());
+        assert!(external_id_problem("a").is_some());
+        assert!(external_id_problem("a b c").is_some());
+        assert!(external_id_problem(&"a".repeat(1225)).is_some());
+    }
+
+    #[test]
+    fn domains() {
+        assert!(domain_problem("companyx.example").is_none());
+        for bad in [
+            "companyx", "a@b.com", "-a.com", "a..com", " a.com", "a_b.com",
+        ] {
+            assert!(domain_problem(bad).is_some(), "{bad}");
         }
     }
 
