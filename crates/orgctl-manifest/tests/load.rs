@@ -389,3 +389,140 @@ fn several_yaml_documents_in_one_file_are_refused() {
         diags[0]
     );
 }
+
+/// OUs and accounts the grant tests share.
+const GRANT_WORLD: &str = "ous:\n  - path: /Workloads\n  - path: /Workloads/Production\n    production: true\naccounts:\n  - name: prod\n    email: prod@companyx.example\n    ou: /Workloads/Production\n    id: \"222222222222\"\n  - name: tools\n    email: tools@companyx.example\n    ou: /\n    id: \"333333333333\"\n";
+
+#[test]
+fn a_grant_maps_to_arns_seconds_and_the_end_of_access() {
+    let org = format!(
+        "{ORG}  member_role: team/Admin\n  plan_role: arn:aws:iam::123456789012:role/ci/orgctl-plan\n  email_domains: [CompanyX.example]\n"
+    );
+    let grants = "grants:\n  - name: auditor\n    partner: Audit & Co\n    owner: security\n    reason: audit\n    principal: \"999988887777\"\n    external_id: audit-2027-b41e\n    mfa: true\n    max_session: 1h30m\n    permissions:\n      managed: [ReadOnlyAccess, job-function/ViewOnlyAccess]\n      inline:\n        - name: deny\n          document: '{\"Version\": \"2012-10-17\", \"Statement\": {\"Effect\": \"Deny\", \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}'\n      permissions_boundary: arn:aws:iam::123456789012:policy/boundary\n    targets: [/Workloads, tools]\n    exclude: [prod, \"444444444444\"]\n    expires: 2027-02-28\n  - name: tools-deploy\n    partner: Platform\n    owner: platform\n    ticket: OPS-7\n    principal: arn:aws:iam::333333333333:role/deploy\n    permissions:\n      managed: [PowerUserAccess]\n    targets: [tools]\n";
+    let l = loaded(&[
+        ("organization.yaml", &org),
+        ("world.yaml", GRANT_WORLD),
+        ("grants.yaml", grants),
+    ]);
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let o = &l.desired.organization;
+    assert_eq!(o.member_role, "team/Admin");
+    assert_eq!(
+        o.plan_role.as_deref(),
+        Some("arn:aws:iam::123456789012:role/ci/orgctl-plan")
+    );
+    assert_eq!(o.email_domains, ["companyx.example".to_owned()].into());
+    assert!(l.desired.ous["/Workloads/Production"].production);
+    assert!(!l.desired.ous["/Workloads"].production);
+
+    let g = &l.desired.grants["auditor"];
+    assert_eq!(g.principal, "arn:aws:iam::999988887777:root");
+    assert_eq!(g.principal_account, "999988887777");
+    assert_eq!(g.ticket, "audit");
+    assert_eq!(g.max_session_secs, 5400);
+    assert_eq!(g.role_name, "orgctl-auditor");
+    assert_eq!(g.expires.as_deref(), Some("2027-02-28"));
+    assert_eq!(g.access_ends.as_deref(), Some("2027-03-01T00:00:00Z"));
+    assert_eq!(
+        g.managed_policies,
+        [
+            "arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned(),
+            "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess".to_owned()
+        ]
+        .into()
+    );
+    assert_eq!(
+        g.inline_policies["deny"],
+        r#"{"Statement":{"Action":"kms:Decrypt","Effect":"Deny","Resource":"*"},"Version":"2012-10-17"}"#
+    );
+    assert_eq!(
+        g.permissions_boundary.as_deref(),
+        Some("arn:aws:iam::123456789012:policy/boundary")
+    );
+    assert_eq!(
+        g.targets,
+        [
+            orgctl_model::GrantTarget::Account("tools".to_owned()),
+            orgctl_model::GrantTarget::Ou("/Workloads".to_owned())
+        ]
+        .into()
+    );
+    assert_eq!(g.exclude_accounts, ["prod".to_owned()].into());
+    assert_eq!(g.exclude_ids, ["444444444444".to_owned()].into());
+    assert!(
+        g.trust_policy()
+            .contains("\"sts:ExternalId\":\"audit-2027-b41e\"")
+    );
+
+    // An internal principal (an account the YAML lists) needs neither expiry nor external id.
+    let t = &l.desired.grants["tools-deploy"];
+    assert_eq!(t.principal_account, "333333333333");
+    assert_eq!((t.expires.as_ref(), t.external_id.as_ref()), (None, None));
+    assert_eq!(t.max_session_secs, 3600);
+    assert!(!t.mfa);
+}
+
+#[test]
+fn expiries_are_judged_against_the_given_day() {
+    let grant = |expires: &str| {
+        format!(
+            "grants:\n  - name: p\n    partner: P\n    owner: o\n    ticket: T-1\n    principal: \"999988887777\"\n    external_id: abcdefgh-1\n    permissions:\n      managed: [ReadOnlyAccess]\n    targets: [tools]\n    expires: {expires}\n"
+        )
+    };
+    let run = |expires: &str, today: &str| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            &[
+                ("organization.yaml", ORG),
+                ("world.yaml", GRANT_WORLD),
+                ("grants.yaml", &grant(expires)),
+            ],
+        );
+        orgctl_manifest::load_dir_with(
+            dir.path(),
+            &orgctl_manifest::LoadOptions {
+                today: Some(today.to_owned()),
+            },
+        )
+    };
+    // The last day is still valid; the day after, a warning; 366 days ahead, an error.
+    let ok = run("2026-12-02", "2026-12-02").expect("loads");
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+    let expired = run("2026-12-01", "2026-12-02").expect("loads with a warning");
+    assert_eq!(expired.warnings.len(), 1);
+    assert!(
+        expired.warnings[0]
+            .message
+            .contains("expired on 2026-12-01")
+    );
+    assert!(run("2027-12-02", "2026-12-02").is_ok());
+    let far = run("2027-12-03", "2026-12-02").expect_err("too far");
+    assert!(far.to_string().contains("rule `max-grant-days`"), "{far}");
+    // Switched off with a reason, it passes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            ("organization.yaml", ORG),
+            ("world.yaml", GRANT_WORLD),
+            ("grants.yaml", &grant("2029-01-01")),
+            (
+                "checks.yaml",
+                "checks:\n  disable:\n    - rule: max-grant-days\n      reason: multi-year contract (LEGAL-9)\n",
+            ),
+        ],
+    );
+    let options = orgctl_manifest::LoadOptions {
+        today: Some("2026-12-02".to_owned()),
+    };
+    assert!(orgctl_manifest::load_dir_with(dir.path(), &options).is_ok());
+    // Not a day: refused before anything is read.
+    let bad = orgctl_manifest::LoadOptions {
+        today: Some("2026-02-31".to_owned()),
+    };
+    assert!(matches!(
+        orgctl_manifest::load_dir_with(dir.path(), &bad),
+        Err(LoadError::BadToday(_))
+    ));
+}
