@@ -232,6 +232,10 @@ impl Summary {
 /// A whole plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
+    /// The access review: per principal, what it gains or loses, where and until when (derived
+    /// from the role changes; what every rendering opens with).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<PrincipalAccess>,
     /// The changes, in the order they must be applied.
     pub changes: Vec<Change>,
     /// Unmanaged resources and other facts that are not changes.
@@ -240,10 +244,6 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
     /// Errors: when any exist, the plan must not be applied.
     pub errors: Vec<PlanError>,
-    /// The access review: per principal, what it gains or loses, where and until when (derived
-    /// from the role changes; what every rendering opens with).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub access: Vec<PrincipalAccess>,
     /// The organization planned against.
     pub organization_id: String,
     /// Its management account.

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use orgctl_model::text::escape_invisible;
-use orgctl_planner::{Action, Change, ResourceKind};
+use orgctl_planner::{AccessEffect, AccessEntry, Action, Change, Plan, ResourceKind};
 use serde_json::Value;
 
 /// A piece of a sentence: fixed wording, or a name taken from the plan (which Markdown quotes as
@@ -82,7 +82,7 @@ pub(crate) const KIND_SECTIONS: [(ResourceKind, &str); 6] = [
     (ResourceKind::Account, "Accounts"),
     (ResourceKind::Policy, "Policies"),
     (ResourceKind::Attachment, "Attachments"),
-    (ResourceKind::Access, "Access"),
+    (ResourceKind::Access, "IAM roles"),
 ];
 
 /// The colour of an action's symbol.
@@ -424,6 +424,134 @@ fn doc_diff(diff: &str, out: &mut Vec<Detail>) {
             let rest = line.strip_prefix(' ').unwrap_or(&line);
             out.push(Detail::DiffLine(' ', rest.to_owned(), Tone::Plain));
         }
+    }
+}
+
+/// Whether a change is listed in the access section: SCP documents and attachments, account
+/// moves and OU replacements. Role changes are summed up there by the access review
+/// ([`review`]); their operations are listed with the other changes, under "IAM roles".
+pub(crate) fn in_access_section(change: &Change) -> bool {
+    change.is_access_change() && change.kind != ResourceKind::Access
+}
+
+/// How many items the access section has: review entries and access changes.
+pub(crate) fn access_count(plan: &Plan) -> usize {
+    plan.access.iter().map(|p| p.entries.len()).sum::<usize>()
+        + plan.changes.iter().filter(|c| in_access_section(c)).count()
+}
+
+/// One principal of the access review.
+#[derive(Debug, Clone)]
+pub(crate) struct PrincipalView {
+    /// `arn:aws:iam::999999999999:root (partner A)`.
+    pub heading: Vec<Seg>,
+    /// Its entries.
+    pub entries: Vec<EntryView>,
+}
+
+/// One entry of the access review.
+#[derive(Debug, Clone)]
+pub(crate) struct EntryView {
+    /// `+`, `-`, `~` or `!`.
+    pub symbol: &'static str,
+    /// The symbol's colour.
+    pub tone: Tone,
+    /// `gains staging, production: AdministratorAccess, until 2027-06-30 — new grant or target
+    /// (grant partner-admin)`.
+    pub sentence: Vec<Seg>,
+    /// For a change: its differences and document diffs.
+    pub details: Vec<Detail>,
+}
+
+/// The access review, worded: per principal, what it gains, loses or has changed.
+pub(crate) fn review(plan: &Plan) -> Vec<PrincipalView> {
+    plan.access
+        .iter()
+        .map(|p| PrincipalView {
+            heading: vec![name(&p.principal), text(" ("), name(&p.label), text(")")],
+            entries: p.entries.iter().map(entry_view).collect(),
+        })
+        .collect()
+}
+
+fn entry_view(e: &AccessEntry) -> EntryView {
+    let (symbol, tone, verb) = match e.effect {
+        AccessEffect::Gains => ("+", Tone::Add, "gains "),
+        AccessEffect::Loses => ("-", Tone::Remove, "loses "),
+        AccessEffect::Changes => ("~", Tone::Change, "changes in "),
+        AccessEffect::Unverified => ("!", Tone::Alert, "cannot be verified in "),
+    };
+    let mut s = vec![text(verb)];
+    for (i, a) in e.accounts.iter().enumerate() {
+        if i > 0 {
+            s.push(text(", "));
+        }
+        s.push(name(a));
+    }
+    s.push(text(": "));
+    let mut perms: Vec<Seg> = Vec::new();
+    let sep = |segs: &mut Vec<Seg>| {
+        if !segs.is_empty() {
+            segs.push(text(", "));
+        }
+    };
+    for m in &e.permissions.managed_policies {
+        sep(&mut perms);
+        perms.push(name(m));
+    }
+    for i in &e.permissions.inline_policies {
+        sep(&mut perms);
+        perms.push(text("inline "));
+        perms.push(name(i));
+    }
+    if let Some(b) = &e.permissions.permissions_boundary {
+        sep(&mut perms);
+        perms.push(text("boundary "));
+        perms.push(name(b));
+    }
+    if perms.is_empty() {
+        perms.push(text("no permissions"));
+    }
+    if e.effect == AccessEffect::Changes {
+        s.push(text("now "));
+    }
+    s.extend(perms);
+    if e.effect != AccessEffect::Loses {
+        match &e.expires {
+            Some(day) => {
+                s.push(text(", until "));
+                s.push(name(day));
+            }
+            None if e.grant != "read-role" => s.push(text(", no expiry")),
+            None => {}
+        }
+    }
+    s.push(text(" — "));
+    s.push(Seg::Text(Cow::Owned(escape_invisible(&e.why).into_owned())));
+    s.push(text(" (grant "));
+    s.push(name(&e.grant));
+    s.push(text(", role "));
+    s.push(name(&e.role_name));
+    s.push(text(")"));
+    let mut details = Vec::new();
+    for d in &e.details {
+        let d = escape_invisible(d);
+        let mut chars = d.chars();
+        match (chars.next(), chars.as_str().strip_prefix(' ')) {
+            (Some(mark @ ('+' | '-' | '~')), Some(rest)) => {
+                details.push(Detail::Attr(mark, rest.to_owned()))
+            }
+            _ => details.push(Detail::Prose(d.into_owned(), Tone::Plain)),
+        }
+    }
+    if let Some(diff) = e.diff.as_deref().filter(|d| !d.trim().is_empty()) {
+        doc_diff(diff, &mut details);
+    }
+    EntryView {
+        symbol,
+        tone,
+        sentence: s,
+        details,
     }
 }
 

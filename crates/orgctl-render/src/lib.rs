@@ -2,8 +2,9 @@
 //! pull-request comment and the [`json`] plan file.
 //!
 //! The renderers decide nothing about the plan; they only format it. Every rendering leads with
-//! the access changes (service control policies and, later, access grants), because those are
-//! what a security reviewer must see first, then the other changes grouped by resource kind in
+//! the access changes (the access review of grant roles: who gains or loses what, where, until
+//! when; then service control policies and account moves), because those are what a security
+//! reviewer must see first, then the other changes grouped by resource kind in
 //! plan (apply) order, warnings, errors, resources orgctl leaves alone, and the summary line.
 //! Rendering is linear in the size of the plan.
 

@@ -31,6 +31,8 @@ struct Piece {
     changes: usize,
     warnings: usize,
     notes: usize,
+    /// Entries of the access review (not changes: one may sum up several, or none).
+    review: usize,
 }
 
 impl Piece {
@@ -42,6 +44,7 @@ impl Piece {
             changes: 0,
             warnings: 0,
             notes: 0,
+            review: 0,
         }
     }
 }
@@ -67,7 +70,7 @@ impl Block {
     }
 
     fn has_changes(&self) -> bool {
-        self.items.iter().any(|i| i.changes > 0)
+        self.items.iter().any(|i| i.changes > 0 || i.review > 0)
     }
 
     fn push_to(&self, out: &mut String, items: &[Piece], marker: Option<&str>) {
@@ -97,6 +100,7 @@ struct Omitted {
     changes: usize,
     warnings: usize,
     notes: usize,
+    review: usize,
 }
 
 impl Omitted {
@@ -105,6 +109,7 @@ impl Omitted {
             self.changes += i.changes;
             self.warnings += i.warnings;
             self.notes += i.notes;
+            self.review += i.review;
         }
     }
 }
@@ -132,6 +137,7 @@ pub(crate) fn render(plan: &Plan, limit: usize) -> String {
             changes: total_changes,
             warnings: plan.warnings.len(),
             notes: plan.notes.len(),
+            review: plan.access.iter().map(|p| p.entries.len()).sum(),
         },
         limit,
     );
@@ -227,7 +233,7 @@ fn head(plan: &Plan) -> String {
     if !plan.is_empty() {
         summary_table(plan, &mut out);
     }
-    if !plan.changes.iter().any(Change::is_access_change) {
+    if describe::access_count(plan) == 0 {
         out.push_str("#### Access changes\n\nNo access changes.\n\n");
     }
     out
@@ -279,12 +285,33 @@ fn summary_table(plan: &Plan, out: &mut String) {
 fn blocks(plan: &Plan) -> Vec<Block> {
     let mut blocks = Vec::new();
 
-    let access: Vec<Piece> = plan
-        .changes
-        .iter()
-        .filter(|c| c.is_access_change())
-        .map(access_item)
-        .collect();
+    let mut access: Vec<Piece> = Vec::new();
+    for principal in describe::review(plan) {
+        for (i, entry) in principal.entries.iter().enumerate() {
+            let mut text = String::new();
+            if i == 0 {
+                let _ = write!(text, "- **{}**\n", title_md(&principal.heading));
+            }
+            let _ = writeln!(text, "  - `{}` {}", entry.symbol, title_md(&entry.sentence));
+            if !entry.details.is_empty() {
+                text.push_str("\n    ```diff\n");
+                for detail in &entry.details {
+                    text.push_str("    ");
+                    detail_line(&mut text, detail);
+                }
+                text.push_str("    ```\n\n");
+            }
+            let mut p = Piece::new(text);
+            p.review = 1;
+            access.push(p);
+        }
+    }
+    access.extend(
+        plan.changes
+            .iter()
+            .filter(|c| describe::in_access_section(c))
+            .map(access_item),
+    );
     if !access.is_empty() {
         blocks.push(Block {
             open: format!("#### Access changes ({})\n\n", access.len()),
@@ -298,14 +325,14 @@ fn blocks(plan: &Plan) -> Vec<Block> {
     let others = plan
         .changes
         .iter()
-        .filter(|c| !c.is_access_change())
+        .filter(|c| !describe::in_access_section(c))
         .count();
     let mut first = true;
     for (kind, heading) in KIND_SECTIONS {
         let items: Vec<Piece> = plan
             .changes
             .iter()
-            .filter(|c| c.kind == kind && !c.is_access_change())
+            .filter(|c| c.kind == kind && !describe::in_access_section(c))
             .enumerate()
             .map(|(i, c)| detail_item(c, i == 0))
             .collect();
@@ -496,6 +523,13 @@ fn banner(shown: usize, total: usize) -> String {
 /// The closing note of a truncated rendering.
 fn note(omitted: &Omitted, limit: usize) -> String {
     let mut parts = Vec::new();
+    if omitted.review > 0 {
+        parts.push(count(
+            omitted.review,
+            "access review entry",
+            "access review entries",
+        ));
+    }
     if omitted.changes > 0 {
         parts.push(count(omitted.changes, "more change", "more changes"));
     }

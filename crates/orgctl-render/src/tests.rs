@@ -653,8 +653,9 @@ fn text_leads_with_access_changes_and_shows_every_change_once() {
             .filter(|l| l.starts_with(&format!("  {} ", c.action.symbol())))
             .count();
         assert!(title_lines > 0);
-        if c.is_access_change() {
-            // Access changes are listed (in plan order) in the access section only.
+        if crate::describe::in_access_section(c) {
+            // Access changes are listed (in plan order) in the access section only; role
+            // changes are summed up there by the access review and listed with the others.
             let reason_at = t.find(&c.reason).expect("reason shown");
             assert!(
                 reason_at > access_at && reason_at < others_at,
@@ -767,7 +768,11 @@ fn markdown_kitchen_sink_is_not_truncated() {
     assert!(md.find("| Resource |").expect("table") < access_at);
     // Access changes are never collapsed.
     assert!(!md[access_at..others_at].contains("<details>"));
-    for c in plan.changes.iter().filter(|c| c.is_access_change()) {
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| crate::describe::in_access_section(c))
+    {
         let at = md
             .find(&crate::markdown::escape(&c.reason))
             .expect("reason shown");
@@ -1177,3 +1182,5 @@ mod hostile_input {
         }
     }
 }
+
+mod access;

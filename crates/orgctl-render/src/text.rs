@@ -11,7 +11,7 @@ use orgctl_model::text::escape_invisible;
 use orgctl_planner::{Change, Plan};
 
 use crate::RenderOptions;
-use crate::describe::{self, ChangeView, Detail, KIND_SECTIONS, Seg, Tone, count};
+use crate::describe::{self, ChangeView, Detail, EntryView, KIND_SECTIONS, Seg, Tone, count};
 
 /// Writes text with or without ANSI colours.
 struct Style {
@@ -65,20 +65,35 @@ pub(crate) fn render(plan: &Plan, opts: &RenderOptions) -> String {
     let access: Vec<&Change> = plan
         .changes
         .iter()
-        .filter(|c| c.is_access_change())
+        .filter(|c| describe::in_access_section(c))
         .collect();
-    if access.is_empty() {
+    let access_items = describe::access_count(plan);
+    if access_items == 0 {
         st.bold(&mut out, "No access changes.");
         out.push_str("\n\n");
     } else {
-        st.bold(&mut out, &format!("Access changes ({})", access.len()));
+        st.bold(&mut out, &format!("Access changes ({access_items})"));
         out.push_str("\n\n");
+        for principal in describe::review(plan) {
+            out.push_str("  ");
+            st.bold(&mut out, &title_text(&principal.heading));
+            out.push('\n');
+            for entry in &principal.entries {
+                write_entry(&mut out, &st, entry);
+            }
+            out.push('\n');
+        }
         for change in access {
             write_change(&mut out, &st, &describe::view(change));
         }
     }
 
-    let others = plan.changes.len() - plan.changes.iter().filter(|c| c.is_access_change()).count();
+    let others = plan.changes.len()
+        - plan
+            .changes
+            .iter()
+            .filter(|c| describe::in_access_section(c))
+            .count();
     if others > 0 {
         st.bold(&mut out, &format!("Other changes ({others})"));
         out.push_str("\n\n");
@@ -86,7 +101,7 @@ pub(crate) fn render(plan: &Plan, opts: &RenderOptions) -> String {
             let group: Vec<&Change> = plan
                 .changes
                 .iter()
-                .filter(|c| c.kind == kind && !c.is_access_change())
+                .filter(|c| c.kind == kind && !describe::in_access_section(c))
                 .collect();
             if group.is_empty() {
                 continue;
@@ -206,6 +221,16 @@ pub(crate) fn reason_text(view: &ChangeView) -> String {
     }
 }
 
+/// One entry of the access review: symbol, sentence, then its differences and diffs.
+fn write_entry(out: &mut String, st: &Style, entry: &EntryView) {
+    out.push_str("    ");
+    st.paint(out, entry.tone, entry.symbol);
+    out.push(' ');
+    out.push_str(&title_text(&entry.sentence));
+    out.push('\n');
+    write_details(out, st, &entry.details, "        ");
+}
+
 /// One change block followed by a blank line.
 fn write_change(out: &mut String, st: &Style, view: &ChangeView) {
     out.push_str("  ");
@@ -217,10 +242,16 @@ fn write_change(out: &mut String, st: &Style, view: &ChangeView) {
     if !reason.is_empty() {
         let _ = writeln!(out, "      {reason}");
     }
-    for detail in &view.details {
+    write_details(out, st, &view.details, "      ");
+    out.push('\n');
+}
+
+/// Detail lines: prose and attributes at `indent`, diff lines two columns further.
+fn write_details(out: &mut String, st: &Style, details: &[Detail], indent: &str) {
+    for detail in details {
         match detail {
             Detail::Prose(text, tone) => {
-                out.push_str("      ");
+                out.push_str(indent);
                 st.paint(out, *tone, text);
                 out.push('\n');
             }
@@ -230,21 +261,22 @@ fn write_change(out: &mut String, st: &Style, view: &ChangeView) {
                     '-' => Tone::Remove,
                     _ => Tone::Change,
                 };
-                out.push_str("      ");
+                out.push_str(indent);
                 st.paint(out, tone, &format!("{mark} {text}"));
                 out.push('\n');
             }
             Detail::DiffLine(mark, text, tone) => {
-                out.push_str("        ");
+                out.push_str(indent);
+                out.push_str("  ");
                 st.paint(out, *tone, &format!("{mark}{text}"));
                 out.push('\n');
             }
             Detail::DiffHeader(text, tone) => {
-                out.push_str("        ");
+                out.push_str(indent);
+                out.push_str("  ");
                 st.paint(out, *tone, text);
                 out.push('\n');
             }
         }
     }
-    out.push('\n');
 }
