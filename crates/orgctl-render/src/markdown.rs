@@ -290,7 +290,7 @@ fn blocks(plan: &Plan) -> Vec<Block> {
         for (i, entry) in principal.entries.iter().enumerate() {
             let mut text = String::new();
             if i == 0 {
-                let _ = write!(text, "- **{}**\n", title_md(&principal.heading));
+                let _ = writeln!(text, "- **{}**", title_md(&principal.heading));
             }
             let _ = writeln!(text, "  - `{}` {}", entry.symbol, title_md(&entry.sentence));
             if !entry.details.is_empty() {
