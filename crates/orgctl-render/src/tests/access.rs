@@ -50,7 +50,7 @@ fn grant(name: &str, partner: &str, principal: &str, accounts: &[&str]) -> Grant
             .collect(),
         exclude_accounts: BTreeSet::new(),
         exclude_ids: BTreeSet::new(),
-        role_name: format!("{name}"),
+        role_name: name.to_owned(),
         expires: Some("2027-06-30".into()),
         access_ends: Some("2027-07-01T00:00:00Z".into()),
         source: loc("desired-state/grants.yaml", 3),
