@@ -205,11 +205,9 @@ fn pinned_example(account: &str) -> tempfile::TempDir {
         text.contains("\"123456789012\""),
         "the example pins 123456789012"
     );
-    std::fs::write(
-        &org_yaml,
-        text.replace("\"123456789012\"", &format!("\"{account}\"")),
-    )
-    .expect("write organization.yaml");
+    // Everywhere: the management account id and the plan role's ARN in it.
+    std::fs::write(&org_yaml, text.replace("123456789012", account))
+        .expect("write organization.yaml");
     dir
 }
 
