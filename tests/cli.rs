@@ -120,7 +120,7 @@ fn saved_plan_applies_and_a_stale_one_is_refused() {
     let accounts = sb.read("desired-state/accounts.yaml");
     sb.write(
         "desired-state/accounts.yaml",
-        &accounts.replace("staging\n", "staging-2\n"),
+        &accounts.replace("environment: staging\n", "environment: staging-2\n"),
     );
     assert_ne!(
         sb.read("desired-state/accounts.yaml"),

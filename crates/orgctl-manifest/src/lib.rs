@@ -181,7 +181,14 @@ mod tests {
         let schema: serde_json::Value =
             serde_json::from_str(&json_schema()).expect("the schema is JSON");
         let props = &schema["properties"];
-        for key in ["organization", "ous", "accounts", "policies"] {
+        for key in [
+            "organization",
+            "ous",
+            "accounts",
+            "policies",
+            "grants",
+            "checks",
+        ] {
             assert!(props.get(key).is_some(), "no {key} in {schema}");
         }
         assert_eq!(
