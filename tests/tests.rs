@@ -5,6 +5,8 @@
 
 mod common;
 
+/// `access` against snapshot files: every format, exit codes, `--account`, its JSON schema.
+mod access;
 /// `validate`, `plan` and `apply` against snapshot files (the in-memory backend).
 mod cli;
 /// What the main commands print (exit code, stdout, stderr), as reviewed insta snapshots.

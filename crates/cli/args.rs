@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Manage an AWS Organization as code: OUs, accounts, policies and access, planned from YAML and
 /// applied safely.
 ///
-/// Exit codes: 0 success; 1 error; 2 (plan with --detailed-exitcode) changes pending.
+/// Exit codes: 0 success; 1 error; 2 (plan with --detailed-exitcode) changes pending, (access with
+/// --detailed-exitcode) something flagged.
 #[derive(Debug, Parser)]
 #[command(name = "orgctl", version, about, long_about)]
 pub struct Cli {
@@ -55,6 +56,10 @@ pub enum Command {
     /// Release the apply lease of an apply that was killed while holding it (the token is in
     /// the error of the apply that found it held); only when no apply is running.
     ForceUnlock(ForceUnlockArgs),
+    /// Who can reach each account, and how: grants (desired and live, expiry, days left), root
+    /// email ownership, roles trusting principals outside the organization, the member role.
+    /// Reads every role of every active member account (more than `plan`); never writes.
+    Access(AccessArgs),
     /// Write the live organization as a JSON snapshot (for offline plans with --live-state).
     Snapshot(SnapshotArgs),
     /// Print the JSON Schema of a file format (the desired-state YAML by default).
@@ -78,6 +83,8 @@ pub enum SchemaKind {
     Plan,
     /// A live-state snapshot (`snapshot`, `--live-state`).
     Snapshot,
+    /// The access review (`access --format json`).
+    Access,
 }
 
 /// The default desired-state directory.
@@ -127,6 +134,27 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Exit 2 when the plan has changes (0 none, 1 error): for drift checks.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `orgctl access`.
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Desired state.
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Live state.
+    #[command(flatten)]
+    pub live: LiveArg,
+    /// Review only this account (its name, as in the YAML or in AWS, or its id); only its IAM
+    /// is read.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when something is flagged (0 nothing, 1 error): for CI.
     #[arg(long)]
     pub detailed_exitcode: bool,
 }

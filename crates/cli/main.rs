@@ -81,11 +81,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Apply(a) => commands::apply(a, g).await,
         Command::ForceUnlock(a) => commands::force_unlock(a, g).await,
         Command::Snapshot(a) => commands::snapshot(a, g).await,
+        Command::Access(a) => commands::access(a, g).await,
         Command::Schema(a) => {
             ui::stdout(&match a.kind {
                 SchemaKind::DesiredState => orgctl_manifest::json_schema(),
                 SchemaKind::Plan => orgctl_planner::planfile::json_schema(),
                 SchemaKind::Snapshot => live::snapshot_schema(),
+                SchemaKind::Access => orgctl_planner::access_report::json_schema(),
             });
             Ok(ExitCode::SUCCESS)
         }

@@ -1,5 +1,9 @@
 //! One function per subcommand.
 
+mod access;
+
+pub use access::access;
+
 use std::path::Path;
 use std::process::ExitCode;
 

@@ -24,6 +24,7 @@
 //! [`Retrier`] per HTTP request (each page on its own); a crash test is
 //! `Retrying<Faulty<MemoryOrg>>`.
 
+pub mod access;
 pub mod api;
 pub mod execute;
 #[cfg(any(test, feature = "test-util"))]

@@ -8,6 +8,7 @@
 //! plan (apply) order, warnings, errors, resources orgctl leaves alone, and the summary line.
 //! Rendering is linear in the size of the plan.
 
+mod access;
 mod describe;
 mod markdown;
 mod text;
@@ -48,6 +49,23 @@ pub fn markdown(plan: &Plan) -> String {
 /// [`safe_json`]): what `plan --format json` prints and `plan --out` saves.
 pub fn json(plan: &Plan) -> String {
     safe_json(&orgctl_planner::planfile::to_json(plan))
+}
+
+/// The access review of `orgctl access` for a terminal: per account, its root email, how IAM
+/// was read, the member role, orgctl's roles (principal, permissions, expiry and days left),
+/// roles trusting principals outside the organization, and what is flagged.
+pub fn access_text(report: &orgctl_planner::access_report::AccessReport) -> String {
+    access::text(report)
+}
+
+/// The access review as Markdown, never longer than [`MARKDOWN_LIMIT`] characters.
+pub fn access_markdown(report: &orgctl_planner::access_report::AccessReport) -> String {
+    access::markdown(report)
+}
+
+/// The access review as JSON (`docs/access.schema.json`), made [`safe_json`].
+pub fn access_json(report: &orgctl_planner::access_report::AccessReport) -> String {
+    access::json(report)
 }
 
 /// JSON text with every [`is_invisible`] character written as a `\uXXXX` escape, so that no

@@ -1,0 +1,205 @@
+//! The IAM reader of `orgctl access`: every role of every member account it is given, through
+//! the [`IamApi`] seam.
+//!
+//! `access` reads more than `plan`: besides orgctl's roles under [`ROLE_PATH`] in full detail,
+//! it needs the trust policy of **every** role (to find roles outside `/orgctl/` that a principal
+//! outside the organization may assume, and the member role). One `ListRoles` without a path
+//! prefix per account returns them all (trust policies included); then, per role under
+//! `/orgctl/` only, GetRole (tags, boundary), ListAttachedRolePolicies, ListRolePolicies and
+//! GetRolePolicy per inline policy. Request budget per account: 1 AssumeRole per role tried +
+//! ListRoles pages + Σ roles under `/orgctl/` × (3 + inline count).
+//!
+//! Each account is read through the first of the given connections that works (the read role,
+//! then the member role); when none does, the account is [`IamRead::Unreadable`], never an
+//! error of the whole read. Accounts are read concurrently, at most `concurrency` at a time.
+//!
+//! TODO(dedupe): the plan's IAM reader (observe, issue 7 decision 4) reads the same roles under
+//! `/orgctl/`; once it lands, share its per-role detail read.
+
+use futures::StreamExt;
+use orgctl_model::{IamRead, LiveAccessRole, ROLE_PATH, canonical_json_str};
+
+use crate::api::ApiResult;
+use crate::iam::{IamApi, RoleSummary};
+
+/// How one account's IAM was reached: the connection's kind decides the [`IamRead`] reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// orgctl's read role.
+    ReadRole,
+    /// The member role.
+    MemberRole,
+}
+
+/// What was read in one member account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRoles {
+    /// 12 digits.
+    pub account_id: String,
+    /// How it was read.
+    pub read: IamRead,
+    /// Every role (any path), as ListRoles returns them.
+    pub roles: Vec<RoleSummary>,
+    /// The roles under [`ROLE_PATH`], in full detail.
+    pub access_roles: Vec<LiveAccessRole>,
+}
+
+/// Reads every account of `accounts` through `read_role` (when given) and else `member_role`,
+/// at most `concurrency` accounts at a time; `answered(done)` after each account. The result is
+/// in the order of `accounts`.
+pub async fn read_account_roles<R: IamApi, M: IamApi>(
+    read_role: Option<&R>,
+    member_role: &M,
+    accounts: &[String],
+    concurrency: usize,
+    answered: &(dyn Fn(usize) + Sync),
+) -> Vec<AccountRoles> {
+    let mut out: Vec<(usize, AccountRoles)> = Vec::with_capacity(accounts.len());
+    let mut stream = futures::stream::iter(accounts.iter().enumerate())
+        .map(|(i, account)| async move { (i, read_one(read_role, member_role, account).await) })
+        .buffer_unordered(concurrency.max(1));
+    while let Some(r) = stream.next().await {
+        out.push(r);
+        answered(out.len());
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn read_one<R: IamApi, M: IamApi>(
+    read_role: Option<&R>,
+    member_role: &M,
+    account: &str,
+) -> AccountRoles {
+    let first_error = match read_role {
+        Some(api) => match read_with(api, account).await {
+            Ok((roles, access_roles)) => {
+                return AccountRoles {
+                    account_id: account.to_owned(),
+                    read: IamRead::ReadRole,
+                    roles,
+                    access_roles,
+                };
+            }
+            Err(e) => Some(e.to_string()),
+        },
+        None => None,
+    };
+    match read_with(member_role, account).await {
+        Ok((roles, access_roles)) => AccountRoles {
+            account_id: account.to_owned(),
+            read: match first_error {
+                Some(reason) => IamRead::Fallback { reason },
+                None => IamRead::MemberRole,
+            },
+            roles,
+            access_roles,
+        },
+        Err(e) => AccountRoles {
+            account_id: account.to_owned(),
+            read: IamRead::Unreadable {
+                reason: match first_error {
+                    Some(first) => format!("read role: {first}; member role: {e}"),
+                    None => e.to_string(),
+                },
+            },
+            roles: Vec::new(),
+            access_roles: Vec::new(),
+        },
+    }
+}
+
+async fn read_with<A: IamApi>(
+    api: &A,
+    account: &str,
+) -> ApiResult<(Vec<RoleSummary>, Vec<LiveAccessRole>)> {
+    let roles = api.list_roles(account, "/").await?;
+    let mut detailed = Vec::new();
+    for r in roles.iter().filter(|r| r.path == ROLE_PATH) {
+        let role = api.get_role(account, &r.name).await?;
+        let attached = api.list_attached_policies(account, &r.name).await?;
+        let mut inline = std::collections::BTreeMap::new();
+        for name in api.list_inline_policies(account, &r.name).await? {
+            let doc = api.get_inline_policy(account, &r.name, &name).await?;
+            inline.insert(name, canonical_json_str(&doc).unwrap_or(doc));
+        }
+        detailed.push(LiveAccessRole {
+            account_id: account.to_owned(),
+            role_name: r.name.clone(),
+            path: r.path.clone(),
+            trust_policy: canonical_json_str(&r.trust_policy)
+                .unwrap_or_else(|| r.trust_policy.clone()),
+            description: r.description.clone(),
+            max_session_secs: r.max_session_secs,
+            managed_policies: attached.into_iter().map(|p| p.arn).collect(),
+            inline_policies: inline,
+            permissions_boundary: role.permissions_boundary,
+            tags: role.tags,
+        });
+    }
+    Ok((roles, detailed))
+}
+
+#[cfg(test)]
+mod tests {
+    use orgctl_model::Tags;
+
+    use super::*;
+    use crate::MemoryIam;
+    use crate::iam::NewRole;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    #[test]
+    fn reads_every_role_and_details_only_those_under_orgctl() {
+        let iam = MemoryIam::new().with_accounts(["222222222222", "333333333333"]);
+        let member = MemoryIam::new().with_accounts(["222222222222"]);
+        block_on(async {
+            for (path, name) in [("/", "vendor"), ("/orgctl/", "partner")] {
+                iam.create_role(
+                    "222222222222",
+                    &NewRole {
+                        path: path.into(),
+                        name: name.into(),
+                        trust_policy: r#"{"Statement":[]}"#.into(),
+                        description: String::new(),
+                        max_session_secs: 3600,
+                        tags: Tags::new(),
+                    },
+                )
+                .await
+                .expect("create");
+            }
+            iam.put_inline_policy("222222222222", "partner", "p", r#"{ "Statement": [] }"#)
+                .await
+                .expect("put");
+            let accounts = ["222222222222".to_owned(), "444444444444".to_owned()];
+            let read = read_account_roles(Some(&iam), &member, &accounts, 4, &|_| {}).await;
+            assert_eq!(read[0].read, IamRead::ReadRole);
+            assert_eq!(read[0].roles.len(), 2);
+            assert_eq!(read[0].access_roles.len(), 1);
+            assert_eq!(
+                read[0].access_roles[0].inline_policies["p"],
+                r#"{"Statement":[]}"#
+            );
+            assert!(matches!(read[1].read, IamRead::Unreadable { .. }));
+
+            // The read role refused, the member role reads: a fallback with the reason.
+            let none = MemoryIam::new();
+            let read = read_account_roles(Some(&none), &member, &accounts[..1], 1, &|_| {}).await;
+            assert!(
+                matches!(&read[0].read, IamRead::Fallback { reason } if reason.contains("AccessDenied")),
+                "{:?}",
+                read[0].read
+            );
+            let read =
+                read_account_roles(None::<&MemoryIam>, &member, &accounts[..1], 1, &|_| {}).await;
+            assert_eq!(read[0].read, IamRead::MemberRole);
+        });
+    }
+}
