@@ -19,8 +19,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use orgctl_model::{
-    AccountStatus, DesiredState, GrantSpec, GrantTarget, IamRead, LiveAccessRole, LiveState,
-    READ_ROLE_NAME, ROLE_PATH, child_path,
+    AccountStatus, DesiredState, GrantSpec, GrantTarget, IamRead, Lifecycle, LiveAccessRole,
+    LiveState, READ_ROLE_NAME, ROLE_PATH, child_path,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -536,7 +536,8 @@ fn at_or_below(path: &str, ou: &str) -> bool {
     ou == "/" || path == ou || path.starts_with(&format!("{ou}/"))
 }
 
-/// The live account ids each desired account name stands for (by id when given, else by email).
+/// The live account ids each desired ACTIVE account name stands for (by id when given, else by
+/// email).
 fn desired_account_ids(desired: &DesiredState, live: &LiveState) -> BTreeMap<String, String> {
     let by_email: HashMap<String, &str> = live
         .accounts
@@ -546,6 +547,7 @@ fn desired_account_ids(desired: &DesiredState, live: &LiveState) -> BTreeMap<Str
     desired
         .accounts
         .values()
+        .filter(|a| a.lifecycle == Lifecycle::Active)
         .filter_map(|a| {
             let id = match &a.id {
                 Some(id) => live
@@ -619,6 +621,10 @@ pub fn grant_targets(
     for name in &grant.exclude_accounts {
         if let Some(id) = ids.get(name) {
             out.remove(id);
+        }
+        // An unlisted account is excluded by its live name.
+        for a in live.accounts.iter().filter(|a| &a.name == name) {
+            out.remove(&a.id);
         }
     }
     out.retain(|id| {
