@@ -26,7 +26,7 @@ const EXIT_FLAGGED: u8 = 2;
 
 /// `orgctl access`.
 pub async fn access(a: &AccessArgs, g: &Global) -> Result<ExitCode, CliError> {
-    let desired = load(&a.dir.dir)?;
+    let desired = load(&a.dir.dir, g)?;
     let today = plan_options(g)?.today;
     let source = Source::open(
         a.live.live_state.as_deref(),
