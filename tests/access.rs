@@ -91,7 +91,10 @@ fn access_in_every_format() {
     insta::assert_snapshot!("access_json", shown(&sb, &run));
     let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(doc["format_version"], 1);
-    assert_eq!(doc["summary"]["findings"], 1);
+    // The expired role, and the two accounts whose root email is on partner.example, outside
+    // the example's email_domains (companyx.example).
+    assert_eq!(doc["summary"]["findings"], 3);
+    assert_eq!(doc["summary"]["flagged_accounts"], 2);
 }
 
 #[test]
@@ -104,7 +107,8 @@ fn one_account_by_name_or_id_and_an_unknown_one() {
         "--detailed-exitcode",
     ]);
     insta::assert_snapshot!("access_one_account", shown(&sb, &run));
-    run.expect_code(0);
+    // Its root email is on partner.example, outside the example's email_domains.
+    run.expect_code(2);
     let live: Value = serde_json::from_str(&sb.snapshot_text()).expect("snapshot");
     let staging = live["accounts"]
         .as_array()
