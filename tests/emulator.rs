@@ -9,6 +9,8 @@ mod moto;
 mod proxy;
 mod support;
 
+/// `orgctl access`: outside trust and root emails through the binary.
+mod access;
 /// The `orgctl` binary: plan, apply and snapshot on a hand-built organization.
 mod cli;
 /// `connect()` with the standard chain: endpoint, region and credentials from the environment.
