@@ -210,3 +210,73 @@ fn collect_names(v: &Value, out: &mut std::collections::BTreeSet<String>) {
         _ => {}
     }
 }
+
+/// Grants in the YAML: one whose role is in place (active, days left), one whose role the next
+/// apply creates (pending), and with `plan_role` set the read role wanted in every listed
+/// account, read through the member role where it is not there yet (a fallback, with why).
+#[test]
+fn desired_grants_and_the_read_role() {
+    let sb = sandbox_with_roles();
+    sb.write(
+        "desired-state/grants.yaml",
+        "grants:\n  - name: partner-staging\n    partner: Partner A\n    owner: platform\n    \
+         ticket: OPS-1\n    principal: \"999999999999\"\n    external_id: partner-ext-4711\n    \
+         permissions:\n      managed: [AdministratorAccess]\n    targets: [companyx-staging]\n    \
+         role_name: partner-staging\n    expires: 2026-12-31\n  - name: partner-sandbox\n    \
+         partner: Partner A\n    owner: platform\n    ticket: OPS-2\n    principal: \
+         \"999999999999\"\n    external_id: partner-ext-4711\n    permissions:\n      \
+         managed: [ReadOnlyAccess]\n    targets: [/Sandbox]\n    expires: 2027-01-31\n",
+    );
+    let org = sb.read("desired-state/organization.yaml");
+    sb.write(
+        "desired-state/organization.yaml",
+        &org.replace(
+            "  # plan_role: arn:aws:iam::123456789012:role/orgctl-plan",
+            "  plan_role: arn:aws:iam::123456789012:role/orgctl-plan",
+        ),
+    );
+    let run = sb.run(&["access", "--account", "companyx-staging"]);
+    insta::assert_snapshot!("access_with_grants_staging", shown(&sb, &run));
+    run.expect_code(0);
+    let run = sb.run(&["access", "--format", "json"]);
+    run.expect_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let grants = |name: &str| -> Vec<(String, String)> {
+        doc["accounts"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["name"] == name))
+            .and_then(|a| a["grants"].as_array())
+            .expect("grants")
+            .iter()
+            .map(|g| {
+                (
+                    g["grant"].as_str().unwrap_or_default().to_owned(),
+                    g["state"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pair = |g: &str, s: &str| (g.to_owned(), s.to_owned());
+    assert_eq!(
+        grants("companyx-staging"),
+        vec![
+            pair("orgctl-read", "pending"),
+            pair("partner-staging", "active")
+        ]
+    );
+    assert_eq!(
+        grants("companyx-sandbox"),
+        vec![
+            pair("partner-sandbox", "pending"),
+            pair("orgctl-read", "pending")
+        ]
+    );
+    assert_eq!(
+        grants("companyx-production"),
+        vec![
+            pair("orgctl-read", "pending"),
+            pair("partner-prod", "expired_present")
+        ]
+    );
+    assert_eq!(grants("management"), vec![]);
+}
