@@ -3,15 +3,17 @@
 //! under `cargo test` (no `--bench` argument) it runs one small size as a smoke test.
 //!
 //! Each organization has 1 account in 10 in the wrong OU, 1 in 20 with a changed tag, 1 in 50
-//! missing (to create), 100 OUs under 10 parents and 5 SCPs attached to OUs.
+//! missing (to create), 100 OUs under 10 parents and 5 SCPs attached to OUs; 10 access grants,
+//! one per parent OU (so every account is a target), and the read role: IAM is read in every
+//! live account, where the roles are in place except in 1 account in 7 (to create).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use orgctl_model::{
-    AccountSpec, AccountStatus, DesiredState, Lifecycle, LiveAccount, LiveOrganization, LiveOu,
-    LivePolicy, LiveState, OrganizationSpec, OuSpec, PolicySpec, PolicyType, SourceLoc, Tags,
-    TargetRef,
+    AccountSpec, AccountStatus, DesiredState, GrantSpec, GrantTarget, IamRead, Lifecycle,
+    LiveAccessRole, LiveAccount, LiveIamAccount, LiveOrganization, LiveOu, LivePolicy, LiveState,
+    OrganizationSpec, OuSpec, PolicySpec, PolicyType, SourceLoc, Tags, TargetRef,
 };
 use orgctl_planner::{PlanOptions, plan};
 
@@ -165,9 +167,100 @@ fn org(accounts: usize) -> (DesiredState, LiveState) {
         tags: Tags::new(),
         targets: faa,
     });
+    grants(&mut d, &mut l, &leaf_paths);
     // As the live-state reader returns it.
     l.normalize();
     (d, l)
+}
+
+const PLAN_ROLE: &str = "arn:aws:iam::111111111111:role/orgctl-plan";
+
+/// Ten grants, grant `g` on `/P{g}`; the read role; IAM read in every live account, with the
+/// roles in place except in 1 account in 7.
+fn grants(d: &mut DesiredState, l: &mut LiveState, leaf_paths: &[String]) {
+    d.organization.plan_role = Some(PLAN_ROLE.into());
+    let specs: Vec<GrantSpec> = (0..10)
+        .map(|g| GrantSpec {
+            name: format!("partner-{g}"),
+            partner: format!("Partner {g}"),
+            owner: "platform".into(),
+            ticket: format!("SEC-{g}"),
+            description: String::new(),
+            principal: format!("arn:aws:iam::{:012}:root", 900_000_000_000u64 + g),
+            principal_account: format!("{:012}", 900_000_000_000u64 + g),
+            external_id: Some(format!("partner-{g}-external")),
+            mfa: false,
+            max_session_secs: 3600,
+            managed_policies: ["arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned()].into(),
+            inline_policies: BTreeMap::new(),
+            permissions_boundary: None,
+            targets: [GrantTarget::Ou(format!("/P{g}"))].into(),
+            exclude_accounts: BTreeSet::new(),
+            exclude_ids: BTreeSet::new(),
+            role_name: format!("partner-{g}"),
+            expires: Some("2027-06-30".into()),
+            access_ends: Some("2027-07-01T00:00:00Z".into()),
+            source: loc(),
+        })
+        .collect();
+    let read_role = |account: &str| LiveAccessRole {
+        account_id: account.to_owned(),
+        role_name: orgctl_model::READ_ROLE_NAME.into(),
+        path: orgctl_model::ROLE_PATH.into(),
+        trust_policy: orgctl_model::trust_policy(PLAN_ROLE, None, false, None),
+        description: "orgctl read role: IAM read-only access for orgctl plan, access and drift"
+            .into(),
+        max_session_secs: 3600,
+        managed_policies: BTreeSet::new(),
+        inline_policies: [(
+            orgctl_model::READ_ROLE_POLICY_NAME.to_owned(),
+            orgctl_model::READ_ROLE_POLICY.to_owned(),
+        )]
+        .into(),
+        permissions_boundary: None,
+        tags: [
+            ("managed-by".to_owned(), "orgctl".to_owned()),
+            (
+                orgctl_model::ROLE_TAG_KEY.to_owned(),
+                orgctl_model::READ_ROLE_TAG_VALUE.to_owned(),
+            ),
+        ]
+        .into(),
+    };
+    let grant_role = |account: &str, g: &GrantSpec| LiveAccessRole {
+        account_id: account.to_owned(),
+        role_name: g.role_name.clone(),
+        path: orgctl_model::ROLE_PATH.into(),
+        trust_policy: g.trust_policy(),
+        description: g.role_description(),
+        max_session_secs: g.max_session_secs,
+        managed_policies: g.managed_policies.clone(),
+        inline_policies: g.inline_policies.clone(),
+        permissions_boundary: g.permissions_boundary.clone(),
+        tags: g.role_tags(),
+    };
+    let by_email: std::collections::HashMap<&str, &AccountSpec> =
+        d.accounts.values().map(|a| (a.email.as_str(), a)).collect();
+    for (i, account) in l.accounts.iter().enumerate() {
+        l.iam_accounts.push(LiveIamAccount {
+            account_id: account.id.clone(),
+            read: IamRead::ReadRole,
+        });
+        if i % 7 == 0 {
+            continue;
+        }
+        let Some(spec) = by_email.get(account.email.as_str()) else {
+            continue;
+        };
+        let p = leaf_paths
+            .iter()
+            .position(|path| *path == spec.ou)
+            .unwrap_or_default()
+            / 9;
+        l.access_roles.push(read_role(&account.id));
+        l.access_roles.push(grant_role(&account.id, &specs[p]));
+    }
+    d.grants = specs.into_iter().map(|g| (g.name.clone(), g)).collect();
 }
 
 fn ou(path: &str, name: &str) -> OuSpec {

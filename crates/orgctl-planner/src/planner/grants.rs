@@ -92,19 +92,31 @@ impl RoleSpec {
         }
     }
 
-    /// A live role as read (documents canonicalised, so formatting never shows as a change).
-    pub(crate) fn from_live(r: &LiveAccessRole) -> RoleSpec {
-        let canon = |s: &str| canonical_json_str(s).unwrap_or_else(|| s.to_owned());
+    /// A live role as read (documents canonicalised, so formatting never shows as a change;
+    /// a document equal to `like`'s as it stands is taken as it is, which saves the parse).
+    pub(crate) fn from_live(r: &LiveAccessRole, like: Option<&RoleSpec>) -> RoleSpec {
+        let canon = |s: &str, same: Option<&String>| {
+            if same.is_some_and(|d| d == s) {
+                s.to_owned()
+            } else {
+                canonical_json_str(s).unwrap_or_else(|| s.to_owned())
+            }
+        };
         RoleSpec {
             name: r.role_name.clone(),
-            trust_policy: canon(&r.trust_policy),
+            trust_policy: canon(&r.trust_policy, like.map(|l| &l.trust_policy)),
             description: r.description.clone(),
             max_session_secs: r.max_session_secs,
             managed_policies: r.managed_policies.clone(),
             inline_policies: r
                 .inline_policies
                 .iter()
-                .map(|(k, v)| (k.clone(), canon(v)))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        canon(v, like.and_then(|l| l.inline_policies.get(k))),
+                    )
+                })
                 .collect(),
             permissions_boundary: r.permissions_boundary.clone(),
             tags: r.tags.clone(),
@@ -423,16 +435,47 @@ impl Planner<'_> {
                 accounts.insert(key, t.name);
             }
         }
-        // The live roles of each grant, for telling an edit outside orgctl from a YAML change.
-        let mut grant_live: HashMap<&str, Vec<RoleSpec>> = HashMap::new();
+        // Each owner's role, built once (a trust policy is rendered JSON).
+        let mut specs: HashMap<&str, RoleSpec> = HashMap::new();
+        for (_, owners) in wanted.values() {
+            for owner in owners.values() {
+                if !specs.contains_key(owner.grant_name()) {
+                    specs.insert(owner.grant_name(), owner.spec());
+                }
+            }
+        }
+        // Per grant, which aspects some live role of it already has as the YAML says: an
+        // update that only brings such aspects back is an edit made outside orgctl.
+        let mut as_desired: HashMap<&str, [bool; ASPECTS]> = HashMap::new();
         for r in &self.live.access_roles {
-            if r.is_managed()
-                && let Some(g) = r.grant()
-            {
-                grant_live
-                    .entry(g)
-                    .or_default()
-                    .push(RoleSpec::from_live(r));
+            if !r.is_managed() {
+                continue;
+            }
+            let grant = if r.is_read_role() {
+                READ_ROLE_GRANT
+            } else {
+                match r.grant() {
+                    Some(g) => g,
+                    None => continue,
+                }
+            };
+            let Some(want) = specs.get(grant) else {
+                continue;
+            };
+            if r.role_name != want.name {
+                continue;
+            }
+            let seen = as_desired.entry(grant).or_insert([false; ASPECTS]);
+            if seen.iter().all(|f| *f) {
+                continue;
+            }
+            if same_as(r, want) {
+                *seen = [true; ASPECTS];
+                continue;
+            }
+            let have = RoleSpec::from_live(r, Some(want));
+            for (flag, same) in seen.iter_mut().zip(aspects()) {
+                *flag |= same(&have, want);
             }
         }
 
@@ -554,7 +597,7 @@ impl Planner<'_> {
                 if wanted_here.contains_key(*name) {
                     continue;
                 }
-                let have = RoleSpec::from_live(r);
+                let have = RoleSpec::from_live(r, None);
                 let (grant, why) = self.removal_reason(r, &expired);
                 let address = format!("grant/{grant} -> account {account_name}");
                 let ops = role_ops(key, Some(&have), None, keep);
@@ -584,7 +627,15 @@ impl Planner<'_> {
                 {
                     continue;
                 }
-                let want = owner.spec();
+                let Some(want) = specs.get(owner.grant_name()) else {
+                    continue;
+                };
+                let live = managed.get(name.as_str());
+                // The common case, a role as the YAML says, costs no allocation.
+                if live.is_some_and(|r| same_as(r, want)) {
+                    continue;
+                }
+                let want = want.clone();
                 let address = format!("grant/{} -> account {account_name}", owner.grant_name());
                 let source = match owner {
                     Owner::Grant(g) => Some(&g.source),
@@ -597,7 +648,7 @@ impl Planner<'_> {
                     want.clone(),
                     owner.expires(),
                 ));
-                match managed.get(name.as_str()) {
+                match live {
                     None => {
                         let why = match owner {
                             Owner::Grant(g) => format!(
@@ -625,14 +676,14 @@ impl Planner<'_> {
                         });
                     }
                     Some(r) => {
-                        let have = RoleSpec::from_live(r);
+                        let have = RoleSpec::from_live(r, Some(&want));
                         let ops = role_ops(key, Some(&have), Some(&want), keep);
                         if ops.is_empty() {
                             continue;
                         }
-                        let out_of_band = grant_live
+                        let out_of_band = as_desired
                             .get(owner.grant_name())
-                            .is_some_and(|others| drifted(&have, &want, others));
+                            .is_some_and(|seen| drifted(&have, &want, seen));
                         let why = if out_of_band {
                             format!(
                                 "role {name} was edited outside orgctl: the edit is reverted to \
@@ -848,23 +899,49 @@ impl Planner<'_> {
     }
 }
 
-/// Whether the differences between a live role and the desired one are edits made outside
-/// orgctl rather than a change of the YAML: some other live role of the same grant already has
-/// what the YAML asks for in every respect this one differs in (so the YAML did not change
-/// them, or that role would differ too).
-fn drifted(have: &RoleSpec, want: &RoleSpec, others: &[RoleSpec]) -> bool {
-    let aspects: [fn(&RoleSpec, &RoleSpec) -> bool; 5] = [
+/// Whether a live role is exactly the desired one as it stands (documents byte for byte): then
+/// nothing is planned for it. A role that differs only in formatting goes the long way.
+fn same_as(r: &LiveAccessRole, want: &RoleSpec) -> bool {
+    r.role_name == want.name
+        && r.trust_policy == want.trust_policy
+        && r.description == want.description
+        && r.max_session_secs == want.max_session_secs
+        && r.managed_policies == want.managed_policies
+        && r.inline_policies == want.inline_policies
+        && r.permissions_boundary == want.permissions_boundary
+        && r.tags == want.tags
+}
+
+/// How many aspects [`aspects`] compares.
+const ASPECTS: usize = 5;
+
+/// The aspects of a role an edit outside orgctl is told apart by: whether two roles agree on
+/// each.
+fn aspects() -> [fn(&RoleSpec, &RoleSpec) -> bool; ASPECTS] {
+    [
         |a, b| a.trust_policy == b.trust_policy,
         |a, b| a.managed_policies == b.managed_policies,
         |a, b| a.inline_policies == b.inline_policies,
         |a, b| a.permissions_boundary == b.permissions_boundary,
         |a, b| a.max_session_secs == b.max_session_secs && a.description == b.description,
-    ];
-    let differing: Vec<_> = aspects.iter().filter(|same| !same(have, want)).collect();
-    !differing.is_empty()
-        && others
-            .iter()
-            .any(|o| o != have && differing.iter().all(|same| same(o, want)))
+    ]
+}
+
+/// Whether the differences between a live role and the desired one are edits made outside
+/// orgctl rather than a change of the YAML: for every aspect this role differs in, some live
+/// role of the same grant already has what the YAML asks for (`seen`), so the YAML did not
+/// change it (else that role would differ too). Judged per aspect, so it stays linear.
+fn drifted(have: &RoleSpec, want: &RoleSpec, seen: &[bool; ASPECTS]) -> bool {
+    let mut differs = false;
+    for (same, seen) in aspects().iter().zip(seen) {
+        if !same(have, want) {
+            differs = true;
+            if !seen {
+                return false;
+            }
+        }
+    }
+    differs
 }
 
 /// The part of a role a reviewer compares, as plan attributes.
@@ -1175,16 +1252,20 @@ fn review(
             }
         }
     }
+    let mut specs: HashMap<&str, RoleSpec> = HashMap::new();
     for (account, owner, reason) in &unverified {
+        let spec = specs
+            .entry(owner.grant_name())
+            .or_insert_with(|| owner.spec());
         add(
             owner.principal(),
             &owner.label(),
             AccessEntry {
                 effect: AccessEffect::Unverified,
                 grant: owner.grant_name().to_owned(),
-                role_name: owner.spec().name,
+                role_name: spec.name.clone(),
                 accounts: vec![],
-                permissions: owner.spec().permissions(),
+                permissions: spec.permissions(),
                 expires: owner.expires(),
                 why: reason.clone(),
                 out_of_band: false,

@@ -361,6 +361,48 @@ fn an_out_of_band_edit_is_reverted_and_labelled() {
 }
 
 #[test]
+fn a_permission_changed_in_the_yaml_changes_only_that_attachment_and_is_not_called_an_edit() {
+    let (d, l) = org();
+    let before = grant("admin", PARTNER_A, &[acct("staging"), acct("production")]);
+    let l = l
+        .role(STAGING, &RoleSpec::for_grant(&before))
+        .role(PROD, &RoleSpec::for_grant(&before));
+    let mut after = before.clone();
+    after.managed_policies = [READ_ONLY.to_owned()].into();
+    let p = run(&d.grant(after), &l);
+    assert_eq!(
+        roles(&p),
+        [
+            "update grant/admin -> account staging",
+            "update grant/admin -> account production"
+        ]
+    );
+    for c in &p.changes {
+        // Narrowing first: the old policy goes before the new one comes.
+        assert!(
+            matches!(&c.ops[..], [
+            Op::DetachRolePolicy { policy_arn: old, .. },
+            Op::AttachRolePolicy { policy_arn: new, .. },
+        ] if old == ADMIN && new == READ_ONLY),
+            "{:?}",
+            c.ops
+        );
+        assert!(!c.reason.contains("outside orgctl"), "{}", c.reason);
+    }
+    let e = &p.access[0].entries[0];
+    assert_eq!(e.effect, AccessEffect::Changes);
+    assert!(!e.out_of_band);
+    assert_eq!(e.accounts, ["production", "staging"]);
+    assert_eq!(
+        e.details,
+        [
+            "- managed policy AdministratorAccess",
+            "+ managed policy ReadOnlyAccess"
+        ]
+    );
+}
+
+#[test]
 fn unreadable_and_unread_accounts_get_no_role_changes_but_a_warning() {
     let (d, mut l) = org();
     l.0.iam_accounts.retain(|a| a.account_id != PROD);
