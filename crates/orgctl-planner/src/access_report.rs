@@ -19,8 +19,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use orgctl_model::{
-    AccountStatus, DesiredState, GrantSpec, GrantTarget, IamRead, Lifecycle, LiveAccessRole,
-    LiveState, READ_ROLE_NAME, ROLE_PATH, child_path,
+    AccountStatus, DesiredState, GrantSpec, IamRead, Lifecycle, LiveAccessRole, LiveState,
+    READ_ROLE_NAME, ROLE_PATH, child_path,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -532,10 +532,6 @@ fn live_ou_paths(live: &LiveState) -> HashMap<String, String> {
     paths
 }
 
-fn at_or_below(path: &str, ou: &str) -> bool {
-    ou == "/" || path == ou || path.starts_with(&format!("{ou}/"))
-}
-
 /// The live account ids each desired ACTIVE account name stands for (by id when given, else by
 /// email).
 fn desired_account_ids(desired: &DesiredState, live: &LiveState) -> BTreeMap<String, String> {
@@ -566,76 +562,15 @@ fn desired_account_ids(desired: &DesiredState, live: &LiveState) -> BTreeMap<Str
 
 /// The live accounts a grant targets (ids): named accounts and every account at or below each
 /// target OU (desired accounts by their desired OU, accounts the YAML does not list by their
-/// live OU), minus exclusions, ACTIVE member accounts only. An expired grant has none.
-///
-/// TODO(dedupe): the planner's own target expansion (issue 7 §2) should replace this once it
-/// lands; both follow DESIGN-grants.md decision 3.
+/// live OU), minus exclusions, ACTIVE member accounts only. An expired grant has none. The
+/// plan's own expansion, so the review and the plan never disagree.
 pub fn grant_targets(
     grant: &GrantSpec,
     desired: &DesiredState,
     live: &LiveState,
     today: &str,
 ) -> BTreeSet<String> {
-    if grant.is_expired(today) {
-        return BTreeSet::new();
-    }
-    let ids = desired_account_ids(desired, live);
-    let listed: BTreeSet<&String> = ids.values().collect();
-    let ou_paths = live_ou_paths(live);
-    let mut out = BTreeSet::new();
-    for target in &grant.targets {
-        match target {
-            GrantTarget::Account(name) => {
-                if let Some(id) = ids.get(name) {
-                    out.insert(id.clone());
-                }
-            }
-            GrantTarget::Ou(path) => {
-                for (name, spec) in &desired.accounts {
-                    if at_or_below(&spec.ou, path)
-                        && let Some(id) = ids.get(name)
-                    {
-                        out.insert(id.clone());
-                    }
-                }
-                // The live OU the path stands for: by the desired OU's id when it has one.
-                let live_path = desired
-                    .ous
-                    .get(path)
-                    .and_then(|o| o.id.as_ref())
-                    .and_then(|id| ou_paths.get(id))
-                    .cloned()
-                    .unwrap_or_else(|| path.clone());
-                for a in &live.accounts {
-                    if !listed.contains(&a.id)
-                        && ou_paths
-                            .get(&a.parent_id)
-                            .is_some_and(|p| at_or_below(p, &live_path))
-                    {
-                        out.insert(a.id.clone());
-                    }
-                }
-            }
-        }
-    }
-    for name in &grant.exclude_accounts {
-        if let Some(id) = ids.get(name) {
-            out.remove(id);
-        }
-        // An unlisted account is excluded by its live name.
-        for a in live.accounts.iter().filter(|a| &a.name == name) {
-            out.remove(&a.id);
-        }
-    }
-    out.retain(|id| {
-        !grant.exclude_ids.contains(id)
-            && *id != live.organization.management_account_id
-            && live
-                .accounts
-                .iter()
-                .any(|a| &a.id == id && a.status == AccountStatus::Active)
-    });
-    out
+    crate::planner::grants::grant_target_ids(desired, live, grant, today)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -285,6 +285,38 @@ pub(crate) fn role_ops(
     ops
 }
 
+/// The live accounts (ids) `grant` targets, expanded exactly as the plan expands them (accounts
+/// the same apply would create are left out); none when it has expired on `today`. The access
+/// review of `orgctl access` uses it.
+pub(crate) fn grant_target_ids(
+    desired: &orgctl_model::DesiredState,
+    live: &orgctl_model::LiveState,
+    grant: &GrantSpec,
+    today: &str,
+) -> BTreeSet<String> {
+    if grant.is_expired(today) {
+        return BTreeSet::new();
+    }
+    let mut out = Output::default();
+    let index = super::LiveIndex::new(live);
+    let matched = super::Matching::new(desired, live, &index, &mut out);
+    let planner = Planner {
+        desired,
+        live,
+        index,
+        matched,
+        today,
+    };
+    planner
+        .grant_targets(grant)
+        .into_iter()
+        .filter_map(|t| match t.key {
+            Ref::Id(id) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Who a desired role is for.
 #[derive(Clone, Copy)]
 enum Owner<'a> {
