@@ -280,3 +280,43 @@ fn desired_grants_and_the_read_role() {
     );
     assert_eq!(grants("management"), vec![]);
 }
+
+/// An account whose IAM cannot be reached (the snapshot records it unreadable, as an account
+/// whose member role was removed) is a warning naming it and a finding; the others are
+/// reviewed.
+#[test]
+fn an_unreadable_account_is_a_warning_and_a_finding() {
+    let sb = sandbox_with_roles();
+    let mut live: Value = serde_json::from_str(&sb.snapshot_text()).expect("snapshot");
+    let sandbox = live["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["name"] == "companyx-sandbox")
+        .and_then(|a| a["id"].as_str())
+        .expect("id")
+        .to_owned();
+    live["iam_accounts"] = json!([{
+        "account_id": sandbox,
+        "read": {"via": "unreadable", "reason": "recorded unreadable"}
+    }]);
+    sb.write(
+        "live.json",
+        &serde_json::to_string_pretty(&live).expect("json"),
+    );
+    let run = sb.run(&[
+        "access",
+        "--account",
+        "companyx-sandbox",
+        "--detailed-exitcode",
+    ]);
+    insta::assert_snapshot!("access_unreadable_account", shown(&sb, &run));
+    run.expect_code(2);
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: account companyx-sandbox ({sandbox}): IAM could not be read"
+        )),
+        "{}",
+        run.stderr
+    );
+}

@@ -39,7 +39,9 @@ pub async fn access(a: &AccessArgs, g: &Global) -> Result<ExitCode, CliError> {
         Source::Snapshot { org, path } => {
             let mut live = read(org.as_ref(), &pinned).await?;
             // The organization read does not cover IAM: the snapshot's roles seed the sandbox.
-            live.access_roles = crate::live::read_snapshot(path)?.live.access_roles;
+            let recorded = crate::live::read_snapshot(path)?.live;
+            live.access_roles = recorded.access_roles;
+            live.iam_accounts = recorded.iam_accounts;
             let only = only_account(a, &desired, &live)?;
             let member = sandbox_iam(&live, &desired, false)
                 .await
@@ -187,7 +189,9 @@ fn to_review_input(r: AccountRoles) -> AccountIam {
 /// the member role AWS Organizations creates in the accounts it creates (trusting the
 /// management account, AdministratorAccess attached), plus the roles under `/orgctl/` the
 /// snapshot records. With `read_role`, only the accounts where orgctl's read role is recorded
-/// (the connection through the read role reaches only those).
+/// (the connection through the read role reaches only those). An account the snapshot records
+/// as unreadable (`iam_accounts`, `via: unreadable`) cannot be reached at all, as an account
+/// whose member role was removed.
 ///
 /// TODO(dedupe): replace with the backend's MemoryIam linked to MemoryOrg once it lands.
 async fn sandbox_iam(
@@ -216,7 +220,11 @@ async fn sandbox_iam(
         let has_read_role = live.access_roles.iter().any(|r| {
             r.account_id == acct.id && r.is_read_role() && r.tags.contains_key(MANAGED_BY_KEY)
         });
-        if read_role && !has_read_role {
+        let unreadable = live
+            .iam_accounts
+            .iter()
+            .any(|r| r.account_id == acct.id && !r.read.is_readable());
+        if unreadable || (read_role && !has_read_role) {
             continue;
         }
         iam.add_account(acct.id.clone());
