@@ -122,7 +122,12 @@ pub(crate) fn view(change: &Change) -> ChangeView {
         &mut details,
     );
     if let Some(diff) = change.diff.as_deref().filter(|d| !d.trim().is_empty()) {
-        details.push(Detail::Prose("policy document:".to_owned(), Tone::Plain));
+        let label = if change.kind == ResourceKind::Access {
+            "trust and inline policy documents:"
+        } else {
+            "policy document:"
+        };
+        details.push(Detail::Prose(label.to_owned(), Tone::Plain));
         doc_diff(diff, &mut details);
     }
     ChangeView {

@@ -918,6 +918,50 @@ fn markdown_stays_within_any_limit_and_balanced() {
     }
 }
 
+/// Issue 7: a long access review is cut like the changes, whole entries only, and the closing
+/// note counts the review entries not shown.
+#[test]
+fn markdown_cuts_a_long_access_review_within_the_limit() {
+    use orgctl_planner::{AccessEffect, AccessEntry, AccessPermissions, PrincipalAccess};
+    let mut plan = big_plan(50);
+    plan.access = (0..400)
+        .map(|p| PrincipalAccess {
+            principal: format!("arn:aws:iam::{:012}:root", 900_000_000_000u64 + p),
+            label: format!("partner P{p}"),
+            entries: (0..5)
+                .map(|e| AccessEntry {
+                    effect: if e % 2 == 0 {
+                        AccessEffect::Gains
+                    } else {
+                        AccessEffect::Changes
+                    },
+                    grant: format!("grant-{p}-{e}"),
+                    role_name: format!("grant-{p}-{e}"),
+                    accounts: (0..20).map(|a| format!("account-{a}")).collect(),
+                    permissions: AccessPermissions {
+                        managed_policies: vec!["AdministratorAccess".into()],
+                        inline_policies: vec![],
+                        permissions_boundary: None,
+                    },
+                    expires: Some("2027-06-30".into()),
+                    why: "new grant or target".into(),
+                    out_of_band: false,
+                    details: vec!["+ managed policy AdministratorAccess".into()],
+                    diff: None,
+                })
+                .collect(),
+        })
+        .collect();
+    let md = markdown(&plan);
+    assert!(md.chars().count() <= crate::MARKDOWN_LIMIT);
+    assert_balanced_markdown(&md);
+    let tail: String = md.chars().skip(md.chars().count() - 600).collect();
+    assert!(md.contains("access review entries"), "{tail}");
+    // The review comes first.
+    let review_at = md.find("partner P0").expect("the review is shown");
+    assert!(md.find("#### Access changes").expect("section") < review_at);
+}
+
 #[test]
 fn markdown_keeps_errors_when_access_changes_fill_the_comment() {
     let mut plan = empty_plan();
