@@ -366,3 +366,88 @@ pub(crate) fn json(r: &AccessReport) -> String {
     text.push('\n');
     crate::safe_json(&text)
 }
+
+#[cfg(test)]
+mod tests {
+    use orgctl_planner::access_report::{
+        AccessSummary, ExternalTrust, Finding, FindingKind, MemberRole, RootEmail,
+    };
+
+    use super::*;
+
+    fn account(name: &str) -> AccountAccess {
+        AccountAccess {
+            id: "222222222222".into(),
+            name: name.into(),
+            email: "a@partner.example".into(),
+            ou: "/Workloads".into(),
+            status: AccountStatus::Active,
+            management: false,
+            iam: IamStatus::MemberRole,
+            root_email: RootEmail {
+                domain: "partner.example".into(),
+                check: EmailCheck::External,
+            },
+            member_role: Some(MemberRole {
+                name: "OrganizationAccountAccessRole".into(),
+                exists: true,
+                trusted: vec!["arn:aws:iam::111111111111:root".into()],
+            }),
+            grants: vec![],
+            external_trust: vec![ExternalTrust {
+                path: "/".into(),
+                role_name: "vendor`x".into(),
+                principals: vec!["*".into()],
+                external_id: false,
+            }],
+            unmanaged_roles: vec![],
+            findings: vec![Finding {
+                kind: FindingKind::ExternalTrust,
+                message: "role /vendor trusts * <b>".into(),
+            }],
+        }
+    }
+
+    fn report(accounts: Vec<AccountAccess>) -> AccessReport {
+        AccessReport {
+            format_version: 1,
+            today: "2026-11-27".into(),
+            organization_id: "o-1".into(),
+            management_account_id: "111111111111".into(),
+            email_domains: vec!["companyx.example".into()],
+            member_role: "OrganizationAccountAccessRole".into(),
+            summary: AccessSummary {
+                accounts: accounts.len(),
+                flagged_accounts: accounts.len(),
+                findings: accounts.len(),
+                grants: 0,
+            },
+            accounts,
+        }
+    }
+
+    #[test]
+    fn names_from_aws_are_escaped_in_every_format() {
+        let r = report(vec![account("evil\u{1b}[31m\u{202e}name")]);
+        let text = text(&r);
+        assert!(text.contains("evil\\u{1b}[31m\\u{202e}name"), "{text}");
+        assert!(!text.contains('\u{1b}'));
+        let md = markdown(&r);
+        assert!(!md.contains('\u{202e}') && !md.contains("<b>"), "{md}");
+        assert!(md.contains("\\<b\\>"), "{md}");
+        assert!(md.contains("``/vendor`x``"), "{md}");
+        let json = json(&r);
+        assert!(
+            json.contains("\\u001b") && json.contains("\\u202e"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn markdown_stays_within_the_comment_limit() {
+        let many: Vec<AccountAccess> = (0..2000).map(|i| account(&format!("a{i}"))).collect();
+        let md = markdown(&report(many));
+        assert!(md.chars().count() <= crate::MARKDOWN_LIMIT);
+        assert!(md.contains("The review is cut here"));
+    }
+}
