@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_live_reporting};
-use orgctl_model::{LiveState, Tags};
+use orgctl_backend::{IamApi, MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_all_reporting};
+use orgctl_model::{IamRead, LiveState, Tags};
 use serde::{Deserialize, Serialize};
 
 use crate::args::Global;
@@ -171,28 +171,52 @@ pub fn read_options(g: &Global, pinned: Option<&str>) -> ReadOptions {
     }
 }
 
-/// Reads the whole organization, refusing a wrong one before anything else is read; shows its
-/// progress on stderr (see [`crate::ui::Progress`]).
-pub async fn read<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, CliError> {
-    read_as(api, options, "reading the organization").await
+/// Reads the whole organization, refusing a wrong one before anything else is read, then IAM in
+/// its ACTIVE member accounts through `iam`; shows its progress on stderr (see
+/// [`crate::ui::Progress`]) and warns about each account whose IAM could not be read, or was read
+/// through the member role because the read role could not be assumed.
+pub async fn read<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    options: &ReadOptions,
+) -> Result<LiveState, CliError> {
+    read_as(api, iam, options, "reading the organization").await
 }
 
 /// [`read`], its progress reported as `what`.
-pub async fn read_as<A: OrgApi>(
+pub async fn read_as<A: OrgApi, I: IamApi>(
     api: &A,
+    iam: &I,
     options: &ReadOptions,
     what: &str,
 ) -> Result<LiveState, CliError> {
     let progress = crate::ui::Progress::new(None, what);
-    let live = read_live_reporting(api, options, &|p| progress.set(p.to_string())).await;
+    let live = read_all_reporting(api, iam, options, &|p| progress.set(p.to_string())).await;
     if let Ok(live) = &live {
         progress.set(format!(
-            "done: {} OUs, {} accounts, {} policies",
+            "done: {} OUs, {} accounts, {} policies, {} roles under /orgctl/ in {} member accounts",
             live.ous.len(),
             live.accounts.len(),
-            live.policies.len()
+            live.policies.len(),
+            live.access_roles.len(),
+            live.iam_accounts.len(),
         ));
     }
     progress.finish();
-    Ok(live?)
+    let live = live?;
+    for a in &live.iam_accounts {
+        match &a.read {
+            IamRead::Unreadable { reason } => crate::ui::info(&format!(
+                "warning: IAM in account {} could not be read, so its roles are unknown: {reason}",
+                a.account_id
+            )),
+            IamRead::Fallback { reason } => crate::ui::info(&format!(
+                "warning: IAM in account {} was read through the member role, since orgctl's \
+                 read role could not be assumed: {reason}",
+                a.account_id
+            )),
+            IamRead::ReadRole | IamRead::MemberRole => {}
+        }
+    }
+    Ok(live)
 }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use orgctl_aws::{SdkOrg, StaticEnv, connect_static};
-use orgctl_backend::{LEASE_TAG, OrgApi, ReadOptions, operations, read_live};
+use orgctl_backend::iam::{IamApi, IamRoles, NewRole};
+use orgctl_backend::{LEASE_TAG, OrgApi, ReadOptions, operations, read_all_reporting};
 use orgctl_model::{LiveState, Tags};
 use serde_json::Value;
 
@@ -140,8 +141,12 @@ impl CliOrg {
         connect_static(&self.env, None).await.expect("connect")
     }
 
+    /// The organization and IAM in its member accounts, read as `orgctl snapshot` reads them
+    /// (orgctl's read role first, then the default member role).
     async fn live(&self) -> LiveState {
-        let mut live = read_live(&self.sdk().await, &ReadOptions::default())
+        let sdk = self.sdk().await;
+        let iam = sdk.iam(IamRoles::read(orgctl_model::DEFAULT_MEMBER_ROLE, Some("")));
+        let mut live = read_all_reporting(&sdk, &iam, &ReadOptions::default(), &|_| {})
             .await
             .expect("read the organization");
         live.normalize();
@@ -699,12 +704,50 @@ async fn plan_stays_within_the_request_budget() {
     let org = CliOrg::new();
     org.run(&["apply", "desired-state", "--auto-approve"])
         .expect_code(0);
+    // Roles under /orgctl/ in two member accounts (one with two inline policies), and one
+    // outside the path, which the read never looks at.
+    let sdk = org.sdk().await;
+    let iam = sdk.iam(orgctl_model::DEFAULT_MEMBER_ROLE);
+    let before = org.live().await;
+    let members: Vec<String> = before
+        .accounts
+        .iter()
+        .filter(|a| a.id != before.organization.management_account_id)
+        .map(|a| a.id.clone())
+        .collect();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#;
+    let inline = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let role = |name: &str, path: &str| NewRole {
+        path: path.into(),
+        name: name.into(),
+        trust_policy: trust.into(),
+        description: String::new(),
+        max_session_secs: 3600,
+        tags: [("managed-by".to_owned(), "orgctl".to_owned())].into(),
+    };
+    for (account, name, path, inlines) in [
+        (&members[0], "grant-a", "/orgctl/", 2),
+        (&members[0], "grant-b", "/orgctl/", 0),
+        (&members[1], "grant-a", "/orgctl/", 1),
+        (&members[1], "elsewhere", "/other/", 1),
+    ] {
+        iam.create_role(account, &role(name, path))
+            .await
+            .expect("create role");
+        for i in 0..inlines {
+            iam.put_inline_policy(account, name, &format!("p{i}"), inline)
+                .await
+                .expect("put inline");
+        }
+    }
     let plan = org.run(&["plan", "desired-state", "--detailed-exitcode", "-v"]);
     plan.expect_code(0);
     let live = org.live().await;
-    // 2 + Σ pages of the two per-parent lists + (R−1) + A + P tag reads + type pages + 2P,
-    // where the page size is 20 (the AWS maximum), R counts the root and the OUs, and P the
-    // policies (AWS-managed FullAWSAccess has no tags or document to read: only its targets).
+    assert_eq!(live.access_roles.len(), 3, "{:?}", live.access_roles);
+    // Organizations: 2 + Σ pages of the two per-parent lists + (R−1) + A + P tag reads + type
+    // pages + 2P, where the page size is 20 (the AWS maximum), R counts the root and the OUs,
+    // and P the policies (AWS-managed FullAWSAccess has no tags or document to read: only its
+    // targets).
     let page = |n: usize| n.div_ceil(20).max(1);
     let parents: Vec<String> = std::iter::once(org.root())
         .chain(live.ous.iter().map(|o| o.id.clone()))
@@ -721,13 +764,30 @@ async fn plan_stays_within_the_request_budget() {
     let p_customer = live.policies.iter().filter(|p| !p.aws_managed).count();
     let p_managed = live.policies.len() - p_customer;
     let types = live.organization.enabled_policy_types.len();
-    let budget = 2 + pages + (r - 1) + a + p_customer + types + 2 * p_customer + p_managed;
+    let organization = 2 + pages + (r - 1) + a + p_customer + types + 2 * p_customer + p_managed;
+    // IAM: per ACTIVE member account one AssumeRole and the ListRoles pages (IAM's 1,000 per
+    // page: one), per role under /orgctl/ GetRole, ListAttachedRolePolicies, ListRolePolicies
+    // and one GetRolePolicy per inline policy.
+    let a_members = live.iam_accounts.len();
+    assert_eq!(a_members, members.len());
+    let role_reads: usize = live
+        .access_roles
+        .iter()
+        .map(|r| 3 + r.inline_policies.len())
+        .sum();
+    let budget = organization + a_members * (1 + 1) + role_reads;
     let made = total_requests(&plan);
     assert!(
         made * 100 <= budget * 102,
         "plan made {made} requests; the budget is {budget}\n{}",
         plan.stderr
     );
+    assert!(
+        made * 100 >= budget * 98,
+        "plan made {made} requests, fewer than the budget {budget}: does it still read IAM?\n{}",
+        plan.stderr
+    );
+    assert_eq!(plan.requests()["AssumeRole"].0, a_members);
     assert!(plan.writes().is_empty());
 }
 

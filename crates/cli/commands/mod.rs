@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use orgctl_applier::{ApplyOptions, ChangeOutcome, Reporter};
 use std::time::Duration;
 
-use orgctl_backend::OrgApi;
 use orgctl_backend::lease::{self, LeaseError, LeaseOptions};
+use orgctl_backend::{IamApi, IamRoles, OrgApi};
 use orgctl_manifest::Loaded;
 use orgctl_model::{DesiredState, LiveState};
 use orgctl_planner::{Change, Plan, PlanOptions, planfile};
@@ -102,10 +102,18 @@ pub async fn plan(a: &PlanArgs, g: &Global) -> Result<ExitCode, CliError> {
         desired.organization.policies_per_target_limit,
     )
     .await?;
+    // Reads try orgctl's read role first (when a plan role is configured).
+    let roles = IamRoles::read(
+        &desired.organization.member_role,
+        desired.organization.plan_role.as_deref(),
+    );
     let plan = match &source {
-        Source::Snapshot { org, .. } => plan_against(org.as_ref(), &desired, &options, g).await?,
+        Source::Snapshot { org, .. } => {
+            let iam = org.iam().with_roles(roles);
+            plan_against(org.as_ref(), &iam, &desired, &options, g).await?
+        }
         Source::Aws(api) => {
-            let plan = plan_against(api, &desired, &options, g).await;
+            let plan = plan_against(api, &api.iam(roles), &desired, &options, g).await;
             summarize_calls(api, g);
             plan?
         }
@@ -137,14 +145,16 @@ pub async fn plan(a: &PlanArgs, g: &Global) -> Result<ExitCode, CliError> {
     })
 }
 
-async fn plan_against<A: OrgApi>(
+async fn plan_against<A: OrgApi, I: IamApi>(
     api: &A,
+    iam: &I,
     desired: &DesiredState,
     options: &PlanOptions,
     g: &Global,
 ) -> Result<Plan, CliError> {
     let live = read(
         api,
+        iam,
         &read_options(g, Some(&desired.organization.management_account_id)),
     )
     .await?;
@@ -205,10 +215,14 @@ pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
         desired.organization.policies_per_target_limit,
     )
     .await?;
+    // apply reads and writes IAM through the member role.
+    let roles = IamRoles::write(&desired.organization.member_role);
     let result = match &source {
         Source::Snapshot { org, path } => {
+            let iam = org.iam().with_roles(roles);
             let r = apply_against(
                 org.as_ref(),
+                &iam,
                 &desired,
                 saved,
                 &options,
@@ -219,13 +233,14 @@ pub async fn apply(a: &ApplyArgs, g: &Global) -> Result<ExitCode, CliError> {
             .await;
             // The snapshot file is the organization: it records whatever was written, also
             // when the apply failed part-way; a refused apply leaves it untouched.
-            if org.write_call_count() > 0 {
+            if org.write_call_count() + iam.write_call_count() > 0 {
                 write_file(path, &snapshot_json(&org.to_live(), &org.root_tags()))?;
             }
             r
         }
         Source::Aws(api) => {
-            let r = apply_against(api, &desired, saved, &options, &apply_options, a, g).await;
+            let iam = api.iam(roles);
+            let r = apply_against(api, &iam, &desired, saved, &options, &apply_options, a, g).await;
             summarize_calls(api, g);
             r
         }
@@ -356,8 +371,10 @@ async fn force_unlock_against<A: OrgApi>(
     Ok(())
 }
 
-async fn apply_against<A: OrgApi>(
+#[allow(clippy::too_many_arguments)]
+async fn apply_against<A: OrgApi, I: IamApi>(
     api: &A,
+    iam: &I,
     desired: &DesiredState,
     saved: Option<Plan>,
     options: &PlanOptions,
@@ -391,7 +408,7 @@ async fn apply_against<A: OrgApi>(
         }
         other => other?,
     };
-    let live: LiveState = crate::live::read(api, &read).await?;
+    let live: LiveState = crate::live::read(api, iam, &read).await?;
     // A saved plan is only trusted as far as it is the plan orgctl makes now: the fresh plan
     // is applied, and only when the saved one equals it (else the file was edited after review).
     let plan = orgctl_planner::plan(desired, &live, options);
@@ -464,7 +481,7 @@ async fn apply_against<A: OrgApi>(
     // releases the lease.
     let work = async {
         tokio::select! {
-            result = apply_leased(api, desired, &plan, options, apply_options, &read, g) => result,
+            result = apply_leased(api, iam, desired, &plan, options, apply_options, &read, g) => result,
             _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
         }
     };
@@ -481,8 +498,10 @@ async fn apply_against<A: OrgApi>(
 }
 
 /// The writes, under the lease: the plan's changes, then a fresh read that must plan nothing.
-async fn apply_leased<A: OrgApi>(
+#[allow(clippy::too_many_arguments)]
+async fn apply_leased<A: OrgApi, I: IamApi>(
     api: &A,
+    iam: &I,
     desired: &DesiredState,
     plan: &Plan,
     options: &PlanOptions,
@@ -491,7 +510,7 @@ async fn apply_leased<A: OrgApi>(
     g: &Global,
 ) -> Result<(), CliError> {
     let mut reporter = Progress::new(plan.changes.len(), g.verbose);
-    let report = orgctl_applier::apply(plan, api, apply_options, &mut reporter).await;
+    let report = orgctl_applier::apply(plan, api, iam, apply_options, &mut reporter).await;
     reporter.bar.finish();
     let report = report?;
     if !report.is_success() {
@@ -499,7 +518,7 @@ async fn apply_leased<A: OrgApi>(
     }
     // The check of `orgctl_applier::verify`, with the read's progress shown.
     let live =
-        crate::live::read_as(api, read, "verifying (reading the organization again)").await?;
+        crate::live::read_as(api, iam, read, "verifying (reading the organization again)").await?;
     let pending = orgctl_planner::plan(desired, &live, options).changes;
     if !pending.is_empty() {
         return Err(CliError::NotConverged(
@@ -602,7 +621,9 @@ pub async fn snapshot(a: &SnapshotArgs, g: &Global) -> Result<ExitCode, CliError
     let Source::Aws(api) = Source::open(None, g, 5).await? else {
         return Err(CliError::Internal("snapshot reads AWS only".into()));
     };
-    let live = read(&api, &read_options(g, None)).await;
+    // No desired state here: orgctl's read role is tried first, then the default member role.
+    let roles = IamRoles::read(orgctl_model::DEFAULT_MEMBER_ROLE, Some(""));
+    let live = read(&api, &api.iam(roles), &read_options(g, None)).await;
     summarize_calls(&api, g);
     let json = snapshot_json(&live?, &Default::default());
     match &a.out {

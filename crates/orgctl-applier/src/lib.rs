@@ -17,10 +17,19 @@
 //! policies by id only, so an allow-list policy other than FullAWSAccess is not told apart). The rule covers service control and
 //! tag policies alike and does not tell them apart: operations name policies by id only, and
 //! stopping more is the safe side.
+//!
+//! IAM operations in member accounts (roles of access grants, orgctl's read role) run through
+//! the [`IamApi`] given beside the [`OrgApi`], with a second rule: **once an operation on a role
+//! (an account and a role name) has failed or been skipped, every later operation on the same
+//! role is skipped** (plans narrow a role's permissions before they change its trust policy or
+//! widen them, so nothing may land on top of a narrowing that did not).
 
 use std::collections::HashSet;
 
-use orgctl_backend::{IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, read_live};
+use orgctl_backend::observe::read_all_reporting;
+use orgctl_backend::{
+    IamApi, IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, execute_iam,
+};
 use orgctl_model::{DesiredState, FULL_AWS_ACCESS_ID, Op, Ref};
 use orgctl_planner::{Change, Plan, PlanOptions, plan};
 
@@ -139,11 +148,14 @@ pub fn preflight(plan: &Plan, options: &ApplyOptions) -> Result<(), ApplyError> 
     Ok(())
 }
 
-/// Applies `plan` in order. Returns the per-change outcomes; a failed change does not stop
-/// independent changes.
-pub async fn apply<A: OrgApi>(
+/// Applies `plan` in order: Organizations operations through `api`, IAM operations in member
+/// accounts through `iam` (which should reach accounts through the member role,
+/// [`orgctl_backend::IamRoles::write`]). Returns the per-change outcomes; a failed change does
+/// not stop independent changes.
+pub async fn apply<A: OrgApi, I: IamApi>(
     plan: &Plan,
     api: &A,
+    iam: &I,
     options: &ApplyOptions,
     reporter: &mut dyn Reporter,
 ) -> Result<ApplyReport, ApplyError> {
@@ -151,6 +163,8 @@ pub async fn apply<A: OrgApi>(
     // Ids the plan names are never adopted as objects it creates.
     let mut ids = IdMap::for_ops(plan.changes.iter().flat_map(|c| &c.ops));
     let mut poisoned: HashSet<Ref> = HashSet::new();
+    // (account, lower-cased role name) of role operations that failed or were skipped.
+    let mut poisoned_roles: HashSet<(Ref, String)> = HashSet::new();
     let mut guard = AccessGuard::default();
     let mut report = ApplyReport::default();
     let total = plan.changes.len();
@@ -161,14 +175,24 @@ pub async fn apply<A: OrgApi>(
             .iter()
             .flat_map(|op| op.refs())
             .find(|r| poisoned.contains(*r));
+        let blocked_role = change
+            .ops
+            .iter()
+            .filter_map(role_key)
+            .find(|k| poisoned_roles.contains(k));
         let outcome = if let Some(r) = blocked {
             ChangeOutcome::Skipped(format!(
                 "depends on {r}, which an earlier failed change touched"
             ))
+        } else if let Some((account, role)) = blocked_role {
+            ChangeOutcome::Skipped(format!(
+                "an earlier change to role {role} in account {account} failed or was skipped, so \
+                 no later change to that role is made"
+            ))
         } else if let Some(why) = guard.blocks(change) {
             ChangeOutcome::Skipped(why)
         } else {
-            run_change(api, change, &mut ids, &options.poll).await
+            run_change(api, iam, change, &mut ids, &options.poll).await
         };
         if matches!(
             outcome,
@@ -176,6 +200,7 @@ pub async fn apply<A: OrgApi>(
         ) {
             for op in &change.ops {
                 poisoned.extend(poisoned_by(op));
+                poisoned_roles.extend(role_key(op));
             }
             guard.not_in_effect(change);
         }
@@ -262,15 +287,28 @@ fn poisoned_by(op: &Op) -> Vec<Ref> {
     out
 }
 
-async fn run_change<A: OrgApi>(
+/// The role an IAM operation works on: its account and its name, lower-cased (IAM role names
+/// are case-insensitive).
+fn role_key(op: &Op) -> Option<(Ref, String)> {
+    op.role()
+        .map(|(account, name)| (account.clone(), name.to_lowercase()))
+}
+
+async fn run_change<A: OrgApi, I: IamApi>(
     api: &A,
+    iam: &I,
     change: &Change,
     ids: &mut IdMap,
     poll: &PollPolicy,
 ) -> ChangeOutcome {
     let mut all_already = true;
     for op in &change.ops {
-        match execute(api, op, ids, poll).await {
+        let result = if op.is_iam() {
+            execute_iam(iam, op, ids, poll).await
+        } else {
+            execute(api, op, ids, poll).await
+        };
+        match result {
             Ok(Outcome::Done) => all_already = false,
             Ok(Outcome::AlreadyDone) => {}
             Err(e) => return ChangeOutcome::Failed(e.to_string()),
@@ -283,14 +321,15 @@ async fn run_change<A: OrgApi>(
     }
 }
 
-/// Reads the organization again and plans once more; returns the changes still pending (empty
-/// when the apply converged).
-pub async fn verify<A: OrgApi>(
+/// Reads the organization (and IAM in its member accounts) again and plans once more; returns
+/// the changes still pending (empty when the apply converged).
+pub async fn verify<A: OrgApi, I: IamApi>(
     desired: &DesiredState,
     api: &A,
+    iam: &I,
     read: &ReadOptions,
     options: &PlanOptions,
 ) -> Result<Vec<Change>, ApplyError> {
-    let live = read_live(api, read).await?;
+    let live = read_all_reporting(api, iam, read, &|_| {}).await?;
     Ok(plan(desired, &live, options).changes)
 }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use orgctl_applier::{ApplyOptions, Silent, apply, verify};
-use orgctl_backend::{ApiError, Faulty, MemoryOrg, ReadOptions, codes};
+use orgctl_backend::{ApiError, Faulty, MemoryIam, MemoryOrg, ReadOptions, codes};
 use orgctl_planner::{plan, planfile};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -61,7 +61,14 @@ async fn refused_for_a_generated_reason(case: &Case) -> bool {
         panic!("{unexplained}");
     }
     let org = case.org();
-    let refused = apply(&case.plan, &org, &ApplyOptions::default(), &mut Silent).await;
+    let refused = apply(
+        &case.plan,
+        &org,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await;
     assert!(refused.is_err(), "a plan with errors must not apply");
     assert_eq!(org.write_call_count(), 0, "a refused plan wrote");
     true
@@ -94,9 +101,15 @@ async fn observed_apply(
                 .push(format!("after write {} ({op}): {m}", *n));
         }
     });
-    let _ = apply(&case.plan, &faulty, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
+    let _ = apply(
+        &case.plan,
+        &faulty,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply starts");
     let found = violations
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -121,14 +134,14 @@ proptest! {
             let back = planfile::from_json(&planfile::to_json(p)).expect("plan file reads back");
             assert_eq!(*p, back);
 
-            let report = apply(p, &org, &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
+            let report = apply(p, &org, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
             assert!(report.is_success(), "apply failed: {:?}\nplan: {:?}", report.outcomes, p.changes);
-            let pending = verify(d, &org, &ReadOptions::default(), &options()).await.expect("verify");
+            let pending = verify(d, &org, &MemoryIam::new(), &ReadOptions::default(), &options()).await.expect("verify");
             assert!(pending.is_empty(), "did not converge: {pending:?}\nplan: {:?}", p.changes);
 
             org.clear_calls();
             let second = plan(d, &live_of(&org).await, &options());
-            let report = apply(&second, &org, &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
+            let report = apply(&second, &org, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
             assert!(report.outcomes.is_empty(), "second plan: {:?}", second.changes);
             assert_eq!(org.write_call_count(), 0);
         });
@@ -147,14 +160,14 @@ proptest! {
             }
             // Count the writes of an uninterrupted apply, then abort after each k of them.
             let probe = case.org();
-            apply(&case.plan, &probe, &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
+            apply(&case.plan, &probe, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
             for k in 0..probe.write_call_count() {
                 let faulty = Faulty::new(case.org()).crash_after_writes(k);
-                let _ = apply(&case.plan, &faulty, &ApplyOptions::default(), &mut Silent).await;
+                let _ = apply(&case.plan, &faulty, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await;
                 let org = faulty.into_inner();
                 // Recovery is a fresh plan and apply.
                 plan_and_apply(&case.desired, &org).await;
-                let pending = verify(&case.desired, &org, &ReadOptions::default(), &options()).await.expect("verify");
+                let pending = verify(&case.desired, &org, &MemoryIam::new(), &ReadOptions::default(), &options()).await.expect("verify");
                 assert!(pending.is_empty(), "k={k}: did not converge: {pending:?}");
             }
         });
@@ -173,7 +186,7 @@ proptest! {
             }
             let before = in_effect(&case.start);
             let probe = case.org();
-            let report = apply(&case.plan, &probe, &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
+            let report = apply(&case.plan, &probe, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
             assert!(report.is_success(), "apply failed: {:?}", report.outcomes);
             let after = in_effect(&probe.to_live());
             let required = Arc::new(kept(&before, &after));
@@ -262,12 +275,26 @@ fn show_case() {
         }
         println!("errors: {:#?}", case.plan.errors);
         let org = case.org();
-        let Ok(report) = apply(&case.plan, &org, &ApplyOptions::default(), &mut Silent).await
+        let Ok(report) = apply(
+            &case.plan,
+            &org,
+            &MemoryIam::new(),
+            &ApplyOptions::default(),
+            &mut Silent,
+        )
+        .await
         else {
             return;
         };
         println!("outcomes: {:#?}", report.outcomes);
-        let pending = verify(&case.desired, &org, &ReadOptions::default(), &options()).await;
+        let pending = verify(
+            &case.desired,
+            &org,
+            &MemoryIam::new(),
+            &ReadOptions::default(),
+            &options(),
+        )
+        .await;
         println!("pending after apply: {pending:#?}");
         let required = Arc::new(kept(&in_effect(&case.start), &in_effect(&org.to_live())));
         for fail_at in std::iter::once(None).chain((1..=org.write_call_count()).map(Some)) {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use orgctl_applier::{ApplyOptions, ApplyReport, ChangeOutcome, Silent, apply, verify};
-use orgctl_backend::{ApiError, Faulty, MemoryOrg, OrgApi, ReadOptions, read_live};
+use orgctl_backend::{ApiError, Faulty, MemoryIam, MemoryOrg, OrgApi, ReadOptions, read_live};
 use orgctl_model::{
     AccountSpec, DesiredState, Lifecycle, OrganizationSpec, OuSpec, PolicySpec, PolicyType,
     SourceLoc, Tags, TargetRef,
@@ -96,13 +96,25 @@ async fn converge<A: OrgApi>(d: &DesiredState, api: &A) {
     let live = read_live(api, &ReadOptions::default()).await.expect("read");
     let p = plan(d, &live, &options());
     assert!(p.errors.is_empty(), "{:?}", p.errors);
-    let report = apply(&p, api, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply");
+    let report = apply(
+        &p,
+        api,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply");
     assert!(report.is_success(), "{:?}", report.outcomes);
-    let pending = verify(d, api, &ReadOptions::default(), &options())
-        .await
-        .expect("verify");
+    let pending = verify(
+        d,
+        api,
+        &MemoryIam::new(),
+        &ReadOptions::default(),
+        &options(),
+    )
+    .await
+    .expect("verify");
     assert!(pending.is_empty(), "{pending:?}");
 }
 
@@ -439,9 +451,15 @@ async fn apply_failing_once(
         1,
         ApiError::service(operation, "AccessDeniedException", "denied"),
     );
-    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
+    let report = apply(
+        &p,
+        &faulty,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply starts");
     (report, faulty.into_inner())
 }
 
@@ -633,9 +651,15 @@ async fn apply_keeping_denied(
             seen.lock().expect("lock").push(op.to_owned());
         }
     });
-    let report = apply(&p, &observed, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
+    let report = apply(
+        &p,
+        &observed,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply starts");
     assert!(report.is_success(), "{:?}", report.outcomes);
     converge(d, observed.inner()).await;
     lapses.lock().expect("lock").clone()
@@ -791,12 +815,24 @@ async fn apply_decides_only_from_the_ops() {
         change.after = Some(serde_json::json!({ "nothing": "changes" }));
         change.diff = None;
     }
-    let as_planned = apply(&p, &first, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply");
-    let as_misled = apply(&misleading, &second, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply");
+    let as_planned = apply(
+        &p,
+        &first,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply");
+    let as_misled = apply(
+        &misleading,
+        &second,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply");
     assert!(as_planned.is_success(), "{:?}", as_planned.outcomes);
     assert_eq!(as_planned.outcomes, as_misled.outcomes);
     assert_eq!(first.to_live(), second.to_live());
@@ -853,9 +889,15 @@ async fn a_failed_restore_of_full_aws_access_fails_closed_and_a_rerun_restores_i
         nth,
         ApiError::service("AttachPolicy", "AccessDeniedException", "denied"),
     );
-    let report = apply(&p, &faulty, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
+    let report = apply(
+        &p,
+        &faulty,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply starts");
     let org = faulty.into_inner();
     assert!(
         report

@@ -91,15 +91,17 @@ impl SdkOrg {
         &self.retrier
     }
 
-    /// IAM in the organization's member accounts, reached by assuming `member_role`
-    /// (`OrganizationAccountAccessRole`, …) there with this client's credentials. It shares this
+    /// IAM in the organization's member accounts, reached by assuming `roles` there with this
+    /// client's credentials: the member role (`OrganizationAccountAccessRole`, … — a `&str`
+    /// converts to [`IamRoles::write`]), or orgctl's read role first ([`IamRoles::read`]). It
+    /// shares this
     /// client's recorder and retrier (pages hold IAM's maximum, 1,000 items, unless
     /// [`SdkIam::with_page_size`] says otherwise); call it once per run, so each account is
     /// assumed once.
-    pub fn iam(&self, member_role: &str) -> SdkIam {
+    pub fn iam(&self, roles: impl Into<orgctl_backend::iam::IamRoles>) -> SdkIam {
         SdkIam::new(
             (*self.conf).clone(),
-            member_role,
+            roles.into(),
             self.recorder.clone(),
             self.retrier.clone(),
         )

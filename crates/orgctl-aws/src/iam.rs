@@ -1,16 +1,19 @@
 //! [`SdkIam`]: the [`IamApi`] over aws-sdk-iam, in member accounts reached by STS AssumeRole.
 //!
-//! The first call for an account assumes `arn:aws:iam::<account>:role/<member role>` with the
-//! management account's credentials (aws-config's `AssumeRoleProvider`, as operation
-//! `AssumeRole` through the client's [`Retrier`]) and builds that account's IAM client; the
-//! credentials are cached for the run (renewed only when they come within five minutes of
+//! The first call for an account (or [`IamApi::connect`]) assumes a role there with the
+//! management account's credentials (STS AssumeRole, session [`SESSION_NAME`]) and builds that
+//! account's IAM client. Which role follows the client's [`IamRoles`]: for `apply`, the member
+//! role (`arn:aws:iam::<account>:role/<member role>`, [`IamRead::MemberRole`]); for `plan`,
+//! `access` and `drift` with a plan role configured, orgctl's read role
+//! (`arn:aws:iam::<account>:role/orgctl/orgctl-read`, [`IamRead::ReadRole`]) first and the
+//! member role when that is refused ([`IamRead::Fallback`], with STS's answer as the reason).
+//! The credentials are cached for the run (renewed only when they come within five minutes of
 //! expiring), so each account is assumed once however many calls follow, also when they run
 //! concurrently. A refused AssumeRole is an [`ApiError`] of operation `AssumeRole` with STS's
 //! code (`AccessDenied`, …), and the next call for that account tries again.
 //!
-//! Like [`crate::SdkOrg`], every HTTP request (each page on its own) goes through the shared
-//! [`Retrier`] and is recorded in the shared [`Recorder`] (AssumeRole's own request is sent by
-//! aws-config's STS client: the retrier counts it, the recorder does not see it). IAM returns
+//! Like [`crate::SdkOrg`], every HTTP request (each page, each AssumeRole, on its own) goes
+//! through the shared [`Retrier`] and is recorded in the shared [`Recorder`]. IAM returns
 //! policy documents URL-encoded; they are decoded here.
 
 use std::collections::HashMap;
@@ -21,16 +24,16 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, future};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types as iam;
-use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use orgctl_backend::iam::{AttachedPolicy, IamApi, NewRole, Role, RoleSummary};
-use orgctl_backend::{ApiError, ApiResult, Retrier};
-use orgctl_model::Tags;
+#[cfg(doc)]
+use orgctl_backend::ApiError;
+use orgctl_backend::iam::{AttachedPolicy, IamApi, IamRoles, NewRole, Role, RoleSummary};
+use orgctl_backend::{ApiResult, Retrier};
+use orgctl_model::{IamRead, Tags};
 use tokio::sync::OnceCell;
 
 use crate::client::send_retried;
@@ -63,17 +66,59 @@ pub const IAM_MAX_ITEMS: i32 = 1000;
 struct Inner {
     /// The management account's configuration (the base credentials of AssumeRole).
     conf: SdkConfig,
-    member_role: String,
+    assumer: Assumer,
+    roles: IamRoles,
     recorder: Recorder,
     retrier: Retrier,
-    clients: Mutex<HashMap<String, Arc<OnceCell<aws_sdk_iam::Client>>>>,
+    clients: Mutex<HashMap<String, Arc<OnceCell<Session>>>>,
 }
 
-/// An assumed role's credentials, fetched once and renewed near expiry.
+/// An account's IAM client and how it was reached.
+type Session = (aws_sdk_iam::Client, IamRead);
+
+/// An assumed role's credentials, fetched once and renewed near expiry (each AssumeRole
+/// through the shared retrier and recorded like every other request).
 #[derive(Debug)]
 struct CachedAssumed {
-    provider: AssumeRoleProvider,
+    assumer: Assumer,
+    arn: String,
     current: Mutex<Credentials>,
+}
+
+/// What makes AssumeRole requests: the management account's STS client (recorded, retried).
+#[derive(Debug, Clone)]
+struct Assumer {
+    sts: aws_sdk_sts::Client,
+    recorder: Recorder,
+    retrier: Retrier,
+}
+
+impl Assumer {
+    /// STS AssumeRole of `arn`, session [`SESSION_NAME`].
+    async fn assume(&self, arn: &str) -> ApiResult<Credentials> {
+        let out = send_retried(&self.retrier, &self.recorder, op::ASSUME_ROLE, || {
+            self.sts
+                .assume_role()
+                .role_arn(arn)
+                .role_session_name(SESSION_NAME)
+                .send()
+        })
+        .await
+        .map_err(|mut e| {
+            e.message = format!("cannot assume {arn}: {}", e.message);
+            e
+        })?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| malformed(op::ASSUME_ROLE, "Credentials"))?;
+        Ok(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            SystemTime::try_from(*c.expiration()).ok(),
+            "orgctl-assume-role",
+        ))
+    }
 }
 
 impl CachedAssumed {
@@ -89,7 +134,11 @@ impl CachedAssumed {
         if fresh_enough {
             return Ok(current);
         }
-        let renewed = self.provider.provide_credentials().await?;
+        let renewed = self
+            .assumer
+            .assume(&self.arn)
+            .await
+            .map_err(provider::error::CredentialsError::provider_error)?;
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = renewed.clone();
         Ok(renewed)
     }
@@ -107,14 +156,29 @@ impl ProvideCredentials for CachedAssumed {
 impl SdkIam {
     pub(crate) fn new(
         conf: SdkConfig,
-        member_role: &str,
+        roles: IamRoles,
         recorder: Recorder,
         retrier: Retrier,
     ) -> Self {
+        let mut sts = aws_sdk_sts::config::Builder::from(&conf)
+            .retry_config(RetryConfig::disabled())
+            .interceptor(recorder.interceptor());
+        if conf.region().is_none() {
+            sts = sts.region(aws_config::Region::from_static(crate::DEFAULT_REGION));
+        }
+        if conf.behavior_version().is_none() {
+            sts = sts.behavior_version(behavior_version());
+        }
+        let assumer = Assumer {
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            recorder: recorder.clone(),
+            retrier: retrier.clone(),
+        };
         Self {
             inner: Arc::new(Inner {
                 conf,
-                member_role: member_role.to_owned(),
+                assumer,
+                roles,
                 recorder,
                 retrier,
                 clients: Mutex::new(HashMap::new()),
@@ -132,12 +196,17 @@ impl SdkIam {
 
     /// The role assumed in every member account (`OrganizationAccountAccessRole`, …).
     pub fn member_role(&self) -> &str {
-        &self.inner.member_role
+        &self.inner.roles.member_role
     }
 
-    /// The ARN assumed in `account`.
+    /// The roles this client assumes (the read role first, when set).
+    pub fn roles(&self) -> &IamRoles {
+        &self.inner.roles
+    }
+
+    /// The member role's ARN in `account`.
     pub fn role_arn(&self, account: &str) -> String {
-        format!("arn:aws:iam::{account}:role/{}", self.inner.member_role)
+        self.inner.roles.member_role_arn(account)
     }
 
     /// The retrier every request goes through.
@@ -163,6 +232,12 @@ impl SdkIam {
 
     /// The IAM client of `account`, assuming the member role there on first use.
     async fn client(&self, account: &str) -> ApiResult<aws_sdk_iam::Client> {
+        Ok(self.session(account).await?.0)
+    }
+
+    /// The IAM client of `account` and how it was reached, assuming a role on first use: the
+    /// read role when configured, else (or when it is refused) the member role.
+    async fn session(&self, account: &str) -> ApiResult<(aws_sdk_iam::Client, IamRead)> {
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return Err(other(
                 op::ASSUME_ROLE,
@@ -178,28 +253,34 @@ impl SdkIam {
             .entry(account.to_owned())
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.assume(account)).await.cloned()
+        cell.get_or_try_init(|| self.reach(account)).await.cloned()
     }
 
-    async fn assume(&self, account: &str) -> ApiResult<aws_sdk_iam::Client> {
-        let arn = self.role_arn(account);
-        let provider = AssumeRoleProvider::builder(&arn)
-            .session_name(SESSION_NAME)
-            .configure(&self.inner.conf)
-            .build()
-            .await;
-        let credentials = self
-            .inner
-            .retrier
-            .run(op::ASSUME_ROLE, || async {
-                provider
-                    .provide_credentials()
-                    .await
-                    .map_err(|e| assume_error(&arn, &e))
-            })
-            .await?;
+    async fn reach(&self, account: &str) -> ApiResult<(aws_sdk_iam::Client, IamRead)> {
+        let roles = &self.inner.roles;
+        let mut read_refused = None;
+        if let Some(arn) = roles.read_role_arn(account) {
+            match self.assume(&arn).await {
+                Ok(client) => return Ok((client, IamRead::ReadRole)),
+                Err(e) => read_refused = Some(e.to_string()),
+            }
+        }
+        match self.assume(&roles.member_role_arn(account)).await {
+            Ok(client) => Ok((client, roles.through_member_role(read_refused))),
+            Err(mut e) => {
+                if let Some(read) = read_refused {
+                    e.message = format!("{read}; {}", e.message);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn assume(&self, arn: &str) -> ApiResult<aws_sdk_iam::Client> {
+        let credentials = self.inner.assumer.assume(arn).await?;
         let cached = CachedAssumed {
-            provider,
+            assumer: self.inner.assumer.clone(),
+            arn: arn.to_owned(),
             current: Mutex::new(credentials),
         };
         let conf = &self.inner.conf;
@@ -234,35 +315,6 @@ impl SdkIam {
         )
         .await
     }
-}
-
-/// A refused AssumeRole: STS's code and message when STS answered, otherwise the cause.
-fn assume_error(arn: &str, err: &provider::error::CredentialsError) -> ApiError {
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        if let Some(sdk) = e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>()
-            && let Some(code) = sdk.code()
-        {
-            let message = sdk.message().unwrap_or_default();
-            return ApiError::service(
-                op::ASSUME_ROLE,
-                code,
-                format!("cannot assume {arn}: {message}"),
-            );
-        }
-        current = e.source();
-    }
-    let mut chain = Vec::new();
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        chain.push(e.to_string());
-        current = e.source();
-    }
-    other(
-        op::ASSUME_ROLE,
-        "AssumeRoleFailed",
-        format!("cannot assume {arn}: {}", chain.join(": ")),
-    )
 }
 
 /// Decodes a URL-encoded policy document as IAM returns it (`%7B%22Version…`).
@@ -334,6 +386,10 @@ fn sdk_tags(operation: &'static str, tags: &Tags) -> ApiResult<Vec<iam::Tag>> {
 }
 
 impl IamApi for SdkIam {
+    async fn connect(&self, account: &str) -> ApiResult<IamRead> {
+        Ok(self.session(account).await?.1)
+    }
+
     async fn list_roles(&self, account: &str, path_prefix: &str) -> ApiResult<Vec<RoleSummary>> {
         const OP: &str = op::LIST_ROLES;
         let client = self.client(account).await?;
@@ -702,7 +758,7 @@ mod tests {
             let conf = SdkConfig::builder().build();
             let api = SdkIam::new(
                 conf,
-                "OrganizationAccountAccessRole",
+                IamRoles::write("OrganizationAccountAccessRole"),
                 Recorder::new(),
                 Retrier::default(),
             );

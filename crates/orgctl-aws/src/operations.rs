@@ -38,9 +38,13 @@ pub mod iam {
     pub use orgctl_backend::iam::operations::*;
 }
 
-/// Whether an operation only reads (an Organizations read or STS GetCallerIdentity).
+/// Whether an operation only reads (an Organizations read, STS GetCallerIdentity or
+/// AssumeRole, or an IAM read in a member account).
 pub fn is_read(operation: &str) -> bool {
-    operation == GET_CALLER_IDENTITY || READS.contains(&operation)
+    operation == GET_CALLER_IDENTITY
+        || operation == iam::ASSUME_ROLE
+        || READS.contains(&operation)
+        || iam::READS.contains(&operation)
 }
 
 #[cfg(test)]

@@ -29,10 +29,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use orgctl_model::{MANAGED_BY_KEY, Op, PolicyType, Ref, Tags};
+use orgctl_model::{
+    GRANT_TAG_KEY, MANAGED_BY_KEY, Op, PolicyType, ROLE_TAG_KEY, Ref, RoleDefinition, Tags,
+    canonical_json_str,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, CreateAccountState, CreateAccountStatus, OrgApi, codes};
+use crate::iam::{IamApi, NewRole, codes as iam_codes};
 
 /// Ids resolved so far in an apply: what each `Ref::New*` turned out to be, and the root.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +51,10 @@ pub struct IdMap {
     /// must never be adopted as the object a `Create*` op makes.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     claimed: BTreeSet<String>,
+    /// Accounts created by this apply whose member role could be assumed (see
+    /// [`execute_iam`]).
+    #[serde(skip)]
+    reached: BTreeSet<String>,
 }
 
 mod entries {
@@ -281,6 +289,41 @@ pub enum ExecError {
         name: String,
         /// The existing object's id.
         id: String,
+    },
+    /// An IAM call in a member account failed.
+    #[error("in account {account}, role {role}: {source}")]
+    Iam {
+        /// The member account.
+        account: String,
+        /// The role's name.
+        role: String,
+        /// IAM's (or STS's) error.
+        source: ApiError,
+    },
+    /// CreateRole found a role of the same name that orgctl does not own for this purpose.
+    #[error(
+        "in account {account}, a role named {role:?} already exists ({detail}), so orgctl does \
+         not take it over; rename or delete that role, or change the grant's role_name, then run \
+         `orgctl plan` again"
+    )]
+    RoleConflict {
+        /// The member account.
+        account: String,
+        /// The role's name.
+        role: String,
+        /// Why it is not orgctl's (path, tags).
+        detail: String,
+    },
+    /// The member role of an account this apply created could not be assumed in time.
+    #[error(
+        "account {account} was created by this apply, but its member role could still not be \
+         assumed when orgctl stopped waiting ({source}); run apply again in a few minutes"
+    )]
+    NewAccountUnreachable {
+        /// The new account.
+        account: String,
+        /// The last AssumeRole failure.
+        source: ApiError,
     },
     /// AWS's answers contradict each other (the organization is being changed by someone
     /// else at the same time).
@@ -878,7 +921,7 @@ pub async fn execute<A: OrgApi>(
                 Err(e) => Err(e.into()),
             }
         }
-        // IAM operations run through the IAM executor, which the grants work adds next.
+        // IAM operations run through [`execute_iam`].
         _ => Err(ExecError::Inconsistent(format!(
             "{} is an IAM operation and this executor only runs Organizations operations",
             op.api_name()
@@ -886,5 +929,233 @@ pub async fn execute<A: OrgApi>(
     }
 }
 
+/// Performs an IAM operation ([`Op::is_iam`]) in its member account through `iam`,
+/// idempotently:
+///
+/// - the account reference is resolved through `ids` (`Ref::NewAccount` of an account this
+///   apply created); before the first IAM operation in such an account, the executor waits
+///   (backoff under `poll`) until a role can be assumed there ([`IamApi::connect`]);
+/// - CreateRole of a role that exists: when it is under the same path and carries orgctl's
+///   `managed-by` tag and the same `orgctl-grant` (or `orgctl-role`) tag as the operation's,
+///   it is taken over (trust policy, description and session, tags made equal to the
+///   operation's): [`Outcome::AlreadyDone`]; otherwise [`ExecError::RoleConflict`], naming
+///   account and role;
+/// - DetachRolePolicy, DeleteRolePolicy, DeleteRolePermissionsBoundary and DeleteRole answered
+///   NoSuchEntity (already gone, or the role is) are [`Outcome::AlreadyDone`];
+/// - other failures are [`ExecError::Iam`], naming account and role.
+pub async fn execute_iam<I: IamApi>(
+    iam: &I,
+    op: &Op,
+    ids: &mut IdMap,
+    poll: &PollPolicy,
+) -> Result<Outcome, ExecError> {
+    let Some((account_ref, role)) = op.role() else {
+        return Err(ExecError::Inconsistent(format!(
+            "{} is not an IAM operation",
+            op.api_name()
+        )));
+    };
+    let account = resolve(ids, account_ref)?;
+    if matches!(account_ref, Ref::NewAccount(_)) && !ids.reached.contains(&account) {
+        await_reachable(iam, &account, poll).await?;
+        ids.reached.insert(account.clone());
+    }
+    let fail = |source: ApiError| ExecError::Iam {
+        account: account.clone(),
+        role: role.to_owned(),
+        source,
+    };
+    let gone = |r: Result<(), ApiError>| match r {
+        Ok(()) => Ok(Outcome::Done),
+        Err(e) if e.is(iam_codes::NO_SUCH_ENTITY) => Ok(Outcome::AlreadyDone),
+        Err(e) => Err(fail(e)),
+    };
+    let done = |r: Result<(), ApiError>| r.map(|()| Outcome::Done).map_err(fail);
+    match op {
+        Op::CreateRole { role, .. } => create_role(iam, &account, role).await,
+        Op::UpdateTrustPolicy {
+            role_name,
+            trust_policy,
+            ..
+        } => done(
+            iam.update_trust_policy(&account, role_name, trust_policy)
+                .await,
+        ),
+        Op::UpdateRole {
+            role_name,
+            description,
+            max_session_secs,
+            ..
+        } => done(
+            iam.update_role(&account, role_name, description, *max_session_secs)
+                .await,
+        ),
+        Op::TagRole {
+            role_name, tags, ..
+        } => done(iam.tag_role(&account, role_name, tags).await),
+        Op::UntagRole {
+            role_name, keys, ..
+        } => {
+            let keys: Vec<String> = keys.iter().cloned().collect();
+            done(iam.untag_role(&account, role_name, &keys).await)
+        }
+        Op::AttachRolePolicy {
+            role_name,
+            policy_arn,
+            ..
+        } => done(iam.attach_policy(&account, role_name, policy_arn).await),
+        Op::DetachRolePolicy {
+            role_name,
+            policy_arn,
+            ..
+        } => gone(iam.detach_policy(&account, role_name, policy_arn).await),
+        Op::PutRolePolicy {
+            role_name,
+            policy_name,
+            document,
+            ..
+        } => done(
+            iam.put_inline_policy(&account, role_name, policy_name, document)
+                .await,
+        ),
+        Op::DeleteRolePolicy {
+            role_name,
+            policy_name,
+            ..
+        } => gone(
+            iam.delete_inline_policy(&account, role_name, policy_name)
+                .await,
+        ),
+        Op::PutRolePermissionsBoundary {
+            role_name,
+            policy_arn,
+            ..
+        } => done(
+            iam.put_permissions_boundary(&account, role_name, policy_arn)
+                .await,
+        ),
+        Op::DeleteRolePermissionsBoundary { role_name, .. } => {
+            gone(iam.delete_permissions_boundary(&account, role_name).await)
+        }
+        Op::DeleteRole { role_name, .. } => gone(iam.delete_role(&account, role_name).await),
+        _ => Err(ExecError::Inconsistent(format!(
+            "{} is not an IAM operation",
+            op.api_name()
+        ))),
+    }
+}
+
+/// Waits (backoff under `poll`) until a role can be assumed in `account`, which this apply
+/// created: a new account's member role appears shortly after the account.
+async fn await_reachable<I: IamApi>(
+    iam: &I,
+    account: &str,
+    poll: &PollPolicy,
+) -> Result<(), ExecError> {
+    let started = std::time::Instant::now();
+    let mut wait = poll.initial;
+    loop {
+        match iam.connect(account).await {
+            Ok(_) => return Ok(()),
+            Err(e) if started.elapsed() + wait > poll.timeout => {
+                return Err(ExecError::NewAccountUnreachable {
+                    account: account.to_owned(),
+                    source: e,
+                });
+            }
+            Err(e) => {
+                tracing::debug!(%account, error = %e, "member role not assumable yet; waiting");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(poll.max);
+            }
+        }
+    }
+}
+
+/// The tag saying which grant (or which orgctl role) a role is for.
+fn owner_tag(tags: &Tags) -> Option<(&'static str, &String)> {
+    tags.get(GRANT_TAG_KEY)
+        .map(|v| (GRANT_TAG_KEY, v))
+        .or_else(|| tags.get(ROLE_TAG_KEY).map(|v| (ROLE_TAG_KEY, v)))
+}
+
+fn same_policy(a: &str, b: &str) -> bool {
+    a == b || (canonical_json_str(a).is_some() && canonical_json_str(a) == canonical_json_str(b))
+}
+
+async fn create_role<I: IamApi>(
+    iam: &I,
+    account: &str,
+    def: &RoleDefinition,
+) -> Result<Outcome, ExecError> {
+    let fail = |source: ApiError| ExecError::Iam {
+        account: account.to_owned(),
+        role: def.name.clone(),
+        source,
+    };
+    let new = NewRole {
+        path: def.path.clone(),
+        name: def.name.clone(),
+        trust_policy: def.trust_policy.clone(),
+        description: def.description.clone(),
+        max_session_secs: def.max_session_secs,
+        tags: def.tags.clone(),
+    };
+    match iam.create_role(account, &new).await {
+        Ok(_) => return Ok(Outcome::Done),
+        Err(e) if e.is(iam_codes::ENTITY_ALREADY_EXISTS) => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let existing = iam.get_role(account, &def.name).await.map_err(fail)?;
+    let conflict = |detail: String| ExecError::RoleConflict {
+        account: account.to_owned(),
+        role: existing.summary.name.clone(),
+        detail,
+    };
+    if existing.summary.path != def.path {
+        return Err(conflict(format!(
+            "under path {}, not {}",
+            existing.summary.path, def.path
+        )));
+    }
+    if existing.tags.get(MANAGED_BY_KEY) != def.tags.get(MANAGED_BY_KEY) {
+        return Err(conflict("without orgctl's managed-by tag".to_owned()));
+    }
+    let wanted = owner_tag(&def.tags);
+    if owner_tag(&existing.tags) != wanted {
+        return Err(conflict(match owner_tag(&existing.tags) {
+            Some((k, v)) => format!("tagged {k}: {v}, for something else"),
+            None => "without orgctl's grant tag".to_owned(),
+        }));
+    }
+    // An earlier, interrupted apply created it: make it the role the operation creates.
+    let name = &existing.summary.name;
+    if !same_policy(&existing.summary.trust_policy, &def.trust_policy) {
+        iam.update_trust_policy(account, name, &def.trust_policy)
+            .await
+            .map_err(fail)?;
+    }
+    if existing.summary.description != def.description
+        || existing.summary.max_session_secs != def.max_session_secs
+    {
+        iam.update_role(account, name, &def.description, def.max_session_secs)
+            .await
+            .map_err(fail)?;
+    }
+    let differ: Tags = def
+        .tags
+        .iter()
+        .filter(|(k, v)| existing.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !differ.is_empty() {
+        iam.tag_role(account, name, &differ).await.map_err(fail)?;
+    }
+    Ok(Outcome::AlreadyDone)
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod iam_tests;

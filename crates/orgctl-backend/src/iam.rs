@@ -12,7 +12,7 @@
 
 use std::future::Future;
 
-use orgctl_model::Tags;
+use orgctl_model::{IamRead, READ_ROLE_NAME, ROLE_PATH, Tags};
 
 #[cfg(doc)]
 use crate::api::ApiError;
@@ -173,11 +173,86 @@ pub struct AttachedPolicy {
     pub arn: String,
 }
 
+/// Which roles orgctl assumes in member accounts, for one run.
+///
+/// `apply` writes through the member role ([`IamRoles::write`], [`IamRead::MemberRole`]);
+/// `plan`, `access` and `drift` try orgctl's read role first and fall back to the member role
+/// ([`IamRoles::read`]: [`IamRead::ReadRole`], else [`IamRead::Fallback`]); without a
+/// `plan_role` in the desired state no read role exists, so reads use the member role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamRoles {
+    /// The member role, below the account's `role/` (`OrganizationAccountAccessRole`, or a
+    /// path and name such as `team/admin`).
+    pub member_role: String,
+    /// The read role to try first (path and name below `role/`: `orgctl/orgctl-read`), if any.
+    pub read_role: Option<String>,
+}
+
+impl IamRoles {
+    /// `apply`: the member role only.
+    pub fn write(member_role: &str) -> Self {
+        Self {
+            member_role: member_role.trim_matches('/').to_owned(),
+            read_role: None,
+        }
+    }
+
+    /// `plan`, `access`, `drift`: orgctl's read role first when a plan role is configured
+    /// (`organization.plan_role`), then the member role.
+    pub fn read(member_role: &str, plan_role: Option<&str>) -> Self {
+        Self {
+            read_role: plan_role.map(|_| format!("{}{READ_ROLE_NAME}", &ROLE_PATH[1..])),
+            ..Self::write(member_role)
+        }
+    }
+
+    /// `arn:aws:iam::ACCOUNT:role/<member role>`.
+    pub fn member_role_arn(&self, account: &str) -> String {
+        format!("arn:aws:iam::{account}:role/{}", self.member_role)
+    }
+
+    /// `arn:aws:iam::ACCOUNT:role/orgctl/orgctl-read`, when reads try the read role.
+    pub fn read_role_arn(&self, account: &str) -> Option<String> {
+        self.read_role
+            .as_ref()
+            .map(|r| format!("arn:aws:iam::{account}:role/{r}"))
+    }
+
+    /// How an account reached through the member role was read: [`IamRead::MemberRole`], or
+    /// [`IamRead::Fallback`] when the read role was tried first and refused for `reason`.
+    pub fn through_member_role(&self, read_role_refused: Option<String>) -> IamRead {
+        match read_role_refused {
+            Some(reason) if self.read_role.is_some() => IamRead::Fallback { reason },
+            _ => IamRead::MemberRole,
+        }
+    }
+}
+
+impl From<&str> for IamRoles {
+    /// [`IamRoles::write`]: the member role only.
+    fn from(member_role: &str) -> Self {
+        Self::write(member_role)
+    }
+}
+
+impl Default for IamRoles {
+    fn default() -> Self {
+        Self::write(orgctl_model::DEFAULT_MEMBER_ROLE)
+    }
+}
+
 /// IAM, as access grants use it. Every method is one IAM API operation in the account
 /// `account` (12 digits); list methods follow every page and return a stable order (roles by
 /// name, case-insensitively; attached policies by ARN; inline policies by name), whatever order
 /// IAM answers in. Implementations must be safe to call concurrently.
 pub trait IamApi: Send + Sync {
+    /// Reaches `account` (STS AssumeRole from the management account, once per account per
+    /// run) with the run's [`IamRoles`]: the read role first when configured, then the member
+    /// role. Says how ([`IamRead::ReadRole`], [`IamRead::MemberRole`] or
+    /// [`IamRead::Fallback`]); fails (operation `AssumeRole`) when no role can be assumed
+    /// (account closed or suspended, member role removed). Later calls for the account go
+    /// through the same session; calling it first is optional (every call connects).
+    fn connect(&self, account: &str) -> impl Future<Output = ApiResult<IamRead>> + Send;
     /// ListRoles with a PathPrefix (`/orgctl/`).
     fn list_roles(
         &self,

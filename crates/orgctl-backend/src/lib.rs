@@ -41,12 +41,15 @@ pub use api::{
     OrgInfo, OuInfo, PolicySummary, RootInfo, codes, operations,
 };
 pub use execute::{
-    ExecError, IdMap, Outcome, PollPolicy, describe_create_account_failure, execute,
+    ExecError, IdMap, Outcome, PollPolicy, describe_create_account_failure, execute, execute_iam,
 };
 #[cfg(any(test, feature = "test-util"))]
 pub use faults::{Faulty, WriteFault};
-pub use iam::{AttachedPolicy, IamApi, NewRole, Role, RoleSummary};
+pub use iam::{AttachedPolicy, IamApi, IamRoles, NewRole, Role, RoleSummary};
 pub use lease::{LEASE_TAG, Lease, LeaseError, LeaseOptions};
 pub use memory::{AWS_MANAGED_POLICIES, MemoryIam, MemoryOrg, SnapshotError};
-pub use observe::{ReadError, ReadOptions, ReadProgress, read_live, read_live_reporting};
+pub use observe::{
+    ReadError, ReadOptions, ReadProgress, read_all_reporting, read_iam, read_live,
+    read_live_reporting,
+};
 pub use retry::{AdaptiveRate, CallStats, OpStats, Retrier, RetryPolicy, Retrying};

@@ -34,7 +34,7 @@ mod rules;
 mod snapshot;
 mod state;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use orgctl_model::{AccountStatus, FULL_AWS_ACCESS, PolicyType, Tags};
 
@@ -75,7 +75,9 @@ fn full_aws_access_policy() -> Policy {
 /// A strict in-memory AWS Organization. See the [module documentation](self).
 #[derive(Debug)]
 pub struct MemoryOrg {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
+    /// The IAM of its member accounts ([`MemoryOrg::iam`]).
+    iam: MemoryIam,
 }
 
 impl MemoryOrg {
@@ -95,9 +97,26 @@ impl MemoryOrg {
             },
         );
         state.install_full_aws_access();
+        Self::from_state(state)
+    }
+
+    fn from_state(state: State) -> Self {
+        let state = Arc::new(Mutex::new(state));
         Self {
-            state: Mutex::new(state),
+            iam: MemoryIam::linked(Arc::clone(&state)),
+            state,
         }
+    }
+
+    /// The IAM of this organization's member accounts, linked to it: an account exists in IAM
+    /// when the organization has it, only ACTIVE member accounts can be reached (a closed or
+    /// suspended account, the management account and an account still being created refuse
+    /// AssumeRole), and every account has the member role until
+    /// [`MemoryIam::remove_member_role`] removes it. The handle reaches accounts through the
+    /// member role; [`MemoryIam::with_roles`] makes one that tries the read role first. Every
+    /// handle shares the same roles.
+    pub fn iam(&self) -> MemoryIam {
+        self.iam.clone()
     }
 
     /// Allows at most `limit` policies of one type on one target (AWS's default is 5).

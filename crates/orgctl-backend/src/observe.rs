@@ -17,10 +17,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures::StreamExt;
 use orgctl_model::{
-    LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveState, PolicyType, Tags,
+    AccountStatus, IamRead, LiveAccessRole, LiveAccount, LiveIamAccount, LiveOrganization, LiveOu,
+    LivePolicy, LiveState, PolicyType, ROLE_PATH, Tags, canonical_json_str,
 };
 
 use crate::api::{AccountInfo, ApiError, ApiResult, OrgApi, OrgInfo, OuInfo, PolicySummary};
+use crate::iam::{IamApi, codes as iam_codes};
 
 /// How to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,13 @@ pub enum ReadProgress {
         /// Requests in this phase.
         total: usize,
     },
+    /// Reading IAM roles under `/orgctl/` in the member accounts.
+    Iam {
+        /// Accounts read (or found unreadable).
+        done: usize,
+        /// ACTIVE member accounts.
+        total: usize,
+    },
 }
 
 impl std::fmt::Display for ReadProgress {
@@ -79,6 +88,10 @@ impl std::fmt::Display for ReadProgress {
             ReadProgress::Details { done, total } => write!(
                 f,
                 "reading tags, policies and attachments: {done}/{total} requests done"
+            ),
+            ReadProgress::Iam { done, total } => write!(
+                f,
+                "reading IAM roles under /orgctl/ in member accounts: {done}/{total} accounts done"
             ),
         }
     }
@@ -383,5 +396,147 @@ pub async fn read_live_reporting<A: OrgApi>(
     Ok(live)
 }
 
+/// Reads the organization ([`read_live_reporting`]) and then IAM in its member accounts
+/// ([`read_iam`]).
+pub async fn read_all_reporting<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    options: &ReadOptions,
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<LiveState, ReadError> {
+    let mut live = read_live_reporting(api, options, progress).await?;
+    read_iam(iam, &mut live, options, progress).await?;
+    Ok(live)
+}
+
+/// Reads IAM in every ACTIVE member account of `live` (never the management account) and
+/// fills `live.access_roles` and `live.iam_accounts`. Per account: [`IamApi::connect`] (STS
+/// AssumeRole: the read role first when configured, else or then the member role), ListRoles
+/// with PathPrefix `/orgctl/`, then per role under that path GetRole (tags, boundary),
+/// ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy per inline policy. Accounts
+/// are read concurrently, at most [`ReadOptions::concurrency`] at a time (each account's
+/// requests one after the other).
+///
+/// An account where no role can be assumed, or where IAM refuses a read (`AccessDenied`), is
+/// [`IamRead::Unreadable`] with the reason: a warning for the plan, not a failed read. Any
+/// other failure (after the retries of the API in use) fails the read. A role deleted between
+/// ListRoles and its GetRole is left out.
+pub async fn read_iam<I: IamApi>(
+    iam: &I,
+    live: &mut LiveState,
+    options: &ReadOptions,
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<(), ReadError> {
+    let management = &live.organization.management_account_id;
+    let accounts: Vec<String> = live
+        .accounts
+        .iter()
+        .filter(|a| a.id != *management && a.status == AccountStatus::Active)
+        .map(|a| a.id.clone())
+        .collect();
+    let total = accounts.len();
+    progress(ReadProgress::Iam { done: 0, total });
+    let mut stream = futures::stream::iter(accounts)
+        .map(|account| async move {
+            let read = read_account(iam, &account).await;
+            (account, read)
+        })
+        .buffer_unordered(options.concurrency.max(1));
+    let mut done = 0;
+    let mut roles = Vec::new();
+    let mut reads = Vec::new();
+    while let Some((account, result)) = stream.next().await {
+        let (read, found) = match result {
+            Ok(ok) => ok,
+            Err(e)
+                if (e.operation == crate::iam::operations::ASSUME_ROLE && !e.is_retryable())
+                    || e.is(iam_codes::ACCESS_DENIED) =>
+            {
+                (
+                    IamRead::Unreadable {
+                        reason: e.to_string(),
+                    },
+                    Vec::new(),
+                )
+            }
+            Err(e) => return Err(e.into()),
+        };
+        roles.extend(found);
+        reads.push(LiveIamAccount {
+            account_id: account,
+            read,
+        });
+        done += 1;
+        progress(ReadProgress::Iam { done, total });
+    }
+    live.access_roles = roles;
+    live.iam_accounts = reads;
+    live.normalize();
+    Ok(())
+}
+
+/// A policy document as the live state keeps it: canonical JSON (the text itself when it is
+/// not JSON, which IAM does not allow).
+fn canonical(document: &str) -> String {
+    canonical_json_str(document).unwrap_or_else(|| document.to_owned())
+}
+
+async fn read_account<I: IamApi>(
+    iam: &I,
+    account: &str,
+) -> ApiResult<(IamRead, Vec<LiveAccessRole>)> {
+    let read = iam.connect(account).await?;
+    let mut out = Vec::new();
+    for summary in iam.list_roles(account, ROLE_PATH).await? {
+        if !summary.path.starts_with(ROLE_PATH) {
+            continue;
+        }
+        let name = summary.name.clone();
+        let gone = |e: &ApiError| e.is(iam_codes::NO_SUCH_ENTITY);
+        let role = match iam.get_role(account, &name).await {
+            Ok(r) => r,
+            Err(e) if gone(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        let attached = match iam.list_attached_policies(account, &name).await {
+            Ok(a) => a,
+            Err(e) if gone(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        let names = match iam.list_inline_policies(account, &name).await {
+            Ok(n) => n,
+            Err(e) if gone(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        let mut inline = BTreeMap::new();
+        for policy in names {
+            match iam.get_inline_policy(account, &name, &policy).await {
+                Ok(doc) => {
+                    inline.insert(policy, canonical(&doc));
+                }
+                // Deleted meanwhile: the role is read without it.
+                Err(e) if gone(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.push(LiveAccessRole {
+            account_id: account.to_owned(),
+            role_name: role.summary.name,
+            path: role.summary.path,
+            trust_policy: canonical(&role.summary.trust_policy),
+            description: role.summary.description,
+            max_session_secs: role.summary.max_session_secs,
+            managed_policies: attached.into_iter().map(|p| p.arn).collect(),
+            inline_policies: inline,
+            permissions_boundary: role.permissions_boundary,
+            tags: role.tags,
+        });
+    }
+    Ok((read, out))
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod iam_tests;

@@ -255,6 +255,15 @@ pub(crate) use delegate_org_api;
 macro_rules! delegate_iam_api {
     ($wrapper:ident) => {
         impl<A: $crate::iam::IamApi> $crate::iam::IamApi for $wrapper<A> {
+            async fn connect(
+                &self,
+                account: &str,
+            ) -> $crate::api::ApiResult<orgctl_model::IamRead> {
+                self.around($crate::iam::operations::ASSUME_ROLE, || {
+                    self.inner.connect(account)
+                })
+                .await
+            }
             async fn list_roles(
                 &self,
                 account: &str,

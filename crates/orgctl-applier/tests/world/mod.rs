@@ -15,7 +15,7 @@ mod out_of_band;
 use std::collections::BTreeSet;
 
 use orgctl_applier::{ApplyOptions, Silent, apply};
-use orgctl_backend::{MemoryOrg, OrgApi, ReadOptions, read_live};
+use orgctl_backend::{MemoryIam, MemoryOrg, OrgApi, ReadOptions, read_live};
 use orgctl_model::{DesiredState, LiveState, PolicyType};
 use orgctl_planner::{Plan, PlanOptions, plan};
 
@@ -175,9 +175,15 @@ pub async fn plan_and_apply<A: OrgApi>(d: &DesiredState, api: &A) -> Plan {
         "unexpected plan errors: {:?}",
         p.errors
     );
-    let report = apply(&p, api, &ApplyOptions::default(), &mut Silent)
-        .await
-        .expect("apply starts");
+    let report = apply(
+        &p,
+        api,
+        &MemoryIam::new(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply starts");
     assert!(report.is_success(), "apply failed: {:?}", report.outcomes);
     p
 }

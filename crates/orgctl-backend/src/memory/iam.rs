@@ -24,9 +24,13 @@
 //! is not there, succeed without change (as at AWS). Every call is logged by operation name.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use orgctl_model::Tags;
+use orgctl_model::{
+    AccountStatus, IamRead, LiveAccessRole, READ_ROLE_NAME, ROLE_PATH, Tags, canonical_json_str,
+};
+
+use super::state::State as OrgState;
 
 use crate::api::{ApiError, ApiResult};
 use crate::iam::limits::{
@@ -34,7 +38,7 @@ use crate::iam::limits::{
     MIN_SESSION_SECS, PATH_MAX, POLICY_NAME_MAX, ROLE_NAME_MAX, TAGS_PER_ROLE, TRUST_POLICY_MAX,
 };
 use crate::iam::operations as op;
-use crate::iam::{AttachedPolicy, IamApi, NewRole, Role, RoleSummary, codes};
+use crate::iam::{AttachedPolicy, IamApi, IamRoles, NewRole, Role, RoleSummary, codes};
 
 /// The AWS managed policies that exist in [`MemoryIam`] (the same list the emulator launcher,
 /// `scripts/moto_server.py`, loads by default).
@@ -74,6 +78,26 @@ impl StoredRole {
         }
     }
 
+    fn live(&self, account: &str) -> LiveAccessRole {
+        let canonical = |d: &str| canonical_json_str(d).unwrap_or_else(|| d.to_owned());
+        LiveAccessRole {
+            account_id: account.to_owned(),
+            role_name: self.name.clone(),
+            path: self.path.clone(),
+            trust_policy: canonical(&self.trust_policy),
+            description: self.description.clone(),
+            max_session_secs: self.max_session_secs,
+            managed_policies: self.attached.clone(),
+            inline_policies: self
+                .inline
+                .iter()
+                .map(|(n, d)| (n.clone(), canonical(d)))
+                .collect(),
+            permissions_boundary: self.boundary.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+
     fn role(&self, account: &str) -> Role {
         Role {
             summary: self.summary(account),
@@ -89,13 +113,24 @@ struct State {
     accounts: BTreeMap<String, BTreeMap<String, StoredRole>>,
     /// The ARNs of the managed policies that exist.
     managed: BTreeSet<String>,
+    /// Accounts whose member role was removed: AssumeRole of it is refused there.
+    no_member_role: BTreeSet<String>,
     calls: Vec<&'static str>,
 }
 
 /// A strict in-memory IAM, one per account. See the [module documentation](self).
-#[derive(Debug)]
+///
+/// Cheap to clone: clones share the accounts (and the organization they are linked to), and
+/// [`MemoryIam::with_roles`] makes a handle that reaches the same accounts with other roles (a
+/// `plan` handle and an `apply` handle over one IAM).
+#[derive(Debug, Clone)]
 pub struct MemoryIam {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
+    /// The organization whose accounts this IAM serves ([`crate::MemoryOrg::iam`]): then an
+    /// account exists when the organization has it, and only ACTIVE member accounts can be
+    /// reached. Without it, the accounts are those added ([`MemoryIam::with_accounts`]).
+    org: Option<Arc<Mutex<OrgState>>>,
+    roles: IamRoles,
 }
 
 impl Default for MemoryIam {
@@ -104,19 +139,50 @@ impl Default for MemoryIam {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every mutation completes before anything can panic: a poisoned lock is consistent.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl MemoryIam {
-    /// An IAM with no account, where the [`AWS_MANAGED_POLICIES`] exist.
+    /// An IAM with no account, where the [`AWS_MANAGED_POLICIES`] exist, reached through the
+    /// default member role.
     pub fn new() -> Self {
         Self {
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 accounts: BTreeMap::new(),
                 managed: AWS_MANAGED_POLICIES
                     .iter()
                     .map(|a| (*a).to_owned())
                     .collect(),
+                no_member_role: BTreeSet::new(),
                 calls: Vec::new(),
-            }),
+            })),
+            org: None,
+            roles: IamRoles::default(),
         }
+    }
+
+    /// The IAM of the accounts of an in-memory organization (see [`crate::MemoryOrg::iam`]).
+    pub(super) fn linked(org: Arc<Mutex<OrgState>>) -> Self {
+        Self {
+            org: Some(org),
+            ..Self::new()
+        }
+    }
+
+    /// A handle on the same accounts that reaches them with `roles` (the read role first, or
+    /// the member role only).
+    pub fn with_roles(&self, roles: IamRoles) -> Self {
+        Self {
+            roles,
+            ..self.clone()
+        }
+    }
+
+    /// The roles this handle assumes.
+    pub fn roles(&self) -> &IamRoles {
+        &self.roles
     }
 
     /// Makes more managed policies exist (by ARN), as customer managed policies would.
@@ -146,7 +212,81 @@ impl MemoryIam {
         self.lock().accounts.entry(account.into()).or_default();
     }
 
-    /// The operation name of every call so far, in order.
+    /// Test hook: removes the member role from `account` (as someone deleting
+    /// `OrganizationAccountAccessRole` there would): AssumeRole of it is refused from now on.
+    pub fn remove_member_role(&self, account: &str) {
+        self.lock().no_member_role.insert(account.to_owned());
+    }
+
+    /// Test hook: puts the member role back into `account`.
+    pub fn restore_member_role(&self, account: &str) {
+        self.lock().no_member_role.remove(account);
+    }
+
+    /// Test hook: removes a role outright, whatever it still has (as a console user might;
+    /// no call is logged). Whether it was there.
+    pub fn remove_role(&self, account: &str, name: &str) -> bool {
+        self.lock()
+            .accounts
+            .get_mut(account)
+            .is_some_and(|roles| roles.remove(&name.to_lowercase()).is_some())
+    }
+
+    /// Test hook (and snapshot loading): puts a role as the live state describes it into its
+    /// account, replacing one of the same name, without checking IAM's rules or logging a
+    /// call. Its managed policies are made to exist.
+    pub fn insert_role(&self, role: &LiveAccessRole) {
+        let mut s = self.lock();
+        s.managed.extend(role.managed_policies.iter().cloned());
+        s.managed.extend(role.permissions_boundary.iter().cloned());
+        s.accounts
+            .entry(role.account_id.clone())
+            .or_default()
+            .insert(
+                role.role_name.to_lowercase(),
+                StoredRole {
+                    path: role.path.clone(),
+                    name: role.role_name.clone(),
+                    description: role.description.clone(),
+                    max_session_secs: role.max_session_secs,
+                    trust_policy: role.trust_policy.clone(),
+                    boundary: role.permissions_boundary.clone(),
+                    tags: role.tags.clone(),
+                    attached: role.managed_policies.clone(),
+                    inline: role.inline_policies.clone(),
+                },
+            );
+    }
+
+    /// Every role under [`ROLE_PATH`] in the accounts this IAM serves (for a linked IAM: its
+    /// organization's ACTIVE member accounts), as the live-state reader describes them: policy
+    /// documents in canonical JSON, sorted by account and name.
+    pub fn access_roles(&self) -> Vec<LiveAccessRole> {
+        let active = self.active_member_accounts();
+        let s = self.lock();
+        let mut out = Vec::new();
+        for (account, roles) in &s.accounts {
+            if active.as_ref().is_some_and(|a| !a.contains(account)) {
+                continue;
+            }
+            for r in roles.values().filter(|r| r.path.starts_with(ROLE_PATH)) {
+                out.push(r.live(account));
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.account_id, a.role_name.to_lowercase())
+                .cmp(&(&b.account_id, b.role_name.to_lowercase()))
+        });
+        out
+    }
+
+    /// Accounts whose member role was removed, among those this IAM serves.
+    pub fn accounts_without_member_role(&self) -> BTreeSet<String> {
+        self.lock().no_member_role.clone()
+    }
+
+    /// The operation name of every call so far, in order (`AssumeRole` for each role
+    /// [`IamApi::connect`] tries).
     pub fn calls(&self) -> Vec<&'static str> {
         self.lock().calls.clone()
     }
@@ -156,9 +296,107 @@ impl MemoryIam {
         self.lock().calls.iter().filter(|c| op::is_write(c)).count()
     }
 
+    /// How many calls of one operation were made so far.
+    pub fn call_count(&self, operation: &str) -> usize {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| **c == operation)
+            .count()
+    }
+
+    /// Forgets the calls made so far.
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Every mutation completes before anything can panic: a poisoned lock is consistent.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
+    }
+
+    /// For a linked IAM, the organization's ACTIVE member accounts.
+    fn active_member_accounts(&self) -> Option<BTreeSet<String>> {
+        let org = lock(self.org.as_ref()?);
+        Some(
+            org.accounts
+                .iter()
+                .filter(|(id, a)| {
+                    **id != org.management_account_id && a.status == AccountStatus::Active
+                })
+                .map(|(id, _)| id.clone())
+                .collect(),
+        )
+    }
+
+    /// Why no role at all can be assumed in `account`, if none can (the organization is asked
+    /// without holding this IAM's lock).
+    fn unreachable(&self, account: &str) -> Option<String> {
+        let org = self.org.as_ref()?;
+        let org = lock(org);
+        if account == org.management_account_id {
+            return Some(format!(
+                "account {account} is the management account, where orgctl assumes no role"
+            ));
+        }
+        match org.accounts.get(account) {
+            None => Some(format!("account {account} is not in the organization")),
+            Some(a) if a.status != AccountStatus::Active => Some(format!(
+                "account {account} is {}",
+                match a.status {
+                    AccountStatus::Suspended => "suspended (closed)",
+                    _ => "closing",
+                }
+            )),
+            Some(_) => None,
+        }
+    }
+
+    /// How a call in `account` is made: through the read role (when this handle tries it and
+    /// it exists), else the member role; the reasons each was refused otherwise.
+    fn session(
+        &self,
+        account: &str,
+        blocked: Option<&str>,
+        s: &State,
+    ) -> Result<IamRead, (Option<String>, String)> {
+        let refused = |arn: String, why: &str| {
+            format!("AccessDenied: not authorized to perform sts:AssumeRole on {arn} ({why})")
+        };
+        let known = self.org.is_some() || s.accounts.contains_key(account);
+        let read_refusal = self.roles.read_role_arn(account).map(|arn| {
+            if let Some(why) = blocked {
+                return Err(refused(arn, why));
+            }
+            let exists = s
+                .accounts
+                .get(account)
+                .and_then(|roles| roles.get(&READ_ROLE_NAME.to_lowercase()))
+                .is_some_and(|r| r.path == ROLE_PATH);
+            if exists {
+                Ok(())
+            } else {
+                Err(refused(arn, "the role does not exist"))
+            }
+        });
+        let read_refusal = match read_refusal {
+            Some(Ok(())) => return Ok(IamRead::ReadRole),
+            Some(Err(why)) => Some(why),
+            None => None,
+        };
+        let arn = self.roles.member_role_arn(account);
+        let member = if let Some(why) = blocked {
+            Err(refused(arn, why))
+        } else if !known {
+            Err(refused(arn, "unknown account"))
+        } else if s.no_member_role.contains(account) {
+            Err(refused(arn, "the role does not exist"))
+        } else {
+            Ok(())
+        };
+        match member {
+            Ok(()) => Ok(self.roles.through_member_role(read_refusal)),
+            Err(why) => Err((read_refusal, why)),
+        }
     }
 
     fn call<T>(
@@ -167,16 +405,30 @@ impl MemoryIam {
         account: &str,
         f: impl FnOnce(&mut BTreeMap<String, StoredRole>, &BTreeSet<String>) -> ApiResult<T>,
     ) -> ApiResult<T> {
+        let blocked = self.unreachable(account);
         let mut guard = self.lock();
         let s = &mut *guard;
         s.calls.push(op);
-        let roles = s.accounts.get_mut(account).ok_or_else(|| {
-            ApiError::service(
-                op::ASSUME_ROLE,
-                codes::ACCESS_DENIED,
-                format!("not authorized to perform sts:AssumeRole in account {account}"),
-            )
-        })?;
+        match self.session(account, blocked.as_deref(), s) {
+            Err((_, why)) => {
+                return Err(ApiError::service(
+                    op::ASSUME_ROLE,
+                    codes::ACCESS_DENIED,
+                    why.trim_start_matches("AccessDenied: ").to_owned(),
+                ));
+            }
+            Ok(IamRead::ReadRole) if op::is_write(op) => {
+                return Err(err(
+                    op,
+                    codes::ACCESS_DENIED,
+                    format!(
+                        "not authorized to perform iam:{op} in account {account} through the read role"
+                    ),
+                ));
+            }
+            Ok(_) => {}
+        }
+        let roles = s.accounts.entry(account.to_owned()).or_default();
         f(roles, &s.managed)
     }
 
@@ -368,6 +620,32 @@ fn policy_name_of(arn: &str) -> &str {
 }
 
 impl IamApi for MemoryIam {
+    async fn connect(&self, account: &str) -> ApiResult<IamRead> {
+        let blocked = self.unreachable(account);
+        let mut s = self.lock();
+        let result = self.session(account, blocked.as_deref(), &s);
+        // One AssumeRole per role tried.
+        let tries = match &result {
+            Ok(IamRead::ReadRole | IamRead::MemberRole) => 1,
+            Ok(_) => 2,
+            Err((read, _)) => 1 + usize::from(read.is_some()),
+        };
+        for _ in 0..tries {
+            s.calls.push(op::ASSUME_ROLE);
+        }
+        result.map_err(|(read, member)| {
+            let message = match read {
+                Some(read) => format!("{read}; {member}"),
+                None => member,
+            };
+            ApiError::service(
+                op::ASSUME_ROLE,
+                codes::ACCESS_DENIED,
+                message.trim_start_matches("AccessDenied: ").to_owned(),
+            )
+        })
+    }
+
     async fn list_roles(&self, account: &str, path_prefix: &str) -> ApiResult<Vec<RoleSummary>> {
         self.call(op::LIST_ROLES, account, |roles, _| {
             Ok(roles

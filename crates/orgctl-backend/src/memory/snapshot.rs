@@ -2,7 +2,6 @@
 //! and describing the organization as the live-state reader would.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Mutex;
 
 use orgctl_model::{
     FULL_AWS_ACCESS, LiveAccount, LiveOrganization, LiveOu, LivePolicy, LiveState, PolicyType,
@@ -188,17 +187,64 @@ impl MemoryOrg {
             }
             state.install_full_aws_access();
         }
-        state.access_roles = live.access_roles.clone();
-        Ok(Self {
-            state: Mutex::new(state),
-        })
+        let member = |id: &str| id != org.management_account_id && state.accounts.contains_key(id);
+        for r in &live.access_roles {
+            if !member(&r.account_id) {
+                return impossible(format!(
+                    "role {} is in account {}, which is not a member account of the organization",
+                    r.role_name, r.account_id
+                ));
+            }
+        }
+        for a in &live.iam_accounts {
+            if !member(&a.account_id) {
+                return impossible(format!(
+                    "IAM was read in account {}, which is not a member account of the organization",
+                    a.account_id
+                ));
+            }
+        }
+        let this = Self::from_state(state);
+        for r in &live.access_roles {
+            this.iam.insert_role(r);
+        }
+        // An account IAM could not be read in stays unreachable: its member role is missing.
+        for a in &live.iam_accounts {
+            if !a.read.is_readable() {
+                this.iam.remove_member_role(&a.account_id);
+            }
+        }
+        Ok(this)
     }
 
     /// The organization as a normalized live state: exactly what the live-state reader returns
     /// for it (policies of types that are not enabled are left out, and AWS-managed policies
     /// have an empty `content`, since the reader does not describe them).
+    ///
+    /// It includes IAM ([`MemoryOrg::iam`]): every role under `/orgctl/` in the ACTIVE member
+    /// accounts (`access_roles`), and `iam_accounts` naming the ACTIVE member accounts whose
+    /// member role was removed (unreadable); accounts IAM can be read in are left out.
     pub fn to_live(&self) -> LiveState {
-        self.lock().to_live()
+        let mut live = self.lock().to_live();
+        live.access_roles = self.iam.access_roles();
+        let without = self.iam.accounts_without_member_role();
+        live.iam_accounts = live
+            .accounts
+            .iter()
+            .filter(|a| {
+                a.id != live.organization.management_account_id
+                    && a.status == orgctl_model::AccountStatus::Active
+                    && without.contains(&a.id)
+            })
+            .map(|a| orgctl_model::LiveIamAccount {
+                account_id: a.id.clone(),
+                read: orgctl_model::IamRead::Unreadable {
+                    reason: format!("the member role does not exist in account {}", a.id),
+                },
+            })
+            .collect();
+        live.normalize();
+        live
     }
 }
 
@@ -253,7 +299,7 @@ impl State {
                     targets: p.targets.iter().cloned().collect(),
                 })
                 .collect(),
-            access_roles: self.access_roles.clone(),
+            access_roles: Vec::new(),
             iam_accounts: Vec::new(),
         };
         live.normalize();

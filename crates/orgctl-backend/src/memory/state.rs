@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use orgctl_model::{AccountStatus, FULL_AWS_ACCESS, LiveAccessRole, PolicyType, Tags};
+use orgctl_model::{AccountStatus, FULL_AWS_ACCESS, PolicyType, Tags};
 
 use super::errors::{invalid, target_not_found};
 use super::{DEFAULT_ACCOUNT_ID_SEED, DEFAULT_POLICY_LIMIT, full_aws_access_policy};
@@ -82,8 +82,6 @@ pub(super) struct State {
     pub(super) full_aws_access_id: Option<String>,
     /// CreateAccount request id → the request.
     pub(super) create_requests: BTreeMap<String, CreateRequest>,
-    /// Carried from a snapshot to the live state unchanged (not modelled further).
-    pub(super) access_roles: Vec<LiveAccessRole>,
     /// Counters the next OU, policy, account and request ids are made from.
     pub(super) next_ou: u64,
     pub(super) next_policy: u64,
@@ -148,7 +146,6 @@ impl State {
             policies_on_target: HashMap::new(),
             full_aws_access_id: None,
             create_requests: BTreeMap::new(),
-            access_roles: Vec::new(),
             next_ou: 1,
             next_policy: 1,
             next_account: DEFAULT_ACCOUNT_ID_SEED,

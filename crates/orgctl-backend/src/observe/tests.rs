@@ -371,7 +371,7 @@ async fn progress_is_reported_per_tree_level_and_per_answer() {
                 ous,
                 accounts,
             } => Some((*levels, *ous, *accounts)),
-            ReadProgress::Details { .. } => None,
+            ReadProgress::Details { .. } | ReadProgress::Iam { .. } => None,
         })
         .collect();
     // Root, then the levels of A/B, A1 and A11 (the last level lists nothing new).
@@ -385,7 +385,7 @@ async fn progress_is_reported_per_tree_level_and_per_answer() {
         .iter()
         .filter_map(|p| match p {
             ReadProgress::Details { done, total } => Some((*done, *total)),
-            ReadProgress::Tree { .. } => None,
+            ReadProgress::Tree { .. } | ReadProgress::Iam { .. } => None,
         })
         .collect();
     let total = details[0].1;

@@ -1,0 +1,228 @@
+//! The applier with IAM operations (hand-built, as no planner produces them yet): they run
+//! through the IAM backend beside the organization's, a failed or skipped operation on a role
+//! stops every later one on the same role (and only that role), and operations in an account
+//! the same apply creates wait for it.
+
+use std::collections::BTreeSet;
+
+use orgctl_applier::{ApplyOptions, ChangeOutcome, Silent, apply};
+use orgctl_backend::iam::codes;
+use orgctl_backend::{ApiError, Faulty, MemoryOrg, OrgApi, PollPolicy};
+use orgctl_model::{GRANT_TAG_KEY, MANAGED_BY_KEY, Op, ROLE_PATH, Ref, RoleDefinition, Tags};
+use orgctl_planner::{Action, Change, Plan, ResourceKind};
+
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+const TRUST: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"}}],"Version":"2012-10-17"}"#;
+const TRUST_B: &str = r#"{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::888888888888:root"}}],"Version":"2012-10-17"}"#;
+
+fn change(address: &str, ops: Vec<Op>) -> Change {
+    Change {
+        address: address.into(),
+        kind: ResourceKind::Access,
+        action: Action::Update,
+        before: None,
+        after: None,
+        diff: None,
+        reason: "test".into(),
+        source: None,
+        ops,
+    }
+}
+
+fn plan(changes: Vec<Change>) -> Plan {
+    Plan {
+        changes,
+        notes: Vec::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+        organization_id: String::new(),
+        management_account_id: String::new(),
+        today: "2026-12-02".into(),
+        live_fingerprint: String::new(),
+        desired_fingerprint: String::new(),
+    }
+}
+
+fn create(account: &Ref, name: &str) -> Op {
+    Op::CreateRole {
+        account: account.clone(),
+        role: RoleDefinition {
+            name: name.into(),
+            path: ROLE_PATH.into(),
+            trust_policy: TRUST.into(),
+            description: "partner".into(),
+            max_session_secs: 3600,
+            tags: [
+                (MANAGED_BY_KEY.to_owned(), "orgctl".to_owned()),
+                (GRANT_TAG_KEY.to_owned(), name.to_owned()),
+            ]
+            .into(),
+        },
+    }
+}
+
+fn attach(account: &Ref, name: &str, arn: &str) -> Op {
+    Op::AttachRolePolicy {
+        account: account.clone(),
+        role_name: name.into(),
+        policy_arn: arn.into(),
+    }
+}
+
+fn detach(account: &Ref, name: &str, arn: &str) -> Op {
+    Op::DetachRolePolicy {
+        account: account.clone(),
+        role_name: name.into(),
+        policy_arn: arn.into(),
+    }
+}
+
+fn trust(account: &Ref, name: &str) -> Op {
+    Op::UpdateTrustPolicy {
+        account: account.clone(),
+        role_name: name.into(),
+        trust_policy: TRUST_B.into(),
+    }
+}
+
+async fn org_with_accounts() -> (MemoryOrg, Ref, Ref) {
+    let org = MemoryOrg::new("111111111111", "mgmt@example.com");
+    let mut ids = Vec::new();
+    for n in ["a", "b"] {
+        let s = org
+            .create_account(n, &format!("{n}@example.com"), &Tags::new())
+            .await
+            .expect("account");
+        ids.push(Ref::Id(s.account_id.expect("id")));
+    }
+    (org, ids[0].clone(), ids[1].clone())
+}
+
+#[tokio::test]
+async fn after_a_failed_operation_on_a_role_later_operations_on_that_role_are_skipped() {
+    let (org, a, b) = org_with_accounts().await;
+    // Both roles exist with AdministratorAccess.
+    let setup = plan(vec![
+        change("grant/x a", vec![create(&a, "x"), attach(&a, "x", ADMIN)]),
+        change("grant/x b", vec![create(&b, "x"), attach(&b, "x", ADMIN)]),
+    ]);
+    let report = apply(
+        &setup,
+        &org,
+        &org.iam(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+
+    // Narrow, then hand over: the narrowing in account a fails (the 1st IAM write).
+    let p = plan(vec![
+        change("narrow a", vec![detach(&a, "x", ADMIN)]),
+        change("narrow b", vec![detach(&b, "X", ADMIN)]),
+        change(
+            "hand over a",
+            vec![trust(&a, "X"), attach(&a, "x", READ_ONLY)],
+        ),
+        change(
+            "hand over b",
+            vec![trust(&b, "x"), attach(&b, "x", READ_ONLY)],
+        ),
+        change("other role in a", vec![create(&a, "y")]),
+    ]);
+    let iam = Faulty::new(org.iam())
+        .fail_write(1, ApiError::service("", codes::SERVICE_FAILURE, "injected"));
+    let report = apply(&p, &org, &iam, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    let outcomes: Vec<(&str, &ChangeOutcome)> = report
+        .outcomes
+        .iter()
+        .map(|(a, o)| (a.as_str(), o))
+        .collect();
+    assert!(
+        matches!(outcomes[0].1, ChangeOutcome::Failed(e) if e.contains("role x")),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1].1, &ChangeOutcome::Done);
+    match outcomes[2].1 {
+        ChangeOutcome::Skipped(why) => assert!(why.contains("role x"), "{why}"),
+        other => panic!("the trust change must not land on a failed narrowing: {other:?}"),
+    }
+    assert_eq!(outcomes[3].1, &ChangeOutcome::Done);
+    assert_eq!(
+        outcomes[4].1,
+        &ChangeOutcome::Done,
+        "another role is independent"
+    );
+
+    // In account a the partner still has the old trust and AdministratorAccess, nothing more.
+    let roles = org.iam().access_roles();
+    let x_in_a = roles
+        .iter()
+        .find(|r| Ref::Id(r.account_id.clone()) == a && r.role_name == "x")
+        .expect("x in a");
+    assert_eq!(x_in_a.trust_policy, TRUST);
+    assert_eq!(x_in_a.managed_policies, BTreeSet::from([ADMIN.to_owned()]));
+    // A rerun carries it out.
+    let report = apply(&p, &org, &org.iam(), &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+}
+
+#[tokio::test]
+async fn role_operations_in_a_new_account_wait_for_it_and_are_skipped_when_it_fails() {
+    let org = MemoryOrg::new("111111111111", "mgmt@example.com").with_create_account_polls(2);
+    let root = Ref::Id(org.root_id());
+    let new = Ref::NewAccount("new@example.com".into());
+    let p = plan(vec![
+        change(
+            "account new",
+            vec![Op::CreateAccount {
+                name: "new".into(),
+                email: "new@example.com".into(),
+                parent: root,
+                tags: Tags::new(),
+                ignore_tag_keys: BTreeSet::new(),
+            }],
+        ),
+        change(
+            "grant/x new",
+            vec![create(&new, "x"), attach(&new, "x", ADMIN)],
+        ),
+    ]);
+    let options = ApplyOptions {
+        poll: PollPolicy {
+            initial: std::time::Duration::from_millis(1),
+            max: std::time::Duration::from_millis(2),
+            timeout: std::time::Duration::from_secs(5),
+        },
+        ..ApplyOptions::default()
+    };
+    let report = apply(&p, &org, &org.iam(), &options, &mut Silent)
+        .await
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    assert_eq!(org.iam().access_roles().len(), 1);
+
+    // When the account cannot be created, its roles are skipped.
+    let org =
+        MemoryOrg::new("111111111111", "mgmt@example.com").with_foreign_emails(["new@example.com"]);
+    let mut p = p;
+    p.changes[0].ops = vec![Op::CreateAccount {
+        name: "new".into(),
+        email: "new@example.com".into(),
+        parent: Ref::Id(org.root_id()),
+        tags: Tags::new(),
+        ignore_tag_keys: BTreeSet::new(),
+    }];
+    let report = apply(&p, &org, &org.iam(), &options, &mut Silent)
+        .await
+        .expect("apply");
+    assert!(matches!(report.outcomes[0].1, ChangeOutcome::Failed(_)));
+    assert!(matches!(report.outcomes[1].1, ChangeOutcome::Skipped(_)));
+    assert_eq!(org.iam().write_call_count(), 0);
+}
