@@ -190,7 +190,8 @@ impl Proxy {
         queue.extend(std::iter::repeat_n(None, times));
     }
 
-    /// Throttles (`TooManyRequestsException: Rate exceeded`) every request beyond `rate` per
+    /// Throttles (`TooManyRequestsException: Rate exceeded`; STS and IAM: `Throttling`, in
+    /// XML) every request beyond `rate` per
     /// second, with bursts of up to `burst` (the bucket starts full). Throttled requests take no
     /// token.
     pub fn rate_limit(&self, rate: f64, burst: u32) {
@@ -502,7 +503,15 @@ async fn handle(
         let limited = s.bucket.as_mut().is_some_and(|b| !b.admit());
         if limited {
             s.rate_limited += 1;
-            Some(Fault::RateExceeded)
+            // Organizations speaks JSON; STS and IAM (the query protocol) throttle in XML.
+            Some(if req.header("x-amz-target").is_some() {
+                Fault::RateExceeded
+            } else {
+                Fault::QueryError {
+                    status: 400,
+                    code: "Throttling",
+                }
+            })
         } else {
             s.faults
                 .get_mut(&op)
