@@ -183,6 +183,24 @@ pub async fn read<A: OrgApi, I: IamApi>(
     read_as(api, iam, options, "reading the organization").await
 }
 
+/// Reads the organization only (no IAM), refusing a wrong one before anything else is read;
+/// shows its progress on stderr. For commands that read IAM their own way (`orgctl access`).
+pub async fn read_org<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, CliError> {
+    let progress = crate::ui::Progress::new(None, "reading the organization");
+    let live =
+        orgctl_backend::read_live_reporting(api, options, &|p| progress.set(p.to_string())).await;
+    if let Ok(live) = &live {
+        progress.set(format!(
+            "done: {} OUs, {} accounts, {} policies",
+            live.ous.len(),
+            live.accounts.len(),
+            live.policies.len()
+        ));
+    }
+    progress.finish();
+    Ok(live?)
+}
+
 /// [`read`], its progress reported as `what`.
 pub async fn read_as<A: OrgApi, I: IamApi>(
     api: &A,

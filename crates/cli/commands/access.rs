@@ -18,7 +18,7 @@ use orgctl_planner::access_report::{AccessReport, AccountIam, RoleTrust, review}
 use super::{load, plan_options};
 use crate::args::{AccessArgs, Format, Global};
 use crate::error::CliError;
-use crate::live::{Source, read, read_options};
+use crate::live::{Source, read_options, read_org as read};
 use crate::ui;
 
 /// Exit code 2: something is flagged (with --detailed-exitcode).

@@ -33,6 +33,7 @@ fn change(address: &str, ops: Vec<Op>) -> Change {
 fn plan(changes: Vec<Change>) -> Plan {
     Plan {
         changes,
+        access: Vec::new(),
         notes: Vec::new(),
         warnings: Vec::new(),
         errors: Vec::new(),

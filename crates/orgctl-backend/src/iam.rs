@@ -235,6 +235,13 @@ impl From<&str> for IamRoles {
     }
 }
 
+impl From<&String> for IamRoles {
+    /// [`IamRoles::write`]: the member role only.
+    fn from(member_role: &String) -> Self {
+        Self::write(member_role)
+    }
+}
+
 impl Default for IamRoles {
     fn default() -> Self {
         Self::write(orgctl_model::DEFAULT_MEMBER_ROLE)
