@@ -705,7 +705,8 @@ async fn plan_stays_within_the_request_budget() {
     org.run(&["apply", "desired-state", "--auto-approve"])
         .expect_code(0);
     // Roles under /orgctl/ in two member accounts (one with two inline policies), and one
-    // outside the path, which the read never looks at.
+    // outside the path, which the read never looks at. None carries orgctl's tag, so the plan
+    // only notes them.
     let sdk = org.sdk().await;
     let iam = sdk.iam(orgctl_model::DEFAULT_MEMBER_ROLE);
     let before = org.live().await;
@@ -723,7 +724,7 @@ async fn plan_stays_within_the_request_budget() {
         trust_policy: trust.into(),
         description: String::new(),
         max_session_secs: 3600,
-        tags: [("managed-by".to_owned(), "orgctl".to_owned())].into(),
+        tags: [("team".to_owned(), "platform".to_owned())].into(),
     };
     for (account, name, path, inlines) in [
         (&members[0], "grant-a", "/orgctl/", 2),
