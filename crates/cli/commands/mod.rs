@@ -413,7 +413,7 @@ async fn apply_against<A: OrgApi, I: IamApi>(
     // is applied, and only when the saved one equals it (else the file was edited after review).
     let plan = orgctl_planner::plan(desired, &live, options);
     if let Some(saved) = saved {
-        if saved.live_fingerprint != live.fingerprint() {
+        if saved.live_fingerprint != plan.live_fingerprint {
             return Err(CliError::StalePlan(
                 "the saved plan is stale: the organization changed since it was made; run \
                  `orgctl plan --out FILE` again (nothing was changed)"

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Plan, Summary};
+pub use crate::planner::grants::IAM_READ_ADDRESS_PREFIX;
 
 /// The version of the JSON plan format; bumped for any change a consumer must know about.
 pub const FORMAT_VERSION: u32 = 1;
@@ -77,7 +78,11 @@ pub fn from_json(text: &str) -> Result<Plan, PlanFileError> {
 /// state read now, in one phrase (`None` when they are the same plan). `apply --plan` applies a
 /// saved plan only when there is no difference: every change (its operations and everything the
 /// reviewer saw: address, action, attributes, document diff, reason, source), every note,
-/// warning and error, and the organization and fingerprints must be equal. `today` is not
+/// warning and error, and the organization and fingerprints must be equal — except the notes and
+/// warnings that say how IAM was read in an account (address [`IAM_READ_ADDRESS_PREFIX`]): a
+/// plan reads through orgctl's read role, an apply through the member role, so they differ by
+/// design (an account unreadable at one time and readable at the other changes the role
+/// changes, which are compared). `today` is not
 /// compared here: `apply --plan` refuses a saved plan whose `today` is not the current date
 /// before it reads anything (a plan saved before a grant expired must not be applied after).
 pub fn difference(saved: &Plan, fresh: &Plan) -> Option<String> {
@@ -138,10 +143,19 @@ pub fn difference(saved: &Plan, fresh: &Plan) -> Option<String> {
             fresh.changes.len()
         ));
     }
-    if saved.notes != fresh.notes {
+    let read = |address: &str| address.starts_with(IAM_READ_ADDRESS_PREFIX);
+    let (saved_notes, fresh_notes) = (
+        saved.notes.iter().filter(|n| !read(&n.address)),
+        fresh.notes.iter().filter(|n| !read(&n.address)),
+    );
+    if !saved_notes.eq(fresh_notes) {
         return Some("its notes differ".to_owned());
     }
-    if saved.warnings != fresh.warnings {
+    let (saved_warnings, fresh_warnings) = (
+        saved.warnings.iter().filter(|w| !read(&w.address)),
+        fresh.warnings.iter().filter(|w| !read(&w.address)),
+    );
+    if !saved_warnings.eq(fresh_warnings) {
         return Some("its warnings differ".to_owned());
     }
     if saved.errors != fresh.errors {
@@ -195,6 +209,30 @@ mod tests {
         assert_eq!(difference(&saved, &fresh), None);
         saved.today = "2026-11-26".to_owned();
         assert_eq!(difference(&saved, &fresh), None);
+    }
+
+    #[test]
+    fn how_iam_was_read_is_not_a_difference_but_other_notes_are() {
+        let fresh = plan();
+        let mut saved = fresh.clone();
+        saved.notes.push(Note {
+            address: format!("{IAM_READ_ADDRESS_PREFIX}staging"),
+            message: "read through the member role".to_owned(),
+        });
+        saved.warnings.push(crate::plan::Warning {
+            address: format!("{IAM_READ_ADDRESS_PREFIX}legacy"),
+            message: "could not be read (request id 1234)".to_owned(),
+            source: None,
+        });
+        assert_eq!(difference(&saved, &fresh), None);
+        saved.notes.push(Note {
+            address: "account staging".to_owned(),
+            message: "left alone".to_owned(),
+        });
+        assert_eq!(
+            difference(&saved, &fresh).as_deref(),
+            Some("its notes differ")
+        );
     }
 
     #[test]

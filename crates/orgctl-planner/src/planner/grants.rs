@@ -34,6 +34,10 @@ use crate::plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Change, PrincipalAccess, ResourceKind,
 };
 
+/// The address prefix of the warnings and notes that say how IAM was read in an account
+/// (`iam account NAME`); [`crate::planfile::difference`] leaves them out.
+pub const IAM_READ_ADDRESS_PREFIX: &str = "iam account ";
+
 /// The read role's description (DESIGN-grants §2).
 pub(crate) const READ_ROLE_DESCRIPTION: &str =
     "orgctl read role: IAM read-only access for orgctl plan, access and drift";
@@ -518,7 +522,9 @@ impl Planner<'_> {
         for (key, account_name) in &accounts {
             let no_roles = BTreeMap::new();
             let wanted_here = wanted.get(key).map(|(_, w)| w).unwrap_or(&no_roles);
-            let account_address = format!("account {account_name}");
+            // How IAM was read is said under its own address: `apply --plan` does not compare
+            // it (a plan reads through the read role, an apply through the member role).
+            let account_address = format!("{IAM_READ_ADDRESS_PREFIX}{account_name}");
             let id = match key {
                 Ref::Id(id) => Some(id.as_str()),
                 _ => None,
@@ -548,7 +554,11 @@ impl Planner<'_> {
                         source: None,
                     });
                     for owner in wanted_here.values() {
-                        unverified.push((account_name.clone(), *owner, reason.clone()));
+                        unverified.push((
+                            account_name.clone(),
+                            *owner,
+                            "IAM could not be read".to_owned(),
+                        ));
                     }
                     continue;
                 }
@@ -1344,4 +1354,44 @@ fn short_why(why: &str) -> String {
         return "organization.plan_role is not set".to_owned();
     }
     why.split(':').next().unwrap_or(why).to_owned()
+}
+
+/// The fingerprint of the live state a plan is made against: [`LiveState::fingerprint`], with
+/// how each account's IAM was read reduced to whether it could be read (a plan reads through the
+/// read role, an apply through the member role; the reasons carry request details). Equal to
+/// [`LiveState::fingerprint`] when no IAM read is recorded.
+pub(crate) fn live_fingerprint(live: &orgctl_model::LiveState) -> String {
+    if live.iam_accounts.is_empty() {
+        return live.fingerprint();
+    }
+    #[derive(serde::Serialize)]
+    struct View<'a> {
+        organization: &'a orgctl_model::LiveOrganization,
+        ous: &'a [orgctl_model::LiveOu],
+        accounts: &'a [orgctl_model::LiveAccount],
+        policies: &'a [orgctl_model::LivePolicy],
+        access_roles: &'a [LiveAccessRole],
+        iam_accounts: Vec<(&'a str, bool)>,
+    }
+    let normalized;
+    let live = if live.is_normalized() {
+        live
+    } else {
+        let mut copy = live.clone();
+        copy.normalize();
+        normalized = copy;
+        &normalized
+    };
+    orgctl_model::fingerprint(&View {
+        organization: &live.organization,
+        ous: &live.ous,
+        accounts: &live.accounts,
+        policies: &live.policies,
+        access_roles: &live.access_roles,
+        iam_accounts: live
+            .iam_accounts
+            .iter()
+            .map(|a| (a.account_id.as_str(), a.read.is_readable()))
+            .collect(),
+    })
 }

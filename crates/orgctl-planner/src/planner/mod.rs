@@ -80,7 +80,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
         organization_id: live.organization.id.clone(),
         management_account_id: live.organization.management_account_id.clone(),
         today: options.today.clone(),
-        live_fingerprint: live.fingerprint(),
+        live_fingerprint: grants::live_fingerprint(live),
         desired_fingerprint: desired.fingerprint(),
     }
 }

@@ -422,14 +422,14 @@ fn unreadable_and_unread_accounts_get_no_role_changes_but_a_warning() {
     let staging = p
         .warnings
         .iter()
-        .find(|w| w.address == "account staging")
+        .find(|w| w.address == "iam account staging")
         .expect("a warning names staging");
     assert!(staging.message.contains("could not be read"));
     assert!(staging.message.contains("grant admin cannot be verified"));
     assert!(
         p.warnings
             .iter()
-            .any(|w| w.address == "account production" && w.message.contains("was not read"))
+            .any(|w| w.address == "iam account production" && w.message.contains("was not read"))
     );
     let e = &p.access[0].entries;
     assert!(e.iter().all(|e| e.effect == AccessEffect::Unverified));
@@ -445,7 +445,7 @@ fn unreadable_and_unread_accounts_get_no_role_changes_but_a_warning() {
     assert!(
         p.notes
             .iter()
-            .any(|n| n.address == "account staging" && n.message.contains("member role"))
+            .any(|n| n.address == "iam account staging" && n.message.contains("member role"))
     );
     assert_eq!(roles(&p).len(), 2);
 }
@@ -700,4 +700,35 @@ proptest::proptest! {
         proptest::prop_assert_eq!(state.inline, end.inline);
         proptest::prop_assert_eq!(state.boundary, end.boundary);
     }
+}
+
+/// A plan reads IAM through the read role, an apply through the member role: the plan's live
+/// fingerprint keeps only whether each account could be read, so a saved plan stays valid.
+#[test]
+fn how_iam_was_read_does_not_change_the_live_fingerprint_but_readability_does() {
+    let (d, l) = org();
+    let d = d.grant(grant("admin", PARTNER_A, &[acct("staging")]));
+    let by_read_role = run(&d, &l);
+    let l2 = L(l.0.clone()).read(STAGING, IamRead::MemberRole).read(
+        PROD,
+        IamRead::Fallback {
+            reason: "request 1234 denied".into(),
+        },
+    );
+    let by_member_role = run(&d, &l2);
+    assert_eq!(
+        by_read_role.live_fingerprint,
+        by_member_role.live_fingerprint
+    );
+    let l3 = L(l.0.clone()).read(
+        STAGING,
+        IamRead::Unreadable {
+            reason: "gone".into(),
+        },
+    );
+    assert_ne!(by_read_role.live_fingerprint, run(&d, &l3).live_fingerprint);
+    // Without IAM reads, it is the live state's own fingerprint.
+    let mut l4 = l;
+    l4.0.iam_accounts.clear();
+    assert_eq!(run(&d, &l4).live_fingerprint, l4.0.fingerprint());
 }

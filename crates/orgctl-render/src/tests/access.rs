@@ -348,5 +348,7 @@ fn the_review_says_who_gains_and_loses_what_where_until_when() {
     assert!(t("out_of_band_revert").contains("edited outside orgctl: reverted"));
     let unreadable = t("unreadable_account");
     assert!(unreadable.contains("! cannot be verified in companyx-production"));
-    assert!(unreadable.contains("companyx-production: IAM in account companyx-production"));
+    assert!(
+        unreadable.contains("iam account companyx-production: IAM in account companyx-production")
+    );
 }
