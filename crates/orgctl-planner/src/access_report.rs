@@ -209,7 +209,8 @@ pub struct GrantAccess {
     pub kind: GrantKind,
     /// The role's name.
     pub role_name: String,
-    /// Who may assume it: the desired principal, else the live trust policy's.
+    /// Who may assume it: the principals of the live trust policy, or the YAML's while the role
+    /// does not exist.
     pub principal: String,
     /// Whether that principal is outside the organization.
     pub external: bool,
@@ -239,6 +240,10 @@ pub struct GrantAccess {
     /// Days from `today` to `expires` (0: today is the last day; negative: ended).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days_left: Option<i64>,
+    /// For a role the YAML wants that exists: what differs from the YAML (`trust policy`,
+    /// `permissions`), which the next apply changes. What is shown is what IAM has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differs: Vec<String>,
 }
 
 /// See [`GrantAccess::kind`].
@@ -877,19 +882,68 @@ fn grant_access(
         .map(|w| w.role_name.clone())
         .or_else(|| l.map(|l| l.role_name.clone()))
         .unwrap_or_default();
+    // What IAM has is who can reach the account; the YAML's principal only while the role does
+    // not exist yet.
     let principal = match (w, &facts) {
-        (Some(w), _) if w.grant.is_none() => plan_role.unwrap_or_default().to_owned(),
-        (Some(_), _) if spec.is_some() => spec.map(|s| s.principal.clone()).unwrap_or_default(),
         (_, Some(f)) => f.principals.join(", "),
-        _ => String::new(),
+        (Some(w), None) if w.grant.is_none() => plan_role.unwrap_or_default().to_owned(),
+        (Some(_), None) => spec.map(|s| s.principal.clone()).unwrap_or_default(),
+        (None, None) => String::new(),
     };
     let external = match &facts {
-        Some(f) if w.is_none() => f
+        Some(f) => f
             .principals
             .iter()
             .any(|p| principal_account(p).is_none_or(|a| !org_accounts.contains(a))),
-        _ => principal_account(&principal).is_none_or(|a| !org_accounts.contains(a)),
+        None => principal_account(&principal).is_none_or(|a| !org_accounts.contains(a)),
     };
+    // Where a wanted role exists but differs from the YAML: what the next apply changes.
+    let mut differs = Vec::new();
+    if let (Some(w), Some(l)) = (w, l) {
+        let (trust, managed, inline, boundary) = match (w.grant, plan_role) {
+            (Some(g), _) => (
+                g.trust_policy(),
+                g.managed_policies.clone(),
+                g.inline_policies.clone(),
+                g.permissions_boundary.clone(),
+            ),
+            (None, Some(plan_role)) => (
+                orgctl_model::trust_policy(plan_role, None, false, None),
+                BTreeSet::new(),
+                BTreeMap::from([(
+                    orgctl_model::READ_ROLE_POLICY_NAME.to_owned(),
+                    orgctl_model::READ_ROLE_POLICY.to_owned(),
+                )]),
+                None,
+            ),
+            (None, None) => (
+                l.trust_policy.clone(),
+                BTreeSet::new(),
+                BTreeMap::new(),
+                None,
+            ),
+        };
+        let canonical =
+            |t: &str| orgctl_model::canonical_json_str(t).unwrap_or_else(|| t.to_owned());
+        if canonical(&trust) != canonical(&l.trust_policy) {
+            differs.push("trust policy".to_owned());
+        }
+        let live_inline: BTreeMap<String, String> = l
+            .inline_policies
+            .iter()
+            .map(|(k, v)| (k.clone(), canonical(v)))
+            .collect();
+        let want_inline: BTreeMap<String, String> = inline
+            .iter()
+            .map(|(k, v)| (k.clone(), canonical(v)))
+            .collect();
+        if managed != l.managed_policies
+            || want_inline != live_inline
+            || boundary != l.permissions_boundary
+        {
+            differs.push("permissions".to_owned());
+        }
+    }
     let expires = match (&facts, spec) {
         (Some(f), _) => f.access_ends.as_deref().and_then(last_day),
         (None, Some(s)) => s.expires.clone(),
@@ -948,6 +1002,7 @@ fn grant_access(
         mfa,
         expires,
         days_left,
+        differs,
     })
 }
 

@@ -423,3 +423,32 @@ fn last_day_and_days_left() {
     assert_eq!(days_between("2026-11-27", "2027-11-27"), Some(365));
     assert_eq!(days_between("2026-11-27", "2026-11-01"), Some(-26));
 }
+
+#[test]
+fn a_role_shows_what_iam_has_and_says_where_it_differs_from_the_yaml() {
+    let mut d = desired();
+    let g = grant(
+        "p",
+        &[GrantTarget::Account("staging".into())],
+        Some("2026-12-31"),
+    );
+    d.grants.insert(g.name.clone(), g.clone());
+    // The hand-over is in the YAML, not applied yet: IAM still trusts the old partner.
+    let mut old = g.clone();
+    old.principal = "arn:aws:iam::888888888888:root".into();
+    let mut live_role = role(STAGING, &old);
+    live_role
+        .managed_policies
+        .insert("arn:aws:iam::aws:policy/ReadOnlyAccess".into());
+    let iam = vec![read(STAGING, vec![], vec![live_role])];
+    let r = review(&d, &live(), &iam, "2026-11-27", Some(STAGING));
+    let got = &r.accounts[0].grants[0];
+    assert_eq!(got.principal, "arn:aws:iam::888888888888:root");
+    assert_eq!(got.state, GrantState::Active);
+    assert_eq!(got.differs, vec!["trust policy", "permissions"]);
+    assert_eq!(got.managed_policies.len(), 2);
+
+    let exact = vec![read(STAGING, vec![], vec![role(STAGING, &g)])];
+    let r = review(&d, &live(), &exact, "2026-11-27", Some(STAGING));
+    assert!(r.accounts[0].grants[0].differs.is_empty());
+}

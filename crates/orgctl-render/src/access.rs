@@ -113,6 +113,17 @@ fn expiry_text(g: &GrantAccess) -> String {
     }
 }
 
+/// `, but differs from the YAML in its trust policy (…)`, or nothing.
+fn differs_text(g: &GrantAccess) -> String {
+    if g.differs.is_empty() {
+        return String::new();
+    }
+    format!(
+        ", but differs from the YAML in its {} (the next apply changes that)",
+        g.differs.join(" and ")
+    )
+}
+
 fn grant_title(g: &GrantAccess) -> String {
     match g.kind {
         GrantKind::ReadRole => format!("orgctl read role /orgctl/{}", t(&g.role_name)),
@@ -211,7 +222,13 @@ pub(crate) fn text(r: &AccessReport) -> String {
             let _ = writeln!(out, "    orgctl roles: none");
         }
         for g in &a.grants {
-            let _ = writeln!(out, "    {}: {}", grant_title(g), state_word(g.state));
+            let _ = writeln!(
+                out,
+                "    {}: {}{}",
+                grant_title(g),
+                state_word(g.state),
+                differs_text(g)
+            );
             let _ = writeln!(out, "        principal:   {}", principal_text(g));
             if let Some(p) = &g.partner {
                 let owner = g.owner.as_deref().map(t).unwrap_or_default();
@@ -309,9 +326,10 @@ pub(crate) fn markdown(r: &AccessReport) -> String {
         for g in &a.grants {
             let _ = writeln!(
                 out,
-                "- **{}**: {}\n  - principal: {}\n  - permissions: {}",
+                "- **{}**: {}{}\n  - principal: {}\n  - permissions: {}",
                 m(&grant_title(g)),
                 m(state_word(g.state)),
+                m(&differs_text(g)),
                 m(&principal_text(g)),
                 m(&permissions_text(g))
             );
