@@ -71,6 +71,10 @@ mod tests {
         let mut actions = BTreeSet::new();
         for st in statements {
             assert_eq!(st["Effect"], "Allow", "{file}: only Allow statements");
+            if st["Action"] == serde_json::json!(["sts:AssumeRole"]) {
+                // Checked by `assumed_roles`.
+                continue;
+            }
             assert_eq!(
                 st["Resource"], "*",
                 "{file}: Organizations needs Resource *"
@@ -85,6 +89,51 @@ mod tests {
             }
         }
         actions
+    }
+
+    /// The role ARNs the policy may `sts:AssumeRole` (member accounts' IAM).
+    fn assumed_roles(file: &str) -> BTreeSet<String> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/iam")
+            .join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let mut out = BTreeSet::new();
+        for st in doc["Statement"].as_array().expect("statements") {
+            if st["Action"] == serde_json::json!(["sts:AssumeRole"]) {
+                for r in st["Resource"].as_array().expect("a list of role ARNs") {
+                    out.insert(r.as_str().expect("an ARN").to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn plan_and_apply_roles_assume_exactly_the_member_account_roles_orgctl_uses() {
+        use orgctl_backend::iam::IamRoles;
+        let member = orgctl_model::DEFAULT_MEMBER_ROLE;
+        let wildcard = |arn: Option<String>| arn.map(|a| a.replace("000000000000", "*"));
+        let read = IamRoles::read(member, Some("arn:aws:iam::000000000000:role/orgctl-plan"));
+        let plan: BTreeSet<String> = [
+            wildcard(read.read_role_arn("000000000000")),
+            wildcard(Some(read.member_role_arn("000000000000"))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        assert_eq!(
+            assumed_roles("plan-role.json"),
+            plan,
+            "read role, then the member role"
+        );
+        let write = IamRoles::write(member);
+        assert_eq!(
+            assumed_roles("apply-role.json"),
+            [wildcard(Some(write.member_role_arn("000000000000"))).expect("arn")].into(),
+            "apply writes through the member role only"
+        );
+        assert!(assumed_roles("member-read-role.json").is_empty());
     }
 
     fn qualified(ops: &[&str]) -> BTreeSet<String> {
