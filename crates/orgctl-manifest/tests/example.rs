@@ -60,4 +60,50 @@ fn example_desired_state_loads_without_errors_or_warnings() {
         d.policies["cost-center-tag"].policy_type,
         PolicyType::TagPolicy
     );
+
+    // The story: the partner is administrator on staging until the contract ends and on
+    // production until the launch; an auditor reads the workloads.
+    let o = &d.organization;
+    assert_eq!(o.plan_role, None, "shown, commented");
+    assert!(o.email_domains.contains("companyx.example"));
+    assert!(d.ous["/Workloads/Production"].production);
+    let names: Vec<&str> = d.grants.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["auditor-readonly", "partner-production", "partner-staging"]
+    );
+    let staging = &d.grants["partner-staging"];
+    assert_eq!(staging.principal, "arn:aws:iam::999988887777:root");
+    assert_eq!(staging.role_name, "orgctl-partner-staging");
+    assert!(staging.external_id.is_some() && staging.mfa);
+    assert_eq!(staging.max_session_secs, 4 * 3600);
+    assert!(
+        staging
+            .managed_policies
+            .contains("arn:aws:iam::aws:policy/AdministratorAccess")
+    );
+    assert!(staging.inline_policies.contains_key("deny-billing"));
+    let production = &d.grants["partner-production"];
+    assert_eq!(production.expires.as_deref(), Some("2027-03-31"));
+    assert_eq!(
+        production.access_ends.as_deref(),
+        Some("2027-04-01T00:00:00Z")
+    );
+    assert_eq!(d.grants["auditor-readonly"].role_name, "companyx-audit");
+}
+
+/// The example's expiries are valid on the day the tests plan for (2026-11-27) and on the day
+/// this was written (the quick start uses the real date): not expired, within 365 days.
+#[test]
+fn example_grants_pass_the_checks_on_the_test_day() {
+    for today in ["2026-11-27", "2026-12-02"] {
+        let options = orgctl_manifest::LoadOptions {
+            today: Some(today.to_owned()),
+        };
+        let loaded = match orgctl_manifest::load_dir_with(&example_dir(), &options) {
+            Ok(l) => l,
+            Err(e) => panic!("the example does not load on {today}:\n{e}"),
+        };
+        assert!(loaded.warnings.is_empty(), "{today}: {:?}", loaded.warnings);
+    }
 }
