@@ -18,6 +18,9 @@ mod connect;
 /// Throttling, concurrent modification, 5xx, dropped connections, credentials errors and
 /// asynchronous account creation, through the fault proxy.
 mod faults;
+/// Access grants through the binary: roles in the target accounts as the YAML says, a
+/// second apply writes nothing, expiry, a new principal in place, reverting, the three PRs.
+mod grants;
 /// The IAM seam in member accounts (AssumeRole, roles, policies); conformance with `MemoryIam`.
 mod iam;
 /// The emulator scripts: the launcher dies with its parent; the hand-built seed.
