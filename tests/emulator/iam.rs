@@ -1,6 +1,8 @@
 //! The IAM seam over real HTTP: `SdkIam` assumes `OrganizationAccountAccessRole` in member
 //! accounts the emulator created and manages roles there; the same sequence gives the same
-//! transcript on the strict in-memory IAM (`MemoryIam`).
+//! transcript on the strict in-memory IAM (`MemoryIam`). The executor's role operations and the
+//! live reader's IAM read (with its read-role fallback and unreadable accounts) run here over
+//! real HTTP too.
 
 use std::time::Duration;
 
@@ -491,4 +493,207 @@ async fn listings_follow_every_page() {
         3
     );
     assert_eq!(pages(iam_ops::LIST_ROLES), before + 1);
+}
+
+/// Role operations carried out by the executor over real HTTP: the role appears as the
+/// operations describe it (read back by the live reader), a rerun of its creation writes
+/// nothing, and the deletions of what is gone are `AlreadyDone`.
+#[tokio::test]
+async fn the_executor_creates_and_deletes_a_grant_role_and_the_reader_sees_it() {
+    use orgctl_backend::{
+        IdMap, Outcome, PollPolicy, ReadOptions, execute_iam, read_iam, read_live,
+    };
+    use orgctl_model::{Op, Ref, RoleDefinition, canonical_json_str};
+
+    let t = TestOrg::new().await;
+    let org = t.sdk(None).await;
+    let account = member(&t, &org, "exec").await;
+    let other = member(&t, &org, "exec-other").await;
+    let iam = org.iam(orgctl_backend::IamRoles::write(MEMBER_ROLE));
+    let at = || Ref::Id(account.clone());
+    let name = "partner-exec";
+    let trust = canonical_json_str(&trust_policy("999999999999")).expect("json");
+    let tags: Tags = [
+        ("managed-by".to_owned(), "orgctl".to_owned()),
+        ("orgctl-grant".to_owned(), "partner".to_owned()),
+    ]
+    .into();
+    let create = vec![
+        Op::CreateRole {
+            account: at(),
+            role: RoleDefinition {
+                name: name.into(),
+                path: "/orgctl/".into(),
+                trust_policy: trust.clone(),
+                description: "partner A, owner platform".into(),
+                max_session_secs: 7200,
+                tags: tags.clone(),
+            },
+        },
+        Op::PutRolePermissionsBoundary {
+            account: at(),
+            role_name: name.into(),
+            policy_arn: BOUNDARY.into(),
+        },
+        Op::PutRolePolicy {
+            account: at(),
+            role_name: name.into(),
+            policy_name: "read-s3".into(),
+            document: canonical_json_str(INLINE).expect("json"),
+        },
+        Op::AttachRolePolicy {
+            account: at(),
+            role_name: name.into(),
+            policy_arn: ADMIN.into(),
+        },
+    ];
+    let poll = PollPolicy::default();
+    let mut ids = IdMap::new();
+    for op in &create {
+        assert_eq!(
+            execute_iam(&iam, op, &mut ids, &poll).await,
+            Ok(Outcome::Done),
+            "{op:?}"
+        );
+    }
+    let mut live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    read_iam(&iam, &mut live, &ReadOptions::default(), &|_| {})
+        .await
+        .expect("read IAM");
+    let roles: Vec<_> = live
+        .access_roles
+        .iter()
+        .filter(|r| r.account_id == account || r.account_id == other)
+        .collect();
+    assert_eq!(roles.len(), 1, "only in the target account: {roles:?}");
+    let role = roles[0];
+    assert_eq!(role.account_id, account);
+    assert_eq!(role.trust_policy, trust);
+    assert_eq!(role.max_session_secs, 7200);
+    assert_eq!(role.tags, tags);
+    assert_eq!(role.managed_policies, [ADMIN.to_owned()].into());
+    assert_eq!(role.permissions_boundary.as_deref(), Some(BOUNDARY));
+    assert_eq!(
+        role.inline_policies["read-s3"],
+        canonical_json_str(INLINE).expect("json")
+    );
+    assert!(
+        live.iam_accounts
+            .iter()
+            .all(|a| a.read == orgctl_model::IamRead::MemberRole)
+    );
+
+    // Creating it again takes the role over: the refused CreateRole, then reads only.
+    let before = iam.recorder().attempts().len();
+    assert_eq!(
+        execute_iam(&iam, &create[0], &mut IdMap::new(), &poll).await,
+        Ok(Outcome::AlreadyDone)
+    );
+    let writes: Vec<(String, bool)> = iam.recorder().attempts()[before..]
+        .iter()
+        .filter(|a| iam_ops::is_write(&a.operation))
+        .map(|a| (a.operation.clone(), a.succeeded()))
+        .collect();
+    assert_eq!(
+        writes,
+        [("CreateRole".to_owned(), false)],
+        "nothing was changed"
+    );
+
+    let delete = vec![
+        Op::DetachRolePolicy {
+            account: at(),
+            role_name: name.into(),
+            policy_arn: ADMIN.into(),
+        },
+        Op::DeleteRolePolicy {
+            account: at(),
+            role_name: name.into(),
+            policy_name: "read-s3".into(),
+        },
+        Op::DeleteRole {
+            account: at(),
+            role_name: name.into(),
+        },
+    ];
+    for op in &delete {
+        assert_eq!(
+            execute_iam(&iam, op, &mut ids, &poll).await,
+            Ok(Outcome::Done),
+            "{op:?}"
+        );
+    }
+    for op in &delete {
+        assert_eq!(
+            execute_iam(&iam, op, &mut ids, &poll).await,
+            Ok(Outcome::AlreadyDone),
+            "{op:?}"
+        );
+    }
+    assert!(
+        iam.list_roles(&account, "/orgctl/")
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+/// Reading modes over real HTTP, AssumeRole refused by the fault proxy: the read role refused
+/// falls back to the member role, both refused make the account unreadable (a state, not a
+/// failed read), and a read role that can be assumed is used.
+#[tokio::test]
+async fn reads_fall_back_to_the_member_role_and_report_unreadable_accounts() {
+    use orgctl_backend::{IamRoles, ReadOptions, read_iam, read_live};
+    use orgctl_model::IamRead;
+
+    let t = TestOrg::new().await;
+    let org = t.sdk(None).await;
+    let mut accounts = Vec::new();
+    for base in ["read-a", "read-b", "read-c"] {
+        accounts.push(member(&t, &org, base).await);
+    }
+    let proxy = Proxy::start(moto().addr).await;
+    let via = t.sdk_via(&proxy.url, None).await;
+    let iam = via.iam(IamRoles::read(
+        MEMBER_ROLE,
+        Some("arn:aws:iam::000000000000:role/orgctl-plan"),
+    ));
+    let mut live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    live.accounts
+        .retain(|a| accounts.contains(&a.id) || a.id == live.organization.management_account_id);
+    accounts.sort();
+    // One account at a time, in id order: the first loses both roles, the second its read role.
+    let denied = Fault::QueryError {
+        status: 403,
+        code: codes::ACCESS_DENIED,
+    };
+    proxy.fail("AssumeRole", denied, 3);
+    let one = ReadOptions {
+        concurrency: 1,
+        ..ReadOptions::default()
+    };
+    read_iam(&iam, &mut live, &one, &|_| {})
+        .await
+        .expect("read IAM");
+    let reads: Vec<&IamRead> = live.iam_accounts.iter().map(|a| &a.read).collect();
+    assert_eq!(reads.len(), 3);
+    match reads[0] {
+        IamRead::Unreadable { reason } => {
+            assert!(
+                reason.contains("orgctl/orgctl-read") && reason.contains(MEMBER_ROLE),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    match reads[1] {
+        IamRead::Fallback { reason } => assert!(reason.contains("orgctl/orgctl-read"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(reads[2], &IamRead::ReadRole);
+    assert_eq!(proxy.requests("AssumeRole"), 5, "1 + 1 per role tried");
 }
