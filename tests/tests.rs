@@ -18,5 +18,7 @@ mod invalid_inputs;
 /// The apply lease: a held one stops `apply`, `--wait-lock` waits, an expired one is taken over,
 /// `force-unlock` releases a killed apply's.
 mod lease;
+/// `docs/partner-access.md`: its three pull requests replayed; the plans it shows are real.
+mod partner_access;
 /// The boundaries between the crates: who depends on the AWS SDK, a planner without IO, who prints.
 mod workspace;

@@ -642,3 +642,94 @@ async fn a_policy_attached_out_of_band_is_shown_reverted_and_detached() {
     org.run(&["plan", "desired-state", "--detailed-exitcode"])
         .expect_code(0);
 }
+
+/// The three pull requests of `docs/partner-access.md` (the YAML and the diffs as the page shows
+/// them) on the example organization in the emulator: each plan's access changes are exactly the
+/// page's (the page is made on a sandbox), each apply converges, and AWS holds the roles.
+#[tokio::test]
+async fn the_three_pull_requests_of_the_walk_through() {
+    let test = TestOrg::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("desired-state");
+    crate::common::copy_dir(&crate::common::repo().join("desired-state"), &state);
+    let grants = state.join("grants.yaml");
+    if grants.exists() {
+        std::fs::remove_file(&grants).expect("remove the example's grants");
+    }
+    let org_yaml = state.join("organization.yaml");
+    let text = std::fs::read_to_string(&org_yaml).expect("organization.yaml");
+    std::fs::write(&org_yaml, text.replace("123456789012", test.management()))
+        .expect("pin the example");
+    let org = GrantOrg { test, dir };
+    org.run(&["apply", "desired-state", "--auto-approve"])
+        .expect_code(0);
+    org.run(&["plan", "desired-state", "--detailed-exitcode"])
+        .expect_code(0);
+
+    let mut staging_role = None;
+    for (i, yaml) in crate::partner_access::grants_after_each_pull_request()
+        .iter()
+        .enumerate()
+    {
+        let pr = i + 1;
+        org.grants(yaml);
+        let plan = org.run(&["plan", "desired-state", "--detailed-exitcode"]);
+        plan.expect_code(2);
+        let documented = access_section(&crate::partner_access::documented_plan(pr));
+        assert!(
+            !documented.is_empty(),
+            "pull request {pr}: no access section"
+        );
+        assert_eq!(
+            plan.access_section(),
+            documented,
+            "pull request {pr}: the emulator's access changes differ from docs/partner-access.md"
+        );
+        org.run(&["apply", "desired-state", "--auto-approve"])
+            .expect_code(0);
+        let again = org.run(&["plan", "desired-state", "--detailed-exitcode"]);
+        again.expect_code(0);
+        assert_contains(&again.stdout, "No changes.");
+
+        let roles = org.roles().await;
+        let expected: [(&str, &[&str]); 3] = match pr {
+            1 => [
+                ("companyx-production", &["orgctl-partner-production"]),
+                ("companyx-sandbox", &[]),
+                ("companyx-staging", &["orgctl-partner-staging"]),
+            ],
+            _ => [
+                ("companyx-production", &[]),
+                ("companyx-sandbox", &[]),
+                ("companyx-staging", &["orgctl-partner-staging"]),
+            ],
+        };
+        for (account, want) in expected {
+            assert_eq!(
+                roles[account], want,
+                "pull request {pr}: roles in {account}"
+            );
+        }
+        let staging = org.accounts().await["companyx-staging"].clone();
+        let identity = org.role_identity(&staging, "orgctl-partner-staging");
+        let role = org
+            .iam()
+            .await
+            .get_role(&staging, "orgctl-partner-staging")
+            .await
+            .expect("get role");
+        let principal =
+            json(&role.summary.trust_policy)["Statement"][0]["Principal"]["AWS"].clone();
+        if pr < 3 {
+            assert_eq!(principal, format!("arn:aws:iam::{PARTNER_A}:root"));
+            staging_role = Some(identity);
+        } else {
+            assert_eq!(principal, format!("arn:aws:iam::{PARTNER_B}:root"));
+            assert_eq!(
+                staging_role.as_ref(),
+                Some(&identity),
+                "the transfer keeps the role (RoleId, CreateDate)"
+            );
+        }
+    }
+}
