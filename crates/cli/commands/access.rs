@@ -7,12 +7,9 @@
 
 use std::process::ExitCode;
 
-use orgctl_backend::MemoryIam;
 use orgctl_backend::access::{AccountRoles, read_account_roles};
-use orgctl_backend::iam::{IamApi, NewRole};
-use orgctl_model::{
-    AccountStatus, DesiredState, LiveState, MANAGED_BY_KEY, READ_ROLE_NAME, ROLE_PATH,
-};
+use orgctl_backend::{IamApi, IamRoles};
+use orgctl_model::{AccountStatus, DesiredState, LiveState};
 use orgctl_planner::access_report::{AccessReport, AccountIam, RoleTrust, review};
 
 use super::{load, plan_options};
@@ -35,44 +32,24 @@ pub async fn access(a: &AccessArgs, g: &Global) -> Result<ExitCode, CliError> {
     )
     .await?;
     let pinned = read_options(g, Some(&desired.organization.management_account_id));
+    let roles = IamRoles::read(
+        &desired.organization.member_role,
+        desired.organization.plan_role.as_deref(),
+    );
     let report = match &source {
-        Source::Snapshot { org, path } => {
-            let mut live = read(org.as_ref(), &pinned).await?;
-            // The organization read does not cover IAM: the snapshot's roles seed the sandbox.
-            let recorded = crate::live::read_snapshot(path)?.live;
-            live.access_roles = recorded.access_roles;
-            live.iam_accounts = recorded.iam_accounts;
+        Source::Snapshot { org, .. } => {
+            // The sandbox's IAM: the roles the snapshot records, linked to its organization.
+            let live = read(org.as_ref(), &pinned).await?;
             let only = only_account(a, &desired, &live)?;
-            let member = sandbox_iam(&live, &desired, false)
-                .await
-                .map_err(|message| CliError::Snapshot {
-                    path: path.clone(),
-                    message,
-                })?;
-            let read_role =
-                match desired.organization.plan_role {
-                    Some(_) => Some(sandbox_iam(&live, &desired, true).await.map_err(
-                        |message| CliError::Snapshot {
-                            path: path.clone(),
-                            message,
-                        },
-                    )?),
-                    None => None,
-                };
-            let iam = read_iam(read_role.as_ref(), &member, &live, only.as_deref(), g).await;
+            let iam = org.iam().with_roles(roles);
+            let iam = read_iam(&iam, &live, only.as_deref(), g).await;
             review(&desired, &live, &iam, &today, only.as_deref())
         }
         Source::Aws(api) => {
             let result = async {
                 let live = read(api, &pinned).await?;
                 let only = only_account(a, &desired, &live)?;
-                let member = api.iam(&desired.organization.member_role);
-                let read_role = desired
-                    .organization
-                    .plan_role
-                    .as_ref()
-                    .map(|_| api.iam(&format!("{}{READ_ROLE_NAME}", &ROLE_PATH[1..])));
-                let iam = read_iam(read_role.as_ref(), &member, &live, only.as_deref(), g).await;
+                let iam = read_iam(&api.iam(roles), &live, only.as_deref(), g).await;
                 Ok::<AccessReport, CliError>(review(&desired, &live, &iam, &today, only.as_deref()))
             }
             .await;
@@ -137,9 +114,8 @@ fn only_account(
 }
 
 /// Reads IAM in every ACTIVE member account (or only `only`), with progress on stderr.
-async fn read_iam<R: IamApi, M: IamApi>(
-    read_role: Option<&R>,
-    member: &M,
+async fn read_iam<I: IamApi>(
+    iam: &I,
     live: &LiveState,
     only: Option<&str>,
     g: &Global,
@@ -156,13 +132,9 @@ async fn read_iam<R: IamApi, M: IamApi>(
         .collect();
     let total = accounts.len();
     let progress = ui::Progress::new(Some(total as u64), "reading IAM in member accounts");
-    let read = read_account_roles(
-        read_role,
-        member,
-        &accounts,
-        usize::from(g.concurrency),
-        &|done| progress.set(format!("{done}/{total} accounts read")),
-    )
+    let read = read_account_roles(iam, &accounts, usize::from(g.concurrency), &|done| {
+        progress.set(format!("{done}/{total} accounts read"))
+    })
     .await;
     progress.finish();
     read.into_iter().map(to_review_input).collect()
@@ -183,112 +155,4 @@ fn to_review_input(r: AccountRoles) -> AccountIam {
             .collect(),
         access_roles: r.access_roles,
     }
-}
-
-/// The IAM of a `--live-state` sandbox, as the in-memory IAM: every ACTIVE member account with
-/// the member role AWS Organizations creates in the accounts it creates (trusting the
-/// management account, AdministratorAccess attached), plus the roles under `/orgctl/` the
-/// snapshot records. With `read_role`, only the accounts where orgctl's read role is recorded
-/// (the connection through the read role reaches only those). An account the snapshot records
-/// as unreadable (`iam_accounts`, `via: unreadable`) cannot be reached at all, as an account
-/// whose member role was removed.
-///
-/// TODO(dedupe): replace with the backend's MemoryIam linked to MemoryOrg once it lands.
-async fn sandbox_iam(
-    live: &LiveState,
-    desired: &DesiredState,
-    read_role: bool,
-) -> Result<MemoryIam, String> {
-    let managed: Vec<String> = live
-        .access_roles
-        .iter()
-        .flat_map(|r| r.managed_policies.iter().chain(&r.permissions_boundary))
-        .cloned()
-        .collect();
-    let iam = MemoryIam::new().with_managed_policies(managed);
-    let mgmt = &live.organization.management_account_id;
-    let member_role = &desired.organization.member_role;
-    let (path, name) = match member_role.rsplit_once('/') {
-        Some((p, n)) => (format!("/{p}/"), n.to_owned()),
-        None => ("/".to_owned(), member_role.clone()),
-    };
-    for acct in live
-        .accounts
-        .iter()
-        .filter(|a| a.status == AccountStatus::Active && &a.id != mgmt)
-    {
-        let has_read_role = live.access_roles.iter().any(|r| {
-            r.account_id == acct.id && r.is_read_role() && r.tags.contains_key(MANAGED_BY_KEY)
-        });
-        let unreadable = live
-            .iam_accounts
-            .iter()
-            .any(|r| r.account_id == acct.id && !r.read.is_readable());
-        if unreadable || (read_role && !has_read_role) {
-            continue;
-        }
-        iam.add_account(acct.id.clone());
-        {
-            let e = |e: orgctl_backend::ApiError| format!("account {}: {e}", acct.id);
-            iam.create_role(
-                &acct.id,
-                &NewRole {
-                    path: path.clone(),
-                    name: name.clone(),
-                    trust_policy: orgctl_model::trust_policy(
-                        &format!("arn:aws:iam::{mgmt}:root"),
-                        None,
-                        false,
-                        None,
-                    ),
-                    description: String::new(),
-                    max_session_secs: 3600,
-                    tags: Default::default(),
-                },
-            )
-            .await
-            .map_err(e)?;
-            iam.attach_policy(
-                &acct.id,
-                &name,
-                "arn:aws:iam::aws:policy/AdministratorAccess",
-            )
-            .await
-            .map_err(e)?;
-            for r in live.access_roles.iter().filter(|r| r.account_id == acct.id) {
-                let e = |e: orgctl_backend::ApiError| {
-                    format!("role {} in account {}: {e}", r.role_name, acct.id)
-                };
-                iam.create_role(
-                    &acct.id,
-                    &NewRole {
-                        path: r.path.clone(),
-                        name: r.role_name.clone(),
-                        trust_policy: r.trust_policy.clone(),
-                        description: r.description.clone(),
-                        max_session_secs: r.max_session_secs,
-                        tags: r.tags.clone(),
-                    },
-                )
-                .await
-                .map_err(e)?;
-                for arn in &r.managed_policies {
-                    iam.attach_policy(&acct.id, &r.role_name, arn)
-                        .await
-                        .map_err(e)?;
-                }
-                for (policy, doc) in &r.inline_policies {
-                    iam.put_inline_policy(&acct.id, &r.role_name, policy, doc)
-                        .await
-                        .map_err(e)?;
-                }
-                if let Some(b) = &r.permissions_boundary {
-                    iam.put_permissions_boundary(&acct.id, &r.role_name, b)
-                        .await
-                        .map_err(e)?;
-                }
-            }
-        }
-    }
-    Ok(iam)
 }

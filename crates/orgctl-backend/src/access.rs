@@ -9,9 +9,9 @@
 //! GetRolePolicy per inline policy. Request budget per account: 1 AssumeRole per role tried +
 //! ListRoles pages + Σ roles under `/orgctl/` × (3 + inline count).
 //!
-//! Each account is read through the first of the given connections that works (the read role,
-//! then the member role); when none does, the account is [`IamRead::Unreadable`], never an
-//! error of the whole read. Accounts are read concurrently, at most `concurrency` at a time.
+//! Each account is reached with [`IamApi::connect`] (the read role, then the member role); when
+//! neither can be assumed, the account is [`IamRead::Unreadable`], never an error of the whole
+//! read. Accounts are read concurrently, at most `concurrency` at a time.
 //!
 //! TODO(dedupe): the plan's IAM reader (observe, issue 7 decision 4) reads the same roles under
 //! `/orgctl/`; once it lands, share its per-role detail read.
@@ -21,15 +21,6 @@ use orgctl_model::{IamRead, LiveAccessRole, ROLE_PATH, canonical_json_str};
 
 use crate::api::ApiResult;
 use crate::iam::{IamApi, RoleSummary};
-
-/// How one account's IAM was reached: the connection's kind decides the [`IamRead`] reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// orgctl's read role.
-    ReadRole,
-    /// The member role.
-    MemberRole,
-}
 
 /// What was read in one member account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,19 +35,20 @@ pub struct AccountRoles {
     pub access_roles: Vec<LiveAccessRole>,
 }
 
-/// Reads every account of `accounts` through `read_role` (when given) and else `member_role`,
-/// at most `concurrency` accounts at a time; `answered(done)` after each account. The result is
-/// in the order of `accounts`.
-pub async fn read_account_roles<R: IamApi, M: IamApi>(
-    read_role: Option<&R>,
-    member_role: &M,
+/// Reads every account of `accounts` through `iam` (its [`crate::IamRoles`]: the read role
+/// first when configured, then the member role; see [`IamApi::connect`]), at most
+/// `concurrency` accounts at a time; `answered(done)` after each account. The result is in the
+/// order of `accounts`. An account that cannot be reached, or whose reads fail, is
+/// [`IamRead::Unreadable`] with the reason.
+pub async fn read_account_roles<I: IamApi>(
+    iam: &I,
     accounts: &[String],
     concurrency: usize,
     answered: &(dyn Fn(usize) + Sync),
 ) -> Vec<AccountRoles> {
     let mut out: Vec<(usize, AccountRoles)> = Vec::with_capacity(accounts.len());
     let mut stream = futures::stream::iter(accounts.iter().enumerate())
-        .map(|(i, account)| async move { (i, read_one(read_role, member_role, account).await) })
+        .map(|(i, account)| async move { (i, read_one(iam, account).await) })
         .buffer_unordered(concurrency.max(1));
     while let Some(r) = stream.next().await {
         out.push(r);
@@ -66,46 +58,25 @@ pub async fn read_account_roles<R: IamApi, M: IamApi>(
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-async fn read_one<R: IamApi, M: IamApi>(
-    read_role: Option<&R>,
-    member_role: &M,
-    account: &str,
-) -> AccountRoles {
-    let first_error = match read_role {
-        Some(api) => match read_with(api, account).await {
-            Ok((roles, access_roles)) => {
-                return AccountRoles {
-                    account_id: account.to_owned(),
-                    read: IamRead::ReadRole,
-                    roles,
-                    access_roles,
-                };
-            }
-            Err(e) => Some(e.to_string()),
-        },
-        None => None,
+async fn read_one<I: IamApi>(iam: &I, account: &str) -> AccountRoles {
+    let unreadable = |reason: String| AccountRoles {
+        account_id: account.to_owned(),
+        read: IamRead::Unreadable { reason },
+        roles: Vec::new(),
+        access_roles: Vec::new(),
     };
-    match read_with(member_role, account).await {
+    let read = match iam.connect(account).await {
+        Ok(read) => read,
+        Err(e) => return unreadable(e.to_string()),
+    };
+    match read_with(iam, account).await {
         Ok((roles, access_roles)) => AccountRoles {
             account_id: account.to_owned(),
-            read: match first_error {
-                Some(reason) => IamRead::Fallback { reason },
-                None => IamRead::MemberRole,
-            },
+            read,
             roles,
             access_roles,
         },
-        Err(e) => AccountRoles {
-            account_id: account.to_owned(),
-            read: IamRead::Unreadable {
-                reason: match first_error {
-                    Some(first) => format!("read role: {first}; member role: {e}"),
-                    None => e.to_string(),
-                },
-            },
-            roles: Vec::new(),
-            access_roles: Vec::new(),
-        },
+        Err(e) => unreadable(e.to_string()),
     }
 }
 
@@ -158,7 +129,6 @@ mod tests {
     #[test]
     fn reads_every_role_and_details_only_those_under_orgctl() {
         let iam = MemoryIam::new().with_accounts(["222222222222", "333333333333"]);
-        let member = MemoryIam::new().with_accounts(["222222222222"]);
         block_on(async {
             for (path, name) in [("/", "vendor"), ("/orgctl/", "partner")] {
                 iam.create_role(
@@ -179,8 +149,8 @@ mod tests {
                 .await
                 .expect("put");
             let accounts = ["222222222222".to_owned(), "444444444444".to_owned()];
-            let read = read_account_roles(Some(&iam), &member, &accounts, 4, &|_| {}).await;
-            assert_eq!(read[0].read, IamRead::ReadRole);
+            let read = read_account_roles(&iam, &accounts, 4, &|_| {}).await;
+            assert_eq!(read[0].read, IamRead::MemberRole);
             assert_eq!(read[0].roles.len(), 2);
             assert_eq!(read[0].access_roles.len(), 1);
             assert_eq!(
@@ -188,18 +158,6 @@ mod tests {
                 r#"{"Statement":[]}"#
             );
             assert!(matches!(read[1].read, IamRead::Unreadable { .. }));
-
-            // The read role refused, the member role reads: a fallback with the reason.
-            let none = MemoryIam::new();
-            let read = read_account_roles(Some(&none), &member, &accounts[..1], 1, &|_| {}).await;
-            assert!(
-                matches!(&read[0].read, IamRead::Fallback { reason } if reason.contains("AccessDenied")),
-                "{:?}",
-                read[0].read
-            );
-            let read =
-                read_account_roles(None::<&MemoryIam>, &member, &accounts[..1], 1, &|_| {}).await;
-            assert_eq!(read[0].read, IamRead::MemberRole);
         });
     }
 }

@@ -196,7 +196,8 @@ pub struct MemberRole {
     pub name: String,
     /// Whether it exists.
     pub exists: bool,
-    /// The AWS principals its trust policy allows (empty when it does not exist).
+    /// The AWS principals its trust policy allows (empty when it does not exist, or when it was
+    /// assumed but ListRoles did not list it).
     pub trusted: Vec<String>,
 }
 
@@ -710,9 +711,12 @@ pub fn review(
                     .roles
                     .iter()
                     .find(|x| x.path == path && x.name.eq_ignore_ascii_case(short));
+                // Reached through it: it exists, listed or not (a sandbox lists no role
+                // outside /orgctl/).
+                let reached = matches!(r.read, IamRead::MemberRole | IamRead::Fallback { .. });
                 MemberRole {
                     name: name.clone(),
-                    exists: role.is_some(),
+                    exists: role.is_some() || reached,
                     trusted: role
                         .map(|x| trusted_principals(&x.trust_policy))
                         .unwrap_or_default(),

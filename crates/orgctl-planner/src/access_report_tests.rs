@@ -376,7 +376,10 @@ fn pending_removed_and_read_roles_and_email_check_off() {
     let gone = grant("gone", &[GrantTarget::Account("staging".into())], None);
     d.grants.insert(new.name.clone(), new.clone());
     let l = live();
-    let iam = vec![read(STAGING, vec![], vec![role(STAGING, &gone)])];
+    // Read through the read role, with no member role listed: the member role does not exist.
+    let mut staging_read = read(STAGING, vec![], vec![role(STAGING, &gone)]);
+    staging_read.read = IamRead::ReadRole;
+    let iam = vec![staging_read];
     let r = review(&d, &l, &iam, "2026-11-27", None);
     let staging = account(&r, "staging");
     assert_eq!(staging.root_email.check, EmailCheck::Unchecked);
@@ -401,6 +404,17 @@ fn pending_removed_and_read_roles_and_email_check_off() {
     assert!(!read_role.external);
     assert_eq!(staging.member_role.as_ref().map(|m| m.exists), Some(false));
     assert!(staging.findings.is_empty());
+    // Reached through the member role, it exists even when ListRoles does not list it.
+    let mut via_member = read(STAGING, vec![], vec![]);
+    via_member.read = IamRead::MemberRole;
+    let r2 = review(&d, &l, &[via_member], "2026-11-27", Some(STAGING));
+    assert_eq!(
+        r2.accounts[0]
+            .member_role
+            .as_ref()
+            .map(|m| (m.exists, m.trusted.len())),
+        Some((true, 0))
+    );
     // Not read: desired roles there cannot be verified.
     let prod = account(&r, "prod");
     assert!(prod.grants.iter().all(|g| g.kind == GrantKind::ReadRole));

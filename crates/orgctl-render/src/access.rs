@@ -205,7 +205,7 @@ pub(crate) fn text(r: &AccessReport) -> String {
                     "    member role:  {} trusts {}",
                     t(&mr.name),
                     if mr.trusted.is_empty() {
-                        "no AWS principal".to_owned()
+                        "(not listed; orgctl reached the account through it)".to_owned()
                     } else {
                         mr.trusted
                             .iter()
@@ -314,7 +314,7 @@ pub(crate) fn markdown(r: &AccessReport) -> String {
                     "- Member role {} trusts {}",
                     code(&t(&mr.name)),
                     if trusted.is_empty() {
-                        "no AWS principal".to_owned()
+                        "(not listed; orgctl reached the account through it)".to_owned()
                     } else {
                         trusted.join(", ")
                     }
