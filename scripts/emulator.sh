@@ -8,14 +8,15 @@
 #   scripts/emulator.sh status         say whether it runs, and where
 #
 # The venv lives in the repository root (.venv-moto, gitignored; override with
-# ORGCTL_MOTO_VENV); `start` keeps its pid, port and log under .orgctl-run/ (gitignored).
+# ORGCTL_MOTO_VENV); `start` keeps its pid, port and log under .orgctl-run/ (gitignored;
+# override with ORGCTL_RUN_DIR, as the quick start's test does).
 # The integration tests do not use `start`: they launch scripts/moto_server.py themselves, one
 # server per test run, which exits when the test process does.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${ORGCTL_MOTO_VENV:-$ROOT/.venv-moto}"
-RUN="$ROOT/.orgctl-run"
+RUN="${ORGCTL_RUN_DIR:-$ROOT/.orgctl-run}"
 MOTO_VERSION="5.2.5"
 PY="$VENV/bin/python"
 

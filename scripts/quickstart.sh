@@ -4,10 +4,14 @@
 #   2. starts the emulator on a free loopback port;
 #   3. seeds an organization that looks hand-built (accounts in the wrong OU, a stale tag, an
 #      SCP with another document, an unrelated OU orgctl must leave alone);
-#   4. orgctl plan      -> creates, moves, updates and adoptions
-#      orgctl apply --auto-approve
+#   4. orgctl plan      -> access changes first (the partner's and the auditor's grants, SCPs),
+#                          then creates, moves, updates and adoptions
+#      orgctl apply --auto-approve   (the grants' IAM roles in the member accounts too)
 #      orgctl plan --detailed-exitcode -> no changes (exit 0)
+#      orgctl access     -> who can reach each account, and how (grants, root emails)
 #   5. stops the emulator (also when a step fails).
+#
+# ORGCTL_BIN=path/to/orgctl skips the build and runs that binary (the quick start's test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,9 +22,13 @@ else
   step() { printf '\n==> %s\n' "$*" >&2; }
 fi
 
-step "building orgctl"
-cargo build --locked --quiet --bin orgctl
-ORGCTL="$PWD/target/debug/orgctl"
+if [ -n "${ORGCTL_BIN:-}" ]; then
+  ORGCTL="$ORGCTL_BIN"
+else
+  step "building orgctl"
+  cargo build --locked --quiet --bin orgctl
+  ORGCTL="$PWD/target/debug/orgctl"
+fi
 
 step "installing the AWS emulator (moto, pinned) into .venv-moto"
 ./scripts/emulator.sh install
@@ -42,3 +50,6 @@ step "orgctl apply --auto-approve"
 step "orgctl plan --detailed-exitcode (expect: no changes, exit 0)"
 "$ORGCTL" plan --detailed-exitcode
 echo "exit code $? - the organization matches desired-state/." >&2
+
+step "orgctl access (who can reach each account, and how)"
+"$ORGCTL" access

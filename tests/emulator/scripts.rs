@@ -1,5 +1,7 @@
-//! The emulator scripts themselves: the launcher dies with its parent (no orphan servers), and
-//! `seed_handbuilt.py` builds the hand-built organization the CLI demos and tests start from.
+//! The emulator scripts themselves: the launcher dies with its parent (no orphan servers),
+//! `seed_handbuilt.py` builds the hand-built organization the CLI demos and tests start from, and
+//! the README's quick start (`scripts/quickstart.sh`) runs end to end, grants and `orgctl access`
+//! included.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -177,5 +179,75 @@ async fn the_seeded_organization_looks_hand_built() {
     assert_eq!(
         legacy.targets,
         vec![seeded["ous"]["/Legacy"].as_str().expect("id").to_owned()]
+    );
+}
+
+/// The README's first command, as CI runs it: its own emulator (`scripts/emulator.sh start`, here
+/// with its pid file in a temp dir), the hand-built seed, plan (access changes first: the
+/// example's grants), apply, a plan with no changes, then `orgctl access`; the emulator stopped.
+#[test]
+fn the_quick_start_runs_end_to_end_with_the_grants_and_access() {
+    moto(); // the venv exists
+    let run_dir = tempfile::tempdir().expect("run dir");
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo().join("scripts/quickstart.sh"))
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .env("ORGCTL_BIN", env!("CARGO_BIN_EXE_orgctl"))
+        .env("ORGCTL_RUN_DIR", run_dir.path())
+        .env("ORGCTL_TODAY", "2026-11-27")
+        .env("NO_COLOR", "1")
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().expect("run quickstart.sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "quickstart.sh failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    for needle in [
+        // The first plan: the grants lead the access changes.
+        "arn:aws:iam::999988887777:root (partner Partner GmbH)",
+        "+ gains companyx-staging: AdministratorAccess, inline deny-billing, until 2027-06-30",
+        "+ gains companyx-production: AdministratorAccess, inline deny-billing, until 2027-03-31",
+        "+ grant/partner-staging -> account companyx-staging will be created",
+        // In sync after the apply.
+        "No changes. The organization matches the desired state.",
+        // `orgctl access`: the roles AWS now holds, and the partner's root emails.
+        "grant partner-staging (role /orgctl/orgctl-partner-staging): active",
+        "grant partner-production (role /orgctl/orgctl-partner-production): active",
+        "root email:   companyx-staging@partner.example (NOT a company domain",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "{needle:?} not in the quick start's output:\n{stdout}"
+        );
+    }
+    assert!(
+        stderr.contains("exit code 0 - the organization matches desired-state/."),
+        "{stderr}"
+    );
+    assert!(stderr.contains("==> orgctl access"), "{stderr}");
+    // The emulator it started is stopped.
+    assert!(
+        !run_dir.path().join("moto.pid").exists(),
+        "the quick start left its emulator running"
     );
 }
