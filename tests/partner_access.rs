@@ -121,6 +121,10 @@ fn the_walk_through_prints_what_the_doc_shows() {
         );
     }
 
+    // Who can reach staging now: the live roles, as `orgctl access` reads them.
+    let access = sb.run(&["access", "--account", "companyx-staging"]);
+    access.expect_code(0);
+
     let path = doc_path();
     let mut doc = std::fs::read_to_string(&path).expect("read docs/partner-access.md");
     if std::env::var_os("ORGCTL_UPDATE_DOCS").is_some() {
@@ -128,6 +132,8 @@ fn the_walk_through_prints_what_the_doc_shows() {
             let range = block_range(&doc, &format!("pr{}-plan", i + 1));
             doc.replace_range(range, plan);
         }
+        let range = block_range(&doc, "pr3-access");
+        doc.replace_range(range, &access.stdout);
         std::fs::write(&path, doc).expect("write docs/partner-access.md");
         return;
     }
@@ -140,6 +146,12 @@ fn the_walk_through_prints_what_the_doc_shows() {
             i + 1
         );
     }
+    assert_eq!(
+        block(&doc, "pr3-access"),
+        access.stdout,
+        "docs/partner-access.md shows another `orgctl access` than orgctl prints \
+         (ORGCTL_UPDATE_DOCS=1 rewrites it; review the diff)"
+    );
 }
 
 #[test]
