@@ -757,10 +757,13 @@ impl Planner<'_> {
                                 have,
                             )),
                             after,
+                            // Without state, an edit outside orgctl is recognised only by the
+                            // grant's other roles still having what it changed; otherwise say
+                            // what is known, not where the difference came from.
                             why: if out_of_band {
                                 "edited outside orgctl: reverted".to_owned()
                             } else {
-                                "changed in the YAML".to_owned()
+                                "differs from the YAML".to_owned()
                             },
                             out_of_band,
                         });

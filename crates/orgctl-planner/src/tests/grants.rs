@@ -361,6 +361,22 @@ fn an_out_of_band_edit_is_reverted_and_labelled() {
 }
 
 #[test]
+fn an_edit_to_the_only_role_of_a_grant_is_reverted_without_claiming_the_yaml_changed() {
+    // No other role of the grant shows what the YAML had before: orgctl keeps no state, so it
+    // cannot tell an edit outside orgctl from a change in the YAML, and says neither.
+    let (d, l) = org();
+    let g = grant("admin", PARTNER_A, &[acct("staging")]);
+    let mut edited = RoleSpec::for_grant(&g);
+    edited.managed_policies.insert(READ_ONLY.into());
+    let p = run(&d.grant(g), &l.role(STAGING, &edited));
+    assert_eq!(roles(&p), ["update grant/admin -> account staging"]);
+    let e = &p.access[0].entries[0];
+    assert!(!e.out_of_band);
+    assert_eq!(e.why, "differs from the YAML");
+    assert_eq!(e.details, ["- managed policy ReadOnlyAccess"]);
+}
+
+#[test]
 fn a_permission_changed_in_the_yaml_changes_only_that_attachment_and_is_not_called_an_edit() {
     let (d, l) = org();
     let before = grant("admin", PARTNER_A, &[acct("staging"), acct("production")]);
