@@ -115,6 +115,9 @@ struct State {
     managed: BTreeSet<String>,
     /// Accounts whose member role was removed: AssumeRole of it is refused there.
     no_member_role: BTreeSet<String>,
+    /// How a recorded read (a snapshot's `iam_accounts`) reached each account, replayed by
+    /// [`IamApi::connect`] (see [`MemoryIam::record_read`]).
+    recorded: BTreeMap<String, IamRead>,
     calls: Vec<&'static str>,
 }
 
@@ -156,6 +159,7 @@ impl MemoryIam {
                     .map(|a| (*a).to_owned())
                     .collect(),
                 no_member_role: BTreeSet::new(),
+                recorded: BTreeMap::new(),
                 calls: Vec::new(),
             })),
             org: None,
@@ -218,9 +222,49 @@ impl MemoryIam {
         self.lock().no_member_role.insert(account.to_owned());
     }
 
-    /// Test hook: puts the member role back into `account`.
+    /// Test hook: puts the member role back into `account` (an unreadable read recorded there
+    /// is no longer replayed).
     pub fn restore_member_role(&self, account: &str) {
-        self.lock().no_member_role.remove(account);
+        let mut s = self.lock();
+        s.no_member_role.remove(account);
+        if s.recorded.get(account).is_some_and(|r| !r.is_readable()) {
+            s.recorded.remove(account);
+        }
+    }
+
+    /// Snapshot loading: how the read that made the snapshot reached `account` (its
+    /// `iam_accounts` entry), so that reading this IAM reaches it the same way, whatever roles
+    /// it holds: a read that tries orgctl's read role gets [`IamRead::ReadRole`] where the
+    /// recorded read did (an STS that allowed it), and falls back to the member role with the
+    /// recorded reason where the recorded read fell back ([`IamRead::Fallback`]); an account
+    /// recorded [`IamRead::Unreadable`] refuses every role, with the recorded reason. The
+    /// recorded outcome of the read role holds until orgctl's read role is created, has its
+    /// trust policy changed or is deleted in the account; from then on (and in accounts with
+    /// no record, or recorded [`IamRead::MemberRole`]: the read role was not tried) the read
+    /// role can be assumed exactly when it exists under `/orgctl/`.
+    pub fn record_read(&self, account: &str, read: &IamRead) {
+        if !read.is_readable() {
+            self.remove_member_role(account);
+        }
+        self.lock()
+            .recorded
+            .insert(account.to_owned(), read.clone());
+    }
+
+    /// The recorded reads still replayed (see [`MemoryIam::record_read`]), by account.
+    pub fn recorded_reads(&self) -> BTreeMap<String, IamRead> {
+        self.lock().recorded.clone()
+    }
+
+    /// Forgets the recorded outcome of the read role in `account` after orgctl's read role
+    /// there changed (`name` is the role a write touched).
+    fn read_role_changed(&self, account: &str, name: &str) {
+        if name.eq_ignore_ascii_case(READ_ROLE_NAME) {
+            let mut s = self.lock();
+            if s.recorded.get(account).is_some_and(IamRead::is_readable) {
+                s.recorded.remove(account);
+            }
+        }
     }
 
     /// Test hook: removes a role outright, whatever it still has (as a console user might;
@@ -363,9 +407,15 @@ impl MemoryIam {
             format!("AccessDenied: not authorized to perform sts:AssumeRole on {arn} ({why})")
         };
         let known = self.org.is_some() || s.accounts.contains_key(account);
+        let recorded = s.recorded.get(account);
         let read_refusal = self.roles.read_role_arn(account).map(|arn| {
             if let Some(why) = blocked {
                 return Err(refused(arn, why));
+            }
+            match recorded {
+                Some(IamRead::ReadRole) => return Ok(()),
+                Some(IamRead::Fallback { reason }) => return Err(reason.clone()),
+                _ => {}
             }
             let exists = s
                 .accounts
@@ -446,6 +496,21 @@ impl MemoryIam {
                 .ok_or_else(|| no_such_role(op, name))?;
             f(role, managed)
         })
+    }
+}
+
+/// The AssumeRole error a recorded unreadable read answered with: the reader records
+/// `AssumeRole: CODE: MESSAGE` (the error's text), which this gives back exactly; any other
+/// recorded reason becomes the message of an `AccessDenied`.
+fn recorded_refusal(reason: &str) -> ApiError {
+    let parsed = reason
+        .strip_prefix(op::ASSUME_ROLE)
+        .and_then(|r| r.strip_prefix(": "))
+        .and_then(|r| r.split_once(": "))
+        .filter(|(code, _)| !code.is_empty() && !code.contains(' '));
+    match parsed {
+        Some((code, message)) => err(op::ASSUME_ROLE, code, message),
+        None => err(op::ASSUME_ROLE, codes::ACCESS_DENIED, reason),
     }
 }
 
@@ -634,6 +699,9 @@ impl IamApi for MemoryIam {
             s.calls.push(op::ASSUME_ROLE);
         }
         result.map_err(|(read, member)| {
+            if let Some(IamRead::Unreadable { reason }) = s.recorded.get(account) {
+                return recorded_refusal(reason);
+            }
             let message = match read {
                 Some(read) => format!("{read}; {member}"),
                 None => member,
@@ -668,7 +736,7 @@ impl IamApi for MemoryIam {
         check_session(OP, role.max_session_secs)?;
         check_tags(OP, &role.tags)?;
         check_trust_policy(OP, &role.trust_policy)?;
-        self.call(OP, account, |roles, _| {
+        let created = self.call(OP, account, |roles, _| {
             let key = role.name.to_lowercase();
             if roles.contains_key(&key) {
                 return Err(err(
@@ -691,7 +759,9 @@ impl IamApi for MemoryIam {
             let out = stored.role(account);
             roles.insert(key, stored);
             Ok(out)
-        })
+        })?;
+        self.read_role_changed(account, &role.name);
+        Ok(created)
     }
 
     async fn update_trust_policy(
@@ -705,7 +775,9 @@ impl IamApi for MemoryIam {
         self.with_role(OP, account, name, |r, _| {
             r.trust_policy = trust_policy.to_owned();
             Ok(())
-        })
+        })?;
+        self.read_role_changed(account, name);
+        Ok(())
     }
 
     async fn update_role(
@@ -905,7 +977,9 @@ impl IamApi for MemoryIam {
             }
             roles.remove(&key);
             Ok(())
-        })
+        })?;
+        self.read_role_changed(account, name);
+        Ok(())
     }
 }
 

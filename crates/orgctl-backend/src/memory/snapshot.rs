@@ -208,11 +208,11 @@ impl MemoryOrg {
         for r in &live.access_roles {
             this.iam.insert_role(r);
         }
-        // An account IAM could not be read in stays unreachable: its member role is missing.
+        // Reading this organization reaches each account as the recorded read did: through
+        // the read role, falling back to the member role, or not at all (an account IAM could
+        // not be read in stays unreachable, as if its member role were missing).
         for a in &live.iam_accounts {
-            if !a.read.is_readable() {
-                this.iam.remove_member_role(&a.account_id);
-            }
+            this.iam.record_read(&a.account_id, &a.read);
         }
         Ok(this)
     }
@@ -222,25 +222,35 @@ impl MemoryOrg {
     /// have an empty `content`, since the reader does not describe them).
     ///
     /// It includes IAM ([`MemoryOrg::iam`]): every role under `/orgctl/` in the ACTIVE member
-    /// accounts (`access_roles`), and `iam_accounts` naming the ACTIVE member accounts whose
-    /// member role was removed (unreadable); accounts IAM can be read in are left out.
+    /// accounts (`access_roles`), and in `iam_accounts` the ACTIVE member accounts whose member
+    /// role was removed (unreadable) and those whose recorded read is still replayed
+    /// ([`crate::MemoryIam::record_read`]), so that a snapshot loaded and written back keeps
+    /// them; other accounts are left out.
     pub fn to_live(&self) -> LiveState {
         let mut live = self.lock().to_live();
         live.access_roles = self.iam.access_roles();
         let without = self.iam.accounts_without_member_role();
+        let recorded = self.iam.recorded_reads();
         live.iam_accounts = live
             .accounts
             .iter()
             .filter(|a| {
                 a.id != live.organization.management_account_id
                     && a.status == orgctl_model::AccountStatus::Active
-                    && without.contains(&a.id)
             })
-            .map(|a| orgctl_model::LiveIamAccount {
-                account_id: a.id.clone(),
-                read: orgctl_model::IamRead::Unreadable {
-                    reason: format!("the member role does not exist in account {}", a.id),
-                },
+            .filter_map(|a| {
+                let read = match recorded.get(&a.id) {
+                    Some(r @ orgctl_model::IamRead::Unreadable { .. }) => r.clone(),
+                    _ if without.contains(&a.id) => orgctl_model::IamRead::Unreadable {
+                        reason: format!("the member role does not exist in account {}", a.id),
+                    },
+                    Some(r) => r.clone(),
+                    None => return None,
+                };
+                Some(orgctl_model::LiveIamAccount {
+                    account_id: a.id.clone(),
+                    read,
+                })
             })
             .collect();
         live.normalize();

@@ -364,3 +364,86 @@ async fn an_unlinked_memory_iam_serves_the_accounts_added() {
     assert_eq!(iam.connect("222222222222").await, Ok(IamRead::MemberRole));
     assert!(iam.connect("333333333333").await.is_err());
 }
+
+/// A snapshot records how the read that made it reached each account; a plan made from the
+/// snapshot reads the same way (same modes, same reasons), whatever roles the in-memory IAM
+/// holds: an STS that let orgctl's read role in where it does not exist yet (the emulator), a
+/// fallback with STS's answer, an unreadable account with its error. Writing orgctl's read role
+/// ends the replay of its recorded outcome in that account.
+#[tokio::test]
+async fn a_snapshot_replays_how_each_account_was_read() {
+    let (org, ids) = org().await;
+    let mut live = org.to_live();
+    assert!(live.iam_accounts.is_empty());
+    let fallback = "AssumeRole: AccessDenied: User: arn:aws:sts::111111111111:assumed-role/orgctl-plan/x is not authorized to perform: sts:AssumeRole";
+    let unreadable = "AssumeRole: AccessDenied: account closed; really";
+    live.iam_accounts = vec![
+        orgctl_model::LiveIamAccount {
+            account_id: ids[0].clone(),
+            read: IamRead::ReadRole,
+        },
+        orgctl_model::LiveIamAccount {
+            account_id: ids[1].clone(),
+            read: IamRead::Fallback {
+                reason: fallback.into(),
+            },
+        },
+        orgctl_model::LiveIamAccount {
+            account_id: ids[2].clone(),
+            read: IamRead::Unreadable {
+                reason: unreadable.into(),
+            },
+        },
+    ];
+    live.normalize();
+    let copy = MemoryOrg::from_live(&live).expect("load");
+    assert_eq!(copy.to_live(), live, "the recorded reads round-trip");
+    let reads =
+        |l: &LiveState| -> Vec<IamRead> { l.iam_accounts.iter().map(|a| a.read.clone()).collect() };
+    let plan = copy.iam().with_roles(IamRoles::read(
+        "OrganizationAccountAccessRole",
+        Some(PLAN_ROLE),
+    ));
+    let again = read_all_reporting(&copy, &plan, &ReadOptions::default(), &|_| {})
+        .await
+        .expect("read");
+    assert_eq!(reads(&again), reads(&live), "read as recorded");
+    // Without a plan role only the member role is tried: the recorded read role is moot.
+    let member = read_all_reporting(&copy, &copy.iam(), &ReadOptions::default(), &|_| {})
+        .await
+        .expect("read");
+    assert_eq!(
+        reads(&member),
+        vec![
+            IamRead::MemberRole,
+            IamRead::MemberRole,
+            IamRead::Unreadable {
+                reason: unreadable.into()
+            }
+        ]
+    );
+    // An apply creates the read role where the read fell back: from then on it is used.
+    copy.iam()
+        .create_role(&ids[1], &read_role())
+        .await
+        .expect("create");
+    assert_eq!(plan.connect(&ids[1]).await, Ok(IamRead::ReadRole));
+    // Deleting it where it was recorded as used: the read falls back.
+    copy.iam()
+        .create_role(&ids[0], &read_role())
+        .await
+        .expect("create");
+    copy.iam()
+        .delete_role(&ids[0], READ_ROLE_NAME)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        plan.connect(&ids[0]).await,
+        Ok(IamRead::Fallback { .. })
+    ));
+    assert_eq!(
+        copy.to_live().iam_accounts.len(),
+        1,
+        "only the unreadable account is still recorded"
+    );
+}
