@@ -7,9 +7,15 @@
 //! - applying a plan converges (the next plan is empty) and a second apply writes nothing;
 //!   planning is deterministic, and a saved plan round-trips through its JSON;
 //! - an apply aborted after its k-th write converges on a fresh plan and apply, for every k;
-//! - no prefix of an apply widens access: after every write of the apply, and of every apply in
-//!   which one write fails, each account keeps every SCP statement and tag-policy rule that is in
-//!   effect on it both before and after the whole apply;
+//! - no prefix of an apply widens access: after every write of the apply (to the organization or
+//!   to IAM), and of every apply in which one write fails, each account keeps every SCP
+//!   statement and tag-policy rule that is in effect on it both before and after the whole
+//!   apply, and what each principal reaches in each account through orgctl's roles (trust,
+//!   managed and inline policies, under their boundary) is within what it reached before or
+//!   within what it reaches after the whole apply (`world::access::widened`);
+//! - the cases include access grants and orgctl's read role (`world::grants`); a failure is
+//!   injected at, and an abort placed after, every write to either API, and an aborted apply and
+//!   its rerun never create a role twice;
 //! - the generators reach every kind of case often enough, and plan errors stay a minority.
 //!
 //! Cases per property and run (each `.ci/run` runs them once): see `CASES_*`.
@@ -20,21 +26,27 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use orgctl_applier::{ApplyOptions, Silent, apply, verify};
-use orgctl_backend::{ApiError, Faulty, MemoryIam, MemoryOrg, ReadOptions, codes};
+use orgctl_backend::iam::operations::CREATE_ROLE;
+use orgctl_backend::{ApiError, MemoryIam, MemoryOrg, ReadOptions, codes};
+use orgctl_model::LiveAccessRole;
 use orgctl_planner::{plan, planfile};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
-use world::access::{InEffect, in_effect, kept, missing};
-use world::{Case, Kind, block_on, build_case, live_of, options, plan_and_apply};
+use world::access::{InEffect, RoleReach, emails, in_effect, kept, missing, role_reach, widened};
+use world::{
+    Api, Case, Fault, Kind, block_on, build_case, faulty_apis, live_of, options, plan_and_apply,
+    probe,
+};
 
 /// Cases of the convergence property per run (each count can be raised for a deeper local run
 /// with `PROPTEST_CASES`, which then applies to every property).
 const CASES_CONVERGE: u32 = 256;
-/// Cases of the aborted-apply property per run (each applies once per write).
-const CASES_ABORT: u32 = 128;
+/// Cases of the aborted-apply property per run (each applies once per write, to the
+/// organization and IAM: grants and the read role make writes many).
+const CASES_ABORT: u32 = 48;
 /// Cases of the no-widening property per run (each applies once per write, plus once).
-const CASES_NO_WIDENING: u32 = 256;
+const CASES_NO_WIDENING: u32 = 64;
 /// Cases the distribution test draws.
 const CASES_DISTRIBUTION: usize = 1000;
 
@@ -64,13 +76,18 @@ async fn refused_for_a_generated_reason(case: &Case) -> bool {
     let refused = apply(
         &case.plan,
         &org,
-        &MemoryIam::new(),
+        &org.iam(),
         &ApplyOptions::default(),
         &mut Silent,
     )
     .await;
     assert!(refused.is_err(), "a plan with errors must not apply");
     assert_eq!(org.write_call_count(), 0, "a refused plan wrote");
+    assert_eq!(
+        org.iam().write_call_count(),
+        0,
+        "a refused plan wrote to IAM"
+    );
     true
 }
 
@@ -78,33 +95,76 @@ fn access_denied() -> ApiError {
     ApiError::service("", codes::ACCESS_DENIED, "injected")
 }
 
-/// Applies the case's plan to a fresh organization, failing the `fail_at`-th write if given,
-/// and returns the organization and every violation of `required` seen after a write.
+/// What no intermediate state of an apply may lose or exceed.
+struct Bounds {
+    /// SCP statements and tag rules in effect both before and after the apply.
+    kept: InEffect,
+    /// What principals reach through orgctl's roles before the apply.
+    before: RoleReach,
+    /// And after it.
+    after: RoleReach,
+}
+
+impl Bounds {
+    fn of(case: &Case, after: &orgctl_model::LiveState) -> Self {
+        Self {
+            kept: kept(&in_effect(&case.start), &in_effect(after)),
+            before: role_reach(&case.start.access_roles, &emails(&case.start)),
+            after: role_reach(&after.access_roles, &emails(after)),
+        }
+    }
+}
+
+/// Applies the case's plan to a fresh organization with `fault` placed among its writes to the
+/// organization and IAM (`writes`, of [`probe`]), and returns the organization and every
+/// violation of `bounds` seen after a write to either.
 async fn observed_apply(
     case: &Case,
-    fail_at: Option<usize>,
-    required: Arc<InEffect>,
+    writes: &[Api],
+    fault: Fault,
+    bounds: Arc<Bounds>,
 ) -> (MemoryOrg, Vec<String>) {
     let violations = Arc::new(Mutex::new(Vec::new()));
-    let seen = violations.clone();
-    let writes = Arc::new(Mutex::new(0usize));
-    let mut faulty = Faulty::new(case.org());
-    if let Some(k) = fail_at {
-        faulty = faulty.fail_write(k, access_denied());
-    }
-    let faulty = faulty.observe_writes(move |org: &MemoryOrg, op| {
-        let mut n = writes.lock().unwrap_or_else(PoisonError::into_inner);
-        *n += 1;
-        for m in missing(&required, &in_effect(&org.to_live())) {
-            seen.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(format!("after write {} ({op}): {m}", *n));
+    let count = Arc::new(Mutex::new(0usize));
+    // After a write to the organization, with what it has; after a write to IAM, with its roles
+    // and the organization's accounts (SCPs do not change then).
+    let check = || {
+        let (seen, count, bounds) = (violations.clone(), count.clone(), bounds.clone());
+        move |org: Option<&orgctl_model::LiveState>,
+              roles: &[LiveAccessRole],
+              emails: &BTreeMap<String, String>,
+              op: &str| {
+            let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
+            *n += 1;
+            let mut found = Vec::new();
+            if let Some(live) = org {
+                found.extend(missing(&bounds.kept, &in_effect(live)));
+            }
+            found.extend(widened(
+                &bounds.before,
+                &bounds.after,
+                &role_reach(roles, emails),
+            ));
+            let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
+            for m in found {
+                seen.push(format!("after write {} ({op}): {m}", *n));
+            }
         }
+    };
+    let (org, iam) = faulty_apis(case, writes, fault, access_denied());
+    let on_org = check();
+    let org = org.observe_writes(move |org: &MemoryOrg, op| {
+        let live = org.to_live();
+        on_org(Some(&live), &live.access_roles, &emails(&live), op)
+    });
+    let on_iam = check();
+    let iam = iam.observe_writes(move |iam: &MemoryIam, op| {
+        on_iam(None, &iam.access_roles(), &iam.account_emails(), op)
     });
     let _ = apply(
         &case.plan,
-        &faulty,
-        &MemoryIam::new(),
+        &org,
+        &iam,
         &ApplyOptions::default(),
         &mut Silent,
     )
@@ -114,7 +174,7 @@ async fn observed_apply(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    (faulty.into_inner(), found)
+    (org.into_inner(), found)
 }
 
 proptest! {
@@ -134,16 +194,18 @@ proptest! {
             let back = planfile::from_json(&planfile::to_json(p)).expect("plan file reads back");
             assert_eq!(*p, back);
 
-            let report = apply(p, &org, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
+            let report = apply(p, &org, &org.iam(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
             assert!(report.is_success(), "apply failed: {:?}\nplan: {:?}", report.outcomes, p.changes);
-            let pending = verify(d, &org, &MemoryIam::new(), &ReadOptions::default(), &options()).await.expect("verify");
+            let pending = verify(d, &org, &org.iam(), &ReadOptions::default(), &options()).await.expect("verify");
             assert!(pending.is_empty(), "did not converge: {pending:?}\nplan: {:?}", p.changes);
 
             org.clear_calls();
+            org.iam().clear_calls();
             let second = plan(d, &live_of(&org).await, &options());
-            let report = apply(&second, &org, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
+            let report = apply(&second, &org, &org.iam(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
             assert!(report.outcomes.is_empty(), "second plan: {:?}", second.changes);
             assert_eq!(org.write_call_count(), 0);
+            assert_eq!(org.iam().write_call_count(), 0);
         });
     }
 }
@@ -158,17 +220,23 @@ proptest! {
             if refused_for_a_generated_reason(&case).await {
                 return;
             }
-            // Count the writes of an uninterrupted apply, then abort after each k of them.
-            let probe = case.org();
-            apply(&case.plan, &probe, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
-            for k in 0..probe.write_call_count() {
-                let faulty = Faulty::new(case.org()).crash_after_writes(k);
-                let _ = apply(&case.plan, &faulty, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await;
-                let org = faulty.into_inner();
+            // The writes of an uninterrupted apply (to the organization and IAM), then an abort
+            // after each k of them.
+            let (done, _, writes) = probe(&case).await;
+            let creates = done.iam().call_count(CREATE_ROLE);
+            for k in 0..writes.len() {
+                let (org, iam) = faulty_apis(&case, &writes, Fault::CrashAfter(k), access_denied());
+                let _ = apply(&case.plan, &org, &iam, &ApplyOptions::default(), &mut Silent).await;
+                let org = org.into_inner();
                 // Recovery is a fresh plan and apply.
                 plan_and_apply(&case.desired, &org).await;
-                let pending = verify(&case.desired, &org, &MemoryIam::new(), &ReadOptions::default(), &options()).await.expect("verify");
+                let pending = verify(&case.desired, &org, &org.iam(), &ReadOptions::default(), &options()).await.expect("verify");
                 assert!(pending.is_empty(), "k={k}: did not converge: {pending:?}");
+                assert!(
+                    org.iam().call_count(CREATE_ROLE) <= creates,
+                    "k={k}: {} CreateRole calls over the aborted apply and its rerun, {creates} in one apply",
+                    org.iam().call_count(CREATE_ROLE)
+                );
             }
         });
     }
@@ -184,16 +252,14 @@ proptest! {
             if refused_for_a_generated_reason(&case).await {
                 return;
             }
-            let before = in_effect(&case.start);
-            let probe = case.org();
-            let report = apply(&case.plan, &probe, &MemoryIam::new(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
+            let (done, report, writes) = probe(&case).await;
             assert!(report.is_success(), "apply failed: {:?}", report.outcomes);
-            let after = in_effect(&probe.to_live());
-            let required = Arc::new(kept(&before, &after));
+            let bounds = Arc::new(Bounds::of(&case, &done.to_live()));
             // Every prefix of the whole apply, then every prefix of an apply whose k-th write
-            // fails (and what the apply does after that failure).
-            for fail_at in std::iter::once(None).chain((1..=probe.write_call_count()).map(Some)) {
-                let (_, violations) = observed_apply(&case, fail_at, required.clone()).await;
+            // (to either API) fails, and what the apply does after that failure.
+            let faults = std::iter::once(Fault::None).chain((1..=writes.len()).map(Fault::FailWrite));
+            for fail_at in faults {
+                let (_, violations) = observed_apply(&case, &writes, fail_at, bounds.clone()).await;
                 assert!(
                     violations.is_empty(),
                     "failing write {fail_at:?}: access widened: {violations:#?}\nplan: {:#?}",
@@ -274,34 +340,27 @@ fn show_case() {
             println!("change {} ({:?}): {:?}", c.address, c.action, c.ops);
         }
         println!("errors: {:#?}", case.plan.errors);
-        let org = case.org();
-        let Ok(report) = apply(
-            &case.plan,
-            &org,
-            &MemoryIam::new(),
-            &ApplyOptions::default(),
-            &mut Silent,
-        )
-        .await
-        else {
+        if !case.plan.errors.is_empty() {
             return;
-        };
+        }
+        let (org, report, writes) = probe(&case).await;
         println!("outcomes: {:#?}", report.outcomes);
         let pending = verify(
             &case.desired,
             &org,
-            &MemoryIam::new(),
+            &org.iam(),
             &ReadOptions::default(),
             &options(),
         )
         .await;
         println!("pending after apply: {pending:#?}");
-        let required = Arc::new(kept(&in_effect(&case.start), &in_effect(&org.to_live())));
-        for fail_at in std::iter::once(None).chain((1..=org.write_call_count()).map(Some)) {
-            let (org, violations) = observed_apply(&case, fail_at, required.clone()).await;
+        let bounds = Arc::new(Bounds::of(&case, &org.to_live()));
+        let faults = std::iter::once(Fault::None).chain((1..=writes.len()).map(Fault::FailWrite));
+        for fail_at in faults {
+            let (org, violations) = observed_apply(&case, &writes, fail_at, bounds.clone()).await;
             if !violations.is_empty() {
                 println!("failing write {fail_at:?}: {violations:#?}");
-                println!("calls: {:?}", org.calls());
+                println!("calls: {:?} / {:?}", org.calls(), org.iam().calls());
                 break;
             }
         }

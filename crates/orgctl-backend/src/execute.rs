@@ -1052,7 +1052,7 @@ async fn await_reachable<I: IamApi>(
     account: &str,
     poll: &PollPolicy,
 ) -> Result<(), ExecError> {
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let mut wait = poll.initial;
     loop {
         match iam.connect(account).await {

@@ -1,5 +1,6 @@
 //! What is in effect on each account: the statements of the SCPs, and the tag keys of the tag
-//! policies, attached to the account, its OUs and the root, with their contents.
+//! policies, attached to the account, its OUs and the root, with their contents; and what each
+//! principal can reach in each account through orgctl's roles ([`role_reach`]).
 //!
 //! The unit is the statement (SCPs, without its `Sid`) or the tag key's rule (tag policies), not
 //! the policy: folding a deny from one policy into another keeps it in effect, and a policy whose
@@ -13,7 +14,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use orgctl_model::{FULL_AWS_ACCESS, LivePolicy, LiveState, PolicyType, canonical_json};
+use orgctl_model::{
+    FULL_AWS_ACCESS, LiveAccessRole, LivePolicy, LiveState, PolicyType, canonical_json,
+};
 use serde_json::Value;
 
 /// What is in effect on one account for one policy type.
@@ -161,6 +164,121 @@ pub fn missing(required: &InEffect, now: &InEffect) -> Vec<String> {
             }
             let lost: Vec<&String> = access.units.difference(&have.units).collect();
             (!lost.is_empty()).then(|| format!("account {account} lost {policy_type} {lost:?}"))
+        })
+        .collect()
+}
+
+/// What principals can reach through the roles under `/orgctl/`, by account (its email: the ids
+/// of accounts an apply creates depend on the order it creates them in) and way in: a
+/// principal of an Allow statement of a role's trust policy together with that statement's
+/// conditions (another external id, MFA dropped or a later end are other ways in), mapped to
+/// the permissions of every such role there.
+pub type RoleReach = BTreeMap<(String, String), BTreeSet<Permission>>;
+
+/// One permission a role gives: a managed policy (by ARN) or an inline document (its name
+/// aside), and the permissions boundary it is given under, if any.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Permission {
+    pub unit: String,
+    pub boundary: Option<String>,
+}
+
+/// The email of each account of `live`, by id.
+pub fn emails(live: &LiveState) -> BTreeMap<String, String> {
+    live.accounts
+        .iter()
+        .map(|a| (a.id.clone(), a.email.clone()))
+        .collect()
+}
+
+/// What principals reach through `roles`, naming accounts by their email in `emails`.
+pub fn role_reach(roles: &[LiveAccessRole], emails: &BTreeMap<String, String>) -> RoleReach {
+    let mut out = RoleReach::new();
+    for r in roles {
+        let perms: BTreeSet<Permission> = r
+            .managed_policies
+            .iter()
+            .map(|arn| format!("managed {arn}"))
+            .chain(r.inline_policies.values().map(|d| format!("inline {d}")))
+            .map(|unit| Permission {
+                unit,
+                boundary: r.permissions_boundary.clone(),
+            })
+            .collect();
+        for way in ways_in(&r.trust_policy) {
+            let account = emails
+                .get(&r.account_id)
+                .cloned()
+                .unwrap_or_else(|| r.account_id.clone());
+            out.entry((account, way))
+                .or_default()
+                .extend(perms.iter().cloned());
+        }
+    }
+    out
+}
+
+/// The ways into a role its trust policy allows: `principal if conditions`.
+fn ways_in(trust: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Value>(trust) else {
+        return vec![format!("unreadable trust {trust}")];
+    };
+    let statements = match &doc["Statement"] {
+        Value::Array(list) => list.clone(),
+        one => vec![one.clone()],
+    };
+    let mut out = Vec::new();
+    for s in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        let condition = canonical_json(&s["Condition"]);
+        let principals: Vec<String> = match &s["Principal"] {
+            Value::String(p) => vec![p.clone()],
+            Value::Object(kinds) => kinds
+                .iter()
+                .flat_map(|(kind, v)| {
+                    let list = match v {
+                        Value::Array(list) => list.clone(),
+                        one => vec![one.clone()],
+                    };
+                    list.into_iter()
+                        .map(move |p| format!("{kind}:{}", p.as_str().unwrap_or_default()))
+                })
+                .collect(),
+            other => vec![canonical_json(other)],
+        };
+        out.extend(
+            principals
+                .into_iter()
+                .map(|p| format!("{p} if {condition}")),
+        );
+    }
+    out
+}
+
+/// Whether `reference` gives at least `p`: the same permission, or the same one without a
+/// boundary (a boundary only takes away; two different boundaries are not comparable).
+fn covered(p: &Permission, reference: &BTreeSet<Permission>) -> bool {
+    reference.contains(p)
+        || (p.boundary.is_some()
+            && reference.contains(&Permission {
+                unit: p.unit.clone(),
+                boundary: None,
+            }))
+}
+
+/// Each way in through which `now` reaches more than `before` and more than `after` in an
+/// account (what it reaches is neither within what it reached before the apply nor within
+/// what it reaches after it), one line each.
+pub fn widened(before: &RoleReach, after: &RoleReach, now: &RoleReach) -> Vec<String> {
+    let none = BTreeSet::new();
+    now.iter()
+        .filter_map(|(key @ (account, way), perms)| {
+            let within =
+                |reference: &BTreeSet<Permission>| perms.iter().all(|p| covered(p, reference));
+            let b = before.get(key).unwrap_or(&none);
+            let a = after.get(key).unwrap_or(&none);
+            (!within(b) && !within(a)).then(|| {
+                format!("in account {account}, {way} reaches {perms:?}; before {b:?}; after {a:?}")
+            })
         })
         .collect()
 }

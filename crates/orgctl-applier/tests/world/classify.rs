@@ -2,10 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use orgctl_model::{DesiredState, LiveState, Op, PolicyType, is_managed, parent_path};
+use orgctl_model::{
+    AccountStatus, DesiredState, LiveState, Op, PolicyType, Ref, is_managed, parent_path,
+};
 use orgctl_planner::{Plan, PlanError};
 
 use super::desired::units_of_document;
+use super::grants::{BIG_DOC_CHARS, MANAGED_MAX};
 use super::out_of_band::paths_of;
 use super::{Case, IGNORED_KEY, Kind, LIMIT, MGMT};
 
@@ -171,7 +174,117 @@ pub(super) fn classify(
         unnamed.iter().any(|a| a.name.starts_with("acct")),
     );
     add(Kind::PlanError, !plan.errors.is_empty());
+    classify_grants(live, d, plan, &unnamed, &mut add);
     kinds
+}
+
+/// The kinds of case about access grants and orgctl's roles.
+fn classify_grants(
+    live: &LiveState,
+    d: &DesiredState,
+    plan: &Plan,
+    unnamed: &[&orgctl_model::LiveAccount],
+    add: &mut impl FnMut(Kind, bool),
+) {
+    let role_ops = || {
+        ops(plan).filter(|op| {
+            op.role()
+                .is_some_and(|(_, name)| !name.eq_ignore_ascii_case(orgctl_model::READ_ROLE_NAME))
+        })
+    };
+    add(Kind::GrantRoles, role_ops().next().is_some());
+    add(
+        Kind::ReadRole,
+        d.organization.plan_role.is_some()
+            && ops(plan).any(|op| {
+                op.role()
+                    .is_some_and(|(_, n)| n == orgctl_model::READ_ROLE_NAME)
+            })
+            || live.access_roles.iter().any(|r| r.is_read_role()),
+    );
+    add(
+        Kind::GrantHandOver,
+        role_ops().any(|op| matches!(op, Op::UpdateTrustPolicy { .. })),
+    );
+    add(
+        Kind::GrantUnlistedAccount,
+        role_ops().any(|op| match op {
+            Op::CreateRole {
+                account: Ref::Id(id),
+                ..
+            } => unnamed.iter().any(|a| a.id == *id),
+            _ => false,
+        }),
+    );
+    add(
+        Kind::GrantExpired,
+        d.grants.values().any(|g| {
+            g.is_expired(&super::options().today)
+                && live
+                    .access_roles
+                    .iter()
+                    .any(|r| r.is_managed() && r.grant() == Some(g.name.as_str()))
+        }),
+    );
+    add(
+        Kind::GrantExclusion,
+        d.grants
+            .values()
+            .any(|g| !g.exclude_accounts.is_empty() || !g.exclude_ids.is_empty()),
+    );
+    add(
+        Kind::RoleInNewAccount,
+        role_ops().any(|op| {
+            op.role()
+                .is_some_and(|(a, _)| matches!(a, Ref::NewAccount(_)))
+        }),
+    );
+    add(
+        Kind::RoleOutOfBand,
+        live.access_roles.iter().any(|r| {
+            r.is_managed()
+                && (r.inline_policies.contains_key("backdoor")
+                    || r.trust_policy.contains("666666666666")
+                    || r.max_session_secs == 43_200)
+        }),
+    );
+    add(
+        Kind::LookAlikeRole,
+        live.access_roles.iter().any(|r| !r.is_managed()),
+    );
+    add(
+        Kind::UnreadableAccount,
+        live.iam_accounts.iter().any(|a| !a.read.is_readable())
+            || live
+                .accounts
+                .iter()
+                .any(|a| a.status != AccountStatus::Active),
+    );
+    let at_limits =
+        |managed: usize, inline: usize| managed >= MANAGED_MAX || inline >= 2 * BIG_DOC_CHARS;
+    add(
+        Kind::RoleAtLimits,
+        live.access_roles.iter().any(|r| {
+            at_limits(
+                r.managed_policies.len(),
+                r.inline_policies.values().map(String::len).sum(),
+            )
+        }) || d.grants.values().any(|g| {
+            at_limits(
+                g.managed_policies.len(),
+                g.inline_policies.values().map(String::len).sum(),
+            ) && role_ops().any(|op| op.role().is_some_and(|(_, n)| n == g.role_name))
+        }),
+    );
+    add(
+        Kind::BoundaryChange,
+        role_ops().any(|op| {
+            matches!(
+                op,
+                Op::PutRolePermissionsBoundary { .. } | Op::DeleteRolePermissionsBoundary { .. }
+            )
+        }),
+    );
 }
 
 /// Whether a live managed policy's units move into another desired policy while it is deleted
@@ -239,6 +352,14 @@ pub(super) fn expected_error(e: &PlanError, case: &Case) -> Option<&'static str>
     if (m.contains("more than") || m.contains("limit")) && unmanaged_policies(live).next().is_some()
     {
         return Some("an unmanaged policy takes a place the YAML counts on");
+    }
+    if m.contains("that orgctl does not manage")
+        && live
+            .access_roles
+            .iter()
+            .any(|r| !r.is_managed() && m.contains(&format!("role {}{}", r.path, r.role_name)))
+    {
+        return Some("a role under /orgctl/ that orgctl does not manage has the grant role's name");
     }
     if m.contains("cannot be created")
         && [Kind::OuReplacement, Kind::OuRename]

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use orgctl_model::{
-    AccountSpec, DesiredState, Lifecycle, LiveState, OrganizationSpec, OuSpec, PolicySpec,
-    PolicyType, ROOT_PATH, SourceLoc, Tags, TargetRef, canonical_json, child_path, is_managed,
-    parent_path,
+    AccountSpec, DesiredState, GrantTarget, Lifecycle, LiveState, OrganizationSpec, OuSpec,
+    PolicySpec, PolicyType, ROOT_PATH, SourceLoc, Tags, TargetRef, canonical_json, child_path,
+    is_managed, parent_path,
 };
 use serde_json::json;
 
@@ -570,6 +570,16 @@ fn move_subtree(d: &mut DesiredState, from: &str, to: &str) {
             .iter()
             .map(|t| match t {
                 TargetRef::Ou(path) => TargetRef::Ou(rewrite(path)),
+                other => other.clone(),
+            })
+            .collect();
+    }
+    for g in d.grants.values_mut() {
+        g.targets = g
+            .targets
+            .iter()
+            .map(|t| match t {
+                GrantTarget::Ou(path) => GrantTarget::Ou(rewrite(path)),
                 other => other.clone(),
             })
             .collect();

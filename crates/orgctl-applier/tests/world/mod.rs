@@ -10,12 +10,16 @@
 pub mod access;
 mod classify;
 mod desired;
+pub mod grants;
 mod out_of_band;
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use orgctl_applier::{ApplyOptions, Silent, apply};
-use orgctl_backend::{MemoryIam, MemoryOrg, OrgApi, ReadOptions, read_live};
+use orgctl_applier::{ApplyOptions, ApplyReport, Silent, apply};
+use orgctl_backend::{
+    ApiError, Faulty, MemoryIam, MemoryOrg, OrgApi, ReadOptions, read_all_reporting,
+};
 use orgctl_model::{DesiredState, LiveState, PolicyType};
 use orgctl_planner::{Plan, PlanOptions, plan};
 
@@ -86,10 +90,35 @@ pub enum Kind {
     DroppedAccount,
     /// The plan has errors.
     PlanError,
+    /// The plan creates, changes or deletes roles of grants.
+    GrantRoles,
+    /// The plan keeps orgctl's read role (a plan role is set).
+    ReadRole,
+    /// A grant's role changes hands: its trust policy is updated in place.
+    GrantHandOver,
+    /// A grant targets an OU holding a live account the YAML does not list, and gets a role
+    /// there.
+    GrantUnlistedAccount,
+    /// A grant past its expiry still has roles, which the plan deletes.
+    GrantExpired,
+    /// A grant excludes accounts (by name or id) its targets include.
+    GrantExclusion,
+    /// A role of a grant is created in an account the same apply creates.
+    RoleInNewAccount,
+    /// A managed role was edited out of band (extra policy, trust, session) and is reverted.
+    RoleOutOfBand,
+    /// A role under `/orgctl/` without orgctl's tag is in an account.
+    LookAlikeRole,
+    /// A member account cannot be read (member role removed) or is closed.
+    UnreadableAccount,
+    /// A role is at IAM's limits (10 managed policies, inline policies near 10,240).
+    RoleAtLimits,
+    /// A role's permissions boundary is set, changed or removed.
+    BoundaryChange,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 26] = [
         Kind::LimitSwap,
         Kind::OuRename,
         Kind::OuReplacement,
@@ -104,6 +133,18 @@ impl Kind {
         Kind::Unmanaged,
         Kind::DroppedAccount,
         Kind::PlanError,
+        Kind::GrantRoles,
+        Kind::ReadRole,
+        Kind::GrantHandOver,
+        Kind::GrantUnlistedAccount,
+        Kind::GrantExpired,
+        Kind::GrantExclusion,
+        Kind::RoleInNewAccount,
+        Kind::RoleOutOfBand,
+        Kind::LookAlikeRole,
+        Kind::UnreadableAccount,
+        Kind::RoleAtLimits,
+        Kind::BoundaryChange,
     ];
 }
 
@@ -147,12 +188,15 @@ impl Case {
     }
 }
 
-/// A copy of `live` as a strict organization with the generators' settings.
+/// A copy of `live` (with IAM in its member accounts) as a strict organization with the
+/// generators' settings.
 pub fn org_from(live: &LiveState, create_polls: u32) -> MemoryOrg {
-    MemoryOrg::from_live(live)
+    let org = MemoryOrg::from_live(live)
         .expect("a live state the organization produced loads back")
         .with_policy_limit(LIMIT as usize)
-        .with_create_account_polls(create_polls)
+        .with_create_account_polls(create_polls);
+    let _ = org.iam().with_managed_policies(grants::MANAGED);
+    org
 }
 
 pub fn options() -> PlanOptions {
@@ -161,31 +205,106 @@ pub fn options() -> PlanOptions {
     }
 }
 
-pub async fn live_of<A: OrgApi>(api: &A) -> LiveState {
-    read_live(api, &ReadOptions::default())
+/// The organization and IAM in its member accounts, as `orgctl plan` reads them.
+pub async fn live_of(org: &MemoryOrg) -> LiveState {
+    read_all_reporting(org, &org.iam(), &ReadOptions::default(), &|_| {})
         .await
         .expect("read live")
 }
 
 /// Plans and applies `d`, which must succeed.
-pub async fn plan_and_apply<A: OrgApi>(d: &DesiredState, api: &A) -> Plan {
+pub async fn plan_and_apply(d: &DesiredState, api: &MemoryOrg) -> Plan {
     let p = plan(d, &live_of(api).await, &options());
     assert!(
         p.errors.is_empty(),
         "unexpected plan errors: {:?}",
         p.errors
     );
+    let report = apply(&p, api, &api.iam(), &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    assert!(report.is_success(), "apply failed: {:?}", report.outcomes);
+    p
+}
+
+/// Which API a write went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Org,
+    Iam,
+}
+
+/// A fault in an apply, placed by counting the writes to both APIs (the organization and IAM)
+/// in the order the uninterrupted apply makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// None.
+    None,
+    /// The n-th write (from 1) fails without taking effect.
+    FailWrite(usize),
+    /// The first k writes go through, then the process "dies": every later call fails.
+    CrashAfter(usize),
+}
+
+/// Applies the case's plan, uninterrupted, to a fresh copy of its organization: the
+/// organization after it, the report, and which API each write went to, in order.
+pub async fn probe(case: &Case) -> (MemoryOrg, ApplyReport, Vec<Api>) {
+    let writes = Arc::new(Mutex::new(Vec::new()));
+    let log = |api: Api| {
+        let writes = writes.clone();
+        move || {
+            writes
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(api)
+        }
+    };
+    let org = case.org();
+    let (on_iam, on_org) = (log(Api::Iam), log(Api::Org));
+    let iam = Faulty::new(org.iam()).observe_writes(move |_: &MemoryIam, _| on_iam());
+    let faulty = Faulty::new(org).observe_writes(move |_: &MemoryOrg, _| on_org());
     let report = apply(
-        &p,
-        api,
-        &MemoryIam::new(),
+        &case.plan,
+        &faulty,
+        &iam,
         &ApplyOptions::default(),
         &mut Silent,
     )
     .await
     .expect("apply starts");
-    assert!(report.is_success(), "apply failed: {:?}", report.outcomes);
-    p
+    let seen = writes
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    (faulty.into_inner(), report, seen)
+}
+
+/// A fresh copy of the case's organization and its IAM, each behind `Faulty`, with `fault`
+/// placed where `writes` (of [`probe`]) says its write goes; a failing write fails with
+/// `error`.
+pub fn faulty_apis(
+    case: &Case,
+    writes: &[Api],
+    fault: Fault,
+    error: ApiError,
+) -> (Faulty<MemoryOrg>, Faulty<MemoryIam>) {
+    let org = case.org();
+    let mut iam = Faulty::new(org.iam());
+    let mut org = Faulty::new(org);
+    let count = |n: usize, api: Api| writes.iter().take(n).filter(|w| **w == api).count();
+    match fault {
+        Fault::None => {}
+        Fault::FailWrite(n) => match writes.get(n.wrapping_sub(1)) {
+            Some(Api::Org) => org = org.fail_write(count(n, Api::Org), error),
+            Some(Api::Iam) => iam = iam.fail_write(count(n, Api::Iam), error),
+            None => {}
+        },
+        Fault::CrashAfter(k) => {
+            org = org.crash_after_writes(count(k, Api::Org));
+            iam = iam.crash_after_writes(count(k, Api::Iam));
+        }
+    }
+    (org, iam)
 }
 
 pub fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
@@ -213,16 +332,24 @@ pub async fn build_case(bytes: &[u8]) -> Case {
     .flatten()
     .collect();
     let org = MemoryOrg::new(MGMT, "mgmt@x.example").with_policy_limit(LIMIT as usize);
+    let _ = org.iam().with_managed_policies(grants::MANAGED);
     for t in &start_types {
         org.enable_policy_type(&org.root_id(), *t)
             .await
             .expect("enable a policy type");
     }
-    let d0 = desired::gen_desired(&mut c, &start_types);
+    let mut d0 = desired::gen_desired(&mut c, &start_types);
+    grants::gen_grants(&mut c, &mut d0);
     plan_and_apply(&d0, &org).await;
-    let extras = out_of_band::out_of_band(&mut c, &org, &start_types).await;
+    let mut extras = out_of_band::out_of_band(&mut c, &org, &start_types).await;
+    let iam_extras = grants::out_of_band_iam(&mut c, &org, extras.stray_email.as_deref()).await;
+    if iam_extras.closed.is_some() {
+        // A closed account is not adopted.
+        extras.stray_email = None;
+    }
     let start = live_of(&org).await;
-    let desired = desired::evolve(&mut c, &d0, &start, &extras);
+    let mut desired = desired::evolve(&mut c, &d0, &start, &extras);
+    grants::evolve_grants(&mut c, &mut desired, &start);
     let plan = plan(&desired, &start, &options());
     let kinds = classify::classify(&start, &desired, &plan, create_polls);
     Case {

@@ -324,6 +324,19 @@ impl MemoryIam {
         out
     }
 
+    /// For a linked IAM, the email of each account of its organization, by id (empty
+    /// otherwise): tests name accounts by email where ids depend on the order of creation.
+    pub fn account_emails(&self) -> BTreeMap<String, String> {
+        let Some(org) = self.org.as_ref() else {
+            return BTreeMap::new();
+        };
+        lock(org)
+            .accounts
+            .iter()
+            .map(|(id, a)| (id.clone(), a.email.clone()))
+            .collect()
+    }
+
     /// Accounts whose member role was removed, among those this IAM serves.
     pub fn accounts_without_member_role(&self) -> BTreeSet<String> {
         self.lock().no_member_role.clone()

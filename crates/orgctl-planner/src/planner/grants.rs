@@ -803,24 +803,49 @@ impl Planner<'_> {
                             consider(t, live);
                         }
                     }
-                    // Live accounts the YAML does not list, below the live OU(s) the path is.
-                    let mut stack: Vec<String> = Vec::new();
+                    // Live accounts the YAML does not list, below the live OU(s) the path is,
+                    // where the plan leaves them: a live OU the plan replaces takes its
+                    // accounts to its replacement, in or out of the target.
+                    let at_or_below = |p: &str| path == "/" || p == path || p.starts_with(&below);
+                    let replaced_by: HashMap<&str, &str> = self
+                        .matched
+                        .ou_state
+                        .iter()
+                        .filter_map(|(p, state)| match state {
+                            OuState::Existing {
+                                replaces: Some(old),
+                                ..
+                            }
+                            | OuState::New {
+                                replaces: Some(old),
+                            } => Some((old.as_str(), *p)),
+                            _ => None,
+                        })
+                        .collect();
+                    let mut stack: Vec<String> = replaced_by
+                        .iter()
+                        .filter(|(_, p)| at_or_below(p))
+                        .map(|(old, _)| (*old).to_owned())
+                        .collect();
                     if path == "/" {
                         stack.push(self.index.root.clone());
-                    } else {
-                        match self.matched.ou_state.get(path.as_str()) {
-                            Some(OuState::Existing { id, replaces }) => {
-                                stack.push(id.clone());
-                                stack.extend(replaces.iter().cloned());
-                            }
-                            Some(OuState::New { replaces }) => {
-                                stack.extend(replaces.iter().cloned())
-                            }
-                            None => {}
-                        }
+                    } else if let Some(OuState::Existing { id, .. }) =
+                        self.matched.ou_state.get(path.as_str())
+                    {
+                        stack.push(id.clone());
                     }
+                    let mut seen: BTreeSet<String> = BTreeSet::new();
                     while let Some(ou) = stack.pop() {
+                        if !seen.insert(ou.clone()) {
+                            continue;
+                        }
                         for child in self.index.children(&ou) {
+                            if replaced_by
+                                .get(child.id.as_str())
+                                .is_some_and(|p| !at_or_below(p))
+                            {
+                                continue;
+                            }
                             stack.push(child.id.clone());
                         }
                         for a in self.index.accounts_in(&ou) {
