@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seed the emulator with a large organization and write the matching desired state.
 
-    .venv-moto/bin/python scripts/seed_scale.py --accounts 500 --ous 20 --scps 5 --out DIR
+    .venv-moto/bin/python scripts/seed_scale.py --accounts 500 --ous 20 --scps 5 [--grants] --out DIR
 
 Builds, in the organization of the credentials in the environment (the emulator's default
 management account 123456789012 unless told otherwise): 5 top-level OUs with 3 children each
@@ -9,8 +9,13 @@ management account 123456789012 unless told otherwise): 5 top-level OUs with 3 c
 attached to a top-level OU; all OUs and policies carry `managed-by: orgctl`. It writes the
 desired state describing exactly that organization to DIR, so `orgctl plan DIR` is the pure
 read cost of the organization (no changes). Against the emulator only (AWS_ENDPOINT_URL).
+
+With --grants it also writes grants.yaml: two partner grants on 50 accounts (of 500), each
+with an AWS managed policy and an inline policy: `partner-ou` on the OU /Unit0/Team0 (every
+20th account, 25 of 500) and `partner-named` on 25 accounts named one by one, spread over the
+other OUs. It creates no roles: `orgctl apply` does (scripts/bench-emulator.sh --grants).
 """
-import argparse, json, os, pathlib, sys
+import argparse, datetime, json, os, pathlib, sys
 
 import boto3
 
@@ -20,6 +25,7 @@ def main() -> int:
     ap.add_argument("--accounts", type=int, default=500)
     ap.add_argument("--ous", type=int, default=20)
     ap.add_argument("--scps", type=int, default=5)
+    ap.add_argument("--grants", action="store_true")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
@@ -79,8 +85,37 @@ def main() -> int:
         lines += [f"  - name: {q(name)}", "    type: service_control_policy",
                   "    document: " + q(json.dumps(doc)), f"    targets: [{q(target)}]"]
     (out / "org.yaml").write_text("\n".join(lines) + "\n")
+    if a.grants:
+        (out / "grants.yaml").write_text(grants_yaml(accounts, ous))
     print(json.dumps({"ous": len(ous), "accounts": len(accounts), "policies": len(policies), "management": mgmt}))
     return 0
+
+
+def grants_yaml(accounts, ous) -> str:
+    """Two partner grants, on an OU (/Unit0/Team0: 25 of 500 accounts) and on 25 named accounts
+    elsewhere, each a managed policy and an inline policy, expiring in 180 days."""
+    q = json.dumps
+    ou = ous[1][0] if len(ous) > 1 else ous[0][0]
+    named = [name for name, _, path, _ in accounts[::19] if path != ou][:25]
+    expires = (datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=180)).isoformat()
+    inline = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": ["aws-portal:*", "account:*"], "Resource": "*"}]}
+    grants = [
+        ("partner-ou", "Partner A", q("999988887777"), "ReadOnlyAccess", [ou]),
+        ("partner-named", "Partner B", q("arn:aws:iam::888877776666:role/operators"),
+         "SecurityAudit", named),
+    ]
+    lines = ["grants:"]
+    for name, partner, principal, managed, targets in grants:
+        lines += [f"  - name: {name}", f"    partner: {q(partner)}",
+                  "    owner: platform@scale.example", "    ticket: OPS-1",
+                  f"    principal: {principal}", f"    external_id: {q(name + '-7f3a9c2e')}",
+                  "    max_session: 2h", "    permissions:", f"      managed: [{managed}]",
+                  "      inline:", "        - name: deny-billing",
+                  "          document: " + q(json.dumps(inline)),
+                  "    targets: [" + ", ".join(q(t) for t in targets) + "]",
+                  f"    expires: {expires}"]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

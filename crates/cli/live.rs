@@ -209,8 +209,29 @@ pub async fn read_as<A: OrgApi, I: IamApi>(
     what: &str,
 ) -> Result<LiveState, CliError> {
     let progress = crate::ui::Progress::new(None, what);
-    let live = read_all_reporting(api, iam, options, &|p| progress.set(p.to_string())).await;
+    let start = std::time::Instant::now();
+    // The IAM read starts with its first progress report (0 of N accounts).
+    let iam_start = std::sync::OnceLock::new();
+    let live = read_all_reporting(api, iam, options, &|p| {
+        if matches!(p, orgctl_backend::ReadProgress::Iam { .. }) {
+            iam_start.get_or_init(std::time::Instant::now);
+        }
+        progress.set(p.to_string());
+    })
+    .await;
     if let Ok(live) = &live {
+        // With -v: how long each read took, so a slow plan says which one to look at.
+        let end = std::time::Instant::now();
+        let iam_start = iam_start.get().copied().unwrap_or(end);
+        tracing::info!(
+            "read the organization in {:.2} s, then IAM in {} member accounts ({} roles under \
+             {}) in {:.2} s",
+            iam_start.duration_since(start).as_secs_f64(),
+            live.iam_accounts.len(),
+            live.access_roles.len(),
+            orgctl_model::ROLE_PATH,
+            end.duration_since(iam_start).as_secs_f64(),
+        );
         progress.set(format!(
             "done: {} OUs, {} accounts, {} policies, {} roles under /orgctl/ in {} member accounts",
             live.ous.len(),

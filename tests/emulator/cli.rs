@@ -702,11 +702,29 @@ async fn renames_replacements_detachments_and_edits_round_trip() {
 #[tokio::test]
 async fn plan_stays_within_the_request_budget() {
     let org = CliOrg::new();
+    // Besides the example's grants, two more, so apply creates more real grant roles: one on an
+    // OU (two managed policies, two inline), one on an account (one of each).
+    std::fs::write(
+        org.path().join("desired-state/budget-grants.yaml"),
+        "grants:\n  - name: partner-workloads\n    partner: Partner A\n    owner: platform\n    \
+         ticket: OPS-1\n    principal: \"999999999999\"\n    external_id: partner-ext-4711\n    \
+         permissions:\n      managed: [ReadOnlyAccess, SecurityAudit]\n      inline:\n        \
+         - name: deny-billing\n          document: {Version: \"2012-10-17\", Statement: [{Effect: \
+         Deny, Action: \"aws-portal:*\", Resource: \"*\"}]}\n        - name: deny-iam\n          \
+         document: {Version: \"2012-10-17\", Statement: [{Effect: Deny, Action: \"iam:*\", \
+         Resource: \"*\"}]}\n    targets: [/Workloads]\n    expires: 2027-03-31\n  \
+         - name: partner-sandbox\n    partner: Partner B\n    owner: platform\n    ticket: OPS-2\n    \
+         principal: arn:aws:iam::888877776666:role/operators\n    external_id: partner-b-0815\n    \
+         permissions:\n      managed: [ReadOnlyAccess]\n      inline:\n        - name: deny-billing\n          \
+         document: {Version: \"2012-10-17\", Statement: [{Effect: Deny, Action: \"aws-portal:*\", \
+         Resource: \"*\"}]}\n    targets: [companyx-sandbox]\n    expires: 2027-03-31\n",
+    )
+    .expect("write budget-grants.yaml");
     org.run(&["apply", "desired-state", "--auto-approve"])
         .expect_code(0);
-    // Roles under /orgctl/ in two member accounts (one with two inline policies), and one
-    // outside the path, which the read never looks at. None carries orgctl's tag, so the plan
-    // only notes them.
+    // Besides them, look-alikes: roles under /orgctl/ in two member accounts (one with two
+    // inline policies), and one outside the path, which the read never looks at. None carries
+    // orgctl's tag, so the plan only notes them.
     let sdk = org.sdk().await;
     let iam = sdk.iam(orgctl_model::DEFAULT_MEMBER_ROLE);
     let before = org.live().await;
@@ -744,9 +762,27 @@ async fn plan_stays_within_the_request_budget() {
     let plan = org.run(&["plan", "desired-state", "--detailed-exitcode", "-v"]);
     plan.expect_code(0);
     let live = org.live().await;
-    // The 3 above, and the 4 roles of the example's grants (partner-staging and auditor-readonly
-    // in staging, partner-production and auditor-readonly in production).
-    assert_eq!(live.access_roles.len(), 7, "{:?}", live.access_roles);
+    let managed: Vec<_> = live
+        .access_roles
+        .iter()
+        .filter(|r| r.is_managed())
+        .collect();
+    assert!(
+        managed.len() >= 7,
+        "the grants' roles (the example's, and staging, production, sandbox): {managed:?}"
+    );
+    assert!(
+        managed
+            .iter()
+            .all(|r| r.managed_policies.len() + r.inline_policies.len() >= 2),
+        "{managed:?}"
+    );
+    assert_eq!(
+        live.access_roles.len(),
+        managed.len() + 3,
+        "{:?}",
+        live.access_roles
+    );
     // Organizations: 2 + Σ pages of the two per-parent lists + (R−1) + A + P tag reads + type
     // pages + 2P, where the page size is 20 (the AWS maximum), R counts the root and the OUs,
     // and P the policies (AWS-managed FullAWSAccess has no tags or document to read: only its
@@ -769,8 +805,8 @@ async fn plan_stays_within_the_request_budget() {
     let types = live.organization.enabled_policy_types.len();
     let organization = 2 + pages + (r - 1) + a + p_customer + types + 2 * p_customer + p_managed;
     // IAM: per ACTIVE member account one AssumeRole and the ListRoles pages (IAM's 1,000 per
-    // page: one), per role under /orgctl/ GetRole, ListAttachedRolePolicies, ListRolePolicies
-    // and one GetRolePolicy per inline policy.
+    // page: one), per role under /orgctl/ (the grants' own and the look-alikes) GetRole,
+    // ListAttachedRolePolicies, ListRolePolicies and one GetRolePolicy per inline policy.
     let a_members = live.iam_accounts.len();
     assert_eq!(a_members, members.len());
     let role_reads: usize = live
