@@ -254,9 +254,11 @@ async fn plan_on_a_hand_built_organization_shows_every_kind_of_change_and_writes
     assert_contains(out, "ou /Legacy");
     assert_contains(out, "account legacy-billing");
     assert_contains(out, "policy scp/legacy-deny-s3");
+    // Organization changes and the 4 grant roles, and orgctl's read role in the 3 member
+    // accounts the example lists (it sets plan_role).
     assert_contains(
         out,
-        "Plan: 10 to create, 6 to change, 2 to move, 0 to delete.",
+        "Plan: 13 to create, 6 to change, 2 to move, 0 to delete.",
     );
 
     assert!(

@@ -693,15 +693,25 @@ async fn the_three_pull_requests_of_the_walk_through() {
 
         let roles = org.roles().await;
         let expected: [(&str, &[&str]); 3] = match pr {
+            // And orgctl's read role in every account (the example sets plan_role).
             1 => [
-                ("companyx-production", &["orgctl-partner-production"]),
-                ("companyx-sandbox", &[]),
-                ("companyx-staging", &["orgctl-partner-staging"]),
+                (
+                    "companyx-production",
+                    &["orgctl-partner-production", "orgctl-read"],
+                ),
+                ("companyx-sandbox", &["orgctl-read"]),
+                (
+                    "companyx-staging",
+                    &["orgctl-partner-staging", "orgctl-read"],
+                ),
             ],
             _ => [
-                ("companyx-production", &[]),
-                ("companyx-sandbox", &[]),
-                ("companyx-staging", &["orgctl-partner-staging"]),
+                ("companyx-production", &["orgctl-read"]),
+                ("companyx-sandbox", &["orgctl-read"]),
+                (
+                    "companyx-staging",
+                    &["orgctl-partner-staging", "orgctl-read"],
+                ),
             ],
         };
         for (account, want) in expected {

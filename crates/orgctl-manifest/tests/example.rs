@@ -64,7 +64,11 @@ fn example_desired_state_loads_without_errors_or_warnings() {
     // The story: the partner is administrator on staging until the contract ends and on
     // production until the launch; an auditor reads the workloads.
     let o = &d.organization;
-    assert_eq!(o.plan_role, None, "shown, commented");
+    assert_eq!(
+        o.plan_role.as_deref(),
+        Some("arn:aws:iam::123456789012:role/orgctl-plan"),
+        "set: orgctl keeps its read role, trusting the plan role of the management account"
+    );
     assert!(o.email_domains.contains("companyx.example"));
     assert!(d.ous["/Workloads/Production"].production);
     let names: Vec<&str> = d.grants.keys().map(String::as_str).collect();

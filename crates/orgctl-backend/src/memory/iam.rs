@@ -20,6 +20,9 @@
 //!   policies are put. A permissions boundary does not block it (IAM's DeleteRole documentation
 //!   lists inline policies, attached managed policies and instance profiles, not the boundary).
 //!
+//! The member role of each ACTIVE member account of a linked IAM (the role AWS Organizations
+//! creates, trusting the management account) is listed by ListRoles, not stored.
+//!
 //! Modelling choices: attaching a policy already attached, and removing a tag or boundary that
 //! is not there, succeed without change (as at AWS). Every call is logged by operation name.
 
@@ -385,6 +388,31 @@ impl MemoryIam {
         )
     }
 
+    /// The member role of an ACTIVE member account of a linked IAM, as ListRoles shows it
+    /// (unless it was removed): the role AWS Organizations creates in the accounts it creates,
+    /// trusting the management account, under this handle's member role path and name. It is
+    /// not stored: only ListRoles sees it (orgctl never reads or changes it otherwise).
+    fn member_role_summary(&self, account: &str) -> Option<RoleSummary> {
+        let management = lock(self.org.as_ref()?).management_account_id.clone();
+        if self.unreachable(account).is_some() || self.lock().no_member_role.contains(account) {
+            return None;
+        }
+        let (path, name) = match self.roles.member_role.rsplit_once('/') {
+            Some((path, name)) => (format!("/{path}/"), name.to_owned()),
+            None => ("/".to_owned(), self.roles.member_role.clone()),
+        };
+        Some(RoleSummary {
+            arn: self.roles.member_role_arn(account),
+            path,
+            name,
+            description: String::new(),
+            max_session_secs: MIN_SESSION_SECS,
+            trust_policy: format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{management}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+            ),
+        })
+    }
+
     /// Why no role at all can be assumed in `account`, if none can (the organization is asked
     /// without holding this IAM's lock).
     fn unreachable(&self, account: &str) -> Option<String> {
@@ -427,7 +455,9 @@ impl MemoryIam {
             }
             match recorded {
                 Some(IamRead::ReadRole) => return Ok(()),
-                Some(IamRead::Fallback { reason }) => return Err(reason.clone()),
+                Some(IamRead::Fallback { reason } | IamRead::Unreadable { reason }) => {
+                    return Err(reason.clone());
+                }
                 _ => {}
             }
             let exists = s
@@ -728,12 +758,18 @@ impl IamApi for MemoryIam {
     }
 
     async fn list_roles(&self, account: &str, path_prefix: &str) -> ApiResult<Vec<RoleSummary>> {
+        let member = self.member_role_summary(account);
         self.call(op::LIST_ROLES, account, |roles, _| {
-            Ok(roles
+            let mut out: Vec<RoleSummary> = roles
                 .values()
                 .filter(|r| r.path.starts_with(path_prefix))
                 .map(|r| r.summary(account))
-                .collect())
+                .collect();
+            out.extend(member.filter(|m| {
+                m.path.starts_with(path_prefix) && !roles.contains_key(&m.name.to_lowercase())
+            }));
+            out.sort_by_key(|r| r.name.to_lowercase());
+            Ok(out)
         })
     }
 
