@@ -22,7 +22,11 @@
 //! the [`IamApi`] given beside the [`OrgApi`], with a second rule: **once an operation on a role
 //! (an account and a role name) has failed or been skipped, every later operation on the same
 //! role is skipped** (plans narrow a role's permissions before they change its trust policy or
-//! widen them, so nothing may land on top of a narrowing that did not).
+//! widen them, so nothing may land on top of a narrowing that did not), and **no later operation
+//! in the same account that could widen access (creating a role, changing a trust policy, a
+//! session or a boundary, putting or attaching a policy) runs either**: plans delete roles and
+//! narrow every role of every account before any role gains anything, so a principal trusted by
+//! two roles never holds the old permissions of one together with the new ones of the other.
 
 use std::collections::HashSet;
 
@@ -165,6 +169,8 @@ pub async fn apply<A: OrgApi, I: IamApi>(
     let mut poisoned: HashSet<Ref> = HashSet::new();
     // (account, lower-cased role name) of role operations that failed or were skipped.
     let mut poisoned_roles: HashSet<(Ref, String)> = HashSet::new();
+    // Accounts where a role operation failed or was skipped: nothing there may widen after it.
+    let mut poisoned_accounts: HashSet<Ref> = HashSet::new();
     let mut guard = AccessGuard::default();
     let mut report = ApplyReport::default();
     let total = plan.changes.len();
@@ -180,6 +186,12 @@ pub async fn apply<A: OrgApi, I: IamApi>(
             .iter()
             .filter_map(role_key)
             .find(|k| poisoned_roles.contains(k));
+        let blocked_account = change
+            .ops
+            .iter()
+            .filter(|op| !orgctl_planner::role_op_narrows(op))
+            .filter_map(|op| op.role().map(|(account, _)| account))
+            .find(|a| poisoned_accounts.contains(*a));
         let outcome = if let Some(r) = blocked {
             ChangeOutcome::Skipped(format!(
                 "depends on {r}, which an earlier failed change touched"
@@ -188,6 +200,11 @@ pub async fn apply<A: OrgApi, I: IamApi>(
             ChangeOutcome::Skipped(format!(
                 "an earlier change to role {role} in account {account} failed or was skipped, so \
                  no later change to that role is made"
+            ))
+        } else if let Some(account) = blocked_account {
+            ChangeOutcome::Skipped(format!(
+                "an earlier change to a role in account {account} failed or was skipped, so no \
+                 later change there may give anything"
             ))
         } else if let Some(why) = guard.blocks(change) {
             ChangeOutcome::Skipped(why)
@@ -201,6 +218,7 @@ pub async fn apply<A: OrgApi, I: IamApi>(
             for op in &change.ops {
                 poisoned.extend(poisoned_by(op));
                 poisoned_roles.extend(role_key(op));
+                poisoned_accounts.extend(op.role().map(|(account, _)| account.clone()));
             }
             guard.not_in_effect(change);
         }

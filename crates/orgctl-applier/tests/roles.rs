@@ -1,7 +1,7 @@
-//! The applier with IAM operations (hand-built, as no planner produces them yet): they run
-//! through the IAM backend beside the organization's, a failed or skipped operation on a role
-//! stops every later one on the same role (and only that role), and operations in an account
-//! the same apply creates wait for it.
+//! The applier with IAM operations (hand-built): they run through the IAM backend beside the
+//! organization's, a failed or skipped operation on a role stops every later one on the same
+//! role and every later widening one in the same account (narrowing still runs), and operations
+//! in an account the same apply creates wait for it.
 
 use std::collections::BTreeSet;
 
@@ -153,11 +153,10 @@ async fn after_a_failed_operation_on_a_role_later_operations_on_that_role_are_sk
         other => panic!("the trust change must not land on a failed narrowing: {other:?}"),
     }
     assert_eq!(outcomes[3].1, &ChangeOutcome::Done);
-    assert_eq!(
-        outcomes[4].1,
-        &ChangeOutcome::Done,
-        "another role is independent"
-    );
+    match outcomes[4].1 {
+        ChangeOutcome::Skipped(why) => assert!(why.contains("account"), "{why}"),
+        other => panic!("nothing may widen in an account after a failed narrowing: {other:?}"),
+    }
 
     // In account a the partner still has the old trust and AdministratorAccess, nothing more.
     let roles = org.iam().access_roles();
@@ -167,6 +166,73 @@ async fn after_a_failed_operation_on_a_role_later_operations_on_that_role_are_sk
         .expect("x in a");
     assert_eq!(x_in_a.trust_policy, TRUST);
     assert_eq!(x_in_a.managed_policies, BTreeSet::from([ADMIN.to_owned()]));
+    // A rerun carries it out.
+    let report = apply(&p, &org, &org.iam(), &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+}
+
+/// The case the no-widening property found: in one account, role g1 (trusting the partner,
+/// AdministratorAccess) goes away and role g2 is handed over to the same partner. When g1's
+/// narrowing fails, g2 must not gain the partner: the partner would hold both roles.
+#[tokio::test]
+async fn a_failed_narrowing_of_one_role_stops_every_widening_in_its_account() {
+    let (org, a, b) = org_with_accounts().await;
+    let setup = plan(vec![
+        change("g1 a", vec![create(&a, "g1"), attach(&a, "g1", ADMIN)]),
+        change("g2 a", vec![create(&a, "g2"), attach(&a, "g2", READ_ONLY)]),
+        change("g3 a", vec![create(&a, "g3")]),
+        change("g2 b", vec![create(&b, "g2")]),
+    ]);
+    let report = apply(
+        &setup,
+        &org,
+        &org.iam(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    let delete = |account: &Ref, name: &str| Op::DeleteRole {
+        account: account.clone(),
+        role_name: name.into(),
+    };
+    let p = plan(vec![
+        change(
+            "delete g1 a",
+            vec![detach(&a, "g1", ADMIN), delete(&a, "g1")],
+        ),
+        change("delete g3 a", vec![delete(&a, "g3")]),
+        change("hand over g2 a", vec![trust(&a, "g2")]),
+        change("hand over g2 b", vec![trust(&b, "g2")]),
+        change("new role in a", vec![create(&a, "g4")]),
+    ]);
+    let iam = Faulty::new(org.iam())
+        .fail_write(1, ApiError::service("", codes::SERVICE_FAILURE, "injected"));
+    let report = apply(&p, &org, &iam, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    let o: Vec<&ChangeOutcome> = report.outcomes.iter().map(|(_, o)| o).collect();
+    assert!(matches!(o[0], ChangeOutcome::Failed(_)), "{o:?}");
+    assert_eq!(o[1], &ChangeOutcome::Done, "narrowing still runs: {o:?}");
+    assert!(matches!(o[2], ChangeOutcome::Skipped(_)), "{o:?}");
+    assert_eq!(
+        o[3],
+        &ChangeOutcome::Done,
+        "another account is independent: {o:?}"
+    );
+    assert!(matches!(o[4], ChangeOutcome::Skipped(_)), "{o:?}");
+    let roles = org.iam().access_roles();
+    let g2 = roles
+        .iter()
+        .find(|r| Ref::Id(r.account_id.clone()) == a && r.role_name == "g2")
+        .expect("g2 in a");
+    assert_eq!(
+        g2.trust_policy, TRUST,
+        "g2 in a still trusts only its old principal"
+    );
     // A rerun carries it out.
     let report = apply(&p, &org, &org.iam(), &ApplyOptions::default(), &mut Silent)
         .await

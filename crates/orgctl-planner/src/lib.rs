@@ -13,5 +13,11 @@ pub use plan::{
 };
 pub use planner::{PlanOptions, plan};
 
+/// Whether a role operation only takes permissions away (detaching, deleting an inline policy,
+/// deleting the role): what the applier still runs in an account where a role change failed.
+pub fn role_op_narrows(op: &orgctl_model::Op) -> bool {
+    planner::grants::narrows(op)
+}
+
 #[cfg(test)]
 mod tests;

@@ -148,9 +148,20 @@ impl RoleSpec {
 ///   and the tags;
 /// - phase C (widening): inline policies are put and managed policies attached.
 ///
+/// Across roles, deletions come first, then the narrowing steps (phase A) of every update that
+/// also widens, then the rest of the updates, then creations ([`narrows`]).
+///
 /// A new role is created (trust, description, session, tags) with no permissions, then gets its
 /// boundary and permissions; a deleted role loses its permissions, then is deleted.
 /// `keep_tags` are tag keys other tools own on the role (never removed).
+/// Whether a role operation only takes permissions away.
+pub(crate) fn narrows(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::DetachRolePolicy { .. } | Op::DeleteRolePolicy { .. } | Op::DeleteRole { .. }
+    )
+}
+
 pub(crate) fn role_ops(
     account: &Ref,
     live: Option<&RoleSpec>,
@@ -517,6 +528,10 @@ impl Planner<'_> {
 
         let keep = &desired.organization.ignore_tag_keys;
         let (mut deletes, mut updates, mut creates) = (Vec::new(), Vec::new(), Vec::new());
+        // The narrowing first steps of updates that also widen: every role's narrowing comes
+        // before any role's widening, so no principal ever holds the old permissions of one
+        // role together with the new ones of another.
+        let mut narrowing = Vec::new();
         let mut events: Vec<RoleEvent> = Vec::new();
         let mut unverified: Vec<(String, Owner, String)> = Vec::new();
         for (key, account_name) in &accounts {
@@ -739,6 +754,26 @@ impl Planner<'_> {
                                 owner.grant_name()
                             )
                         };
+                        let narrow = ops.iter().take_while(|op| narrows(op)).count();
+                        let mut ops = ops;
+                        if narrow > 0 && narrow < ops.len() {
+                            let rest = ops.split_off(narrow);
+                            narrowing.push(
+                                Change::new(
+                                    ResourceKind::Access,
+                                    Action::Update,
+                                    address.clone(),
+                                    format!(
+                                        "first loses what grant {} no longer gives, before any \
+                                         role gains anything",
+                                        owner.grant_name()
+                                    ),
+                                )
+                                .source(source)
+                                .ops(ops),
+                            );
+                            ops = rest;
+                        }
                         updates.push(
                             Change::new(ResourceKind::Access, Action::Update, address, why.clone())
                                 .before(role_json(&have))
@@ -772,6 +807,7 @@ impl Planner<'_> {
             }
         }
         out.changes.extend(deletes);
+        out.changes.extend(narrowing);
         out.changes.extend(updates);
         out.changes.extend(creates);
         review(events, unverified)
