@@ -225,8 +225,8 @@ fn the_quick_start_runs_end_to_end_with_the_grants_and_access() {
     for needle in [
         // The first plan: the grants lead the access changes.
         "arn:aws:iam::999988887777:root (partner Partner GmbH)",
-        "+ gains companyx-staging: AdministratorAccess, inline deny-billing, until 2027-06-30",
-        "+ gains companyx-production: AdministratorAccess, inline deny-billing, until 2027-03-31",
+        "+ gains companyx-staging: AdministratorAccess, inline deny-billing; MFA, external id, sessions ≤ 4h; until 2027-06-30",
+        "+ gains companyx-production: AdministratorAccess, inline deny-billing; MFA, external id, sessions ≤ 2h; until 2027-03-31",
         "+ grant/partner-staging -> account companyx-staging will be created",
         // In sync after the apply.
         "No changes. The organization matches the desired state.",

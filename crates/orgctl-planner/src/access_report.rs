@@ -478,6 +478,37 @@ fn trust_facts(trust_policy: &str) -> TrustFacts {
     }
 }
 
+/// The conditions a trust policy puts on assuming the role, as the access review shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct TrustConditions {
+    /// Every `Allow` statement requires MFA.
+    pub(crate) mfa: bool,
+    /// Every `Allow` statement requires an external id.
+    pub(crate) external_id: bool,
+    /// The external ids required (compared, never shown).
+    pub(crate) external_ids: Vec<String>,
+    /// The end of access (`DateLessThan aws:CurrentTime`), earliest.
+    pub(crate) access_ends: Option<String>,
+}
+
+pub(crate) fn trust_conditions(trust_policy: &str) -> TrustConditions {
+    let facts = trust_facts(trust_policy);
+    let policy = serde_json::from_str::<Value>(trust_policy).unwrap_or(Value::Null);
+    let mut external_ids: Vec<String> = statements(&policy)
+        .into_iter()
+        .filter(|s| is_allow(s))
+        .flat_map(|s| condition_values(s, "sts:ExternalId").map(Value::to_string))
+        .collect();
+    external_ids.sort();
+    external_ids.dedup();
+    TrustConditions {
+        mfa: facts.mfa,
+        external_id: facts.external_id,
+        external_ids,
+        access_ends: facts.access_ends,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dates
 // ---------------------------------------------------------------------------------------------

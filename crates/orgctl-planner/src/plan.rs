@@ -349,6 +349,16 @@ pub struct AccessEntry {
     /// The last day of access (`YYYY-MM-DD`), when the grant expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// Whether the trust policy requires MFA to assume the role (for a loss: before it; else
+    /// after).
+    #[serde(default)]
+    pub mfa: bool,
+    /// Whether the trust policy requires an external id to assume the role.
+    #[serde(default)]
+    pub external_id_required: bool,
+    /// The longest session the role allows, in seconds (0 in a plan written before this field).
+    #[serde(default)]
+    pub max_session_secs: i32,
     /// Why, in a few words: `new grant`, `expired on 2026-11-26`, `transferred to partner B`.
     pub why: String,
     /// Whether it reverts an edit made outside orgctl.

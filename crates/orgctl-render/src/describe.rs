@@ -461,8 +461,8 @@ pub(crate) struct EntryView {
     pub symbol: &'static str,
     /// The symbol's colour.
     pub tone: Tone,
-    /// `gains staging, production: AdministratorAccess, until 2027-06-30 — new grant or target
-    /// (grant partner-admin)`.
+    /// `gains staging, production: AdministratorAccess; MFA, external id, sessions ≤ 4h; until
+    /// 2027-06-30 — new grant or target (grant partner-admin, role partner-admin)`.
     pub sentence: Vec<Seg>,
     /// For a change: its differences and document diffs.
     pub details: Vec<Detail>,
@@ -522,12 +522,34 @@ fn entry_view(e: &AccessEntry) -> EntryView {
     }
     s.extend(perms);
     if e.effect != AccessEffect::Loses {
+        // The conditions under which the principal gets in: MFA, external id, session length.
+        let mut conds: Vec<&str> = Vec::new();
+        if e.mfa {
+            conds.push("MFA");
+        }
+        if e.external_id_required {
+            conds.push("external id");
+        }
+        let session = (e.max_session_secs > 0).then(|| {
+            let secs = e.max_session_secs;
+            if secs % 3600 == 0 {
+                format!("sessions ≤ {}h", secs / 3600)
+            } else {
+                format!("sessions ≤ {}m", secs / 60)
+            }
+        });
+        if !conds.is_empty() || session.is_some() {
+            s.push(text("; "));
+            let mut all: Vec<String> = conds.into_iter().map(str::to_owned).collect();
+            all.extend(session);
+            s.push(Seg::Text(Cow::Owned(all.join(", "))));
+        }
         match &e.expires {
             Some(day) => {
-                s.push(text(", until "));
+                s.push(text("; until "));
                 s.push(name(day));
             }
-            None if e.grant != "read-role" => s.push(text(", no expiry")),
+            None if e.grant != "read-role" => s.push(text("; no expiry")),
             None => {}
         }
     }

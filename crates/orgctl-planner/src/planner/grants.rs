@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 
 use super::matching::OuState;
 use super::{Output, Planner};
+use crate::access_report::trust_conditions;
 use crate::plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Change, PrincipalAccess, ResourceKind,
 };
@@ -125,6 +126,12 @@ impl RoleSpec {
             permissions_boundary: r.permissions_boundary.clone(),
             tags: r.tags.clone(),
         }
+    }
+
+    /// Whether it requires MFA and an external id, for the review.
+    fn conditions(&self) -> (bool, bool) {
+        let c = trust_conditions(&self.trust_policy);
+        (c.mfa, c.external_id)
     }
 
     /// Its permissions by name, for the review.
@@ -1182,7 +1189,35 @@ fn details(have: &RoleSpec, want: &RoleSpec) -> Vec<String> {
     if trust_principal(&have.trust_policy) == trust_principal(&want.trust_policy)
         && have.trust_policy != want.trust_policy
     {
-        out.push("~ trust policy conditions (external id, MFA or end of access)".to_owned());
+        let (h, w) = (
+            trust_conditions(&have.trust_policy),
+            trust_conditions(&want.trust_policy),
+        );
+        let before = out.len();
+        match (h.mfa, w.mfa) {
+            (true, false) => out.push("- MFA required".to_owned()),
+            (false, true) => out.push("+ MFA required".to_owned()),
+            _ => {}
+        }
+        match (h.external_id, w.external_id) {
+            (true, false) => out.push("- external id required".to_owned()),
+            (false, true) => out.push("+ external id required".to_owned()),
+            (true, true) if h.external_ids != w.external_ids => {
+                out.push("~ external id (another value)".to_owned())
+            }
+            _ => {}
+        }
+        if h.access_ends != w.access_ends {
+            let show = |e: &Option<String>| e.clone().unwrap_or_else(|| "none".to_owned());
+            out.push(format!(
+                "~ end of access {} → {}",
+                show(&h.access_ends),
+                show(&w.access_ends)
+            ));
+        }
+        if out.len() == before {
+            out.push("~ trust policy conditions".to_owned());
+        }
     }
     for arn in have.managed_policies.difference(&want.managed_policies) {
         out.push(format!("- managed policy {}", arn_name(arn)));
@@ -1278,6 +1313,11 @@ fn review(
             &entry.role_name,
             &entry.permissions,
             &entry.expires,
+            (
+                entry.mfa,
+                entry.external_id_required,
+                entry.max_session_secs,
+            ),
             &entry.why,
             &entry.details,
             &entry.diff,
@@ -1299,6 +1339,9 @@ fn review(
                         accounts: vec![],
                         permissions: a.3.permissions(),
                         expires: a.4.clone(),
+                        mfa: a.3.conditions().0,
+                        external_id_required: a.3.conditions().1,
+                        max_session_secs: a.3.max_session_secs,
                         why: e.why.clone(),
                         out_of_band: e.out_of_band,
                         details: details(&b.3, &a.3),
@@ -1323,6 +1366,9 @@ fn review(
                             accounts: vec![],
                             permissions: b.3.permissions(),
                             expires: None,
+                            mfa: b.3.conditions().0,
+                            external_id_required: b.3.conditions().1,
+                            max_session_secs: b.3.max_session_secs,
                             why,
                             out_of_band: false,
                             details: vec![],
@@ -1347,6 +1393,9 @@ fn review(
                             accounts: vec![],
                             permissions: a.3.permissions(),
                             expires: a.4.clone(),
+                            mfa: a.3.conditions().0,
+                            external_id_required: a.3.conditions().1,
+                            max_session_secs: a.3.max_session_secs,
                             why,
                             out_of_band: false,
                             details: vec![],
@@ -1373,6 +1422,9 @@ fn review(
                 accounts: vec![],
                 permissions: spec.permissions(),
                 expires: owner.expires(),
+                mfa: spec.conditions().0,
+                external_id_required: spec.conditions().1,
+                max_session_secs: spec.max_session_secs,
                 why: reason.clone(),
                 out_of_band: false,
                 details: vec![],

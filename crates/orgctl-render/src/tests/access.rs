@@ -222,6 +222,10 @@ fn scenarios() -> Vec<(&'static str, Plan)> {
     let mut edited = live_role(PROD, &both);
     edited.managed_policies.insert(READ_ONLY.into());
     edited.max_session_secs = 7200;
+    let mut mfa_on = staging_only.clone();
+    mfa_on.mfa = true;
+    let mut loosened = staging_only.clone();
+    loosened.max_session_secs = 4 * 3600;
     vec![
         (
             "new_grant",
@@ -260,6 +264,14 @@ fn scenarios() -> Vec<(&'static str, Plan)> {
             plan(
                 &desired(vec![both.clone()]),
                 &live(vec![live_role(STAGING, &both), edited], &[]),
+                "2026-11-27",
+            ),
+        ),
+        (
+            "conditions_loosened",
+            plan(
+                &desired(vec![loosened]),
+                &live(vec![live_role(STAGING, &mfa_on)], &[]),
                 "2026-11-27",
             ),
         ),
@@ -336,14 +348,24 @@ fn the_review_says_who_gains_and_loses_what_where_until_when() {
     let all: BTreeMap<&str, Plan> = scenarios().into_iter().collect();
     let t = |name: &str| text(&all[name], &RenderOptions::default());
     assert!(t("new_grant").contains(
-        "+ gains companyx-production, companyx-staging: AdministratorAccess, until 2027-06-30"
+        "+ gains companyx-production, companyx-staging: AdministratorAccess; external id, \
+         sessions ≤ 1h; until 2027-06-30"
     ));
     assert!(t("production_removed").contains("- loses companyx-production: AdministratorAccess"));
     let transfer = t("transfer");
     assert!(transfer.contains(
         "- loses companyx-staging: AdministratorAccess — transferred to partner PartnerB"
     ));
-    assert!(transfer.contains("+ gains companyx-staging: AdministratorAccess, until 2027-06-30 — transferred from partner PartnerA"));
+    assert!(transfer.contains("+ gains companyx-staging: AdministratorAccess; external id, sessions ≤ 1h; until 2027-06-30 — transferred from partner PartnerA"));
+    // A change of conditions alone (MFA turned off, sessions lengthened) shows in the sentence
+    // and in the entry's differences.
+    let loosened = t("conditions_loosened");
+    assert!(loosened.contains(
+        "~ changes in companyx-staging: now AdministratorAccess; external id, sessions ≤ 4h; \
+         until 2027-06-30"
+    ));
+    assert!(loosened.contains("- MFA required"), "{loosened}");
+    assert!(loosened.contains("~ session 1h → 4h"), "{loosened}");
     assert!(t("expiry").contains("expired on 2027-06-30"));
     assert!(t("out_of_band_revert").contains("edited outside orgctl: reverted"));
     let unreadable = t("unreadable_account");
