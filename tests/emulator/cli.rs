@@ -16,7 +16,9 @@ use serde_json::Value;
 
 use super::moto::moto;
 use super::proxy::{Fault, Proxy};
-use super::support::{TestOrg, random_account_id, seed_handbuilt, seeded_env};
+use super::support::{
+    TestOrg, env_vars, orgctl_command, random_account_id, run_binary, seed_handbuilt, seeded_env,
+};
 use crate::common::{copy_dir, repo};
 
 /// What one run of the binary produced.
@@ -115,16 +117,7 @@ impl CliOrg {
 
     /// The environment that gives orgctl this organization's credentials and `endpoint`.
     fn env_for(&self, endpoint: &str) -> Vec<(&'static str, String)> {
-        let c = &self.env.credentials;
-        let mut env = vec![
-            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-            ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.clone()),
-        ];
-        if let Some(t) = &c.session_token {
-            env.push(("AWS_SESSION_TOKEN", t.clone()));
-        }
-        env
+        env_vars(&self.env, endpoint)
     }
 
     /// Runs orgctl with this organization's credentials, against `endpoint`.
@@ -154,45 +147,13 @@ impl CliOrg {
     }
 }
 
-/// The binary in `cwd` with exactly `env` (plus PATH, an empty HOME, no shared config files,
-/// no instance metadata), a pinned date and no colour; the HOME dir lives as long as the guard.
-fn orgctl_command(
-    cwd: &Path,
-    args: &[&str],
-    env: &[(&str, String)],
-) -> (Command, tempfile::TempDir) {
-    let home = tempfile::tempdir().expect("home");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgctl"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .env_clear()
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("ORGCTL_TODAY", "2026-11-27")
-        .env("NO_COLOR", "1");
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    (cmd, home)
-}
-
 /// Runs the binary (see [`orgctl_command`]) to completion.
 fn run_orgctl(cwd: &Path, args: &[&str], env: &[(&str, String)]) -> Run {
-    let (mut cmd, _home) = orgctl_command(cwd, args, env);
-    let out = cmd.output().expect("run orgctl");
+    let (code, stdout, stderr) = run_binary(cwd, args, env);
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+        stdout,
+        stderr,
     }
 }
 

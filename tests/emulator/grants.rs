@@ -17,7 +17,7 @@ use orgctl_model::{ROLE_PATH, Tags};
 use serde_json::Value;
 
 use super::moto::moto;
-use super::support::TestOrg;
+use super::support::{TestOrg, env_vars, run_binary};
 
 const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -215,36 +215,11 @@ print(r["RoleId"], r["CreateDate"].isoformat())
 /// Runs the binary in `cwd` with exactly the test organization's credentials and moto's
 /// endpoint (no shared config files, no instance metadata), the test day and no colour.
 fn run_orgctl(cwd: &Path, t: &TestOrg, args: &[&str]) -> Run {
-    let home = tempfile::tempdir().expect("home");
-    let c = &t.env.credentials;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgctl"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .env_clear()
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("ORGCTL_TODAY", "2026-11-27")
-        .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", &moto().url)
-        .env("AWS_ACCESS_KEY_ID", &c.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &c.secret_access_key);
-    if let Some(token) = &c.session_token {
-        cmd.env("AWS_SESSION_TOKEN", token);
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    let out = cmd.output().expect("run orgctl");
+    let (code, stdout, stderr) = run_binary(cwd, args, &env_vars(&t.env, &moto().url));
     Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+        stdout,
+        stderr,
     }
 }
 

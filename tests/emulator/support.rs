@@ -167,3 +167,63 @@ pub fn seeded_env(seeded: &Value) -> StaticEnv {
         },
     }
 }
+
+/// The environment that gives orgctl the credentials of `env` and the endpoint `endpoint`.
+pub fn env_vars(env: &StaticEnv, endpoint: &str) -> Vec<(&'static str, String)> {
+    let c = &env.credentials;
+    let mut vars = vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", c.access_key_id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", c.secret_access_key.clone()),
+    ];
+    if let Some(t) = &c.session_token {
+        vars.push(("AWS_SESSION_TOKEN", t.clone()));
+    }
+    vars
+}
+
+/// The binary in `cwd` with exactly `env` (plus PATH, an empty HOME, no shared config files,
+/// no instance metadata), a pinned date and no colour; the HOME dir lives as long as the guard.
+pub fn orgctl_command(
+    cwd: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (Command, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgctl"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("ORGCTL_TODAY", "2026-11-27")
+        .env("NO_COLOR", "1");
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (cmd, home)
+}
+
+/// Runs the binary (see [`orgctl_command`]) to completion: exit code, stdout, stderr.
+pub fn run_binary(
+    cwd: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> (i32, String, String) {
+    let (mut cmd, _home) = orgctl_command(cwd, args, env);
+    let out = cmd.output().expect("run orgctl");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
