@@ -575,13 +575,11 @@ impl Planner<'_> {
                         ),
                         source: None,
                     });
-                    for owner in wanted_here.values() {
-                        unverified.push((
-                            account_name.clone(),
-                            *owner,
-                            "IAM could not be read".to_owned(),
-                        ));
-                    }
+                    unverified.extend(
+                        wanted_here.values().map(|o| {
+                            (account_name.clone(), *o, "IAM could not be read".to_owned())
+                        }),
+                    );
                     continue;
                 }
                 None => {
@@ -598,13 +596,11 @@ impl Planner<'_> {
                             ),
                             source: None,
                         });
-                        for owner in wanted_here.values() {
-                            unverified.push((
-                                account_name.clone(),
-                                *owner,
-                                "IAM was not read".to_owned(),
-                            ));
-                        }
+                        unverified.extend(
+                            wanted_here
+                                .values()
+                                .map(|o| (account_name.clone(), *o, "IAM was not read".to_owned())),
+                        );
                     }
                     continue;
                 }
