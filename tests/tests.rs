@@ -20,5 +20,7 @@ mod invalid_inputs;
 mod lease;
 /// `docs/partner-access.md`: its three pull requests replayed; the plans it shows are real.
 mod partner_access;
+/// `orgctl completions` and `orgctl man`: every command in them; bash completes with the script.
+mod shell;
 /// The boundaries between the crates: who depends on the AWS SDK, a planner without IO, who prints.
 mod workspace;

@@ -64,6 +64,46 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Print the JSON Schema of a file format (the desired-state YAML by default).
     Schema(SchemaArgs),
+    /// Print a shell completion script (bash, zsh or fish), generated from the command line.
+    ///
+    /// bash: `orgctl completions bash > /etc/bash_completion.d/orgctl` (or
+    /// `source <(orgctl completions bash)`); zsh: `orgctl completions zsh > _orgctl` in a
+    /// directory of `$fpath`; fish: `orgctl completions fish >
+    /// ~/.config/fish/completions/orgctl.fish`.
+    Completions(CompletionsArgs),
+    /// Print the man page orgctl(1), generated from the command line (`orgctl man | man -l -`).
+    ///
+    /// With --dir, write orgctl.1 and one orgctl-COMMAND.1 per command into DIR instead (for
+    /// packages: `orgctl man --dir /usr/local/share/man/man1`).
+    Man(ManArgs),
+}
+
+/// `orgctl completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// The shells `orgctl completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// bash (with the bash-completion package).
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// `orgctl man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write orgctl.1 and orgctl-COMMAND.1 for every command into DIR (created if missing)
+    /// instead of printing orgctl.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `orgctl schema`.

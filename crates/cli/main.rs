@@ -82,6 +82,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::ForceUnlock(a) => commands::force_unlock(a, g).await,
         Command::Snapshot(a) => commands::snapshot(a, g).await,
         Command::Access(a) => commands::access(a, g).await,
+        Command::Completions(a) => commands::completions(a),
+        Command::Man(a) => commands::man(a),
         Command::Schema(a) => {
             ui::stdout(&match a.kind {
                 SchemaKind::DesiredState => orgctl_manifest::json_schema(),

@@ -1,8 +1,10 @@
 //! One function per subcommand.
 
 mod access;
+mod shell;
 
 pub use access::access;
+pub use shell::{completions, man};
 
 use std::path::Path;
 use std::process::ExitCode;
