@@ -156,3 +156,23 @@ fn sources(dir: &Path) -> Vec<(String, String)> {
     }
     files
 }
+
+#[test]
+fn the_export_of_orgctl_import_does_no_io_and_reads_no_clock() {
+    let path = repo().join("crates/orgctl-manifest/src/export.rs");
+    let text = std::fs::read_to_string(&path).expect("export.rs");
+    for banned in [
+        "std::fs",
+        "std::io",
+        "std::net",
+        "std::env",
+        "std::process",
+        "std::time",
+        "SystemTime",
+        "Instant",
+        "::now(",
+        "Zoned",
+    ] {
+        assert!(!text.contains(banned), "{} uses {banned}", path.display());
+    }
+}

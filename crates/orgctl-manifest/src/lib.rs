@@ -17,6 +17,7 @@ use orgctl_model::DesiredState;
 
 mod diag;
 mod document;
+pub mod export;
 mod load;
 mod node;
 pub mod raw;

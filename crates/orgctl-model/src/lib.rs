@@ -331,6 +331,12 @@ pub const READ_ROLE_POLICY_NAME: &str = "orgctl-read-iam";
 /// The read role's inline policy: the IAM reads `plan`, `access` and `drift` make, nothing else.
 pub const READ_ROLE_POLICY: &str = r#"{"Statement":[{"Action":["iam:GetRole","iam:GetRolePolicy","iam:ListAttachedRolePolicies","iam:ListRolePolicies","iam:ListRoleTags","iam:ListRoles"],"Effect":"Allow","Resource":"*","Sid":"OrgctlReadIam"}],"Version":"2012-10-17"}"#;
 
+/// The read role's description.
+pub const READ_ROLE_DESCRIPTION: &str =
+    "orgctl read role: IAM read-only access for orgctl plan, access and drift";
+/// The read role's MaxSessionDuration, in seconds.
+pub const READ_ROLE_SESSION_SECS: i32 = 3600;
+
 /// The tag naming the grant a role under [`ROLE_PATH`] belongs to.
 pub const GRANT_TAG_KEY: &str = "orgctl-grant";
 /// The tag marking orgctl's read role (value [`READ_ROLE_TAG_VALUE`]).

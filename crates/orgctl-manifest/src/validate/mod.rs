@@ -14,7 +14,7 @@ mod grants;
 mod organization;
 mod ous;
 mod policies;
-mod rules;
+pub(crate) mod rules;
 mod targets;
 
 use std::collections::HashSet;

@@ -40,10 +40,9 @@ use crate::plan::{
 pub const IAM_READ_ADDRESS_PREFIX: &str = "iam account ";
 
 /// The read role's description (DESIGN-grants §2).
-pub(crate) const READ_ROLE_DESCRIPTION: &str =
-    "orgctl read role: IAM read-only access for orgctl plan, access and drift";
+pub(crate) use orgctl_model::READ_ROLE_DESCRIPTION;
 /// The read role's session length.
-const READ_ROLE_SESSION: i32 = 3600;
+const READ_ROLE_SESSION: i32 = orgctl_model::READ_ROLE_SESSION_SECS;
 /// The grant name the access review and addresses use for orgctl's read role.
 pub(crate) const READ_ROLE_GRANT: &str = "read-role";
 /// A principal the trust policy does not name plainly.
