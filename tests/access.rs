@@ -177,7 +177,7 @@ fn the_access_schema_describes_the_output_and_the_docs_name_every_field() {
     }
 }
 
-fn collect_keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+pub fn collect_keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
     match v {
         Value::Object(map) => {
             for (k, v) in map {
@@ -191,7 +191,7 @@ fn collect_keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
 }
 
 /// Property names and enum values of a schema.
-fn collect_names(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+pub fn collect_names(v: &Value, out: &mut std::collections::BTreeSet<String>) {
     match v {
         Value::Object(map) => {
             if let Some(props) = map.get("properties").and_then(Value::as_object) {

@@ -330,7 +330,7 @@ fn schema_command_prints_the_committed_schema() {
 /// `ORGCTL_UPDATE_SCHEMA=1` to rewrite them after changing the plan or live-state types.
 #[test]
 fn committed_plan_and_snapshot_schemas_are_current() {
-    for kind in ["plan", "snapshot", "desired-state", "access"] {
+    for kind in ["plan", "snapshot", "desired-state", "access", "drift"] {
         let run = orgctl(&repo(), &["schema", "--kind", kind], &[]);
         run.expect_code(0);
         let path = repo().join(format!("docs/{kind}.schema.json"));

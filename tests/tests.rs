@@ -11,6 +11,8 @@ mod access;
 mod cli;
 /// What the main commands print (exit code, stdout, stderr), as reviewed insta snapshots.
 mod cli_snapshots;
+/// `drift` against snapshot files: every class, every format, exit codes, `--out`, its schema.
+mod drift;
 /// The AWS backend over real HTTP against the moto emulator (started by the harness).
 mod emulator;
 /// Every invalid desired state under `tests/invalid/` is refused with file and line.

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// applied safely.
 ///
 /// Exit codes: 0 success; 1 error; 2 (plan with --detailed-exitcode) changes pending, (access with
-/// --detailed-exitcode) something flagged.
+/// --detailed-exitcode) something flagged, (drift with --detailed-exitcode) drift found.
 #[derive(Debug, Parser)]
 #[command(name = "orgctl", version, about, long_about)]
 pub struct Cli {
@@ -60,6 +60,11 @@ pub enum Command {
     /// email ownership, roles trusting principals outside the organization, the member role.
     /// Reads every role of every active member account (more than `plan`); never writes.
     Access(AccessArgs),
+    /// Report every difference between the desired state and AWS, classified: out-of-band (AWS
+    /// changed after the last apply), expired grants, unverifiable accounts, pending YAML
+    /// changes, and unmanaged resources (information). Reads what `plan` and `access` read;
+    /// never writes.
+    Drift(DriftArgs),
     /// Write the live organization as a JSON snapshot (for offline plans with --live-state).
     Snapshot(SnapshotArgs),
     /// Print the JSON Schema of a file format (the desired-state YAML by default).
@@ -125,6 +130,8 @@ pub enum SchemaKind {
     Snapshot,
     /// The access review (`access --format json`).
     Access,
+    /// The drift report (`drift --format json`).
+    Drift,
 }
 
 /// The default desired-state directory.
@@ -197,6 +204,27 @@ pub struct AccessArgs {
     /// Exit 2 when something is flagged (0 nothing, 1 error): for CI.
     #[arg(long)]
     pub detailed_exitcode: bool,
+}
+
+/// `orgctl drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Desired state.
+    #[command(flatten)]
+    pub dir: DirArg,
+    /// Live state.
+    #[command(flatten)]
+    pub live: LiveArg,
+    /// What to print (or write with --out).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when there is drift: anything out-of-band, expired, unverifiable or pending, or a
+    /// plan warning (0 none, 1 error); unmanaged resources do not count.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Write the report to FILE in the chosen format; stdout gets a one-line summary.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `orgctl apply`.

@@ -84,12 +84,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Access(a) => commands::access(a, g).await,
         Command::Completions(a) => commands::completions(a),
         Command::Man(a) => commands::man(a),
+        Command::Drift(a) => commands::drift(a, g).await,
         Command::Schema(a) => {
             ui::stdout(&match a.kind {
                 SchemaKind::DesiredState => orgctl_manifest::json_schema(),
                 SchemaKind::Plan => orgctl_planner::planfile::json_schema(),
                 SchemaKind::Snapshot => live::snapshot_schema(),
                 SchemaKind::Access => orgctl_planner::access_report::json_schema(),
+                SchemaKind::Drift => orgctl_planner::drift::json_schema(),
             });
             Ok(ExitCode::SUCCESS)
         }

@@ -114,7 +114,7 @@ fn only_account(
 }
 
 /// Reads IAM in every ACTIVE member account (or only `only`), with progress on stderr.
-async fn read_iam<I: IamApi>(
+pub(super) async fn read_iam<I: IamApi>(
     iam: &I,
     live: &LiveState,
     only: Option<&str>,

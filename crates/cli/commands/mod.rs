@@ -1,9 +1,11 @@
 //! One function per subcommand.
 
 mod access;
+mod drift;
 mod shell;
 
 pub use access::access;
+pub use drift::drift;
 pub use shell::{completions, man};
 
 use std::path::Path;

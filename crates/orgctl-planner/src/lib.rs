@@ -3,6 +3,7 @@
 //! No IO, no clock, no randomness: the same inputs give the same plan, byte for byte.
 
 pub mod access_report;
+pub mod drift;
 mod plan;
 pub mod planfile;
 mod planner;

@@ -10,6 +10,7 @@
 
 mod access;
 mod describe;
+mod drift;
 mod markdown;
 mod text;
 
@@ -66,6 +67,29 @@ pub fn access_markdown(report: &orgctl_planner::access_report::AccessReport) -> 
 /// The access review as JSON (`docs/access.schema.json`), made [`safe_json`].
 pub fn access_json(report: &orgctl_planner::access_report::AccessReport) -> String {
     access::json(report)
+}
+
+/// The drift report of `orgctl drift` for a terminal: the counts per class, then each item
+/// (out-of-band, expired, unverifiable, pending, unmanaged) with what differs, why and what to
+/// do.
+pub fn drift_text(report: &orgctl_planner::drift::DriftReport) -> String {
+    drift::text(report)
+}
+
+/// The drift report as Markdown (an issue body), never longer than [`MARKDOWN_LIMIT`]
+/// characters: most important first, whole items cut from the end with a closing note.
+pub fn drift_markdown(report: &orgctl_planner::drift::DriftReport) -> String {
+    drift::markdown(report, MARKDOWN_LIMIT)
+}
+
+/// The drift report's one-line summary (`Drift found: …` or `No drift: …`).
+pub fn drift_summary(report: &orgctl_planner::drift::DriftReport) -> String {
+    drift::summary_line(report)
+}
+
+/// The drift report as JSON (`docs/drift.schema.json`), made [`safe_json`].
+pub fn drift_json(report: &orgctl_planner::drift::DriftReport) -> String {
+    drift::json(report)
 }
 
 /// JSON text with every [`is_invisible`] character written as a `\uXXXX` escape, so that no

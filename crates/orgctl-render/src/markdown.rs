@@ -25,18 +25,18 @@ use crate::text::{reason_text, summary_line, title_text};
 const MAX_ID_CHARS: usize = 64;
 
 /// One unit that is either shown whole or not at all.
-struct Piece {
-    text: String,
-    chars: usize,
-    changes: usize,
-    warnings: usize,
-    notes: usize,
+pub(crate) struct Piece {
+    pub(crate) text: String,
+    pub(crate) chars: usize,
+    pub(crate) changes: usize,
+    pub(crate) warnings: usize,
+    pub(crate) notes: usize,
     /// Entries of the access review (not changes: one may sum up several, or none).
-    review: usize,
+    pub(crate) review: usize,
 }
 
 impl Piece {
-    fn new(text: String) -> Self {
+    pub(crate) fn new(text: String) -> Self {
         let chars = text.chars().count();
         Piece {
             text,
@@ -50,14 +50,14 @@ impl Piece {
 }
 
 /// A section: an opening, items, and a closing that balances the opening.
-struct Block {
-    open: String,
-    items: Vec<Piece>,
-    close: String,
+pub(crate) struct Block {
+    pub(crate) open: String,
+    pub(crate) items: Vec<Piece>,
+    pub(crate) close: String,
     /// Errors are kept even when other sections are cut.
-    is_errors: bool,
+    pub(crate) is_errors: bool,
     /// Whether the items are lines of a diff block (else list items).
-    in_fence: bool,
+    pub(crate) in_fence: bool,
 }
 
 impl Block {
@@ -96,11 +96,11 @@ impl Block {
 
 /// What a truncated rendering leaves out.
 #[derive(Default)]
-struct Omitted {
-    changes: usize,
-    warnings: usize,
-    notes: usize,
-    review: usize,
+pub(crate) struct Omitted {
+    pub(crate) changes: usize,
+    pub(crate) warnings: usize,
+    pub(crate) notes: usize,
+    pub(crate) review: usize,
 }
 
 impl Omitted {
@@ -116,31 +116,47 @@ impl Omitted {
 
 /// Renders the plan as Markdown of at most `limit` characters.
 pub(crate) fn render(plan: &Plan, limit: usize) -> String {
-    let head = head(plan);
-    let blocks = blocks(plan);
-    let footer = footer(plan);
+    fit(
+        &head(plan),
+        &blocks(plan),
+        &footer(plan),
+        limit,
+        &|shown, total| banner(shown, total),
+        &|omitted| note(omitted, limit),
+    )
+}
 
-    let mut full = String::with_capacity(head.len() + footer.len() + 256 * plan.changes.len());
-    full.push_str(&head);
-    for block in &blocks {
+/// Lays out `head`, the blocks and `footer` within `limit` characters. When the whole does not
+/// fit, whole items are dropped from the end of the sections that carry changes (never half an
+/// item, so tags and fences stay balanced; errors are kept when they fit), a cut section ends
+/// with a marker saying how many of its items are missing, `banner(shown, total)` (changes
+/// shown, of all) goes below the head and `note(omitted)` at the end. The plan's Markdown and
+/// the drift report's share it.
+pub(crate) fn fit(
+    head: &str,
+    blocks: &[Block],
+    footer: &str,
+    limit: usize,
+    banner: &dyn Fn(usize, usize) -> String,
+    note: &dyn Fn(&Omitted) -> String,
+) -> String {
+    let mut full = String::with_capacity(head.len() + footer.len() + 4096);
+    full.push_str(head);
+    for block in blocks {
         block.push_to(&mut full, &block.items, None);
     }
-    full.push_str(&footer);
+    full.push_str(footer);
     if full.chars().count() <= limit {
         return full;
     }
     drop(full);
 
-    let total_changes = plan.changes.len();
-    let longest_note = note(
-        &Omitted {
-            changes: total_changes,
-            warnings: plan.warnings.len(),
-            notes: plan.notes.len(),
-            review: plan.access.iter().map(|p| p.entries.len()).sum(),
-        },
-        limit,
-    );
+    let mut all = Omitted::default();
+    for block in blocks {
+        all.add(&block.items);
+    }
+    let total_changes = all.changes;
+    let longest_note = note(&all);
     let longest_banner = banner(total_changes, total_changes);
     let mut reserved = head.chars().count()
         + footer.chars().count()
@@ -160,7 +176,7 @@ pub(crate) fn render(plan: &Plan, limit: usize) -> String {
     let mut body = String::with_capacity(limit);
     let mut omitted = Omitted::default();
     let mut changes_cut = false;
-    for block in &blocks {
+    for block in blocks {
         if block.is_errors && keep_errors {
             block.push_to(&mut body, &block.items, None);
             continue;
@@ -197,11 +213,11 @@ pub(crate) fn render(plan: &Plan, limit: usize) -> String {
     }
 
     let mut out = String::with_capacity(limit);
-    out.push_str(&head);
+    out.push_str(head);
     out.push_str(&banner(total_changes - omitted.changes, total_changes));
     out.push_str(&body);
-    out.push_str(&footer);
-    out.push_str(&note(&omitted, limit));
+    out.push_str(footer);
+    out.push_str(&note(&omitted));
     debug_assert!(out.chars().count() <= limit);
     out
 }
@@ -477,7 +493,7 @@ fn detail_item(change: &Change, first: bool) -> Piece {
 
 /// One detail line inside a diff block: the marker in column 0 (so the forge colours it), the
 /// text from column 6; unmarked lines start with at least six spaces.
-fn detail_line(out: &mut String, detail: &Detail) {
+pub(crate) fn detail_line(out: &mut String, detail: &Detail) {
     let _ = match detail {
         Detail::Prose(text, describe::Tone::Alert) => writeln!(out, "!     {text}"),
         Detail::Prose(text, _) => writeln!(out, "      {text}"),
@@ -488,7 +504,12 @@ fn detail_line(out: &mut String, detail: &Detail) {
 }
 
 /// `- ⚠️ `address` — message (`file:line`)` and a newline.
-fn problem(marker: &str, address: &str, message: &str, source: Option<String>) -> String {
+pub(crate) fn problem(
+    marker: &str,
+    address: &str,
+    message: &str,
+    source: Option<String>,
+) -> String {
     let mut out = format!(
         "- {marker}{} — {}",
         code(&escape_invisible(address)),
@@ -555,7 +576,7 @@ fn note(omitted: &Omitted, limit: usize) -> String {
 }
 
 /// `60000` as `60,000`.
-fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {
@@ -568,7 +589,7 @@ fn thousands(n: usize) -> String {
 }
 
 /// The heading sentence with names as code spans.
-fn title_md(title: &[Seg]) -> String {
+pub(crate) fn title_md(title: &[Seg]) -> String {
     let mut s = String::new();
     for seg in title {
         match seg {
@@ -580,7 +601,7 @@ fn title_md(title: &[Seg]) -> String {
 }
 
 /// At most `max` characters of a clean `s`, with `…` when cut.
-fn short(s: &str, max: usize) -> String {
+pub(crate) fn short(s: &str, max: usize) -> String {
     let s = escape_invisible(s);
     if s.chars().count() <= max {
         s.into_owned()

@@ -246,6 +246,11 @@ fn write_change(out: &mut String, st: &Style, view: &ChangeView) {
     out.push('\n');
 }
 
+/// [`write_details`] without colour.
+pub(crate) fn plain_details(out: &mut String, details: &[Detail], indent: &str) {
+    write_details(out, &Style { color: false }, details, indent);
+}
+
 /// Detail lines: prose and attributes at `indent`, diff lines two columns further.
 fn write_details(out: &mut String, st: &Style, details: &[Detail], indent: &str) {
     for detail in details {
