@@ -14,8 +14,10 @@
 #
 # The story, on the quick start's hand-built organization: the pull-request plan (changes,
 # exit 2, one comment), the apply after merge, the next plan (no changes, the same comment
-# updated), a broken desired state (the job fails, the comment shows the errors); then the same
-# on GitLab with a YAML edit (one note, updated), its apply and a broken state.
+# updated), a broken desired state (the job fails, the comment shows the errors), the nightly
+# drift check (none: no issue; a tag added by hand: one issue, updated the next night; reverted
+# by an apply: the issue closed); then the same on GitLab with a YAML edit (one note, updated),
+# its apply, a broken state and the scheduled drift check.
 #
 #   scripts/ci-steps.sh          builds orgctl (debug) unless ORGCTL_BIN names a binary;
 #                                ORGCTL_CI_STEPS_KEEP=1 keeps the work directory to look at
@@ -75,6 +77,18 @@ check() {  # check DESCRIPTION TEST...
   echo "ok: $what" >&2
 }
 
+# edit_out_of_band ACCOUNT: adds a tag to that account in the emulator, as a console edit would.
+edit_out_of_band() {
+  "$ROOT/.venv-moto/bin/python" - "$1" <<'PY' || die "the out-of-band edit failed"
+import sys
+import boto3
+org = boto3.client("organizations", region_name="us-east-1")
+accounts = [a for page in org.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
+account = next(a for a in accounts if a["Name"] == sys.argv[1])
+org.tag_resource(ResourceId=account["Id"], Tags=[{"Key": "edited-by", "Value": "console"}])
+PY
+}
+
 # --- GitHub Actions ----------------------------------------------------------------------
 GH="$WORK/github"
 mkdir -p "$GH"
@@ -89,6 +103,7 @@ github() {
   "$PY" scripts/ci_recipes.py github "docs/ci/github/$1" --workdir "$GH" --state "$GH_STATE" \
     --event "$WORK/event.json"
 }
+drift_issues() { jq -r "[.issues[] | select(.body | startswith(\"<!-- orgctl-drift -->\"))] | $1" "$GH_STATE"; }
 comments() { jq -r "[.comments[] | select(.body | startswith(\"<!-- orgctl-plan -->\"))] | $1" "$GH_STATE"; }
 
 say "GitHub: pull request (orgctl-plan.yml) on the hand-built organization"
@@ -120,6 +135,28 @@ check "still one plan comment" [ "$(jq '.comments | length' "$GH_STATE")" = 1 ]
 check "the comment says the desired state is invalid" grep -q "the desired state is invalid" <(comments '.[0].body')
 check "and names the file" grep -q "broken.yaml" <(comments '.[0].body')
 rm "$GH/desired-state/broken.yaml"
+
+say "GitHub: nightly drift (orgctl-drift.yml) on the organization as applied: no drift, no issue"
+expect 0 github orgctl-drift.yml
+check "the drift step said: no drift (exit 0)" [ "$(jq -r '.drift."exit-code"' <<<"$OUT")" = 0 ]
+check "no drift issue" [ "$(drift_issues 'length')" = 0 ]
+
+say "GitHub: a tag added by hand outside orgctl: drift, one issue"
+edit_out_of_band companyx-sandbox
+expect 0 github orgctl-drift.yml
+check "the drift step said: drift (exit 2)" [ "$(jq -r '.drift."exit-code"' <<<"$OUT")" = 2 ]
+check "one open drift issue" [ "$(drift_issues '[.[] | select(.state == "open")] | length')" = 1 ]
+check "the issue names the edited account" grep -q "companyx-sandbox" <<<"$(drift_issues '.[0].body')"
+expect 0 github orgctl-drift.yml
+check "the next night: still one drift issue, updated in place" \
+  [ "$(drift_issues 'length'):$(drift_issues '.[0].updates')" = 1:1 ]
+
+say "GitHub: an apply reverts the edit; the next drift check closes the issue"
+expect 0 github orgctl-apply.yml
+expect 0 github orgctl-drift.yml
+check "the drift step said: no drift (exit 0)" [ "$(jq -r '.drift."exit-code"' <<<"$OUT")" = 0 ]
+check "the drift issue is closed" [ "$(drift_issues '.[0].state')" = closed ]
+check "with a comment saying why" grep -q "No drift on" <<<"$(jq -r '.comments[-1].body' "$GH_STATE")"
 
 say "action.yml: its cache key and command steps"
 action_step() {  # action_step ID: runs that step of action.yml as the runner would
@@ -153,6 +190,7 @@ gitlab() {
     --set CI_JOB_URL=https://gitlab.test/companyx/aws-organization/-/jobs/1234 \
     --set CI_JOB_ID=1234 --set ORGCTL_GITLAB_TOKEN=glpat-simulated "$@"
 }
+gl_issues() { jq -r "[.issues[] | select(.description | startswith(\"<!-- orgctl-drift -->\"))] | $1" "$FAKE_GITLAB_STATE"; }
 notes() { jq -r "[.notes[] | select(.body | startswith(\"<!-- orgctl-plan -->\"))] | $1" "$FAKE_GITLAB_STATE"; }
 
 say "GitLab: merge request with a YAML edit (orgctl-plan, orgctl-plan-note)"
@@ -178,5 +216,26 @@ expect 0 gitlab --job orgctl-plan-note
 check "still one plan note, saying the desired state is invalid" \
   bash -c "[ \"\$(jq '.notes | length' '$FAKE_GITLAB_STATE')\" = 1 ] && jq -r '.notes[0].body' '$FAKE_GITLAB_STATE' | grep -q 'the desired state is invalid'"
 rm "$GL/desired-state/broken.yaml"
+
+say "GitLab: the nightly schedule (orgctl-drift, orgctl-drift-issue): no drift, no issue"
+expect 0 gitlab --job orgctl-drift --job orgctl-drift-issue
+check "the drift job said: no drift (exit 0)" [ "$(jq -r '.DRIFT_EXIT_CODE' <<<"$OUT")" = 0 ]
+check "no drift issue" [ "$(gl_issues 'length')" = 0 ]
+
+say "GitLab: a tag added by hand outside orgctl: one issue, updated the next night"
+edit_out_of_band companyx-sandbox
+expect 0 gitlab --job orgctl-drift --job orgctl-drift-issue
+check "the drift job said: drift (exit 2)" [ "$(jq -r '.DRIFT_EXIT_CODE' <<<"$OUT")" = 2 ]
+check "one open drift issue naming the account" \
+  bash -c '[ "$(jq "[.[] | select(.state == \"opened\")] | length" <<<"$1")" = 1 ] && grep -q companyx-sandbox <<<"$1"' _ "$(gl_issues '.')"
+expect 0 gitlab --job orgctl-drift --job orgctl-drift-issue
+check "still one drift issue, updated in place" [ "$(gl_issues 'length'):$(gl_issues '.[0].updates')" = 1:1 ]
+
+say "GitLab: the apply reverts it; the next drift check closes the issue"
+expect 0 gitlab --job orgctl-apply
+expect 0 gitlab --job orgctl-drift --job orgctl-drift-issue
+check "the drift job said: no drift (exit 0)" [ "$(jq -r '.DRIFT_EXIT_CODE' <<<"$OUT")" = 0 ]
+check "the drift issue is closed, with a note" \
+  [ "$(gl_issues '.[0].state'):$(gl_issues '.[0].notes | length')" = closed:1 ]
 
 say "the CI recipes' steps ran as their files say"
