@@ -14,7 +14,8 @@
 #
 # The story, on the quick start's hand-built organization: the pull-request plan (changes,
 # exit 2, one comment), the apply after merge, the next plan (no changes, the same comment
-# updated), a broken desired state (the job fails, the comment shows the errors), the nightly
+# updated), a broken desired state (the job fails, the comment shows the errors), a failing
+# plan (another organization: the job fails, the comment shows orgctl's error), the nightly
 # drift check (none: no issue; a tag added by hand: one issue, updated the next night; reverted
 # by an apply: the issue closed); then the same on GitLab with a YAML edit (one note, updated),
 # its apply, a broken state and the scheduled drift check.
@@ -135,6 +136,17 @@ check "still one plan comment" [ "$(jq '.comments | length' "$GH_STATE")" = 1 ]
 check "the comment says the desired state is invalid" grep -q "the desired state is invalid" <(comments '.[0].body')
 check "and names the file" grep -q "broken.yaml" <(comments '.[0].body')
 rm "$GH/desired-state/broken.yaml"
+
+say "GitHub: a plan that fails (another organization's id) fails the job; the comment says why"
+cp "$GH/desired-state/organization.yaml" "$WORK/organization.yaml"
+sed -i 's/123456789012/999999999999/g' "$GH/desired-state/organization.yaml"
+grep -q '"999999999999"' "$GH/desired-state/organization.yaml" || die "the organization edit did not apply"
+rm -f "$GH/plan.md"
+expect 1 github orgctl-plan.yml
+check "the comment says the plan failed, with orgctl's error" \
+  grep -q "orgctl plan failed (exit 1)" <<<"$(comments '.[0].body')"
+check "and names both management accounts" grep -q "999999999999" <<<"$(comments '.[0].body')"
+cp "$WORK/organization.yaml" "$GH/desired-state/organization.yaml"
 
 say "GitHub: nightly drift (orgctl-drift.yml) on the organization as applied: no drift, no issue"
 expect 0 github orgctl-drift.yml
