@@ -23,6 +23,9 @@ mod faults;
 mod grants;
 /// The IAM seam in member accounts (AssumeRole, roles, policies); conformance with `MemoryIam`.
 mod iam;
+/// `orgctl import` on the hand-built organization: only adoptions, then an empty plan; a grant
+/// comes back from its roles.
+mod import;
 /// The emulator scripts: the launcher dies with its parent; the hand-built seed.
 mod scripts;
 /// Every `OrgApi` method round-trips through the SDK; pagination and error codes.

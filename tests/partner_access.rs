@@ -15,7 +15,7 @@ pub fn doc_path() -> PathBuf {
 
 /// The fenced block after `<!-- story:NAME -->`: the byte range of its content (after the
 /// opening fence's line, up to the closing fence) in `doc`.
-fn block_range(doc: &str, name: &str) -> std::ops::Range<usize> {
+pub fn block_range(doc: &str, name: &str) -> std::ops::Range<usize> {
     let marker = format!("<!-- story:{name} -->\n");
     let at = doc
         .find(&marker)

@@ -15,6 +15,8 @@ mod cli_snapshots;
 mod drift;
 /// The AWS backend over real HTTP against the moto emulator (started by the harness).
 mod emulator;
+/// `import` on snapshot files: the round trip, refusals, `--only-managed`, `docs/adopting.md`.
+mod import;
 /// Every invalid desired state under `tests/invalid/` is refused with file and line.
 mod invalid_inputs;
 /// The apply lease: a held one stops `apply`, `--wait-lock` waits, an expired one is taken over,

@@ -67,6 +67,14 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write the live organization as a JSON snapshot (for offline plans with --live-state).
     Snapshot(SnapshotArgs),
+    /// Write a desired state from the live organization (read-only), to adopt an existing
+    /// organization: `orgctl plan` on it then shows only adoptions (see docs/adopting.md).
+    ///
+    /// Writes organization.yaml, ous.yaml, accounts.yaml, policies.yaml, policies/*.json and
+    /// grants.yaml, each headed by where and when it was imported; the same organization gives
+    /// the same bytes. What the YAML cannot say as AWS has it (such as an OU name with `/`) is
+    /// made valid, and each such change is listed on stderr and as a comment next to the item.
+    Import(ImportArgs),
     /// Print the JSON Schema of a file format (the desired-state YAML by default).
     Schema(SchemaArgs),
     /// Print a shell completion script (bash, zsh or fish), generated from the command line.
@@ -305,6 +313,27 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         return Err(bad());
     }
     Ok(std::time::Duration::from_secs(total))
+}
+
+/// `orgctl import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The directory to write (created if missing); it must be empty unless --force. Not `-`:
+    /// a desired state is several files.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DIR)]
+    pub out: PathBuf,
+    /// Write into a directory that is not empty, replacing the files import writes (other
+    /// files are left as they are).
+    #[arg(long)]
+    pub force: bool,
+    /// Import only what orgctl manages: OUs and policies tagged `managed-by: orgctl`, accounts
+    /// that carry orgctl's record of an apply or hold a role orgctl keeps, their grants, and the
+    /// OUs these sit in.
+    #[arg(long)]
+    pub only_managed: bool,
+    /// Live state.
+    #[command(flatten)]
+    pub live: LiveArg,
 }
 
 /// `orgctl snapshot`.

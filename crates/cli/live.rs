@@ -183,6 +183,29 @@ pub async fn read<A: OrgApi, I: IamApi>(
     read_as(api, iam, options, "reading the organization").await
 }
 
+/// [`read`] for a run without a desired state (`import`): orgctl's read role is tried first
+/// in every account (it may or may not be there), so reading through the member role instead
+/// is said once, as a count, not per account.
+pub async fn read_trying_the_read_role<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    options: &ReadOptions,
+) -> Result<LiveState, CliError> {
+    let live = read_with(api, iam, options, "reading the organization", false).await?;
+    let fallback = live
+        .iam_accounts
+        .iter()
+        .filter(|a| matches!(a.read, IamRead::Fallback { .. }))
+        .count();
+    if fallback > 0 {
+        crate::ui::info(&format!(
+            "IAM in {fallback} member account(s) was read through the member role (orgctl's \
+             read role is not there)."
+        ));
+    }
+    Ok(live)
+}
+
 /// Reads the organization only (no IAM), refusing a wrong one before anything else is read;
 /// shows its progress on stderr. For commands that read IAM their own way (`orgctl access`).
 pub async fn read_org<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveState, CliError> {
@@ -207,6 +230,18 @@ pub async fn read_as<A: OrgApi, I: IamApi>(
     iam: &I,
     options: &ReadOptions,
     what: &str,
+) -> Result<LiveState, CliError> {
+    read_with(api, iam, options, what, true).await
+}
+
+/// [`read_as`], warning about each account read through the member role instead of the read
+/// role only when `warn_fallback`.
+async fn read_with<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    options: &ReadOptions,
+    what: &str,
+    warn_fallback: bool,
 ) -> Result<LiveState, CliError> {
     let progress = crate::ui::Progress::new(None, what);
     let start = std::time::Instant::now();
@@ -249,12 +284,12 @@ pub async fn read_as<A: OrgApi, I: IamApi>(
                 "warning: IAM in account {} could not be read, so its roles are unknown: {reason}",
                 a.account_id
             )),
-            IamRead::Fallback { reason } => crate::ui::info(&format!(
+            IamRead::Fallback { reason } if warn_fallback => crate::ui::info(&format!(
                 "warning: IAM in account {} was read through the member role, since orgctl's \
                  read role could not be assumed: {reason}",
                 a.account_id
             )),
-            IamRead::ReadRole | IamRead::MemberRole => {}
+            IamRead::Fallback { .. } | IamRead::ReadRole | IamRead::MemberRole => {}
         }
     }
     Ok(live)

@@ -81,6 +81,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Apply(a) => commands::apply(a, g).await,
         Command::ForceUnlock(a) => commands::force_unlock(a, g).await,
         Command::Snapshot(a) => commands::snapshot(a, g).await,
+        Command::Import(a) => commands::import(a, g).await,
         Command::Access(a) => commands::access(a, g).await,
         Command::Completions(a) => commands::completions(a),
         Command::Man(a) => commands::man(a),

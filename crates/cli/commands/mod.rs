@@ -2,10 +2,12 @@
 
 mod access;
 mod drift;
+mod import;
 mod shell;
 
 pub use access::access;
 pub use drift::drift;
+pub use import::import;
 pub use shell::{completions, man};
 
 use std::path::Path;

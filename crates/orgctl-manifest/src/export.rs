@@ -790,6 +790,20 @@ impl<'a> Exporter<'a> {
     /// The tags the YAML gives a resource: bookkeeping, `managed-by` and ignored keys left
     /// out; keys that cannot be written are reported (the plan removes them).
     fn user_tags(&mut self, address: &str, tags: &Tags, ignored: &BTreeSet<String>) -> Tags {
+        if let Some(owner) = tags.get(MANAGED_BY_KEY)
+            && owner != orgctl_model::MANAGED_BY_VALUE
+            && !address.starts_with("account ")
+        {
+            self.adjust(
+                address,
+                format!(
+                    "it is tagged managed-by: {}: the plan adopts it (managed-by: orgctl), so \
+                     make sure that tool no longer manages it",
+                    escape_invisible(owner)
+                ),
+                false,
+            );
+        }
         let mut out = Tags::new();
         for (k, v) in tags {
             if k.starts_with(BOOKKEEPING_PREFIX) || k == MANAGED_BY_KEY || ignored.contains(k) {
@@ -1409,7 +1423,7 @@ impl<'a> Exporter<'a> {
 
     fn policies_yaml(&self, policies: &[PolicyOut<'_>]) -> String {
         let mut s = self.header(
-            "Service control and tag policies; their documents are in policies/, as AWS has them.",
+            "Service control and tag policies; their documents are in policies/ (pretty JSON, keys sorted).",
         );
         if policies.is_empty() {
             s.push_str("policies: []\n");

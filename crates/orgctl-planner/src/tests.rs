@@ -301,6 +301,20 @@ fn moves_retags_and_adopts() {
 }
 
 #[test]
+fn a_resource_another_tool_marked_as_its_own_is_adopted_and_the_plan_says_so() {
+    let d = D::new().ou("/A", None);
+    let l = L::new().ou("ou-a", "A", "r-root", tags(&[("managed-by", "terraform")]));
+    let p = run(&d, &l);
+    assert_eq!(dump(&p), "update ou /A");
+    let c = &p.changes[0];
+    assert_eq!(
+        c.reason,
+        "Adopted: it is tagged managed-by: terraform, not created by orgctl; it gets \
+         managed-by: orgctl and the YAML's tags."
+    );
+}
+
+#[test]
 fn ignored_tag_keys_are_neither_set_nor_removed() {
     let mut d = D::new().account("a", "a@x.example", "/", tags(&[("env", "prod")]));
     d.0.organization

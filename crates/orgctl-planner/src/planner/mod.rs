@@ -370,14 +370,20 @@ fn tag_change(
             keys: unset,
         });
     }
+    // Adopted: the YAML wants orgctl's marker and the resource does not carry it (no
+    // marker, or another tool's).
     let adopt = kind != ResourceKind::Account
         && want.contains_key(MANAGED_BY_KEY)
-        && !have.contains_key(MANAGED_BY_KEY);
-    let reason = if adopt {
-        "adopted: it exists but was not created by orgctl; it gets the managed-by tag and the \
-         YAML's tags"
-    } else {
-        "tags differ from the YAML"
+        && have.get(MANAGED_BY_KEY) != want.get(MANAGED_BY_KEY);
+    let reason = match have.get(MANAGED_BY_KEY) {
+        _ if !adopt => "tags differ from the YAML".to_owned(),
+        None => "adopted: it exists but was not created by orgctl; it gets the managed-by tag \
+                 and the YAML's tags"
+            .to_owned(),
+        Some(other) => format!(
+            "adopted: it is tagged managed-by: {other}, not created by orgctl; it gets \
+             managed-by: orgctl and the YAML's tags"
+        ),
     };
     Some(
         Change::new(kind, Action::Update, address, reason)
