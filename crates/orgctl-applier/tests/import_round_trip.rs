@@ -8,7 +8,11 @@
 //!   or policy getting the `managed-by` tag, said so by the plan), except where the export
 //!   reported a change it could not avoid (`Adjustment::changes_aws`, same address);
 //! - after applying it, the next plan is empty;
-//! - with `--only-managed` too.
+//! - with `--only-managed` too;
+//! - on organizations changed by hand to hold what the YAML cannot say as AWS has it (OU names
+//!   with `/` or a character that does not show, accounts named `root` or like another, a tag
+//!   value with a character that does not show, a policy whose name has one, another tool's
+//!   `managed-by`): the export makes them valid and reports each place the plan changes.
 
 #[allow(dead_code)]
 mod world;
@@ -16,13 +20,16 @@ mod world;
 use std::collections::BTreeSet;
 
 use orgctl_applier::{ApplyOptions, Silent, apply};
+use orgctl_backend::{MemoryOrg, OrgApi};
 use orgctl_manifest::export::{Export, ExportOptions, export};
 use orgctl_manifest::{LoadOptions, load_dir_with};
-use orgctl_model::{DesiredState, MANAGED_BY_KEY, MANAGED_BY_VALUE, Op, Tags};
+use orgctl_model::{
+    DesiredState, LiveState, MANAGED_BY_KEY, MANAGED_BY_VALUE, Op, PolicyType, Tags,
+};
 use orgctl_planner::{Action, Change, ResourceKind, plan};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use world::{block_on, build_case, live_of, options};
+use world::{Chooser, block_on, build_case, live_of, options, org_from};
 
 /// Cases per run (`PROPTEST_CASES` overrides).
 const CASES: u32 = 128;
@@ -78,9 +85,69 @@ fn reported(export: &Export, address: &str) -> bool {
     })
 }
 
-async fn round_trip(bytes: &[u8], only_managed: bool) {
+/// Changes the organization by hand the way the YAML cannot say (each with a chance drawn
+/// from `odd`); errors (a name a sibling has, a full target) leave that change out.
+async fn odd_names(org: &MemoryOrg, live: &LiveState, odd: &[u8]) {
+    let mut c = Chooser::new(odd);
+    let root = live.organization.root_id.clone();
+    let ous: Vec<&orgctl_model::LiveOu> = live.ous.iter().collect();
+    if c.chance(40)
+        && let Some(ou) = c.one_of(&ous)
+    {
+        let _ = org.rename_ou(&ou.id, &format!("{}/x", ou.name)).await;
+    }
+    if c.chance(40)
+        && let Some(ou) = c.one_of(&ous)
+    {
+        let _ = org.rename_ou(&ou.id, &format!("{}\u{a0}", ou.name)).await;
+    }
+    if c.chance(40) {
+        let _ = org
+            .create_account("root", "odd-root@odd.example", &Tags::new())
+            .await;
+    }
+    if c.chance(40)
+        && let Some(a) = c.one_of(&live.accounts)
+    {
+        let _ = org
+            .create_account(&a.name, "odd-twin@odd.example", &Tags::new())
+            .await;
+    }
+    if c.chance(40)
+        && let Some(ou) = c.one_of(&ous)
+    {
+        let tags = Tags::from([("note".to_owned(), "a\u{a0}b".to_owned())]);
+        let _ = org.tag_resource(&ou.id, &tags).await;
+    }
+    if c.chance(40)
+        && let Some(ou) = c.one_of(&ous)
+    {
+        let tags = Tags::from([(MANAGED_BY_KEY.to_owned(), "terraform".to_owned())]);
+        let _ = org.tag_resource(&ou.id, &tags).await;
+    }
+    if c.chance(40)
+        && live
+            .organization
+            .enabled_policy_types
+            .contains(&PolicyType::ServiceControlPolicy)
+        && let Ok(p) = org
+            .create_policy(
+                "deny\u{a0}odd",
+                PolicyType::ServiceControlPolicy,
+                "",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+                &Tags::new(),
+            )
+            .await
+    {
+        let _ = org.attach_policy(&p.id, &root).await;
+    }
+}
+
+async fn round_trip(bytes: &[u8], only_managed: bool, odd: &[u8]) {
     let case = build_case(bytes).await;
-    let org = case.org();
+    let org = org_from(&case.start, 0);
+    odd_names(&org, &case.start, odd).await;
     let live = live_of(&org).await;
     let opts = ExportOptions {
         today: options().today,
@@ -144,8 +211,9 @@ proptest! {
     fn import_then_plan_shows_only_adoptions_and_converges(
         bytes in proptest::collection::vec(any::<u8>(), 64..512),
         only_managed in any::<bool>(),
+        odd in proptest::collection::vec(any::<u8>(), 0..16),
     ) {
-        block_on(round_trip(&bytes, only_managed));
+        block_on(round_trip(&bytes, only_managed, &odd));
     }
 }
 
@@ -189,5 +257,57 @@ fn generated_organizations_have_things_to_adopt_and_grants() {
     assert_eq!(
         kinds,
         BTreeSet::from(["adjustment", "adoption", "grant", "plan role"])
+    );
+}
+
+/// The hand-made oddities reach the export: every kind is reported, and the round trip holds.
+#[test]
+fn every_hand_made_oddity_is_reported() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for _ in 0..20 {
+        let bytes = proptest::collection::vec(any::<u8>(), 64..512)
+            .new_tree(&mut runner)
+            .expect("bytes")
+            .current();
+        block_on(async {
+            let case = build_case(&bytes).await;
+            let org = org_from(&case.start, 0);
+            odd_names(&org, &case.start, &[99; 16]).await;
+            let live = live_of(&org).await;
+            let exported = export(
+                &live,
+                &ExportOptions {
+                    today: options().today,
+                    only_managed: false,
+                },
+            );
+            for (kind, words) in [
+                ("ou renamed", " is named `"),
+                ("account renamed", "which the YAML cannot use"),
+                ("ignored key", "listed in ignore_tag_keys"),
+                ("another tool", "tagged managed-by: terraform"),
+                ("policy left out", "cannot be written in the YAML"),
+            ] {
+                if exported
+                    .adjustments
+                    .iter()
+                    .any(|a| a.message.contains(words))
+                {
+                    seen.insert(kind);
+                }
+            }
+            round_trip(&bytes, false, &[99; 16]).await;
+        });
+    }
+    assert_eq!(
+        seen,
+        BTreeSet::from([
+            "account renamed",
+            "another tool",
+            "ignored key",
+            "ou renamed",
+            "policy left out"
+        ])
     );
 }
