@@ -269,21 +269,52 @@ fn a_directory_that_is_not_empty_is_refused_and_nothing_is_written() {
 #[test]
 fn only_managed_imports_what_orgctl_manages() {
     let sb = hand_built_sandbox();
-    // Adopt /Legacy and its SCP the way an earlier orgctl would have: apply a desired state
-    // that lists them.
+    // Before any apply, nothing is orgctl's: no OU, account or policy is imported.
+    let run = sb.run(&["import", "--out", "none", "--only-managed"]);
+    run.expect_code(0);
+    let none = files(&sb.path().join("none"));
+    assert!(none["ous.yaml"].contains("ous: []"), "{}", none["ous.yaml"]);
+    assert!(none["accounts.yaml"].contains("accounts: []"));
+    assert!(none["policies.yaml"].contains("policies: []"));
+    sb.run(&["plan", "none", "--detailed-exitcode"])
+        .expect_code(0);
+
+    // Adopt everything, then drop /Legacy's account and SCP from the YAML: they stay in AWS,
+    // the SCP keeps orgctl's marker.
     sb.run(&["import", "--out", "all"]).expect_code(0);
     sb.run(&["apply", "all", "--auto-approve"]).expect_code(0);
-    // Now everything is managed: --only-managed finds the OUs and policies, and no account
-    // (none carries orgctl's record or holds a role of orgctl's).
     let run = sb.run(&["import", "--out", "managed", "--only-managed"]);
-    insta::assert_snapshot!("import_only_managed_run", shown(&run));
     run.expect_code(0);
     let written = files(&sb.path().join("managed"));
-    assert!(written["ous.yaml"].contains("path: /Legacy"));
+    for ou in ["/Legacy", "/Workloads", "/Workloads/Staging"] {
+        assert!(
+            written["ous.yaml"].contains(&format!("path: {ou}\n")),
+            "{ou}"
+        );
+    }
     assert!(written["policies.yaml"].contains("name: legacy-deny-s3"));
-    assert!(written["accounts.yaml"].contains("accounts: []"));
-    let plan = sb.run(&["plan", "managed", "--detailed-exitcode"]);
-    plan.expect_code(0);
+    assert!(written["policies.yaml"].contains("name: deny-leave-organization"));
+    // Accounts carry no managed-by tag: those imported are exactly those that carry orgctl's
+    // record of an apply (none hold a role of orgctl's here).
+    let live: serde_json::Value = serde_json::from_str(&sb.snapshot_text()).expect("snapshot");
+    let recorded: Vec<String> = live["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter(|a| a["tags"].get(orgctl_manifest::export::RECORD_KEY).is_some())
+        .map(|a| format!("    id: \"{}\"\n", a["id"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        written["accounts.yaml"].matches("    id: \"").count(),
+        recorded.len(),
+        "{}",
+        written["accounts.yaml"]
+    );
+    for id in &recorded {
+        assert!(written["accounts.yaml"].contains(id.as_str()), "{id}");
+    }
+    sb.run(&["plan", "managed", "--detailed-exitcode"])
+        .expect_code(0);
 }
 
 // ---------------------------------------------------------------------------------------------
