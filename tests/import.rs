@@ -387,3 +387,55 @@ fn adopting_md_shows_what_the_binary_prints() {
         );
     }
 }
+
+#[test]
+fn what_the_yaml_cannot_say_is_made_valid_and_reported_on_stderr_and_in_the_files() {
+    let org = hand_built();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let root = org.list_roots().await.expect("roots")[0].id.clone();
+        org.create_ou(&root, "Team/A", &tags(&[("managed-by", "terraform")]))
+            .await
+            .expect("OU");
+        org.create_account(
+            "root",
+            "root-named@companyx.example",
+            &tags(&[("note", "a\u{a0}b")]),
+        )
+        .await
+        .expect("account");
+    });
+    let sb = Sandbox::new();
+    sb.write_org(&org);
+    let run = sb.run(&["import", "--out", "odd"]);
+    run.expect_code(0);
+    insta::assert_snapshot!("import_odd_names_run", shown(&run));
+    let written = files(&sb.path().join("odd"));
+    assert!(written["ous.yaml"].contains(
+        "  # OU ou-2109-00000004 is named `Team/A` in AWS, which the YAML cannot say (a `/` or a \
+         character that does not show): written as `Team-A`, so the plan renames it\n  # it is \
+         tagged managed-by: terraform"
+    ), "{}", written["ous.yaml"]);
+    assert!(written["organization.yaml"].contains("  ignore_tag_keys:\n    - note\n"));
+    // The plan: the adoptions, and the one change import warned about (the rename).
+    let plan = sb.run(&["plan", "odd", "--format", "json", "--detailed-exitcode"]);
+    plan.expect_code(2);
+    let all = changes(&plan.stdout);
+    let others: Vec<(&str, &str)> = all
+        .iter()
+        .filter(|c| !is_adoption(c))
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap_or(""),
+                c["action"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(others, [("ou /Team-A", "rename")]);
+    sb.run(&["apply", "odd", "--auto-approve"]).expect_code(0);
+    sb.run(&["plan", "odd", "--detailed-exitcode"])
+        .expect_code(0);
+}

@@ -415,11 +415,15 @@ impl<'a> Exporter<'a> {
             targets.sort();
             p.targets = targets;
         }
+        let ou_keeps_full: HashMap<&str, bool> = ous
+            .iter()
+            .map(|o| (o.live.id.as_str(), o.full_aws_access))
+            .collect();
         let keeps_full = |id: &str| -> bool {
             if id == self.root() {
                 root_full_aws_access
-            } else if let Some(o) = ous.iter().find(|o| o.live.id == id) {
-                o.full_aws_access
+            } else if let Some(full) = ou_keeps_full.get(id) {
+                *full
             } else {
                 account_index
                     .get(id)
