@@ -9,11 +9,16 @@
 #   A_members × (1 AssumeRole + ListRoles pages)
 #     + Σ roles under /orgctl/ × (GetRole + ListAttachedRolePolicies + ListRolePolicies + inline)
 # `-v` prints the requests per operation and how long the organization and IAM reads took.
-# Usage: scripts/bench-emulator.sh [--grants] [ACCOUNTS]
+# With --import, `orgctl import` is timed instead of `orgctl plan` (the same reads; IAM is
+# read through orgctl's read role first, so each account without it costs one AssumeRole
+# more), and the plan from the imported files must be empty (exit 0).
+# Usage: scripts/bench-emulator.sh [--grants] [--import] [ACCOUNTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GRANTS=()
+IMPORT=
 if [ "${1:-}" = --grants ]; then GRANTS=(--grants); shift; fi
+if [ "${1:-}" = --import ]; then IMPORT=1; shift; fi
 N="${1:-500}"
 cargo build --locked --release --quiet --bin orgctl
 ./scripts/emulator.sh install >/dev/null
@@ -29,7 +34,11 @@ if [ ${#GRANTS[@]} -gt 0 ]; then
 fi
 for run in 1 2 3; do
   start=$EPOCHREALTIME
-  ./target/release/orgctl plan "$WORK/desired" --detailed-exitcode -v >"$WORK/plan.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" "$WORK/plan.txt" >&2; exit 1; }
+  if [ -n "$IMPORT" ]; then
+    ./target/release/orgctl import --out "$WORK/imported-$run" -v >"$WORK/plan.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" >&2; exit 1; }
+  else
+    ./target/release/orgctl plan "$WORK/desired" --detailed-exitcode -v >"$WORK/plan.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" "$WORK/plan.txt" >&2; exit 1; }
+  fi
   end=$EPOCHREALTIME
   total=$(grep -o 'AWS requests: [0-9]*' "$WORK/stderr.txt" | grep -o '[0-9]*$')
   printf 'run %d: %s requests, %.2f s\n' "$run" "$total" "$(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')"
@@ -37,3 +46,10 @@ for run in 1 2 3; do
 done
 echo "per operation (last run):"
 sed -n '/AWS requests/,$p' "$WORK/stderr.txt"
+if [ -n "$IMPORT" ]; then
+  diff -r "$WORK/imported-1" "$WORK/imported-3" >&2 \
+    || { echo "two imports of the same organization differ" >&2; exit 1; }
+  ./target/release/orgctl plan "$WORK/imported-1" --detailed-exitcode >"$WORK/plan.txt" 2>&1 \
+    || { echo "the plan from the imported files is not empty:" >&2; cat "$WORK/plan.txt" >&2; exit 1; }
+  echo "the plan from the imported files is empty; two imports are byte-identical"
+fi
