@@ -12,7 +12,7 @@ use crate::common::{orgctl, repo};
 
 /// How many cases `tests/invalid/` holds: a case that goes missing, or one added without its
 /// `expect`, fails the test instead of passing unnoticed.
-const CASES: usize = 152;
+const CASES: usize = 153;
 
 /// Whether an expect line names a place: `<file>:<line>` and possibly more.
 fn place(want: &str) -> bool {

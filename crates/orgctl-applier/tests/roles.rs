@@ -42,6 +42,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         today: "2026-12-02".into(),
         live_fingerprint: String::new(),
         desired_fingerprint: String::new(),
+        records: Vec::new(),
     }
 }
 

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use orgctl_model::{
     GRANT_TAG_KEY, MANAGED_BY_KEY, Op, PolicyType, ROLE_TAG_KEY, Ref, RoleDefinition, Tags,
-    canonical_json_str,
+    canonical_json_str, is_bookkeeping_tag,
 };
 use serde::{Deserialize, Serialize};
 
@@ -526,8 +526,8 @@ enum Start {
 }
 
 /// Makes an account's tags `tags`: sets what is missing or different and removes every other
-/// key except `keep` and `managed-by` (the keys the planner leaves out when it compares an
-/// account's tags), so the next plan shows no tag change.
+/// key except `keep`, `managed-by` and orgctl's bookkeeping keys (`orgctl:…`; the keys the
+/// planner leaves out when it compares an account's tags), so the next plan shows no tag change.
 async fn replace_account_tags<A: OrgApi>(
     api: &A,
     account_id: &str,
@@ -542,7 +542,12 @@ async fn replace_account_tags<A: OrgApi>(
         .collect();
     let extra: Vec<String> = current
         .into_keys()
-        .filter(|k| !tags.contains_key(k) && !keep.contains(k) && k != MANAGED_BY_KEY)
+        .filter(|k| {
+            !tags.contains_key(k)
+                && !keep.contains(k)
+                && k != MANAGED_BY_KEY
+                && !is_bookkeeping_tag(k)
+        })
         .collect();
     if !missing.is_empty() {
         api.tag_resource(account_id, &missing).await?;

@@ -47,7 +47,8 @@
 //! it; releasing the lease of an apply that is still running stops that apply at its next
 //! check, and a second apply that starts before then runs beside it until then. Plans never
 //! take the lease,
-//! and the root's tags are not part of the live state, its plan or its fingerprint.
+//! and the root's tags are not part of the live state, its plan or its fingerprint (except the
+//! record of what was applied, `orgctl:applied`, which the planner reads but never compares).
 
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -57,8 +58,9 @@ use orgctl_model::{LiveState, Tags};
 use crate::api::{ApiError, OrgApi};
 use crate::observe::{ReadError, ReadOptions, read_live};
 
-/// The root tag that holds the lease.
-pub const LEASE_TAG: &str = "orgctl:apply-lease";
+/// The root tag that holds the lease: one of orgctl's bookkeeping tags
+/// ([`orgctl_model::is_bookkeeping_tag`]), which no plan compares or writes.
+pub use orgctl_model::LEASE_TAG;
 
 /// How an apply takes and keeps the lease.
 #[derive(Debug, Clone)]

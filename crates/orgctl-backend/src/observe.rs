@@ -5,7 +5,8 @@
 //! its tags: DescribeOrganization and ListRoots (the root carries the enabled policy types),
 //! then the tree level by level with ListOrganizationalUnitsForParent and
 //! ListAccountsForParent per parent (never ListParents per account), ListPolicies per enabled
-//! type, and finally ListTagsForResource per OU, account and customer-managed policy,
+//! type, and finally ListTagsForResource on the root (for its record of what was applied,
+//! `orgctl:applied`) and per OU, account and customer-managed policy,
 //! DescribePolicy per customer-managed policy and ListTargetsForPolicy per policy (FullAWSAccess
 //! included: where it is attached matters). Independent reads run concurrently, at most
 //! [`ReadOptions::concurrency`] at a time.
@@ -18,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use futures::StreamExt;
 use orgctl_model::{
     AccountStatus, IamRead, LiveAccessRole, LiveAccount, LiveIamAccount, LiveOrganization, LiveOu,
-    LivePolicy, LiveState, PolicyType, ROLE_PATH, Tags, canonical_json_str,
+    LivePolicy, LiveState, PolicyType, RECORD_TAG, ROLE_PATH, Tags, canonical_json_str,
 };
 
 use crate::api::{AccountInfo, ApiError, ApiResult, OrgApi, OrgInfo, OuInfo, PolicySummary};
@@ -301,7 +302,9 @@ pub async fn read_live_reporting<A: OrgApi>(
     }
 
     // Tags, documents and attachments.
-    let mut reqs = Vec::with_capacity(ous.len() + accounts.len() + 3 * summaries.len());
+    let mut reqs = Vec::with_capacity(1 + ous.len() + accounts.len() + 3 * summaries.len());
+    // The root's tags, for the record of what was applied there (the lease is left out).
+    reqs.push(Req::Tags(root.id.clone()));
     let mut ou_ids: Vec<&String> = ous.keys().collect();
     ou_ids.sort();
     reqs.extend(ou_ids.into_iter().map(|id| Req::Tags(id.clone())));
@@ -333,13 +336,16 @@ pub async fn read_live_reporting<A: OrgApi>(
             (p.id, live)
         })
         .collect();
+    let mut root_record = None;
     let total = reqs.len();
     progress(ReadProgress::Details { done: 0, total });
     let answered = |done| progress(ReadProgress::Details { done, total });
     for resp in run_all(api, reqs, limit, &answered).await? {
         match resp {
-            Resp::Tags(id, tags) => {
-                if let Some(ou) = ous.get_mut(&id) {
+            Resp::Tags(id, mut tags) => {
+                if id == root.id {
+                    root_record = tags.remove(RECORD_TAG);
+                } else if let Some(ou) = ous.get_mut(&id) {
                     ou.tags = tags;
                 } else if let Some(a) = accounts.get_mut(&id) {
                     a.tags = tags;
@@ -385,6 +391,7 @@ pub async fn read_live_reporting<A: OrgApi>(
             management_account_id: org.management_account_id,
             root_id: root.id,
             enabled_policy_types: enabled,
+            root_record,
         },
         ous: ous.into_values().collect(),
         accounts: accounts.into_values().collect(),

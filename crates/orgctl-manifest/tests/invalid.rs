@@ -13,7 +13,7 @@ use orgctl_manifest::{LoadError, LoadOptions, Severity, load_dir_with};
 const TODAY: &str = "2026-12-02";
 
 /// How many cases `tests/invalid/` holds (the same count as in `tests/invalid_inputs.rs`).
-const CASES: usize = 152;
+const CASES: usize = 153;
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/invalid");

@@ -526,3 +526,33 @@ fn expiries_are_judged_against_the_given_day() {
         Err(LoadError::BadToday(_))
     ));
 }
+
+/// `n` tags `key-00: value`, … in YAML block form, indented for an item's `tags:`.
+fn many_tags(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("      key-{i:02}: value\n"))
+        .collect()
+}
+
+#[test]
+fn the_tag_limit_leaves_room_for_what_orgctl_adds() {
+    // AWS allows 50 tags per resource; orgctl adds its record (`orgctl:applied`) everywhere
+    // and `managed-by` on OUs and policies.
+    let fits = |ou_tags: usize, account_tags: usize| {
+        let ous = format!("ous:\n  - path: /A\n    tags:\n{}", many_tags(ou_tags));
+        let accounts = format!(
+            "accounts:\n  - name: a\n    email: a@example.com\n    ou: /A\n    tags:\n{}",
+            many_tags(account_tags)
+        );
+        load(&[
+            ("organization.yaml", ORG),
+            ("ous.yaml", &ous),
+            ("accounts.yaml", &accounts),
+        ])
+        .1
+        .is_ok()
+    };
+    assert!(fits(48, 49));
+    assert!(!fits(49, 49), "an OU keeps two tags for orgctl");
+    assert!(!fits(48, 50), "an account keeps one tag for orgctl");
+}

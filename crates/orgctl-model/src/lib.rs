@@ -33,6 +33,21 @@ pub const FULL_AWS_ACCESS_ID: &str = "p-FullAWSAccess";
 /// The root's path in the OU tree.
 pub const ROOT_PATH: &str = "/";
 
+/// The prefix of every tag key orgctl keeps for its own bookkeeping (the apply lease, the
+/// records of what was applied): never desired state, never compared, never written from YAML.
+pub const BOOKKEEPING_PREFIX: &str = "orgctl:";
+/// The tag each managed resource carries with what `apply` last applied there
+/// (`1:<16 hex>:<YYYY-MM-DD>`, see `orgctl_planner::records`).
+pub const RECORD_TAG: &str = "orgctl:applied";
+/// The tag on the root that holds the apply lease (see `orgctl_backend::lease`).
+pub const LEASE_TAG: &str = "orgctl:apply-lease";
+
+/// Whether a tag key is orgctl's bookkeeping ([`BOOKKEEPING_PREFIX`]): the planner never
+/// compares, adds or removes such keys, and the YAML may not use them.
+pub fn is_bookkeeping_tag(key: &str) -> bool {
+    key.starts_with(BOOKKEEPING_PREFIX)
+}
+
 /// Whether a set of live tags marks the resource as orgctl's own.
 pub fn is_managed(tags: &Tags) -> bool {
     tags.get(MANAGED_BY_KEY).map(String::as_str) == Some(MANAGED_BY_VALUE)
@@ -589,6 +604,11 @@ pub struct LiveOrganization {
     pub root_id: String,
     /// Policy types enabled on the root.
     pub enabled_policy_types: BTreeSet<PolicyType>,
+    /// The value of the root's `orgctl:applied` tag (the record of what apply last applied
+    /// there), when it has one; the root's other tags, the apply lease among them, are not part
+    /// of the live state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_record: Option<String>,
 }
 
 /// One OU as AWS has it.
@@ -1188,6 +1208,16 @@ pub fn fingerprint<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_orgctl_key_is_bookkeeping_and_no_other() {
+        assert!(is_bookkeeping_tag(RECORD_TAG));
+        assert!(is_bookkeeping_tag(LEASE_TAG));
+        assert!(!is_bookkeeping_tag(MANAGED_BY_KEY));
+        assert!(!is_bookkeeping_tag(GRANT_TAG_KEY));
+        assert!(!is_bookkeeping_tag("orgctl"));
+        assert!(!is_bookkeeping_tag("Orgctl:applied"));
+    }
 
     #[test]
     fn paths() {

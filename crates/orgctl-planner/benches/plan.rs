@@ -54,6 +54,7 @@ fn org(accounts: usize) -> (DesiredState, LiveState) {
             management_account_id: "111111111111".into(),
             root_id: "r-root".into(),
             enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
+            root_record: None,
         },
         ..LiveState::default()
     };

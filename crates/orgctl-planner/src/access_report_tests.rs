@@ -128,6 +128,7 @@ fn live() -> LiveState {
             management_account_id: MGMT.into(),
             root_id: "r-1".into(),
             enabled_policy_types: BTreeSet::new(),
+            root_record: None,
         },
         ous: vec![
             ou("ou-w", "Workloads", "r-1"),

@@ -7,12 +7,14 @@ pub mod drift;
 mod plan;
 pub mod planfile;
 mod planner;
+pub mod records;
 
 pub use plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Bucket, Change, Note, Plan, PlanError,
     PrincipalAccess, ResourceKind, Summary, Warning,
 };
 pub use planner::{PlanOptions, plan};
+pub use records::{PendingWhy, Provenance, RecordWrite, provenance};
 
 /// Whether a role operation only takes permissions away (detaching, deleting an inline policy,
 /// deleting the role): what the applier still runs in an account where a role change failed.

@@ -254,6 +254,11 @@ pub struct Plan {
     pub live_fingerprint: String,
     /// Fingerprint of the desired state planned from.
     pub desired_fingerprint: String,
+    /// Records of what was applied (the `orgctl:applied` tag) that are missing or out of date
+    /// on resources already as the YAML says; `apply` writes them. They are not changes: a plan
+    /// with only records is empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<crate::records::RecordWrite>,
 }
 
 impl Plan {
@@ -271,7 +276,7 @@ impl Plan {
         s
     }
 
-    /// Whether the plan changes nothing (notes and warnings do not count).
+    /// Whether the plan changes nothing (notes, warnings and records do not count).
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }

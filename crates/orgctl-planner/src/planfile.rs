@@ -199,6 +199,7 @@ mod tests {
             today: "2026-11-27".to_owned(),
             live_fingerprint: "live".to_owned(),
             desired_fingerprint: "desired".to_owned(),
+            records: vec![],
         }
     }
 

@@ -114,6 +114,7 @@ impl L {
                 management_account_id: MGMT.into(),
                 root_id: "r-root".into(),
                 enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
+                root_record: None,
             },
             ..LiveState::default()
         };
@@ -685,3 +686,4 @@ mod access;
 mod grants;
 mod ou_names;
 mod protection;
+mod records;

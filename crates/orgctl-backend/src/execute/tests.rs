@@ -465,6 +465,39 @@ async fn an_adopted_account_drops_tags_the_op_does_not_have() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_adopted_account_keeps_orgctls_bookkeeping_tags() {
+    let api = org();
+    let root = api.root_id();
+    // The account carries the record of an earlier apply (and a stale key the op drops).
+    api.create_account(
+        "dev",
+        "dev@example.com",
+        &tags(&[
+            ("stale", "1"),
+            (orgctl_model::RECORD_TAG, "1:0123456789abcdef:2026-01-01"),
+        ]),
+    )
+    .await
+    .expect("start");
+    let mut ids = IdMap::with_root(&root);
+    assert_eq!(
+        run(&api, &create_account_op(id(&root)), &mut ids).await,
+        Outcome::AlreadyDone
+    );
+    let acc = ids
+        .resolve(&Ref::NewAccount("dev@example.com".into()))
+        .expect("recorded");
+    assert_eq!(
+        api.list_tags(&acc).await.expect("tags"),
+        tags(&[
+            ("team", "a"),
+            (orgctl_model::RECORD_TAG, "1:0123456789abcdef:2026-01-01"),
+        ]),
+        "the op's tags and the bookkeeping key, which the planner never compares"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn of_two_requests_with_the_same_name_the_one_with_our_email_is_resumed() {
     let api = org().with_create_account_polls(1);
     let root = api.root_id();

@@ -36,6 +36,11 @@ impl MemoryOrg {
             org.management_account_id.clone(),
         );
         state.enabled_types = org.enabled_policy_types.clone();
+        if let Some(record) = &org.root_record {
+            state
+                .root_tags
+                .insert(orgctl_model::RECORD_TAG.to_owned(), record.clone());
+        }
 
         // OUs, parents first (breadth-first from the root).
         let mut by_parent: HashMap<&str, Vec<&LiveOu>> = HashMap::new();
@@ -266,6 +271,7 @@ impl State {
                 management_account_id: self.management_account_id.clone(),
                 root_id: self.root_id.clone(),
                 enabled_policy_types: self.enabled_types.clone(),
+                root_record: self.root_tags.get(orgctl_model::RECORD_TAG).cloned(),
             },
             ous: self
                 .ous

@@ -153,7 +153,7 @@ pub(super) fn check<'p>(
                 id = Some(i.value.clone());
             }
         }
-        let tags = checker.tags(file, &account.tags, &field("tags"), ignored, 0);
+        let tags = checker.tags(file, &account.tags, &field("tags"), ignored, false);
         let lifecycle = match account.lifecycle.as_ref().map(|l| l.value) {
             None | Some(RawLifecycle::Active) => Lifecycle::Active,
             Some(RawLifecycle::Closed) => Lifecycle::Closed,

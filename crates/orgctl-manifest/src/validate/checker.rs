@@ -2,7 +2,9 @@
 
 use std::collections::HashSet;
 
-use orgctl_model::{MANAGED_BY_KEY, SourceLoc, Tags};
+use orgctl_model::{
+    BOOKKEEPING_PREFIX, MANAGED_BY_KEY, RECORD_TAG, SourceLoc, Tags, is_bookkeeping_tag,
+};
 
 use super::rules::MAX_TAGS;
 use crate::diag::Diagnostic;
@@ -62,29 +64,29 @@ impl<'p> Checker<'p> {
         self.parsed.at(file, v)
     }
 
-    /// Checks tags and converts them. `extra` counts tags orgctl adds itself.
+    /// Checks tags and converts them. `managed_by` says whether orgctl adds its `managed-by`
+    /// tag to the resource (OUs and policies); it always adds its record of what was applied
+    /// ([`RECORD_TAG`]), so that many fewer than AWS's limit are left for the YAML.
     pub(super) fn tags(
         &mut self,
         file: usize,
         tags: &RawTags,
         field: &str,
         ignored: &HashSet<&str>,
-        extra: usize,
+        managed_by: bool,
     ) -> Tags {
-        let max = MAX_TAGS - extra;
+        let max = MAX_TAGS - 1 - usize::from(managed_by);
         if let Some((k, _)) = tags.0.get(max) {
-            let why = if extra > 0 {
-                format!(
-                    "{} tags, plus the `{MANAGED_BY_KEY}` tag orgctl adds, is more than \
-                     AWS's {MAX_TAGS} per resource",
-                    tags.0.len()
-                )
+            let added = if managed_by {
+                format!("the `{MANAGED_BY_KEY}` and `{RECORD_TAG}` tags orgctl adds")
             } else {
-                format!(
-                    "{} tags; AWS allows at most {MAX_TAGS} per resource",
-                    tags.0.len()
-                )
+                format!("the `{RECORD_TAG}` tag orgctl adds")
             };
+            let why = format!(
+                "{} tags, plus {added}, is more than AWS's {MAX_TAGS} per resource: at most \
+                 {max} here",
+                tags.0.len()
+            );
             self.error(self.at(file, k), field, why);
         }
         let mut out = Tags::new();
@@ -115,7 +117,17 @@ impl<'p> Checker<'p> {
                     format!("tag key `{key}`: keys starting with `aws:` are reserved for AWS"),
                 );
             }
-            if key == MANAGED_BY_KEY {
+            if is_bookkeeping_tag(key) {
+                self.error(
+                    self.at(file, k),
+                    &field,
+                    format!(
+                        "tag key `{key}`: keys starting with `{BOOKKEEPING_PREFIX}` are orgctl's \
+                         own bookkeeping (such as `{RECORD_TAG}`, the record of what was \
+                         applied); remove it here"
+                    ),
+                );
+            } else if key == MANAGED_BY_KEY {
                 self.error(
                     self.at(file, k),
                     &field,

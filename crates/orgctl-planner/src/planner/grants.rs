@@ -49,7 +49,7 @@ pub(crate) const READ_ROLE_GRANT: &str = "read-role";
 const UNKNOWN_PRINCIPAL: &str = "(unknown principal)";
 
 /// A role as orgctl compares it: everything it sets.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub(crate) struct RoleSpec {
     pub(crate) name: String,
     pub(crate) trust_policy: String,
@@ -345,10 +345,10 @@ enum Owner<'a> {
     Read(&'a str),
 }
 
-impl Owner<'_> {
-    fn grant_name(&self) -> &str {
-        match self {
-            Owner::Grant(g) => &g.name,
+impl<'a> Owner<'a> {
+    fn grant_name(&self) -> &'a str {
+        match *self {
+            Owner::Grant(g) => g.name.as_str(),
             Owner::Read(_) => READ_ROLE_GRANT,
         }
     }
@@ -429,12 +429,57 @@ struct RoleEvent {
     out_of_band: bool,
 }
 
-impl Planner<'_> {
-    /// The role changes, their warnings, notes and errors, and the access review.
-    pub(super) fn role_changes(&self, out: &mut Output) -> Vec<PrincipalAccess> {
-        let desired = self.desired;
+/// The roles the plan wants, computed once: what [`Planner::role_changes`] plans towards, and
+/// what the records of an account cover ([`WantedRoles::account_roles`]).
+pub(super) struct WantedRoles<'a> {
+    /// Per account, role name → owner.
+    wanted: Wanted<'a>,
+    /// Grants past `expires`: name → the last day.
+    expired: HashMap<&'a str, &'a str>,
+    /// Each owner's role (by grant name, `read-role` for the read role), built once.
+    specs: HashMap<&'a str, RoleSpec>,
+}
+
+impl WantedRoles<'_> {
+    /// Per live account id, the roles wanted there as (role name, SHA-256 of the whole role as
+    /// the plan builds it), sorted by name. Each owner's role is hashed once.
+    pub(super) fn account_roles(&self) -> HashMap<&str, Vec<(&str, String)>> {
+        let hashes: HashMap<&str, String> = self
+            .specs
+            .iter()
+            .map(|(grant, spec)| {
+                // Canonical JSON (keys sorted): the hash does not depend on field order.
+                let value = serde_json::to_value(spec).unwrap_or_default();
+                (*grant, orgctl_model::fingerprint(&value))
+            })
+            .collect();
+        self.wanted
+            .iter()
+            .filter_map(|(key, (_, roles))| match key {
+                Ref::Id(id) => Some((
+                    id.as_str(),
+                    roles
+                        .iter()
+                        .filter_map(|(name, owner)| {
+                            hashes
+                                .get(owner.grant_name())
+                                .map(|h| (name.as_str(), h.clone()))
+                        })
+                        .collect(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl<'a> Planner<'a> {
+    /// The roles the plan wants in each account (grant targets, and the read role where it is
+    /// kept); two roles of one name in one account are a plan error.
+    pub(super) fn wanted_roles(&self, out: &mut Output) -> WantedRoles<'a> {
+        let desired: &'a orgctl_model::DesiredState = self.desired;
         let today = self.today;
-        let mut wanted: Wanted = BTreeMap::new();
+        let mut wanted: Wanted<'a> = BTreeMap::new();
         let mut expired: HashMap<&str, &str> = HashMap::new();
         let mut all_targets: BTreeMap<Ref, String> = BTreeMap::new();
         for g in desired.grants.values() {
@@ -464,6 +509,34 @@ impl Planner<'_> {
             }
         }
 
+        // Each owner's role, built once (a trust policy is rendered JSON).
+        let mut specs: HashMap<&'a str, RoleSpec> = HashMap::new();
+        for (_, owners) in wanted.values() {
+            for owner in owners.values() {
+                if !specs.contains_key(owner.grant_name()) {
+                    specs.insert(owner.grant_name(), owner.spec());
+                }
+            }
+        }
+        WantedRoles {
+            wanted,
+            expired,
+            specs,
+        }
+    }
+
+    /// The role changes, their warnings, notes and errors, and the access review.
+    pub(super) fn role_changes(
+        &self,
+        roles: &WantedRoles<'a>,
+        out: &mut Output,
+    ) -> Vec<PrincipalAccess> {
+        let desired = self.desired;
+        let WantedRoles {
+            wanted,
+            expired,
+            specs,
+        } = roles;
         let read: HashMap<&str, &IamRead> = self
             .live
             .iam_accounts
@@ -486,15 +559,6 @@ impl Planner<'_> {
             }
             if let Some(t) = self.member_target(id) {
                 accounts.insert(key, t.name);
-            }
-        }
-        // Each owner's role, built once (a trust policy is rendered JSON).
-        let mut specs: HashMap<&str, RoleSpec> = HashMap::new();
-        for (_, owners) in wanted.values() {
-            for owner in owners.values() {
-                if !specs.contains_key(owner.grant_name()) {
-                    specs.insert(owner.grant_name(), owner.spec());
-                }
             }
         }
         // Per grant, which aspects some live role of it already has as the YAML says: an
@@ -657,7 +721,7 @@ impl Planner<'_> {
                     continue;
                 }
                 let have = RoleSpec::from_live(r, None);
-                let (grant, why) = self.removal_reason(r, &expired);
+                let (grant, why) = self.removal_reason(r, expired);
                 let address = format!("grant/{grant} -> account {account_name}");
                 let ops = role_ops(key, Some(&have), None, keep);
                 deletes.push(

@@ -43,12 +43,13 @@ mod notes;
 mod order;
 mod ous;
 mod policies;
+pub(crate) mod views;
 
 use std::collections::{BTreeSet, HashMap};
 
 use orgctl_model::{
     DesiredState, FULL_AWS_ACCESS, LiveAccount, LiveOu, LivePolicy, LiveState, MANAGED_BY_KEY, Op,
-    OuPath, PolicyType, ROOT_PATH, Ref, SourceLoc, Tags, TargetRef, is_managed,
+    OuPath, PolicyType, ROOT_PATH, Ref, SourceLoc, Tags, TargetRef, is_bookkeeping_tag, is_managed,
 };
 use serde_json::{Value, json};
 
@@ -66,13 +67,15 @@ pub struct PlanOptions {
 /// only the live state reveals become [`Plan::errors`].
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
     let mut out = Output::default();
-    let access = run(desired, live, &options.today, &mut out);
+    let (access, views) = run(desired, live, &options.today, &mut out);
     let mut changes = merge_updates(out.changes);
     for change in &mut changes {
         change.reason = sentence(&change.reason);
     }
+    let records = crate::records::Records::from_views(live, views).stale(&changes, &options.today);
     Plan {
         changes,
+        records,
         notes: out.notes,
         warnings: out.warnings,
         errors: out.errors,
@@ -85,13 +88,38 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
     }
 }
 
-/// Runs the phases in order; returns the access review.
+/// The desired view's hash of every live resource the YAML manages ([`views`]), as
+/// [`plan`] computes it, without planning the changes (problems go nowhere: the plan
+/// reports them).
+pub(crate) fn desired_views(
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> views::Views {
+    if desired.organization.management_account_id != live.organization.management_account_id {
+        return views::Views::new();
+    }
+    let mut out = Output::default();
+    let index = LiveIndex::new(live);
+    let matched = Matching::new(desired, live, &index, &mut out);
+    let planner = Planner {
+        desired,
+        live,
+        index,
+        matched,
+        today: &options.today,
+    };
+    let roles = planner.wanted_roles(&mut out);
+    planner.views(&roles)
+}
+
+/// Runs the phases in order; returns the access review and the desired views.
 fn run(
     desired: &DesiredState,
     live: &LiveState,
     today: &str,
     out: &mut Output,
-) -> Vec<PrincipalAccess> {
+) -> (Vec<PrincipalAccess>, views::Views) {
     let want = &desired.organization.management_account_id;
     let have = &live.organization.management_account_id;
     if want != have {
@@ -103,7 +131,7 @@ fn run(
             ),
             Some(&desired.organization.source),
         );
-        return Vec::new();
+        return (Vec::new(), views::Views::new());
     }
     let index = LiveIndex::new(live);
     let matched = Matching::new(desired, live, &index, out);
@@ -123,12 +151,13 @@ fn run(
     out.changes.extend(attachments.on_new_accounts);
     out.changes.extend(attachments.after_moves);
     order::removals_last(&mut out.changes, live);
-    let access = planner.role_changes(out);
+    let roles = planner.wanted_roles(out);
+    let access = planner.role_changes(&roles, out);
     let deleted_ous = planner.ou_deletions(&moves, out);
     planner.policy_deletions(out);
     planner.closures(out);
     planner.unmanaged_notes(&deleted_ous, out);
-    access
+    (access, planner.views(&roles))
 }
 
 /// What the phases produce, in the order they produce it.
@@ -324,12 +353,17 @@ impl Planner<'_> {
         })
     }
 
-    /// Tags as orgctl compares them: ignored keys dropped (and the managed-by marker unless
-    /// `keep_marker`).
+    /// Tags as orgctl compares them: ignored keys and orgctl's bookkeeping keys
+    /// (`orgctl:…`, [`is_bookkeeping_tag`]) dropped (and the managed-by marker unless
+    /// `keep_marker`), so the planner never adds, changes or removes a bookkeeping key.
     fn comparable(&self, tags: &Tags, keep_marker: bool) -> Tags {
         let ignore = &self.desired.organization.ignore_tag_keys;
         tags.iter()
-            .filter(|(k, _)| !ignore.contains(*k) && (keep_marker || *k != MANAGED_BY_KEY))
+            .filter(|(k, _)| {
+                !ignore.contains(*k)
+                    && !is_bookkeeping_tag(k)
+                    && (keep_marker || *k != MANAGED_BY_KEY)
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }

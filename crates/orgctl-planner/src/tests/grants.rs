@@ -11,7 +11,7 @@ use super::{D, L, MGMT, dump, loc, managed, run};
 use crate::planner::grants::{RoleSpec, role_ops};
 use crate::{AccessEffect, Action, Plan, PlanOptions, plan};
 
-const PARTNER_A: &str = "arn:aws:iam::999999999999:root";
+pub(super) const PARTNER_A: &str = "arn:aws:iam::999999999999:root";
 const PARTNER_B: &str = "arn:aws:iam::888888888888:root";
 const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -22,7 +22,7 @@ const PROD: &str = "333333333333";
 const LEGACY: &str = "444444444444";
 const SANDBOX: &str = "555555555555";
 
-fn grant(name: &str, principal: &str, targets: &[GrantTarget]) -> GrantSpec {
+pub(super) fn grant(name: &str, principal: &str, targets: &[GrantTarget]) -> GrantSpec {
     let account = principal.split(':').nth(4).unwrap_or_default().to_owned();
     GrantSpec {
         name: name.into(),
@@ -48,7 +48,7 @@ fn grant(name: &str, principal: &str, targets: &[GrantTarget]) -> GrantSpec {
     }
 }
 
-fn acct(name: &str) -> GrantTarget {
+pub(super) fn acct(name: &str) -> GrantTarget {
     GrantTarget::Account(name.into())
 }
 
@@ -57,14 +57,14 @@ fn ou(path: &str) -> GrantTarget {
 }
 
 impl D {
-    fn grant(mut self, g: GrantSpec) -> Self {
+    pub(super) fn grant(mut self, g: GrantSpec) -> Self {
         self.0.grants.insert(g.name.clone(), g);
         self
     }
 }
 
 impl L {
-    fn read(mut self, id: &str, read: IamRead) -> Self {
+    pub(super) fn read(mut self, id: &str, read: IamRead) -> Self {
         self.0.iam_accounts.retain(|a| a.account_id != id);
         self.0.iam_accounts.push(LiveIamAccount {
             account_id: id.into(),
@@ -73,7 +73,7 @@ impl L {
         self.0.normalize();
         self
     }
-    fn role(mut self, id: &str, spec: &RoleSpec) -> Self {
+    pub(super) fn role(mut self, id: &str, spec: &RoleSpec) -> Self {
         self.0.access_roles.push(LiveAccessRole {
             account_id: id.into(),
             role_name: spec.name.clone(),

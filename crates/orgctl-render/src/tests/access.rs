@@ -129,6 +129,7 @@ fn live(roles: Vec<LiveAccessRole>, unreadable: &[&str]) -> LiveState {
             management_account_id: MGMT.into(),
             root_id: "r-root".into(),
             enabled_policy_types: BTreeSet::new(),
+            root_record: None,
         },
         ous: vec![
             LiveOu {
