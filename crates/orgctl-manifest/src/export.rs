@@ -37,10 +37,10 @@ use crate::{DEFAULT_MAX_GRANT_DAYS, MAX_INLINE_CHARS, MAX_TAGS, MIN_EXTERNAL_ID_
 
 /// The prefix of orgctl's bookkeeping tag keys (the apply lease, the records of what was
 /// applied): never written into the YAML.
-pub const BOOKKEEPING_PREFIX: &str = "orgctl:";
+pub const BOOKKEEPING_PREFIX: &str = orgctl_model::BOOKKEEPING_PREFIX;
 /// The tag key of the record `apply` leaves on what it manages (accounts included): with
 /// `--only-managed`, an account carrying it is imported.
-pub const RECORD_KEY: &str = "orgctl:applied";
+pub const RECORD_KEY: &str = orgctl_model::RECORD_TAG;
 
 /// The files of a desired state, by path relative to the output directory (`/`-separated).
 pub type Files = BTreeMap<String, String>;

@@ -111,6 +111,7 @@ fn organization() -> LiveState {
             management_account_id: MGMT.into(),
             root_id: ROOT.into(),
             enabled_policy_types: [PolicyType::ServiceControlPolicy].into(),
+            root_record: None,
         },
         ous: vec![
             ou(
