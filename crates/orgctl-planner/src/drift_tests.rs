@@ -133,6 +133,7 @@ fn live(d: &DesiredState) -> LiveState {
             management_account_id: MGMT.into(),
             root_id: "r-1".into(),
             enabled_policy_types: BTreeSet::new(),
+            root_record: None,
         },
         ous: vec![LiveOu {
             id: "ou-w".into(),
