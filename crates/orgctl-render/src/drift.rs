@@ -84,21 +84,8 @@ pub(crate) fn text(r: &DriftReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}\n", title(r));
     let _ = writeln!(out, "{}\n", summary_line(r));
-    for class in DriftClass::ALL {
-        let items = items(r, class);
-        if items.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "{} ({}): {}\n",
-            heading(class),
-            items.len(),
-            meaning(class)
-        );
-        for item in items {
-            text_item(&mut out, item);
-        }
+    for class in DRIFT_CLASSES {
+        text_section(&mut out, r, class);
     }
     if !r.warnings.is_empty() {
         let _ = writeln!(out, "Warnings ({}):", r.warnings.len());
@@ -136,8 +123,35 @@ pub(crate) fn text(r: &DriftReport) -> String {
         }
         out.push('\n');
     }
+    text_section(&mut out, r, DriftClass::Unmanaged);
     let _ = writeln!(out, "{}", summary_line(r));
     out
+}
+
+/// The classes that are drift, in order; warnings and errors follow them, then the unmanaged
+/// resources (information).
+const DRIFT_CLASSES: [DriftClass; 4] = [
+    DriftClass::OutOfBand,
+    DriftClass::Expired,
+    DriftClass::Unverifiable,
+    DriftClass::Pending,
+];
+
+fn text_section(out: &mut String, r: &DriftReport, class: DriftClass) {
+    let items = items(r, class);
+    if items.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{} ({}): {}\n",
+        heading(class),
+        items.len(),
+        meaning(class)
+    );
+    for item in items {
+        text_item(out, item);
+    }
 }
 
 fn text_item(out: &mut String, item: &DriftItem) {
@@ -196,41 +210,10 @@ pub(crate) fn markdown(r: &DriftReport, limit: usize) -> String {
     }
     head.push('\n');
 
-    let mut blocks = Vec::new();
-    for class in DriftClass::ALL {
-        let items = items(r, class);
-        if items.is_empty() {
-            continue;
-        }
-        let (open, close) = if class == DriftClass::Unmanaged {
-            (
-                format!(
-                    "<details><summary>{} ({}): {}</summary>\n\n",
-                    heading(class),
-                    items.len(),
-                    escape(meaning(class))
-                ),
-                "\n</details>\n\n".to_owned(),
-            )
-        } else {
-            (
-                format!(
-                    "#### {} ({})\n\n{}\n\n",
-                    heading(class),
-                    items.len(),
-                    with_code(meaning(class))
-                ),
-                "\n".to_owned(),
-            )
-        };
-        blocks.push(Block {
-            open,
-            items: items.into_iter().map(markdown_item).collect(),
-            close,
-            is_errors: false,
-            in_fence: false,
-        });
-    }
+    let mut blocks: Vec<Block> = DRIFT_CLASSES
+        .iter()
+        .filter_map(|&class| markdown_section(r, class))
+        .collect();
     if !r.warnings.is_empty() {
         blocks.push(Block {
             open: format!("#### Warnings ({})\n\n", r.warnings.len()),
@@ -276,6 +259,7 @@ pub(crate) fn markdown(r: &DriftReport, limit: usize) -> String {
             in_fence: false,
         });
     }
+    blocks.extend(markdown_section(r, DriftClass::Unmanaged));
     let footer = format!(
         "<sub>Checked on {} against live state {} and desired state {}.</sub>\n",
         code(&short(&r.today, 16)),
@@ -313,6 +297,41 @@ pub(crate) fn markdown(r: &DriftReport, limit: usize) -> String {
             )
         },
     )
+}
+
+fn markdown_section(r: &DriftReport, class: DriftClass) -> Option<Block> {
+    let items = items(r, class);
+    if items.is_empty() {
+        return None;
+    }
+    let (open, close) = if class == DriftClass::Unmanaged {
+        (
+            format!(
+                "<details><summary>{} ({}): {}</summary>\n\n",
+                heading(class),
+                items.len(),
+                escape(meaning(class))
+            ),
+            "\n</details>\n\n".to_owned(),
+        )
+    } else {
+        (
+            format!(
+                "#### {} ({})\n\n{}\n\n",
+                heading(class),
+                items.len(),
+                with_code(meaning(class))
+            ),
+            "\n".to_owned(),
+        )
+    };
+    Some(Block {
+        open,
+        items: items.into_iter().map(markdown_item).collect(),
+        close,
+        is_errors: false,
+        in_fence: false,
+    })
 }
 
 /// Renderer-authored text whose backtick spans become code spans; the rest is escaped.
@@ -451,6 +470,29 @@ mod tests {
             json.contains("\\u001b") && json.contains("\\u202e"),
             "{json}"
         );
+    }
+
+    #[test]
+    fn warnings_come_after_the_drift_classes_and_before_unmanaged_resources() {
+        let mut r = report(vec![
+            item(DriftClass::Pending, "p"),
+            item(DriftClass::Unmanaged, "u"),
+        ]);
+        r.warnings.push(orgctl_planner::Warning {
+            address: "account w".into(),
+            message: "the root email differs".into(),
+            source: None,
+        });
+        r.summary.warnings = 1;
+        for out in [text(&r), markdown(&r, crate::MARKDOWN_LIMIT)] {
+            let at = |needle: &str| {
+                out.find(needle)
+                    .unwrap_or_else(|| panic!("{needle}: {out}"))
+            };
+            assert!(at("account p") < at("account w"), "{out}");
+            assert!(at("account w") < at("account u"), "{out}");
+        }
+        assert!(summary_line(&r).contains("1 pending, 1 warning"));
     }
 
     #[test]
