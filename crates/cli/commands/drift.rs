@@ -13,7 +13,8 @@ use orgctl_backend::{IamApi, IamRoles, OrgApi, ReadOptions};
 use orgctl_model::{DesiredState, IamRead, LiveIamAccount};
 use orgctl_planner::PlanOptions;
 use orgctl_planner::access_report::review;
-use orgctl_planner::drift::{DriftInput, DriftReport, PendingWhy, Provenance, report};
+use orgctl_planner::drift::{DriftInput, DriftReport, Provenance, report};
+use orgctl_planner::records::Records;
 
 use super::access::read_iam;
 use super::{load, plan_options};
@@ -124,9 +125,14 @@ async fn drift_against<A: OrgApi, I: IamApi>(
         }
     }
     let plan = orgctl_planner::plan(desired, &live, options);
-    // TODO(records): classify with `orgctl_planner::records::provenance` once it lands.
-    let provenance = vec![Provenance::Pending(PendingWhy::NotRecorded); plan.changes.len()];
-    let applied_on = vec![None; plan.changes.len()];
+    // Out-of-band or pending: the records of what the last apply applied (`records`).
+    let records = Records::new(desired, &live, options);
+    let provenance: Vec<Provenance> = plan.changes.iter().map(|c| records.provenance(c)).collect();
+    let applied_on: Vec<Option<String>> = plan
+        .changes
+        .iter()
+        .map(|c| records.recorded_on(c).map(str::to_owned))
+        .collect();
     let access = review(desired, &live, &accounts, &options.today, None);
     Ok(report(&DriftInput {
         desired,

@@ -28,29 +28,10 @@ use serde::{Deserialize, Serialize};
 use crate::access_report::{AccessReport, FindingKind};
 use crate::plan::{Action, Change, Plan, PlanError, ResourceKind, Warning};
 use crate::planner::grants::IAM_READ_ADDRESS_PREFIX;
+pub use crate::records::{PendingWhy, Provenance};
 
 /// The version of the JSON document `orgctl drift --format json` prints.
 pub const DRIFT_FORMAT_VERSION: u32 = 1;
-
-/// Where a plan change comes from: AWS changed since the last apply, or the YAML did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Provenance {
-    /// AWS changed after orgctl last applied the YAML there.
-    OutOfBand,
-    /// The YAML changed since, or orgctl has no record of applying it.
-    Pending(PendingWhy),
-}
-
-/// Why a change is pending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PendingWhy {
-    /// The YAML of a resource it depends on changed since the last apply.
-    YamlChanged,
-    /// orgctl has no record of applying it (a creation, or a resource no apply recorded).
-    NotRecorded,
-}
 
 /// The class of one difference, in order of importance.
 #[derive(
@@ -217,10 +198,11 @@ pub struct DriftInput<'a> {
     pub live: &'a LiveState,
     /// The plan.
     pub plan: &'a Plan,
-    /// The provenance of each of the plan's changes, in the same order.
+    /// The provenance of each of the plan's changes, in the same order
+    /// ([`crate::records::Records::provenance`]).
     pub provenance: &'a [Provenance],
     /// The date orgctl last applied the YAML to each change's resources, when recorded (same
-    /// order; `None` when unknown).
+    /// order; `None` when unknown; [`crate::records::Records::recorded_on`]).
     pub applied_on: &'a [Option<String>],
     /// The access review of the same organization (its external-trust findings).
     pub access: &'a AccessReport,
