@@ -460,3 +460,79 @@ fn force_unlock_with_a_token_that_does_not_match_names_a_typo_as_a_cause() {
     );
     assert_eq!(sb.snapshot_text(), before);
 }
+
+/// Removes every record of what was applied (`orgctl:applied`) from the sandbox's snapshot.
+fn drop_records(sb: &Sandbox) -> usize {
+    let mut snap: serde_json::Value =
+        serde_json::from_str(&sb.snapshot_text()).expect("snapshot JSON");
+    let mut dropped = 0;
+    for list in ["ous", "accounts", "policies"] {
+        for item in snap[list].as_array_mut().into_iter().flatten() {
+            if let Some(tags) = item["tags"].as_object_mut()
+                && tags.remove(orgctl_model::RECORD_TAG).is_some()
+            {
+                dropped += 1;
+            }
+        }
+    }
+    if let Some(org) = snap["organization"].as_object_mut()
+        && org.remove("root_record").is_some()
+    {
+        dropped += 1;
+    }
+    if let Some(tags) = snap["root_tags"].as_object_mut() {
+        tags.remove(orgctl_model::RECORD_TAG);
+    }
+    sb.write(
+        "live.json",
+        &serde_json::to_string_pretty(&snap).expect("json"),
+    );
+    dropped
+}
+
+#[test]
+fn an_apply_with_only_stale_records_takes_the_lease_and_writes_them() {
+    let sb = Sandbox::new();
+    let first = apply(&sb, &[]);
+    first.expect_code(0);
+    assert!(
+        first.stderr.contains("resources recorded"),
+        "{}",
+        first.stderr
+    );
+    let dropped = drop_records(&sb);
+    assert!(dropped > 1, "the apply recorded what it applied");
+
+    // The plan has no changes: it exits 0 and says in one line what the next apply records.
+    let plan = sb.run(&["plan", "--detailed-exitcode"]);
+    plan.expect_code(0);
+    let line = format!(
+        "{dropped} records of what was applied are out of date; the next apply rewrites them."
+    );
+    assert_eq!(plan.stdout.matches(&line).count(), 1, "{}", plan.stdout);
+
+    // The apply takes the lease (no confirmation needed) and writes only the records.
+    let run = orgctl(
+        sb.path(),
+        &["apply", "--live-state", "live.json"],
+        &[("ORGCTL_LOCK_HOLDER", "tester")],
+    );
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains(&format!(
+            "Recorded {dropped} resources. The organization matches"
+        )),
+        "{}",
+        run.stderr
+    );
+    let tag = lease_tag(&sb).expect("lease");
+    assert!(tag.starts_with("free serial=2 holder=tester "), "{tag}");
+    let plan = sb.run(&["plan"]);
+    plan.expect_code(0);
+    assert!(!plan.stdout.contains("records of what"), "{}", plan.stdout);
+
+    // Now nothing is out of date: no lease, no write.
+    let before = sb.snapshot_text();
+    apply(&sb, &[]).expect_code(0);
+    assert_eq!(sb.snapshot_text(), before);
+}

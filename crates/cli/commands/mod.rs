@@ -446,11 +446,13 @@ async fn apply_against<A: OrgApi, I: IamApi>(
         },
     ));
     check_plan_errors(&plan)?;
-    if plan.is_empty() {
+    // Nothing to change and every record of what was applied current: no lease, no write.
+    if plan.is_empty() && plan.records.is_empty() {
         return Ok(());
     }
     orgctl_applier::preflight(&plan, apply_options)?;
-    if !a.auto_approve {
+    // Records alone change nothing orgctl manages: they need no confirmation.
+    if !a.auto_approve && !plan.is_empty() {
         if !ui::interactive() {
             return Err(CliError::Refused(
                 "refusing to apply without confirmation: stdin is not a terminal; pass \
@@ -503,7 +505,10 @@ async fn apply_against<A: OrgApi, I: IamApi>(
     outcome?
 }
 
-/// The writes, under the lease: the plan's changes, then a fresh read that must plan nothing.
+/// The writes, under the lease: the plan's changes, then a fresh read that must plan nothing,
+/// and the records of what was applied (`orgctl:applied`) on every resource that read finds as
+/// the YAML says — also after a failed change, on the resources no remaining change depends on.
+/// A plan with no changes only writes its records.
 #[allow(clippy::too_many_arguments)]
 async fn apply_leased<A: OrgApi, I: IamApi>(
     api: &A,
@@ -515,28 +520,58 @@ async fn apply_leased<A: OrgApi, I: IamApi>(
     read: &orgctl_backend::ReadOptions,
     g: &Global,
 ) -> Result<(), CliError> {
+    if plan.is_empty() {
+        let recorded = orgctl_applier::record(api, &plan.records).await?;
+        ui::info(&format!(
+            "Recorded {}. The organization matches the desired state.",
+            resources(recorded)
+        ));
+        return Ok(());
+    }
     let mut reporter = Progress::new(plan.changes.len(), g.verbose);
     let report = orgctl_applier::apply(plan, api, iam, apply_options, &mut reporter).await;
     reporter.bar.finish();
     let report = report?;
+    // The check of `orgctl_applier::verify`, with the read's progress shown.
+    let again =
+        match crate::live::read_as(api, iam, read, "verifying (reading the organization again)")
+            .await
+        {
+            Ok(live) => orgctl_planner::plan(desired, &live, options),
+            Err(_) if !report.is_success() => {
+                return Err(CliError::Partial(report.failed(), report.skipped()));
+            }
+            Err(e) => return Err(e),
+        };
+    let recorded = orgctl_applier::record(api, &again.records).await;
     if !report.is_success() {
+        if let Err(e) = &recorded {
+            ui::info(&format!("warning: {e}"));
+        }
         return Err(CliError::Partial(report.failed(), report.skipped()));
     }
-    // The check of `orgctl_applier::verify`, with the read's progress shown.
-    let live =
-        crate::live::read_as(api, iam, read, "verifying (reading the organization again)").await?;
-    let pending = orgctl_planner::plan(desired, &live, options).changes;
-    if !pending.is_empty() {
+    let recorded = recorded?;
+    if !again.changes.is_empty() {
         return Err(CliError::NotConverged(
-            pending.iter().map(describe).collect(),
+            again.changes.iter().map(describe).collect(),
         ));
     }
     ui::info(&format!(
-        "Apply complete: {} changed, {} already in effect. The organization matches the desired state.",
+        "Apply complete: {} changed, {} already in effect, {} recorded. The organization \
+         matches the desired state.",
         report.done(),
-        report.already_done()
+        report.already_done(),
+        resources(recorded)
     ));
     Ok(())
+}
+
+/// `1 resource`, `3 resources`.
+fn resources(n: usize) -> String {
+    match n {
+        1 => "1 resource".to_owned(),
+        n => format!("{n} resources"),
+    }
 }
 
 /// The lease as this apply takes it: `--wait-lock`, `--lock-holder` (default user@host/pid).

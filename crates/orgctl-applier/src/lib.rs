@@ -35,7 +35,7 @@ use orgctl_backend::{
     IamApi, IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, execute_iam,
 };
 use orgctl_model::{DesiredState, FULL_AWS_ACCESS_ID, Op, Ref};
-use orgctl_planner::{Change, Plan, PlanOptions, plan};
+use orgctl_planner::{Change, Plan, PlanOptions, RecordWrite, plan};
 
 /// How to apply.
 #[derive(Debug, Clone, Default)]
@@ -132,6 +132,18 @@ pub enum ApplyError {
     /// Reading the organization after the apply failed.
     #[error("could not read the organization to verify the apply: {0}")]
     Verify(#[from] orgctl_backend::ReadError),
+    /// Writing a record of what was applied failed (what the apply changed is in effect; the
+    /// next apply writes the record).
+    #[error(
+        "could not record what was applied on {resource} ({error}); the organization is as the \
+         plan says, and the next apply writes the record"
+    )]
+    Record {
+        /// The resource's id.
+        resource: String,
+        /// What went wrong.
+        error: String,
+    },
 }
 
 /// Checks that the plan may start: no plan errors, and no closures unless allowed. Nothing is
@@ -339,8 +351,10 @@ async fn run_change<A: OrgApi, I: IamApi>(
     }
 }
 
-/// Reads the organization (and IAM in its member accounts) again and plans once more; returns
-/// the changes still pending (empty when the apply converged).
+/// Reads the organization (and IAM in its member accounts) again, plans once more and writes
+/// that plan's records of what was applied ([`record`]: the resources already as the YAML says,
+/// none a pending change depends on); returns the changes still pending (empty when the apply
+/// converged).
 pub async fn verify<A: OrgApi, I: IamApi>(
     desired: &DesiredState,
     api: &A,
@@ -349,5 +363,24 @@ pub async fn verify<A: OrgApi, I: IamApi>(
     options: &PlanOptions,
 ) -> Result<Vec<Change>, ApplyError> {
     let live = read_all_reporting(api, iam, read, &|_| {}).await?;
-    Ok(plan(desired, &live, options).changes)
+    let again = plan(desired, &live, options);
+    record(api, &again.records).await?;
+    Ok(again.changes)
+}
+
+/// Writes records of what was applied (`orgctl:applied`, [`orgctl_planner::records`]) through
+/// the executor, as `TagResource`; returns how many were written (a record already there counts
+/// too). Stops at the first failure. The planner never compares the key, so recording never
+/// makes a plan non-empty.
+pub async fn record<A: OrgApi>(api: &A, records: &[RecordWrite]) -> Result<usize, ApplyError> {
+    let mut ids = IdMap::default();
+    for r in records {
+        execute(api, &r.op(), &mut ids, &PollPolicy::default())
+            .await
+            .map_err(|e| ApplyError::Record {
+                resource: r.resource_id.clone(),
+                error: e.to_string(),
+            })?;
+    }
+    Ok(records.len())
 }

@@ -201,7 +201,11 @@ proptest! {
 
             org.clear_calls();
             org.iam().clear_calls();
+            // The verify recorded what was applied: the next plan is empty and has no records
+            // to write (recording never makes a plan non-empty).
             let second = plan(d, &live_of(&org).await, &options());
+            assert!(second.is_empty(), "recording made the plan non-empty: {:?}", second.changes);
+            assert_eq!(second.records, vec![], "records left after apply");
             let report = apply(&second, &org, &org.iam(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
             assert!(report.outcomes.is_empty(), "second plan: {:?}", second.changes);
             assert_eq!(org.write_call_count(), 0);
@@ -220,18 +224,26 @@ proptest! {
             if refused_for_a_generated_reason(&case).await {
                 return;
             }
-            // The writes of an uninterrupted apply (to the organization and IAM), then an abort
-            // after each k of them.
-            let (done, _, writes) = probe(&case).await;
+            // The writes of an uninterrupted apply (to the organization and IAM) and of the
+            // records its verify writes, then an abort after each k of them.
+            let (done, _, mut writes) = probe(&case).await;
             let creates = done.iam().call_count(CREATE_ROLE);
+            let records = plan(&case.desired, &live_of(&done).await, &options()).records;
+            writes.extend(records.iter().map(|_| Api::Org));
             for k in 0..writes.len() {
                 let (org, iam) = faulty_apis(&case, &writes, Fault::CrashAfter(k), access_denied());
-                let _ = apply(&case.plan, &org, &iam, &ApplyOptions::default(), &mut Silent).await;
+                let report = apply(&case.plan, &org, &iam, &ApplyOptions::default(), &mut Silent).await;
+                if report.is_ok_and(|r| r.is_success()) {
+                    let _ = verify(&case.desired, &org, &iam, &ReadOptions::default(), &options()).await;
+                }
                 let org = org.into_inner();
                 // Recovery is a fresh plan and apply.
                 plan_and_apply(&case.desired, &org).await;
                 let pending = verify(&case.desired, &org, &org.iam(), &ReadOptions::default(), &options()).await.expect("verify");
                 assert!(pending.is_empty(), "k={k}: did not converge: {pending:?}");
+                let after = plan(&case.desired, &live_of(&org).await, &options());
+                assert!(after.is_empty(), "k={k}: {:?}", after.changes);
+                assert_eq!(after.records, vec![], "k={k}: records left after the rerun");
                 assert!(
                     org.iam().call_count(CREATE_ROLE) <= creates,
                     "k={k}: {} CreateRole calls over the aborted apply and its rerun, {creates} in one apply",

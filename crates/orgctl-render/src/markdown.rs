@@ -237,6 +237,9 @@ fn head(plan: &Plan) -> String {
     } else {
         let _ = writeln!(out, "**{}**\n", summary_line(plan));
     }
+    if let Some(line) = crate::text::records_line(plan) {
+        let _ = writeln!(out, "{line}\n");
+    }
     if !plan.errors.is_empty() {
         let _ = writeln!(
             out,

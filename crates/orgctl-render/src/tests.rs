@@ -627,6 +627,40 @@ fn empty_plan_renderings() {
 }
 
 #[test]
+fn stale_records_are_one_line_and_not_changes() {
+    let mut plan = empty_plan();
+    let record = |id: &str| orgctl_planner::RecordWrite {
+        resource_id: id.to_owned(),
+        value: "1:0123456789abcdef:2026-11-27".to_owned(),
+    };
+    plan.records = vec![record("ou-1"), record("r-1")];
+    let t = plain(&plan);
+    assert!(
+        t.ends_with(
+            "No changes. The organization matches the desired state.\n2 records of what was \
+             applied are out of date; the next apply rewrites them.\n"
+        ),
+        "{t}"
+    );
+    let md = markdown(&plan);
+    assert_eq!(
+        md.matches("records of what was applied are out of date")
+            .count(),
+        1,
+        "{md}"
+    );
+    assert!(md.contains("**No changes. The organization matches the desired state.**"));
+    assert_balanced_markdown(&md);
+    plan.records.truncate(1);
+    assert!(
+        plain(&plan).ends_with(
+            "1 record of what was applied is out of date; the next apply rewrites it.\n"
+        )
+    );
+    assert!(!plain(&empty_plan()).contains("record"));
+}
+
+#[test]
 fn empty_plan_with_errors_is_not_called_in_sync() {
     let mut plan = empty_plan();
     plan.errors.push(PlanError {

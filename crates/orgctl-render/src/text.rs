@@ -174,7 +174,25 @@ pub(crate) fn render(plan: &Plan, opts: &RenderOptions) -> String {
         st.bold(&mut out, &summary_line(plan));
     }
     out.push('\n');
+    if let Some(line) = records_line(plan) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
+}
+
+/// The one line saying how many records of what was applied (`orgctl:applied`) the next apply
+/// rewrites, when any: they are not changes.
+pub(crate) fn records_line(plan: &Plan) -> Option<String> {
+    match plan.records.len() {
+        0 => None,
+        1 => Some(
+            "1 record of what was applied is out of date; the next apply rewrites it.".to_owned(),
+        ),
+        n => Some(format!(
+            "{n} records of what was applied are out of date; the next apply rewrites them."
+        )),
+    }
 }
 
 /// `Plan: 3 to create, 2 to change, 1 to move, 0 to delete.`
