@@ -16,7 +16,8 @@
 # exit 2, one comment), the apply after merge, the next plan (no changes, the same comment
 # updated), a broken desired state (the job fails, the comment shows the errors), a failing
 # plan (another organization: the job fails, the comment shows orgctl's error), the nightly
-# drift check (none: no issue; a tag added by hand: one issue, updated the next night; reverted
+# drift check (none: no issue; a tag added by hand: one issue reporting it out-of-band, updated
+# the next night; reverted
 # by an apply: the issue closed); then the same on GitLab with a YAML edit (one note, updated),
 # its apply, a broken state and the scheduled drift check.
 #
@@ -159,6 +160,8 @@ expect 0 github orgctl-drift.yml
 check "the drift step said: drift (exit 2)" [ "$(jq -r '.drift."exit-code"' <<<"$OUT")" = 2 ]
 check "one open drift issue" [ "$(drift_issues '[.[] | select(.state == "open")] | length')" = 1 ]
 check "the issue names the edited account" grep -q "companyx-sandbox" <<<"$(drift_issues '.[0].body')"
+check "as out-of-band (orgctl applied it; AWS changed since)" \
+  grep -q "Drift found: 1 out-of-band, 0 expired, 0 unverifiable, 0 pending" <<<"$(drift_issues '.[0].body')"
 expect 0 github orgctl-drift.yml
 check "the next night: still one drift issue, updated in place" \
   [ "$(drift_issues 'length'):$(drift_issues '.[0].updates')" = 1:1 ]
@@ -240,6 +243,8 @@ expect 0 gitlab --job orgctl-drift --job orgctl-drift-issue
 check "the drift job said: drift (exit 2)" [ "$(jq -r '.DRIFT_EXIT_CODE' <<<"$OUT")" = 2 ]
 check "one open drift issue" [ "$(gl_issues '[.[] | select(.state == "opened")] | length')" = 1 ]
 check "the issue names the edited account" grep -q "companyx-sandbox" <<<"$(gl_issues '.[0].description')"
+check "as out-of-band" \
+  grep -q "Drift found: 1 out-of-band, 0 expired, 0 unverifiable, 0 pending" <<<"$(gl_issues '.[0].description')"
 expect 0 gitlab --job orgctl-drift --job orgctl-drift-issue
 check "still one drift issue, updated in place" [ "$(gl_issues 'length'):$(gl_issues '.[0].updates')" = 1:1 ]
 
