@@ -161,6 +161,8 @@ fn every_class_in_every_format() {
     assert_eq!(report["format_version"], 1);
     let got = classes(&report);
     for want in [
+        pair("out_of_band", "account companyx-staging"),
+        pair("out_of_band", "attachment scp/restrict-regions -> /Sandbox"),
         pair(
             "expired",
             "grant/partner-production -> account companyx-production",
@@ -175,6 +177,18 @@ fn every_class_in_every_format() {
     ] {
         assert!(got.contains(&want), "{want:?} not in {got:#?}");
     }
+    // The hand edits say when orgctl last applied there; the YAML edit says the YAML changed.
+    let item = |address: &str| {
+        report["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["address"] == address))
+            .cloned()
+            .unwrap_or_else(|| panic!("{address}"))
+    };
+    assert_eq!(item("account companyx-staging")["applied_on"], "2026-11-27");
+    assert_eq!(item("ou /Workloads/Staging")["pending"], "yaml_changed");
+    assert_eq!(report["summary"]["out_of_band"], 2);
+    assert_eq!(report["summary"]["pending"], 1);
     // Most important first.
     let order = [
         "out_of_band",

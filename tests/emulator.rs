@@ -15,6 +15,8 @@ mod access;
 mod cli;
 /// `connect()` with the standard chain: endpoint, region and credentials from the environment.
 mod connect;
+/// `orgctl drift`: hand edits out-of-band, a YAML edit pending, in one run; every class.
+mod drift;
 /// Throttling, concurrent modification, 5xx, dropped connections, credentials errors and
 /// asynchronous account creation, through the fault proxy.
 mod faults;
