@@ -442,3 +442,53 @@ fn the_examples_in_docs_drift_md_are_real_output() {
         );
     }
 }
+
+/// A plan error (the YAML cannot be applied as it is) is part of the report and exits 1, with
+/// or without `--detailed-exitcode`; the error is on stderr too.
+#[test]
+fn a_plan_error_is_reported_and_exits_1() {
+    let sb = Sandbox::new();
+    sb.run(&["apply", "--auto-approve"]).expect_code(0);
+    // /Sandbox and its account leave the YAML: the OU would be deleted with an account orgctl
+    // does not manage in it.
+    let accounts = sb.read("desired-state/accounts.yaml");
+    let cut = accounts
+        .find("  # CompanyX's own playground")
+        .expect("the sandbox account");
+    sb.write("desired-state/accounts.yaml", &accounts[..cut]);
+    let ous = sb.read("desired-state/ous.yaml");
+    let cut = ous.find("  # Experiments.").expect("the sandbox OU");
+    sb.write("desired-state/ous.yaml", &ous[..cut]);
+    let grants = sb.read("desired-state/grants.yaml");
+    sb.write(
+        "desired-state/grants.yaml",
+        &grants.replace("    exclude: [companyx-sandbox]", ""),
+    );
+    for args in [
+        &["drift"][..],
+        &["drift", "--detailed-exitcode", "--format", "json"],
+    ] {
+        let run = sb.run(args);
+        run.expect_code(1);
+        assert!(
+            run.stderr.contains("error: ou /Sandbox: OU /Sandbox (")
+                && run
+                    .stderr
+                    .contains(") is to be deleted but would still hold account companyx-sandbox"),
+            "{}",
+            run.stderr
+        );
+        if args.contains(&"json") {
+            let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+            assert_eq!(report["summary"]["errors"], 1);
+            assert_eq!(report["errors"][0]["address"], "ou /Sandbox");
+        } else {
+            assert!(
+                run.stdout
+                    .contains("The desired state cannot be applied as it is: 1 plan error."),
+                "{}",
+                run.stdout
+            );
+        }
+    }
+}
