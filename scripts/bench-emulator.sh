@@ -8,7 +8,8 @@
 # roles; the IAM part of the budget is
 #   A_members × (1 AssumeRole + ListRoles pages)
 #     + Σ roles under /orgctl/ × (GetRole + ListAttachedRolePolicies + ListRolePolicies + inline)
-# `-v` prints the requests per operation and how long the organization and IAM reads took.
+# `-v` prints the requests per operation and how long the organization and IAM reads took;
+# `/usr/bin/time -v` gives each run's peak RSS (issue 9: under 50 MiB for 500 accounts).
 # With --import, `orgctl import` is timed instead of `orgctl plan` (the same reads; IAM is
 # read through orgctl's read role first, so each account without it costs one AssumeRole
 # more), and the plan from the imported files must be empty (exit 0).
@@ -35,13 +36,14 @@ fi
 for run in 1 2 3; do
   start=$EPOCHREALTIME
   if [ -n "$IMPORT" ]; then
-    ./target/release/orgctl import --out "$WORK/imported-$run" -v >"$WORK/plan.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" >&2; exit 1; }
+    /usr/bin/time -v -o "$WORK/time.txt" ./target/release/orgctl import --out "$WORK/imported-$run" -v >"$WORK/plan.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" >&2; exit 1; }
   else
-    ./target/release/orgctl plan "$WORK/desired" --detailed-exitcode -v >"$WORK/plan.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" "$WORK/plan.txt" >&2; exit 1; }
+    /usr/bin/time -v -o "$WORK/time.txt" ./target/release/orgctl plan "$WORK/desired" --detailed-exitcode -v >"$WORK/plan.txt" 2>"$WORK/stderr.txt" || { cat "$WORK/stderr.txt" "$WORK/plan.txt" >&2; exit 1; }
   fi
   end=$EPOCHREALTIME
   total=$(grep -o 'AWS requests: [0-9]*' "$WORK/stderr.txt" | grep -o '[0-9]*$')
-  printf 'run %d: %s requests, %.2f s\n' "$run" "$total" "$(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')"
+  rss=$(awk '/Maximum resident set size/ {print $NF}' "$WORK/time.txt")
+  printf 'run %d: %s requests, %.2f s, peak RSS %.1f MiB\n' "$run" "$total" "$(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}')" "$(awk -v k="$rss" 'BEGIN{print k/1024}')"
   grep -o 'read the organization in .*' "$WORK/stderr.txt" | sed 's/^/  /' || true
 done
 echo "per operation (last run):"

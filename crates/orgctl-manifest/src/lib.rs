@@ -18,6 +18,7 @@ use orgctl_model::DesiredState;
 mod diag;
 mod document;
 pub mod export;
+mod fast;
 mod load;
 mod node;
 pub mod raw;

@@ -375,7 +375,12 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
 }
 
 fn parse_file(parsed: &mut Parsed, file: usize, text: &str) {
-    let root = match serde_saphyr::from_str_with_options::<Option<Node>>(text, parse_options()) {
+    // The plain subset is read directly; anything else, every error included, by serde-saphyr.
+    let read = match crate::fast::parse(text) {
+        Some(root) => Ok(Some(root)),
+        None => serde_saphyr::from_str_with_options::<Option<Node>>(text, parse_options()),
+    };
+    let root = match read {
         Ok(Some(root)) => root,
         Ok(None) => return,
         Err(err) => {

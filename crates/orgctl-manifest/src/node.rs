@@ -42,6 +42,15 @@ impl Pos {
         }
     }
 
+    /// A position with a known byte range (the fast reader's nodes).
+    pub(crate) fn at_bytes(line: u32, column: u32, start: usize, len: usize) -> Self {
+        Pos {
+            line,
+            column,
+            byte: Some((start, len)),
+        }
+    }
+
     /// The byte offset of the node in its file, when the parser reported it.
     pub(crate) fn byte_offset(&self) -> Option<usize> {
         self.byte.map(|(start, _)| start)

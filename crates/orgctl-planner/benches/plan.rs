@@ -1,6 +1,8 @@
 //! Planner benchmark: plans synthetic organizations of 1,000 to 100,000 accounts and prints the
 //! time per plan and the peak memory. `cargo bench -p orgctl-planner` runs the full sizes;
 //! under `cargo test` (no `--bench` argument) it runs one small size as a smoke test.
+//! `PROFILE=N` builds one organization of N accounts and plans it once (for
+//! `valgrind --tool=callgrind`).
 //!
 //! Each organization has 1 account in 10 in the wrong OU, 1 in 20 with a changed tag, 1 in 50
 //! missing (to create), 100 OUs under 10 parents and 5 SCPs attached to OUs; 10 access grants,
@@ -286,6 +288,24 @@ fn peak_rss_mib() -> Option<f64> {
 fn main() {
     if std::env::var_os("PROBE").is_some() {
         probe();
+        return;
+    }
+    // One plan of N accounts, for `valgrind --tool=callgrind`.
+    if let Some(n) = std::env::var("PROFILE").ok().and_then(|v| v.parse().ok()) {
+        let (d, l) = org(n);
+        let start = Instant::now();
+        let p = plan(
+            &d,
+            &l,
+            &PlanOptions {
+                today: "2026-11-27".into(),
+            },
+        );
+        println!(
+            "{n} accounts: {} changes in {:?}",
+            p.changes.len(),
+            start.elapsed()
+        );
         return;
     }
     let full = std::env::args().any(|a| a == "--bench");
