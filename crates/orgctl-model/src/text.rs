@@ -58,6 +58,10 @@ pub fn is_invisible(c: char) -> bool {
 
 /// The first invisible character of `s`, if any.
 pub fn first_invisible(s: &str) -> Option<char> {
+    // ASCII text (nearly all of it) has only control characters to look for.
+    if s.is_ascii() {
+        return s.bytes().find(|b| b.is_ascii_control()).map(char::from);
+    }
     s.chars().find(|c| is_invisible(*c))
 }
 
@@ -81,6 +85,16 @@ pub fn escape_invisible(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_shortcut_finds_what_the_predicate_finds() {
+        for b in 0..=127u8 {
+            let c = char::from(b);
+            let text = format!("a{c}b");
+            let expected = is_invisible(c).then_some(c);
+            assert_eq!(first_invisible(&text), expected, "{b:#x}");
+        }
+    }
 
     #[test]
     fn invisible_characters_are_found_and_escaped() {

@@ -1,14 +1,16 @@
 //! The `accounts` lists: names, emails, OUs, ids, tags and lifecycles.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use orgctl_model::{AccountSpec, Lifecycle, ROOT_PATH, SourceLoc};
+use orgctl_model::{AccountSpec, Lifecycle, ROOT_PATH};
 
 use super::checker::Checker;
 use super::organization::OrgSettings;
 use super::ous::Ous;
 use super::rules::{email_problem, is_account_id};
 use crate::load::Item;
+use crate::node::Located;
 use crate::raw::RawLifecycle;
 use crate::text::invisible_problem;
 
@@ -30,6 +32,13 @@ pub(super) struct AccountInfo {
     pub(super) full_aws_access: bool,
 }
 
+/// A place in a file: file index, line, column.
+type Place = (usize, u32, u32);
+
+fn place<T>(file: usize, value: &Located<T>) -> Place {
+    (file, value.line, value.column)
+}
+
 /// Checks every account against the organization settings and the OUs.
 pub(super) fn check<'p>(
     checker: &mut Checker<'p>,
@@ -41,41 +50,44 @@ pub(super) fn check<'p>(
     let mut accounts: BTreeMap<String, AccountSpec> = BTreeMap::new();
     let mut account_info: HashMap<&str, AccountInfo> =
         HashMap::with_capacity(parsed.accounts.len());
-    let mut names: HashMap<&str, SourceLoc> = HashMap::with_capacity(parsed.accounts.len());
-    let mut emails: HashMap<String, SourceLoc> = HashMap::with_capacity(parsed.accounts.len());
-    let mut ids: HashMap<&str, SourceLoc> = HashMap::with_capacity(parsed.accounts.len());
+    // First places, made into a `SourceLoc` only for a diagnostic.
+    let mut names: HashMap<&str, Place> = HashMap::with_capacity(parsed.accounts.len());
+    let mut emails: HashMap<Cow<'_, str>, Place> = HashMap::with_capacity(parsed.accounts.len());
+    let mut ids: HashMap<&str, Place> = HashMap::with_capacity(parsed.accounts.len());
+    let loc = |(file, line, column): Place| parsed.loc(file, line, column);
     for (item_no, Item { file, index, raw }) in parsed.accounts.iter().enumerate() {
         let (file, index) = (*file, *index);
         let account = &raw.value;
         let field = |f: &str| format!("accounts[{index}].{f}");
         let name = account.name.value.as_str();
-        let name_at = checker.at(file, &account.name);
+        let name_place = place(file, &account.name);
+        let name_at = || loc(name_place);
         let n = name.chars().count();
         if n == 0 || n > 50 {
             checker.error(
-                name_at.clone(),
+                name_at(),
                 field("name"),
                 format!("account name has {n} characters; AWS allows 1 to 50"),
             );
         } else if let Some(problem) = invisible_problem("account name", name) {
-            checker.error(name_at.clone(), field("name"), problem);
+            checker.error(name_at(), field("name"), problem);
         } else if !name.chars().all(|ch| (' '..='~').contains(&ch)) {
             checker.error(
-                name_at.clone(),
+                name_at(),
                 field("name"),
                 format!("account name `{name}`: AWS allows only printable ASCII characters"),
             );
         }
         if name == "root" {
             checker.error(
-                name_at.clone(),
+                name_at(),
                 field("name"),
                 "an account cannot be named `root`: policy targets use `root` for the \
                  organization root, so the name would be ambiguous",
             );
         } else if name.starts_with('/') {
             checker.error(
-                name_at.clone(),
+                name_at(),
                 field("name"),
                 format!(
                     "account name `{name}` starts with `/`: policy targets read that as an OU \
@@ -83,36 +95,44 @@ pub(super) fn check<'p>(
                 ),
             );
         }
-        let duplicate_name = names.get(name).cloned();
-        if let Some(first) = &duplicate_name {
+        let duplicate_name = names.get(name).copied();
+        if let Some(first) = duplicate_name {
             checker.error_related(
-                name_at.clone(),
+                name_at(),
                 field("name"),
                 format!("account name `{name}` is used twice"),
-                first.clone(),
+                loc(first),
             );
         } else {
-            names.insert(name, name_at.clone());
+            names.insert(name, name_place);
         }
 
         let email = account.email.value.as_str();
-        let email_at = checker.at(file, &account.email);
+        let email_place = place(file, &account.email);
         if let Some(problem) = email_problem(email) {
-            checker.error(email_at.clone(), field("email"), problem);
+            checker.error(loc(email_place), field("email"), problem);
         }
-        let folded = email.to_lowercase();
+        // Lower-case ASCII (nearly every email) is its own folding.
+        let folded = if email
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            Cow::Borrowed(email)
+        } else {
+            Cow::Owned(email.to_lowercase())
+        };
         if let Some(first) = emails.get(&folded) {
             checker.error_related(
-                email_at.clone(),
+                loc(email_place),
                 field("email"),
                 format!(
                     "root email `{email}` is used twice (emails compare case-insensitively); \
                      every AWS account needs its own"
                 ),
-                first.clone(),
+                loc(*first),
             );
         } else {
-            emails.insert(folded, email_at);
+            emails.insert(folded, email_place);
         }
 
         let ou = account.ou.value.as_str();
@@ -131,10 +151,10 @@ pub(super) fn check<'p>(
 
         let mut id = None;
         if let Some(i) = &account.id {
-            let id_at = checker.at(file, i);
+            let id_place = place(file, i);
             if !is_account_id(&i.value) {
                 checker.error(
-                    id_at,
+                    loc(id_place),
                     field("id"),
                     format!(
                         "`{}` is not an account id: it must be 12 digits, in quotes",
@@ -143,17 +163,17 @@ pub(super) fn check<'p>(
                 );
             } else if let Some(first) = ids.get(i.value.as_str()) {
                 checker.error_related(
-                    id_at,
+                    loc(id_place),
                     field("id"),
                     format!("account id `{}` is used twice", i.value),
-                    first.clone(),
+                    loc(*first),
                 );
             } else {
-                ids.insert(&i.value, id_at);
+                ids.insert(&i.value, id_place);
                 id = Some(i.value.clone());
             }
         }
-        let tags = checker.tags(file, &account.tags, &field("tags"), ignored, false);
+        let tags = checker.tags(file, &account.tags, &|| field("tags"), ignored, false);
         let lifecycle = match account.lifecycle.as_ref().map(|l| l.value) {
             None | Some(RawLifecycle::Active) => Lifecycle::Active,
             Some(RawLifecycle::Closed) => Lifecycle::Closed,

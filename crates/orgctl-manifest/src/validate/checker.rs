@@ -71,7 +71,7 @@ impl<'p> Checker<'p> {
         &mut self,
         file: usize,
         tags: &RawTags,
-        field: &str,
+        field: &dyn Fn() -> String,
         ignored: &HashSet<&str>,
         managed_by: bool,
     ) -> Tags {
@@ -87,25 +87,26 @@ impl<'p> Checker<'p> {
                  {max} here",
                 tags.0.len()
             );
-            self.error(self.at(file, k), field, why);
+            self.error(self.at(file, k), field(), why);
         }
         let mut out = Tags::new();
         for (k, v) in &tags.0 {
             let key = k.value.as_str();
-            let field = format!("{field}.{key}");
+            // The field path is written only for a diagnostic.
+            let field = || format!("{}.{key}", field());
             let n = key.chars().count();
             if n == 0 || n > 128 {
                 self.error(
                     self.at(file, k),
-                    &field,
+                    field(),
                     format!("tag key has {n} characters; AWS allows 1 to 128"),
                 );
             }
             if let Some(problem) = invisible_problem("tag key", key) {
-                self.error(self.at(file, k), &field, problem);
+                self.error(self.at(file, k), field(), problem);
             }
             if let Some(problem) = invisible_problem("tag value", &v.value) {
-                self.error(self.at(file, v), &field, problem);
+                self.error(self.at(file, v), field(), problem);
             }
             if key
                 .get(..4)
@@ -113,14 +114,14 @@ impl<'p> Checker<'p> {
             {
                 self.error(
                     self.at(file, k),
-                    &field,
+                    field(),
                     format!("tag key `{key}`: keys starting with `aws:` are reserved for AWS"),
                 );
             }
             if is_bookkeeping_tag(key) {
                 self.error(
                     self.at(file, k),
-                    &field,
+                    field(),
                     format!(
                         "tag key `{key}`: keys starting with `{BOOKKEEPING_PREFIX}` are orgctl's \
                          own bookkeeping (such as `{RECORD_TAG}`, the record of what was \
@@ -130,7 +131,7 @@ impl<'p> Checker<'p> {
             } else if key == MANAGED_BY_KEY {
                 self.error(
                     self.at(file, k),
-                    &field,
+                    field(),
                     format!(
                         "`{MANAGED_BY_KEY}` is reserved: orgctl sets it on the OUs and policies \
                          it manages; remove it here"
@@ -139,7 +140,7 @@ impl<'p> Checker<'p> {
             } else if ignored.contains(key) {
                 self.error(
                     self.at(file, k),
-                    &field,
+                    field(),
                     format!(
                         "`{key}` is listed in organization.ignore_tag_keys, so orgctl would \
                          never set it; remove it here or there"
@@ -150,7 +151,7 @@ impl<'p> Checker<'p> {
             if vn > 256 {
                 self.error(
                     self.at(file, v),
-                    &field,
+                    field(),
                     format!("tag value has {vn} characters; AWS allows at most 256"),
                 );
             }

@@ -66,7 +66,7 @@ pub(super) fn check<'p>(checker: &mut Checker<'p>, ignored: &HashSet<&str>) -> O
                 ou_ids.insert(&id.value, id_at);
             }
         }
-        let tags = checker.tags(file, &ou.tags, &field("tags"), ignored, true);
+        let tags = checker.tags(file, &ou.tags, &|| field("tags"), ignored, true);
         let full_aws_access = ou.full_aws_access.as_ref().is_none_or(|f| f.value);
         let Some(segments) = segments else { continue };
         if let Some(first) = ou_info.get(path) {

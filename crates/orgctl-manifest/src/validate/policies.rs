@@ -173,7 +173,7 @@ pub(super) fn check(
                     field: field("targets"),
                 });
         }
-        let tags = checker.tags(file, &policy.tags, &field("tags"), ignored, true);
+        let tags = checker.tags(file, &policy.tags, &|| field("tags"), ignored, true);
         if duplicate.is_none() {
             policies.insert(
                 name.to_owned(),
