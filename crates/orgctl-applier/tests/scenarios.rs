@@ -985,3 +985,72 @@ async fn a_failed_deny_keeps_full_aws_access_from_being_attached_after_it() {
     );
     converge(&d, &org).await;
 }
+
+/// Issue 8: after a failed change, the verifying read records what is as the YAML says (a new
+/// OU, the root) and nothing a remaining change depends on (the policy whose attachment
+/// failed); the rerun records the rest and leaves nothing to record.
+#[tokio::test]
+async fn after_a_failed_change_only_what_is_as_the_yaml_says_is_recorded() {
+    use orgctl_model::RECORD_TAG;
+    use orgctl_planner::records::{PendingWhy, Provenance, provenance};
+
+    let org = org().await;
+    converge(&desired(&["old"], true), &org).await;
+    let mut d = desired(&["new"], true);
+    let mut b = d.ous["/A"].clone();
+    b.path = "/B".into();
+    b.name = "B".into();
+    d.ous.insert("/B".into(), b);
+    let (report, org) = apply_failing_once(&d, org, "AttachPolicy").await;
+    assert!(!report.is_success());
+    let pending = verify(
+        &d,
+        &org,
+        &MemoryIam::new(),
+        &ReadOptions::default(),
+        &options(),
+    )
+    .await
+    .expect("verify");
+    assert!(!pending.is_empty(), "the failed attachment is still to do");
+
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let record = |tags: &Tags| tags.get(RECORD_TAG).cloned();
+    let ou_b = live.ous.iter().find(|o| o.name == "B").expect("B created");
+    assert!(record(&ou_b.tags).is_some(), "the new OU is recorded");
+    let new = live
+        .policies
+        .iter()
+        .find(|p| p.name == "new")
+        .expect("new created");
+    assert_eq!(record(&new.tags), None, "a pending change depends on it");
+    let again = plan(&d, &live, &options());
+    assert_eq!(again.records, vec![], "everything else is recorded");
+    // What the failed apply left to do is still pending, never out-of-band.
+    let classes: Vec<(&str, Provenance)> = again
+        .changes
+        .iter()
+        .map(|c| c.address.as_str())
+        .zip(provenance(&d, &live, &options(), &again))
+        .collect();
+    assert!(
+        classes.contains(&(
+            "attachment scp/new -> /A",
+            Provenance::Pending(PendingWhy::NotRecorded)
+        )),
+        "{classes:?}"
+    );
+    assert!(
+        classes.iter().all(|(_, p)| *p != Provenance::OutOfBand),
+        "{classes:?}"
+    );
+    // The rerun converges and records the rest.
+    converge(&d, &org).await;
+    let live = read_live(&org, &ReadOptions::default())
+        .await
+        .expect("read");
+    let after = plan(&d, &live, &options());
+    assert!(after.is_empty() && after.records.is_empty(), "{after:?}");
+}

@@ -1189,6 +1189,12 @@ impl Op {
 /// document: fingerprinting a 100,000-account state must stay cheap). The serialisation is
 /// deterministic because every map in these types is ordered and lists are normalised first.
 pub fn fingerprint<T: Serialize>(value: &T) -> String {
+    fingerprint_prefix(value, 64)
+}
+
+/// The first `chars` hex characters (at most 64) of [`fingerprint`], without building the
+/// rest: what runs once per resource, such as the records of what was applied.
+pub fn fingerprint_prefix<T: Serialize>(value: &T, chars: usize) -> String {
     struct HashWriter(Sha256);
     impl std::io::Write for HashWriter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -1199,15 +1205,40 @@ pub fn fingerprint<T: Serialize>(value: &T) -> String {
             Ok(())
         }
     }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut w = HashWriter(Sha256::new());
     // Serialising plain data structs into a hash cannot fail.
     let _ = serde_json::to_writer(&mut w, value);
-    w.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    let digest = w.0.finalize();
+    let mut out = String::with_capacity(chars.min(64));
+    for b in digest.iter() {
+        for nibble in [b >> 4, b & 0xf] {
+            if out.len() == chars {
+                return out;
+            }
+            out.push(char::from(HEX[usize::from(nibble)]));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fingerprint_prefix_is_the_fingerprint_cut_short() {
+        let value = serde_json::json!({"a": [1, 2], "b": "x"});
+        let full = fingerprint(&value);
+        assert_eq!(full.len(), 64);
+        assert_eq!(fingerprint_prefix(&value, 16), full[..16]);
+        assert_eq!(fingerprint_prefix(&value, 15), full[..15]);
+        let digest: String = Sha256::digest(value.to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(full, digest);
+    }
 
     #[test]
     fn every_orgctl_key_is_bookkeeping_and_no_other() {

@@ -353,4 +353,16 @@ fn probe() {
     let t = Instant::now();
     let _ = l.fingerprint();
     println!("live fp {:?}", t.elapsed());
+    let options = PlanOptions {
+        today: "2026-11-27".into(),
+    };
+    let t = Instant::now();
+    let p = plan(&d, &l, &options);
+    println!("plan {:?} ({} records)", t.elapsed(), p.records.len());
+    let t = Instant::now();
+    let _ = orgctl_planner::records::Records::new(&d, &l, &options);
+    println!(
+        "records (matching, wanted roles, desired views) {:?}",
+        t.elapsed()
+    );
 }

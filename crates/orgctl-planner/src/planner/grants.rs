@@ -440,19 +440,25 @@ pub(super) struct WantedRoles<'a> {
     specs: HashMap<&'a str, RoleSpec>,
 }
 
-impl WantedRoles<'_> {
-    /// Per live account id, the roles wanted there as (role name, SHA-256 of the whole role as
-    /// the plan builds it), sorted by name. Each owner's role is hashed once.
-    pub(super) fn account_roles(&self) -> HashMap<&str, Vec<(&str, String)>> {
-        let hashes: HashMap<&str, String> = self
-            .specs
+impl<'a> WantedRoles<'a> {
+    /// Each owner's role's SHA-256 (of its canonical JSON, so it does not depend on field
+    /// order), by grant name; each role is hashed once.
+    pub(super) fn role_hashes(&self) -> HashMap<&'a str, String> {
+        self.specs
             .iter()
             .map(|(grant, spec)| {
-                // Canonical JSON (keys sorted): the hash does not depend on field order.
                 let value = serde_json::to_value(spec).unwrap_or_default();
                 (*grant, orgctl_model::fingerprint(&value))
             })
-            .collect();
+            .collect()
+    }
+
+    /// Per live account id, the roles wanted there as (role name, the role's hash from
+    /// [`WantedRoles::role_hashes`]), sorted by name.
+    pub(super) fn account_roles<'s>(
+        &'s self,
+        hashes: &'s HashMap<&'a str, String>,
+    ) -> HashMap<&'s str, Vec<(&'s str, &'s str)>> {
         self.wanted
             .iter()
             .filter_map(|(key, (_, roles))| match key {
@@ -463,7 +469,7 @@ impl WantedRoles<'_> {
                         .filter_map(|(name, owner)| {
                             hashes
                                 .get(owner.grant_name())
-                                .map(|h| (name.as_str(), h.clone()))
+                                .map(|h| (name.as_str(), h.as_str()))
                         })
                         .collect(),
                 )),

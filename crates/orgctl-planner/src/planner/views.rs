@@ -64,7 +64,7 @@ struct PolicyView<'a> {
 struct AccountView<'a> {
     account: Option<AccountSpecView<'a>>,
     /// (role name, SHA-256 of the role), sorted by name.
-    roles: &'a [(&'a str, String)],
+    roles: &'a [(&'a str, &'a str)],
 }
 
 #[derive(Serialize)]
@@ -90,10 +90,10 @@ impl<'a> From<&'a AccountSpec> for AccountSpecView<'a> {
     }
 }
 
+/// The first [`HASH_CHARS`] hex characters of the SHA-256 of a view's JSON (streamed into the
+/// hash; once per resource).
 fn hash<T: Serialize>(view: &T) -> String {
-    let mut h = orgctl_model::fingerprint(view);
-    h.truncate(HASH_CHARS);
-    h
+    orgctl_model::fingerprint_prefix(view, HASH_CHARS)
 }
 
 impl Planner<'_> {
@@ -163,7 +163,8 @@ impl Planner<'_> {
             );
         }
 
-        let wanted = roles.account_roles();
+        let role_hashes = roles.role_hashes();
+        let wanted = roles.account_roles(&role_hashes);
         let mut accounts: BTreeSet<&str> = self.matched.matched_accounts.keys().copied().collect();
         accounts.extend(wanted.keys().copied());
         accounts.extend(self.live.access_roles.iter().map(|r| r.account_id.as_str()));
@@ -237,7 +238,8 @@ mod tests {
             policy_type: PolicyType::TagPolicy,
         };
         assert_eq!(fingerprint(&policy), canonical(&policy));
-        let roles = vec![("partner", "ab".repeat(32))];
+        let role_hash = "ab".repeat(32);
+        let roles = vec![("partner", role_hash.as_str())];
         let account = AccountView {
             account: Some(AccountSpecView {
                 email: "a@example.com",
@@ -250,6 +252,6 @@ mod tests {
             roles: &roles,
         };
         assert_eq!(fingerprint(&account), canonical(&account));
-        assert_eq!(hash(&account).len(), HASH_CHARS);
+        assert_eq!(hash(&account), fingerprint(&account)[..HASH_CHARS]);
     }
 }
