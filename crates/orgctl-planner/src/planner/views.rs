@@ -9,8 +9,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use orgctl_model::{
-    AccountSpec, Lifecycle, OuSpec, PolicySpec, PolicyType, ROOT_PATH, Ref, Tags, TargetRef,
-    parent_path,
+    AccountSpec, AccountStatus, Lifecycle, OuSpec, PolicySpec, PolicyType, ROOT_PATH, Ref, Tags,
+    TargetRef, parent_path,
 };
 use serde::Serialize;
 
@@ -59,7 +59,7 @@ struct PolicyView<'a> {
     policy_type: PolicyType,
 }
 
-/// One account: its spec when the YAML lists it, and the roles the plan wants in it.
+/// One ACTIVE account: its spec when the YAML lists it, and the roles the plan wants in it.
 #[derive(Serialize)]
 struct AccountView<'a> {
     account: Option<AccountSpecView<'a>>,
@@ -170,7 +170,13 @@ impl Planner<'_> {
         accounts.extend(self.live.access_roles.iter().map(|r| r.account_id.as_str()));
         let no_roles = Vec::new();
         for id in accounts {
-            if !self.index.accounts.contains_key(id) {
+            // A closed (or closing) account is never written to again: it carries no record.
+            if !self
+                .index
+                .accounts
+                .get(id)
+                .is_some_and(|a| a.status == AccountStatus::Active)
+            {
                 continue;
             }
             let spec = self

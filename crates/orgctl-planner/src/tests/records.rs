@@ -116,6 +116,20 @@ fn an_organization_in_sync_gets_a_record_on_every_managed_resource() {
     }
     // Written, the records are current, and no tag diff shows them.
     recorded();
+    // A closed account is never written to again: it gets no record.
+    let (mut d, mut l) = org();
+    d.0.accounts.get_mut("b").expect("b").lifecycle = orgctl_model::Lifecycle::Closed;
+    l.0.accounts
+        .iter_mut()
+        .filter(|a| a.id == B)
+        .for_each(|a| a.status = orgctl_model::AccountStatus::Suspended);
+    let p = run(&d, &l);
+    assert!(p.is_empty(), "{}", dump(&p));
+    assert!(
+        p.records.iter().all(|r| r.resource_id != B),
+        "{:?}",
+        p.records
+    );
 }
 
 #[test]
