@@ -168,6 +168,17 @@ pub fn read_options(g: &Global, pinned: Option<&str>) -> ReadOptions {
     ReadOptions {
         concurrency: usize::from(g.concurrency),
         expect_management_account: pinned.map(str::to_owned),
+        scope: None,
+    }
+}
+
+/// How `plan` and `apply` read: as [`read_options`] with the desired state's pin, and only what
+/// the desired state manages (`orgctl_planner::read_scope`); `drift`, `access`, `import` and
+/// `snapshot` read everything.
+pub fn scoped_read_options(g: &Global, desired: &orgctl_model::DesiredState) -> ReadOptions {
+    ReadOptions {
+        scope: Some(orgctl_planner::read_scope(desired)),
+        ..read_options(g, Some(&desired.organization.management_account_id))
     }
 }
 

@@ -476,6 +476,13 @@ async fn recorder_sees_exactly_the_operations_the_iam_policies_grant() {
         .expect("policies");
     org.attach_policy(&p.id, &ou.id).await.expect("attach");
     org.list_targets_for_policy(&p.id).await.expect("targets");
+    let on_ou = org
+        .list_policies_for_target(&ou.id, PolicyType::ServiceControlPolicy)
+        .await
+        .expect("policies for target");
+    assert!(on_ou.contains(&p.id), "{on_ou:?}");
+    let described = org.describe_account(&id).await.expect("describe account");
+    assert_eq!(described.id, id);
     org.detach_policy(&p.id, &ou.id).await.expect("detach");
     org.delete_policy(&p.id).await.expect("delete policy");
     org.close_account(&id).await.expect("close");

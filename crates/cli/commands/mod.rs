@@ -28,7 +28,7 @@ use crate::args::{
     SnapshotArgs,
 };
 use crate::error::CliError;
-use crate::live::{Source, read, read_options, snapshot_json, write_file};
+use crate::live::{Source, read, read_options, scoped_read_options, snapshot_json, write_file};
 use crate::ui;
 
 /// Exit code 2: the plan has changes (with --detailed-exitcode).
@@ -158,12 +158,7 @@ async fn plan_against<A: OrgApi, I: IamApi>(
     options: &PlanOptions,
     g: &Global,
 ) -> Result<Plan, CliError> {
-    let live = read(
-        api,
-        iam,
-        &read_options(g, Some(&desired.organization.management_account_id)),
-    )
-    .await?;
+    let live = read(api, iam, &scoped_read_options(g, desired)).await?;
     Ok(orgctl_planner::plan(desired, &live, options))
 }
 
@@ -393,7 +388,7 @@ async fn apply_against<A: OrgApi, I: IamApi>(
     // confirmed, before the first write. A plan never needs it.
     let lease_options = lease_options(a);
     let started = std::time::Instant::now();
-    let read = read_options(g, Some(&desired.organization.management_account_id));
+    let read = scoped_read_options(g, desired);
     // The wrong organization is refused before anything else, the lease included.
     orgctl_backend::observe::check_organization(api, &read).await?;
     let seen = match lease::wait_until_free(

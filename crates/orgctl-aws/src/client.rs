@@ -434,6 +434,17 @@ impl OrgApi for SdkOrg {
         ou_info(OP, out.organizational_unit())
     }
 
+    async fn describe_account(&self, account_id: &str) -> ApiResult<AccountInfo> {
+        const OP: &str = op::DESCRIBE_ACCOUNT;
+        let out = self
+            .send(OP, || {
+                self.orgs.describe_account().account_id(account_id).send()
+            })
+            .await?;
+        let account = out.account().ok_or_else(|| malformed(OP, "Account"))?;
+        account_info(OP, account)
+    }
+
     async fn list_tags(&self, resource_id: &str) -> ApiResult<Tags> {
         const OP: &str = op::LIST_TAGS;
         let mut pager = Pager::new(OP);
@@ -513,6 +524,35 @@ impl OrgApi for SdkOrg {
                 .await?;
             for t in page.targets() {
                 out.push(required(OP, "PolicyTargetSummary.TargetId", t.target_id())?.to_owned());
+            }
+            if !pager.advance(page.next_token())? {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_policies_for_target(
+        &self,
+        target_id: &str,
+        policy_type: PolicyType,
+    ) -> ApiResult<Vec<String>> {
+        const OP: &str = op::LIST_POLICIES_FOR_TARGET;
+        let mut pager = Pager::new(OP);
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .send(OP, || {
+                    self.orgs
+                        .list_policies_for_target()
+                        .target_id(target_id)
+                        .filter(sdk_policy_type(policy_type))
+                        .max_results(self.page_size)
+                        .set_next_token(pager.token())
+                        .send()
+                })
+                .await?;
+            for p in page.policies() {
+                out.push(required(OP, "PolicySummary.Id", p.id())?.to_owned());
             }
             if !pager.advance(page.next_token())? {
                 return Ok(out);

@@ -59,10 +59,12 @@ pub mod operations {
     pub const LIST_ACCOUNTS: &str = "ListAccounts";
     pub const LIST_PARENTS: &str = "ListParents";
     pub const DESCRIBE_OU: &str = "DescribeOrganizationalUnit";
+    pub const DESCRIBE_ACCOUNT: &str = "DescribeAccount";
     pub const LIST_TAGS: &str = "ListTagsForResource";
     pub const LIST_POLICIES: &str = "ListPolicies";
     pub const DESCRIBE_POLICY: &str = "DescribePolicy";
     pub const LIST_TARGETS_FOR_POLICY: &str = "ListTargetsForPolicy";
+    pub const LIST_POLICIES_FOR_TARGET: &str = "ListPoliciesForTarget";
     pub const LIST_CREATE_ACCOUNT_STATUS: &str = "ListCreateAccountStatus";
     pub const DESCRIBE_CREATE_ACCOUNT_STATUS: &str = "DescribeCreateAccountStatus";
     pub const ENABLE_POLICY_TYPE: &str = "EnablePolicyType";
@@ -302,6 +304,12 @@ pub trait OrgApi: Send + Sync {
     fn list_parent(&self, child_id: &str) -> impl Future<Output = ApiResult<String>> + Send;
     /// DescribeOrganizationalUnit.
     fn describe_ou(&self, ou_id: &str) -> impl Future<Output = ApiResult<OuInfo>> + Send;
+    /// DescribeAccount (a scoped read finds the YAML's accounts outside the subtrees it walks
+    /// by id).
+    fn describe_account(
+        &self,
+        account_id: &str,
+    ) -> impl Future<Output = ApiResult<AccountInfo>> + Send;
     /// ListTagsForResource.
     fn list_tags(&self, resource_id: &str) -> impl Future<Output = ApiResult<Tags>> + Send;
     /// ListPolicies for one type.
@@ -315,6 +323,13 @@ pub trait OrgApi: Send + Sync {
     fn list_targets_for_policy(
         &self,
         policy_id: &str,
+    ) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
+    /// ListPoliciesForTarget for one type: the ids of the policies of that type attached
+    /// directly to a root, OU or account.
+    fn list_policies_for_target(
+        &self,
+        target_id: &str,
+        policy_type: PolicyType,
     ) -> impl Future<Output = ApiResult<Vec<String>>> + Send;
     /// ListCreateAccountStatus filtered to IN_PROGRESS requests.
     fn list_create_account_in_progress(

@@ -60,6 +60,15 @@ macro_rules! delegate_org_api {
                 })
                 .await
             }
+            async fn describe_account(
+                &self,
+                account_id: &str,
+            ) -> $crate::api::ApiResult<$crate::api::AccountInfo> {
+                self.around($crate::api::operations::DESCRIBE_ACCOUNT, || {
+                    self.inner.describe_account(account_id)
+                })
+                .await
+            }
             async fn list_tags(
                 &self,
                 resource_id: &str,
@@ -90,6 +99,16 @@ macro_rules! delegate_org_api {
             ) -> $crate::api::ApiResult<Vec<String>> {
                 self.around($crate::api::operations::LIST_TARGETS_FOR_POLICY, || {
                     self.inner.list_targets_for_policy(policy_id)
+                })
+                .await
+            }
+            async fn list_policies_for_target(
+                &self,
+                target_id: &str,
+                policy_type: ::orgctl_model::PolicyType,
+            ) -> $crate::api::ApiResult<Vec<String>> {
+                self.around($crate::api::operations::LIST_POLICIES_FOR_TARGET, || {
+                    self.inner.list_policies_for_target(target_id, policy_type)
                 })
                 .await
             }

@@ -179,6 +179,7 @@ fn organization() -> LiveState {
                 read: IamRead::MemberRole,
             },
         ],
+        scope: None,
     };
     live.normalize();
     live

@@ -537,6 +537,58 @@ pub struct LiveState {
     /// How IAM was read in each member account that orgctl tried to read, by account id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub iam_accounts: Vec<LiveIamAccount>,
+    /// What a scoped read (`plan`, `apply`: `ReadScope`) left out; none for a full read
+    /// (`drift`, `access`, `import`, `snapshot`) and for a scoped read that left nothing out,
+    /// where every list above is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<LiveScope>,
+}
+
+/// What a plan needs read: the part of the organization the YAML manages. Computed from the
+/// desired state by `orgctl_planner::read_scope`; the reader walks only these subtrees (and the
+/// root's direct children) and finds the YAML's accounts outside them by id.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadScope {
+    /// OU paths whose whole subtree is walked: the YAML's OUs and grant-target OU paths, only
+    /// the topmost ones (a path covers its descendants).
+    pub subtrees: BTreeSet<OuPath>,
+    /// OU ids the YAML gives (found even if renamed or moved).
+    pub ou_ids: BTreeSet<String>,
+    /// Accounts the YAML gives by id.
+    pub account_ids: BTreeSet<String>,
+    /// The emails (lower case) of the accounts the YAML gives without an id.
+    pub account_emails: BTreeSet<String>,
+    /// The YAML's policy names (their attachments are read with ListTargetsForPolicy).
+    pub policies: BTreeSet<String>,
+}
+
+impl ReadScope {
+    /// Whether the root child named `name` (with id `id`) is walked: it heads a subtree of
+    /// the scope, or the YAML gives its id.
+    pub fn walks_root_child(&self, name: &str, id: &str) -> bool {
+        self.ou_ids.contains(id)
+            || self.subtrees.iter().any(|p| {
+                p.strip_prefix('/')
+                    .is_some_and(|rest| rest.split('/').next() == Some(name))
+            })
+    }
+
+    /// Whether the YAML names this account (by id, or by email in any case).
+    pub fn names_account(&self, id: &str, email: &str) -> bool {
+        self.account_ids.contains(id) || self.account_emails.contains(&email.to_lowercase())
+    }
+}
+
+/// What a scoped read did not read. The planner treats it as unknown: nothing there is
+/// deleted or noted one by one; one note says how much was not read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LiveScope {
+    /// Accounts a full listing (made only to find the YAML's accounts given by email alone)
+    /// showed outside what was read: not in `accounts`. Zero when no listing was made.
+    pub unread_accounts: usize,
+    /// OUs in `ous` whose children and accounts were not listed (root children outside the
+    /// scope, and the OUs above a YAML account found by id outside the scope), sorted.
+    pub unwalked_ous: Vec<String>,
 }
 
 impl LiveState {
@@ -553,6 +605,10 @@ impl LiveState {
             .sort_by(|a, b| (&a.account_id, &a.role_name).cmp(&(&b.account_id, &b.role_name)));
         self.iam_accounts
             .sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        if let Some(scope) = &mut self.scope {
+            scope.unwalked_ous.sort();
+            scope.unwalked_ous.dedup();
+        }
         let mut types: Vec<PolicyType> = self
             .organization
             .enabled_policy_types
@@ -590,6 +646,10 @@ impl LiveState {
             && self
                 .iam_accounts
                 .is_sorted_by(|a, b| a.account_id < b.account_id)
+            && self
+                .scope
+                .as_ref()
+                .is_none_or(|s| s.unwalked_ous.is_sorted_by(|a, b| a < b))
     }
 }
 

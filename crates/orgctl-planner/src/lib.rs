@@ -8,6 +8,7 @@ mod plan;
 pub mod planfile;
 mod planner;
 pub mod records;
+mod scope;
 
 pub use plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Bucket, Change, Note, Plan, PlanError,
@@ -15,6 +16,7 @@ pub use plan::{
 };
 pub use planner::{PlanOptions, plan};
 pub use records::{PendingWhy, Provenance, RecordWrite, provenance};
+pub use scope::read_scope;
 
 /// Whether a role operation only takes permissions away (detaching, deleting an inline policy,
 /// deleting the role): what the applier still runs in an account where a role change failed.

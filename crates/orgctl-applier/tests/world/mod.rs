@@ -205,16 +205,32 @@ pub fn options() -> PlanOptions {
     }
 }
 
-/// The organization and IAM in its member accounts, as `orgctl plan` reads them.
+/// The organization and IAM in its member accounts, read in full (as `orgctl drift` reads
+/// them).
 pub async fn live_of(org: &MemoryOrg) -> LiveState {
     read_all_reporting(org, &org.iam(), &ReadOptions::default(), &|_| {})
         .await
         .expect("read live")
 }
 
-/// Plans and applies `d`, which must succeed.
+/// How `orgctl plan` and `apply` read for the desired state `d`: only what it manages.
+pub fn scoped(d: &DesiredState) -> ReadOptions {
+    ReadOptions {
+        scope: Some(orgctl_planner::read_scope(d)),
+        ..ReadOptions::default()
+    }
+}
+
+/// The organization and IAM as `orgctl plan` reads them for `d` (a scoped read).
+pub async fn scoped_live_of(org: &MemoryOrg, d: &DesiredState) -> LiveState {
+    read_all_reporting(org, &org.iam(), &scoped(d), &|_| {})
+        .await
+        .expect("scoped read")
+}
+
+/// Plans (from a scoped read, as `orgctl apply` does) and applies `d`, which must succeed.
 pub async fn plan_and_apply(d: &DesiredState, api: &MemoryOrg) -> Plan {
-    let p = plan(d, &live_of(api).await, &options());
+    let p = plan(d, &scoped_live_of(api, d).await, &options());
     assert!(
         p.errors.is_empty(),
         "unexpected plan errors: {:?}",
@@ -347,10 +363,17 @@ pub async fn build_case(bytes: &[u8]) -> Case {
         // A closed account is not adopted.
         extras.stray_email = None;
     }
+    let emails: Vec<String> = d0
+        .accounts
+        .values()
+        .map(|a| a.email.to_lowercase())
+        .collect();
+    out_of_band::elsewhere(&mut c, &org, &emails).await;
     let start = live_of(&org).await;
     let mut desired = desired::evolve(&mut c, &d0, &start, &extras);
     grants::evolve_grants(&mut c, &mut desired, &start);
-    let plan = plan(&desired, &start, &options());
+    // As `orgctl plan` reads: only what the desired state manages.
+    let plan = plan(&desired, &scoped_live_of(&org, &desired).await, &options());
     let kinds = classify::classify(&start, &desired, &plan, create_polls);
     Case {
         start,

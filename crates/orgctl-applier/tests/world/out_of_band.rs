@@ -153,3 +153,53 @@ pub(super) fn paths_of(live: &LiveState) -> BTreeMap<String, String> {
     }
     out
 }
+
+/// Another team's part of the organization, outside what the YAML manages: a root OU
+/// `Elsewhere` with a child `Deep`, accounts in both, FullAWSAccess on them; sometimes an
+/// account the YAML manages moved by hand into `Deep` (a scoped read finds it by id or email
+/// and walks up to place it).
+pub(super) async fn elsewhere(c: &mut Chooser<'_>, org: &MemoryOrg, desired_emails: &[String]) {
+    if !c.chance(50) {
+        return;
+    }
+    let root = org.root_id();
+    let Ok(top) = org.create_ou(&root, "Elsewhere", &Tags::new()).await else {
+        return;
+    };
+    let deep = org
+        .create_ou(&top.id, "Deep", &Tags::new())
+        .await
+        .expect("a child of a fresh OU");
+    for i in 0..1 + c.pick(3) {
+        let status = org
+            .create_account(
+                &format!("far-{i}"),
+                &format!("far-{i}@elsewhere.example"),
+                &Tags::new(),
+            )
+            .await
+            .expect("an account elsewhere");
+        if let Some(id) = status.account_id {
+            let to = if c.chance(50) { &top.id } else { &deep.id };
+            org.move_account(&id, &root, to).await.expect("move far");
+        }
+    }
+    if c.chance(30) {
+        let live = org.to_live();
+        let movable: Vec<(String, String)> = live
+            .accounts
+            .iter()
+            .filter(|a| {
+                a.id != MGMT
+                    && a.status == orgctl_model::AccountStatus::Active
+                    && desired_emails.contains(&a.email.to_lowercase())
+            })
+            .map(|a| (a.id.clone(), a.parent_id.clone()))
+            .collect();
+        if let Some((id, from)) = c.one_of(&movable) {
+            org.move_account(&id, &from, &deep.id)
+                .await
+                .expect("move a managed account by hand");
+        }
+    }
+}

@@ -629,6 +629,15 @@ impl OrgApi for MemoryOrg {
         })
     }
 
+    async fn describe_account(&self, account_id: &str) -> ApiResult<AccountInfo> {
+        self.call(ops::DESCRIBE_ACCOUNT, |s| {
+            s.accounts
+                .get(account_id)
+                .map(|a| State::account_info(account_id, a))
+                .ok_or_else(|| account_not_found(ops::DESCRIBE_ACCOUNT))
+        })
+    }
+
     async fn list_tags(&self, resource_id: &str) -> ApiResult<Tags> {
         self.call(ops::LIST_TAGS, |s| s.list_tags(ops::LIST_TAGS, resource_id))
     }
@@ -652,6 +661,23 @@ impl OrgApi for MemoryOrg {
                 .get(policy_id)
                 .map(|p| p.targets.iter().cloned().collect())
                 .ok_or_else(|| policy_not_found(ops::LIST_TARGETS_FOR_POLICY))
+        })
+    }
+
+    async fn list_policies_for_target(
+        &self,
+        target_id: &str,
+        policy_type: PolicyType,
+    ) -> ApiResult<Vec<String>> {
+        self.call(ops::LIST_POLICIES_FOR_TARGET, |s| {
+            if !s.is_target(target_id) {
+                return Err(target_not_found(ops::LIST_POLICIES_FOR_TARGET));
+            }
+            Ok(s.policies
+                .iter()
+                .filter(|(_, p)| p.policy_type == policy_type && p.targets.contains(target_id))
+                .map(|(id, _)| id.clone())
+                .collect())
         })
     }
 

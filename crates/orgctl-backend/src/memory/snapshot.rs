@@ -317,6 +317,7 @@ impl State {
                 .collect(),
             access_roles: Vec::new(),
             iam_accounts: Vec::new(),
+            scope: None,
         };
         live.normalize();
         live

@@ -25,7 +25,7 @@ fn tags(k: &str, v: &str) -> Tags {
 }
 
 /// Root ─ A ─ A1 ─ A11, Root ─ B; five accounts spread over them; two SCPs and one tag policy.
-async fn sample() -> MemoryOrg {
+pub(super) async fn sample() -> MemoryOrg {
     let api = MemoryOrg::new("111111111111", "mgmt@example.com");
     let root = api.root_id();
     api.enable_policy_type(&root, SCP).await.expect("scp");

@@ -347,9 +347,23 @@ impl Planner<'_> {
     /// Whether the plan deletes this live OU: a managed OU no desired OU claims, or one a desired
     /// OU replaces.
     fn deleted_or_replaced(&self, ou_id: &str) -> bool {
+        // What is below an OU a scoped read did not walk is unknown: it is never deleted.
+        if self.is_unwalked(ou_id) {
+            return false;
+        }
         self.index.ous.get(ou_id).is_some_and(|ou| {
             !self.matched.claimed_ous.contains(ou_id) && is_managed(&ou.tags)
                 || self.matched.replaced_by.contains_key(ou_id)
+        })
+    }
+
+    /// Whether a scoped read left this live OU's children and accounts unlisted
+    /// ([`orgctl_model::LiveScope::unwalked_ous`]).
+    fn is_unwalked(&self, ou_id: &str) -> bool {
+        self.live.scope.as_ref().is_some_and(|s| {
+            s.unwalked_ous
+                .binary_search_by(|o| o.as_str().cmp(ou_id))
+                .is_ok()
         })
     }
 

@@ -106,7 +106,14 @@ impl Planner<'_> {
                         }
                     });
                 }
-                let message = if fates.is_empty() {
+                let message = if fates.is_empty() && self.live.scope.is_some() {
+                    // A scoped read knows its attachments only on what it read.
+                    format!(
+                        "policy {} is not managed by orgctl — left in place with its \
+                         attachment(s)",
+                        p.id
+                    )
+                } else if fates.is_empty() {
                     format!(
                         "policy {} is not managed by orgctl — left in place with its {} \
                          attachment(s)",
@@ -127,5 +134,39 @@ impl Planner<'_> {
                 );
             }
         }
+        if let Some(scope) = &self.live.scope {
+            self.scope_note(scope, out);
+        }
+    }
+
+    /// The one note of a scoped read: how much it did not read (nothing there is planned).
+    fn scope_note(&self, scope: &orgctl_model::LiveScope, out: &mut Output) {
+        let (accounts, ous) = (scope.unread_accounts, scope.unwalked_ous.len());
+        if accounts == 0 && ous == 0 {
+            return;
+        }
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = Vec::new();
+        if accounts > 0 {
+            parts.push(format!(
+                "{} the YAML does not name",
+                plural(accounts, "account", "accounts")
+            ));
+        }
+        if ous > 0 {
+            parts.push(format!(
+                "what lies below {} outside what the YAML manages",
+                plural(ous, "OU", "OUs")
+            ));
+        }
+        out.note(
+            "organization".to_owned(),
+            format!(
+                "not read, as the YAML does not manage it: {} (nothing is planned there; run \
+                 `orgctl drift` for a full report)",
+                parts.join(", and ")
+            ),
+        );
     }
 }

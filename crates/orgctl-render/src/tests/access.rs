@@ -185,6 +185,7 @@ fn live(roles: Vec<LiveAccessRole>, unreadable: &[&str]) -> LiveState {
                 },
             })
             .collect(),
+        scope: None,
     };
     s.normalize();
     s
