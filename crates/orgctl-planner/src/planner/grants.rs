@@ -615,7 +615,8 @@ impl<'a> Planner<'a> {
             let wanted_here = wanted.get(key).map(|(_, w)| w).unwrap_or(&no_roles);
             // How IAM was read is said under its own address: `apply --plan` does not compare
             // it (a plan reads through the read role, an apply through the member role).
-            let account_address = format!("{IAM_READ_ADDRESS_PREFIX}{account_name}");
+            // Written only for a warning or a note.
+            let account_address = || format!("{IAM_READ_ADDRESS_PREFIX}{account_name}");
             let id = match key {
                 Ref::Id(id) => Some(id.as_str()),
                 _ => None,
@@ -636,7 +637,7 @@ impl<'a> Planner<'a> {
                         )
                     };
                     out.warnings.push(crate::plan::Warning {
-                        address: account_address,
+                        address: account_address(),
                         message: format!(
                             "IAM in account {account_name} ({}) could not be read ({reason}): \
                              {what}; no role changes are planned in it",
@@ -656,7 +657,7 @@ impl<'a> Planner<'a> {
                         let names: Vec<&str> =
                             wanted_here.values().map(Owner::grant_name).collect();
                         out.warnings.push(crate::plan::Warning {
-                            address: account_address,
+                            address: account_address(),
                             message: format!(
                                 "IAM in account {account_name} ({}) was not read: {} cannot be \
                                  verified there; no role changes are planned in it",
@@ -674,7 +675,7 @@ impl<'a> Planner<'a> {
                     continue;
                 }
                 Some(IamRead::Fallback { reason }) => out.note(
-                    account_address.clone(),
+                    account_address(),
                     format!(
                         "IAM in account {account_name} was read through the member role \
                          ({}): orgctl's read role could not be used ({reason})",

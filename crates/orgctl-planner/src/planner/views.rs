@@ -6,7 +6,7 @@
 //! the JSON serde streams into the hash is the canonical JSON of the view (checked by
 //! `views_hash_as_their_canonical_json`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use orgctl_model::{
     AccountSpec, AccountStatus, Lifecycle, OuSpec, PolicySpec, PolicyType, ROOT_PATH, Ref, Tags,
@@ -165,7 +165,10 @@ impl Planner<'_> {
 
         let role_hashes = roles.role_hashes();
         let wanted = roles.account_roles(&role_hashes);
-        let mut accounts: BTreeSet<&str> = self.matched.matched_accounts.keys().copied().collect();
+        // Each account's view is hashed on its own into a map: the order does not matter.
+        let mut accounts: HashSet<&str> =
+            HashSet::with_capacity(self.matched.matched_accounts.len() + wanted.len());
+        accounts.extend(self.matched.matched_accounts.keys().copied());
         accounts.extend(wanted.keys().copied());
         accounts.extend(self.live.access_roles.iter().map(|r| r.account_id.as_str()));
         let no_roles = Vec::new();
