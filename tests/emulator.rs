@@ -3,11 +3,12 @@
 //! One moto server serves the whole test binary ([`moto`]); every test gets its own management
 //! account and organization ([`support::TestOrg`]), so tests run in parallel. What moto cannot
 //! do (throttling, 5xx, asynchronous account creation, a stuck `NextToken`) is injected by a
-//! small HTTP proxy of our own ([`proxy`]).
+//! small HTTP proxy of our own ([`proxy`], the `orgctl-faultproxy` crate, which the rate benchmark
+//! runs as a process).
 
 mod moto;
-mod proxy;
 mod support;
+use orgctl_faultproxy as proxy;
 
 /// `orgctl access`: outside trust and root emails through the binary.
 mod access;

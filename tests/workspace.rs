@@ -124,6 +124,10 @@ fn only_the_binary_prints() {
         }
         libraries += 1;
         for (path, text) in sources(&dir.join("src")) {
+            // A development tool's own binary (`orgctl-faultproxy`'s `src/main.rs`) is a binary.
+            if path.ends_with("/src/main.rs") {
+                continue;
+            }
             for banned in [
                 "print!",
                 "println!",

@@ -155,8 +155,12 @@ impl Source {
                     region: g.region.clone(),
                     page_size: g.page_size,
                 };
-                let sdk = orgctl_aws::connect(&opts).await?;
-                Ok(Source::Aws(sdk.with_retry(RetryPolicy::default())))
+                let sdk = orgctl_aws::connect(&opts)
+                    .await?
+                    .with_retry(RetryPolicy::default());
+                // Long reads and applies show their retries (`crate::ui::Progress`).
+                crate::ui::watch_retries(sdk.retrier());
+                Ok(Source::Aws(sdk))
             }
         }
     }

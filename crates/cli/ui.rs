@@ -2,10 +2,11 @@
 //! stdout carries only the requested output; everything else goes to stderr.
 
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use orgctl_backend::Retrier;
 use orgctl_model::text::{escape_invisible, is_invisible};
 
 /// orgctl's own crates, the only ones that log unless `RUST_LOG` says otherwise.
@@ -154,8 +155,42 @@ pub struct Progress {
     ticker: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// The retrier of this run's AWS client, whose retries every progress line shows.
+static RETRIER: OnceLock<Retrier> = OnceLock::new();
+
+/// Makes every later progress line show the retries of `retrier` (the run's AWS client).
+pub fn watch_retries(retrier: &Retrier) {
+    let _ = RETRIER.set(retrier.clone());
+}
+
+/// `retries: W waiting, N so far (throttled: R requests/s)` once a request was retried;
+/// empty before.
+fn retry_note() -> String {
+    RETRIER.get().map_or_else(String::new, |r| {
+        retry_text(r.waiting_retries(), r.stats().retries(), r.current_rate())
+    })
+}
+
+fn retry_text(waiting: usize, retried: u64, rate: Option<f64>) -> String {
+    if waiting == 0 && retried == 0 {
+        return String::new();
+    }
+    let rate = rate.map_or_else(String::new, |r| format!(" (throttled: {r:.1} requests/s)"));
+    format!("retries: {waiting} waiting, {retried} so far{rate}")
+}
+
+/// `status; note`, either may be empty.
+fn joined(status: &str, note: &str) -> String {
+    match (status.is_empty(), note.is_empty()) {
+        (_, true) => status.to_owned(),
+        (true, false) => note.to_owned(),
+        (false, false) => format!("{status}; {note}"),
+    }
+}
+
 fn plain_line(what: &str, status: &str, started: Instant) -> String {
     let secs = started.elapsed().as_secs();
+    let status = joined(status, &retry_note());
     if status.is_empty() {
         format!("{what} ({secs} s)")
     } else {
@@ -183,6 +218,20 @@ impl Progress {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(Duration::from_millis(120));
+            if RETRIER.get().is_some()
+                && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            {
+                // Retries change while nothing else does (every reader waiting): refresh.
+                let (bar, what, status) = (bar.clone(), what.to_owned(), status.clone());
+                ticker = Some(runtime.spawn(async move {
+                    let mut every = tokio::time::interval(Duration::from_millis(500));
+                    loop {
+                        every.tick().await;
+                        let now = lock(&status).clone();
+                        bar.set_message(message(&bar, &what, &now));
+                    }
+                }));
+            }
         } else {
             bar.set_draw_target(ProgressDrawTarget::hidden());
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -211,9 +260,8 @@ impl Progress {
     /// Where the step is (`12/40 changes done`): the spinner's text on a terminal, the next
     /// plain line elsewhere.
     pub fn set(&self, status: String) {
-        if self.bar.length().is_none() {
-            self.bar.set_message(format!("{}: {status}", self.what));
-        }
+        self.bar
+            .set_message(message(&self.bar, &self.what, &status));
         *lock(&self.status) = status;
     }
 
@@ -246,6 +294,22 @@ impl Drop for Progress {
         if let Some(ticker) = self.ticker.take() {
             ticker.abort();
         }
+    }
+}
+
+/// A terminal's progress message: `what: status; retries` for a spinner, `what; retries` for a
+/// bar (which shows its counts itself).
+fn message(bar: &ProgressBar, what: &str, status: &str) -> String {
+    let note = retry_note();
+    let status = if bar.length().is_none() {
+        joined(status, &note)
+    } else {
+        note
+    };
+    if status.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what}: {status}")
     }
 }
 
@@ -294,6 +358,27 @@ mod tests {
             visible_log("plain line\n"),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn progress_shows_retries_once_there_are_some() {
+        assert_eq!(retry_text(0, 0, None), "");
+        assert_eq!(
+            retry_text(0, 0, Some(8.0)),
+            "",
+            "a lowered rate alone is no retry"
+        );
+        assert_eq!(
+            retry_text(3, 12, Some(8.25)),
+            "retries: 3 waiting, 12 so far (throttled: 8.2 requests/s)"
+        );
+        assert_eq!(retry_text(0, 1, None), "retries: 0 waiting, 1 so far");
+        assert_eq!(joined("40/120 read", ""), "40/120 read");
+        assert_eq!(
+            joined("", "retries: 1 waiting, 1 so far"),
+            "retries: 1 waiting, 1 so far"
+        );
+        assert_eq!(joined("a", "b"), "a; b");
     }
 
     #[test]

@@ -418,7 +418,9 @@ async fn a_small_page_size_reads_the_same_organization_in_more_requests() {
 #[tokio::test]
 async fn faults_are_retried_and_a_slow_account_creation_is_awaited() {
     let org = CliOrg::new();
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     proxy.fail("ListTagsForResource", Fault::Throttle, 3);
     proxy.fail("ListAccountsForParent", Fault::ConcurrentModification, 1);
     proxy.fail("CreateOrganizationalUnit", Fault::Unavailable503, 1);
@@ -882,7 +884,9 @@ async fn plan_stays_within_the_request_budget() {
 #[tokio::test]
 async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_duplicate() {
     let org = CliOrg::new();
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     // AWS takes minutes to create an account; the proxy keeps it IN_PROGRESS (and out of the
     // account listings).
     proxy.hold_create_account(10_000);
@@ -1051,7 +1055,9 @@ async fn plan_succeeds_behind_a_token_bucket_within_the_time_bound() {
             .expect("account");
     }
     let org = std::sync::Arc::new(org);
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     proxy.rate_limit(RATE, 10);
     let url = proxy.url.clone();
     let o = org.clone();
@@ -1076,6 +1082,19 @@ async fn plan_succeeds_behind_a_token_bucket_within_the_time_bound() {
         "{throttled} of {requests} requests throttled\n{}",
         plan.stderr
     );
+    // The read's progress (stderr is not a terminal: plain lines every 2 s and a last one for
+    // a read that took that long) says how many requests were retried and how many wait.
+    if elapsed >= std::time::Duration::from_secs(3) {
+        let line = plan
+            .stderr
+            .lines()
+            .rfind(|l| l.starts_with("reading the organization: done"))
+            .unwrap_or_else(|| panic!("no last progress line:\n{}", plan.stderr));
+        assert!(
+            line.contains("; retries: 0 waiting, ") && line.contains(" so far"),
+            "{line}"
+        );
+    }
     let bound = std::time::Duration::from_secs_f64(1.25 * requests as f64 / RATE);
     eprintln!(
         "plan behind {RATE}/s: {requests} requests, {throttled} throttled, {elapsed:?} (bound {bound:?})"
@@ -1144,7 +1163,9 @@ async fn a_held_lease_blocks_apply_but_not_plan_and_an_expired_one_is_taken_over
 #[tokio::test]
 async fn a_second_apply_stops_or_waits_while_the_first_holds_the_lease() {
     let org = CliOrg::new();
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     proxy.hold_create_account(10_000);
     let mut env = org.env_for(&proxy.url);
     env.push(("ORGCTL_LOCK_HOLDER", "apply-A".to_owned()));
@@ -1262,7 +1283,9 @@ fn filter_temp_dirs(s: &str) -> String {
 #[tokio::test]
 async fn an_interrupted_apply_releases_the_lease() {
     let org = CliOrg::new();
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     proxy.hold_create_account(10_000);
     let (mut cmd, _home) = orgctl_command(
         org.path(),
@@ -1317,7 +1340,9 @@ async fn an_interrupted_apply_releases_the_lease() {
 #[tokio::test]
 async fn long_reads_and_applies_report_progress_on_a_plain_stderr() {
     let org = std::sync::Arc::new(CliOrg::new());
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     proxy.latency(std::time::Duration::from_millis(100));
     let url = proxy.url.clone();
     let o = org.clone();
@@ -1420,7 +1445,9 @@ async fn plan_of_500_accounts_behind_a_token_bucket() {
         "{}",
         String::from_utf8_lossy(&seeded.stderr)
     );
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     proxy.rate_limit(RATE, 10);
     env.retain(|(k, _)| *k != "AWS_ENDPOINT_URL");
     env.push(("AWS_ENDPOINT_URL", proxy.url.clone()));

@@ -30,7 +30,9 @@ fn assert_kind<T: std::fmt::Debug>(
 #[tokio::test]
 async fn throttling_is_a_retryable_throttling_error() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
     proxy.fail("ListRoots", Fault::Throttle, 1);
     let err = assert_kind(
@@ -57,7 +59,9 @@ async fn throttling_is_a_retryable_throttling_error() {
 #[tokio::test]
 async fn concurrent_modification_and_5xx_are_transient() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
 
     proxy.fail("CreateOrganizationalUnit", Fault::ConcurrentModification, 1);
@@ -131,7 +135,9 @@ fn quick_retries(max_attempts: u32) -> RetryPolicy {
 #[tokio::test]
 async fn sdk_org_retries_each_request_and_converges() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let sdk = t.sdk_via(&proxy.url, None).await;
     let rec = sdk.recorder().clone();
     let org = sdk.with_retry(quick_retries(6));
@@ -177,7 +183,9 @@ async fn sdk_org_retries_each_request_and_converges() {
 #[tokio::test]
 async fn the_live_state_reader_over_sdk_org_reads_through_throttling() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let sdk = t.sdk_via(&proxy.url, Some(2)).await;
     let rec = sdk.recorder().clone();
     let org = sdk.with_retry(quick_retries(8));
@@ -267,7 +275,9 @@ async fn the_live_state_reader_over_sdk_org_reads_through_throttling() {
 #[tokio::test]
 async fn credentials_errors_say_what_to_do() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
 
     proxy.fail(
@@ -326,7 +336,9 @@ async fn credentials_errors_say_what_to_do() {
 #[tokio::test]
 async fn create_account_in_progress_is_polled_and_listed() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
     proxy.hold_create_account(2);
     let name = t.name("slow");
@@ -375,7 +387,9 @@ async fn create_account_in_progress_is_polled_and_listed() {
 #[tokio::test]
 async fn create_account_failure_reason_is_mapped() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
     proxy.fail_create_account("EMAIL_ALREADY_EXISTS");
     let name = t.name("dup");
@@ -391,7 +405,9 @@ async fn create_account_failure_reason_is_mapped() {
 #[tokio::test]
 async fn a_next_token_that_does_not_advance_stops_the_listing() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, Some(2)).await;
     for i in 0..5 {
         org.create_ou(&t.root_id, &t.name(&format!("ou{i}")), &Tags::new())
@@ -415,7 +431,9 @@ async fn a_next_token_that_does_not_advance_stops_the_listing() {
 #[tokio::test]
 async fn a_throttled_page_is_retried_alone() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t
         .sdk_via(&proxy.url, Some(2))
         .await

@@ -316,7 +316,9 @@ async fn every_builtin_managed_policy_attaches_in_the_emulator() {
 #[tokio::test]
 async fn concurrent_calls_assume_an_account_once() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
     let account = member(&t, &org, "once").await;
     let iam = org.iam(MEMBER_ROLE);
@@ -343,7 +345,9 @@ async fn concurrent_calls_assume_an_account_once() {
 #[tokio::test]
 async fn a_refused_assume_role_is_an_error_naming_the_role_and_the_next_call_assumes_again() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
     let account = member(&t, &org, "refused").await;
     let iam = org.iam(MEMBER_ROLE);
@@ -389,7 +393,9 @@ async fn a_refused_assume_role_is_an_error_naming_the_role_and_the_next_call_ass
 #[tokio::test]
 async fn iam_errors_carry_their_retry_classification_and_retries_converge() {
     let t = TestOrg::new().await;
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let org = t.sdk_via(&proxy.url, None).await;
     let account = member(&t, &org, "faults").await;
     let iam = org.iam(MEMBER_ROLE);
@@ -654,7 +660,9 @@ async fn reads_fall_back_to_the_member_role_and_report_unreadable_accounts() {
     for base in ["read-a", "read-b", "read-c"] {
         accounts.push(member(&t, &org, base).await);
     }
-    let proxy = Proxy::start(moto().addr).await;
+    let proxy = Proxy::start(moto().addr)
+        .await
+        .expect("start the fault proxy");
     let via = t.sdk_via(&proxy.url, None).await;
     let iam = via.iam(IamRoles::read(
         MEMBER_ROLE,

@@ -321,6 +321,25 @@ struct Shared {
     rate: AdaptiveRate,
     /// Retry tokens left.
     budget: u32,
+    /// Requests that failed and wait for their retry (backoff, then their turn at the rate).
+    waiting: usize,
+}
+
+/// Counts one request as waiting to retry while it lives.
+struct WaitingRetry<'a>(&'a Retrier);
+
+impl<'a> WaitingRetry<'a> {
+    fn new(retrier: &'a Retrier) -> Self {
+        retrier.lock().waiting += 1;
+        Self(retrier)
+    }
+}
+
+impl Drop for WaitingRetry<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.0.lock();
+        shared.waiting = shared.waiting.saturating_sub(1);
+    }
 }
 
 /// The retry engine of one client: the policy, the adaptive rate, the retry budget and the
@@ -347,6 +366,7 @@ impl Retrier {
                 stats: CallStats::default(),
                 rate: AdaptiveRate::new(),
                 budget: policy.retry_budget,
+                waiting: 0,
             })),
         }
     }
@@ -359,6 +379,12 @@ impl Retrier {
     /// The counters so far.
     pub fn stats(&self) -> CallStats {
         self.lock().stats.clone()
+    }
+
+    /// How many requests failed and now wait for their retry (their backoff, then their turn
+    /// at the rate): what a long read's progress shows as "waiting to retry".
+    pub fn waiting_retries(&self) -> usize {
+        self.lock().waiting
     }
 
     /// The allowed request rate now (requests per second), `None` when unlimited.
@@ -406,8 +432,10 @@ impl Retrier {
         let start = Instant::now();
         let max_attempts = self.policy.max_attempts.max(1);
         let mut attempt: u32 = 1;
+        let mut waiting: Option<WaitingRetry<'_>> = None;
         loop {
             let sent = self.wait_turn().await;
+            drop(waiting.take());
             let result = call().await;
             let retries = u64::from(attempt - 1);
             let error = match result {
@@ -458,6 +486,7 @@ impl Retrier {
                 delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 "retrying"
             );
+            waiting = Some(WaitingRetry::new(self));
             tokio::time::sleep(delay).await;
             attempt += 1;
         }
@@ -806,6 +835,40 @@ mod tests {
             "at most 10 % of the requests retried: {stats}"
         );
         assert!(stats.rate_decreases >= 1, "{stats}");
+    }
+
+    /// A request that failed counts as waiting to retry from its failure until its retry is
+    /// sent, and no longer once it is done.
+    #[tokio::test(start_paused = true)]
+    async fn requests_waiting_to_retry_are_counted() {
+        let policy = RetryPolicy {
+            initial_backoff: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        let api = Retrying::new(faulty().server_error_next(3), policy);
+        assert_eq!(api.retrier().waiting_retries(), 0);
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let request = async {
+            let r = api.list_roots().await;
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            r
+        };
+        // Probes every millisecond of the simulated clock while the request runs (three
+        // jittered backoffs capped at 1, 2 and 4 s: the chance that all three are shorter than
+        // a millisecond is about 1e-10).
+        let probe = async {
+            let mut seen = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                seen = seen.max(api.retrier().waiting_retries());
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            seen
+        };
+        let (result, seen) = tokio::join!(request, probe);
+        result.expect("the fourth attempt succeeds");
+        assert_eq!(seen, 1, "one request waited to retry");
+        assert_eq!(api.retrier().waiting_retries(), 0, "none once it is done");
+        assert_eq!(api.stats().retries(), 3);
     }
 
     /// The retry budget is shared: 8 concurrent requests against a server that always throttles

@@ -1,6 +1,10 @@
-//! A fault-injecting HTTP/1.1 proxy between the SDK and moto, for what moto cannot do:
+//! A fault-injecting HTTP/1.1 proxy between the AWS SDK and moto, for what moto cannot do:
 //! throttling, concurrent modification, 5xx, dropped connections, asynchronous account
-//! creation and a `NextToken` that does not advance.
+//! creation, a `NextToken` that does not advance, added latency and a token bucket.
+//!
+//! One code, two users: the emulator tests (`tests/emulator/`, through [`Proxy`]) and the rate
+//! benchmark (`scripts/bench-rate.sh`, through the `orgctl-faultproxy` binary of this crate).
+//! Never shipped (`publish = false`).
 //!
 //! It answers one request per connection (moto closes every connection anyway), on loopback
 //! only, with bounded sizes, a per-connection timeout and a bounded lifetime; its task is
@@ -10,6 +14,7 @@
 //! answers the next two ListRoots with a throttling error, then lets them through;
 //! `pass("ListRoots", 3)` first lets three through (to hit, say, the fourth page of a listing).
 //! A token bucket ([`Proxy::rate_limit`]) throttles every request above a rate, as AWS does.
+//! `GET /_faultproxy/stats` answers the counters as JSON ([`Stats`]) instead of forwarding.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -28,8 +33,10 @@ const MAX_HEAD: usize = 64 * 1024;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// Longest a connection may take end to end.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
-/// Longest the proxy lives.
+/// Longest the proxy lives unless told otherwise ([`Options::lifetime`]).
 const LIFETIME: Duration = Duration::from_secs(600);
+/// The path that answers the counters.
+pub const STATS_PATH: &str = "/_faultproxy/stats";
 /// Most connections served at once.
 const MAX_CONNECTIONS: usize = 32;
 
@@ -134,14 +141,19 @@ fn lock(script: &Mutex<Script>) -> MutexGuard<'_, Script> {
 }
 
 impl Proxy {
-    /// Starts a proxy to `upstream` on a free loopback port (call inside a tokio runtime).
-    pub async fn start(upstream: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the proxy on loopback");
-        let addr = listener.local_addr().expect("proxy address");
+    /// Starts a proxy to `upstream` on a free loopback port that lives at most 10 minutes
+    /// (call inside a tokio runtime).
+    pub async fn start(upstream: SocketAddr) -> std::io::Result<Proxy> {
+        Self::start_with(upstream, &Options::default()).await
+    }
+
+    /// Starts a proxy to `upstream` as `options` say (call inside a tokio runtime).
+    pub async fn start_with(upstream: SocketAddr, options: &Options) -> std::io::Result<Proxy> {
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.port))).await?;
+        let addr = listener.local_addr()?;
         let script = Arc::new(Mutex::new(Script::default()));
         let shared = script.clone();
+        let lifetime = options.lifetime;
         let task = tokio::spawn(async move {
             let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
             let serve = async {
@@ -166,13 +178,28 @@ impl Proxy {
                     });
                 }
             };
-            let _ = tokio::time::timeout(LIFETIME, serve).await;
+            match lifetime {
+                Some(lifetime) => {
+                    let _ = tokio::time::timeout(lifetime, serve).await;
+                }
+                None => serve.await,
+            }
         });
-        Proxy {
+        Ok(Proxy {
             url: format!("http://{addr}"),
             script,
             task,
-        }
+        })
+    }
+
+    /// Runs until the proxy's lifetime ends (forever without one).
+    pub async fn run(mut self) {
+        let _ = (&mut self.task).await;
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        lock(&self.script).stats()
     }
 
     /// Answers the next `times` requests of `operation` with `fault`.
@@ -254,6 +281,57 @@ impl Proxy {
             .get(operation)
             .copied()
             .unwrap_or_default()
+    }
+}
+
+/// How to start a proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The loopback port to listen on; 0 for a free one.
+    pub port: u16,
+    /// How long the proxy serves; `None` until it is dropped (or its runtime ends).
+    pub lifetime: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            lifetime: Some(LIFETIME),
+        }
+    }
+}
+
+/// The proxy's counters ([`Proxy::stats`], `GET /_faultproxy/stats`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests that reached the proxy, faulted and throttled ones included.
+    pub requests: usize,
+    /// Requests the token bucket throttled.
+    pub rate_limited: usize,
+    /// Requests per operation.
+    pub by_operation: BTreeMap<String, usize>,
+}
+
+impl Stats {
+    /// The counters as JSON: `{"requests": N, "rate_limited": N, "by_operation": {...}}`.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "requests": self.requests,
+            "rate_limited": self.rate_limited,
+            "by_operation": self.by_operation,
+        })
+        .to_string()
+    }
+}
+
+impl Script {
+    fn stats(&self) -> Stats {
+        Stats {
+            requests: self.seen.values().sum(),
+            rate_limited: self.rate_limited,
+            by_operation: self.seen.clone(),
+        }
     }
 }
 
@@ -492,6 +570,17 @@ async fn handle(
     script: Arc<Mutex<Script>>,
 ) -> std::io::Result<()> {
     let req = read_message(&mut client, false).await?;
+    if req.start.starts_with(&format!("GET {STATS_PATH} ")) {
+        let body = lock(&script).stats().to_json();
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(answer.as_bytes()).await?;
+        client.shutdown().await?;
+        return Ok(());
+    }
     let op = operation_of(&req);
     let latency = lock(&script).latency;
     if !latency.is_zero() {
