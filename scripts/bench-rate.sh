@@ -25,6 +25,7 @@ cargo build --locked --release --quiet -p orgctl -p orgctl-faultproxy --bins
 WORK="$(mktemp -d)"
 export ORGCTL_RUN_DIR="$WORK/run"
 PROXY_PID=
+# shellcheck disable=SC2329  # called by the EXIT trap
 cleanup() {
   [ -z "$PROXY_PID" ] || kill "$PROXY_PID" 2>/dev/null || true
   ./scripts/emulator.sh stop >/dev/null 2>&1 || true
@@ -89,9 +90,11 @@ sed -n '/AWS requests/,$p' "$WORK/${CASES[-1]}.stderr"
 fail=0
 get() { awk -v c="$1" -v f="$2" '$1 == c {print $f}' "$WORK/results"; }
 if [ -n "$(get a-seq 5)" ] && [ -n "$(get a-conc 5)" ]; then
-  awk -v s="$(get a-seq 5)" -v c="$(get a-conc 5)" 'BEGIN{exit !(c * 4 <= s)}' \
-    && echo "(a) met: $(get a-conc 5) s ≤ $(get a-seq 5) s / 4" \
-    || { echo "(a) MISSED: $(get a-conc 5) s > $(get a-seq 5) s / 4"; fail=1; }
+  if awk -v s="$(get a-seq 5)" -v c="$(get a-conc 5)" 'BEGIN{exit !(c * 4 <= s)}'; then
+    echo "(a) met: $(get a-conc 5) s ≤ $(get a-seq 5) s / 4"
+  else
+    echo "(a) MISSED: $(get a-conc 5) s > $(get a-seq 5) s / 4"; fail=1
+  fi
 fi
 for c in b-conc ab-conc; do
   [ -n "$(get $c 5)" ] || continue
