@@ -12,7 +12,8 @@ use orgctl_planner::drift::{DriftClass, DriftItem, DriftReport};
 
 use crate::describe::{self, count};
 use crate::markdown::{
-    Block, Omitted, Piece, code, detail_line, escape, fit, problem, short, thousands, title_md,
+    Block, Omitted, Piece, code, detail_line, errors_block, escape, fit, short, thousands,
+    title_md, warnings_block,
 };
 use crate::text::{plain_details, reason_text, title_text};
 
@@ -214,51 +215,14 @@ pub(crate) fn markdown(r: &DriftReport, limit: usize) -> String {
         .iter()
         .filter_map(|&class| markdown_section(r, class))
         .collect();
-    if !r.warnings.is_empty() {
-        blocks.push(Block {
-            open: format!("#### Warnings ({})\n\n", r.warnings.len()),
-            items: r
-                .warnings
-                .iter()
-                .map(|w| {
-                    let mut p = Piece::new(problem(
-                        "⚠️ ",
-                        &w.address,
-                        &w.message,
-                        describe::source_text(w.source.as_ref()),
-                    ));
-                    p.warnings = 1;
-                    p
-                })
-                .collect(),
-            close: "\n".to_owned(),
-            is_errors: false,
-            in_fence: false,
-        });
-    }
-    if !r.errors.is_empty() {
-        blocks.push(Block {
-            open: format!(
-                "#### ⛔ The desired state cannot be applied as it is\n\n{}:\n\n",
-                count(r.errors.len(), "plan error", "plan errors")
-            ),
-            items: r
-                .errors
-                .iter()
-                .map(|e| {
-                    Piece::new(problem(
-                        "",
-                        &e.address,
-                        &e.message,
-                        describe::source_text(e.source.as_ref()),
-                    ))
-                })
-                .collect(),
-            close: "\n".to_owned(),
-            is_errors: true,
-            in_fence: false,
-        });
-    }
+    blocks.extend(warnings_block(&r.warnings));
+    blocks.extend(errors_block(
+        &r.errors,
+        format!(
+            "#### ⛔ The desired state cannot be applied as it is\n\n{}:\n\n",
+            count(r.errors.len(), "plan error", "plan errors")
+        ),
+    ));
     blocks.extend(markdown_section(r, DriftClass::Unmanaged));
     let footer = format!(
         "<sub>Checked on {} against live state {} and desired state {}.</sub>\n",

@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 
 use orgctl_model::text::escape_invisible;
-use orgctl_planner::{Bucket, Change, Plan};
+use orgctl_planner::{Bucket, Change, Plan, PlanError, Warning};
 
 use crate::describe::{self, Detail, KIND_SECTIONS, Seg, count};
 use crate::text::{reason_text, summary_line, title_text};
@@ -377,52 +377,14 @@ fn blocks(plan: &Plan) -> Vec<Block> {
         });
     }
 
-    if !plan.warnings.is_empty() {
-        blocks.push(Block {
-            open: format!("#### Warnings ({})\n\n", plan.warnings.len()),
-            items: plan
-                .warnings
-                .iter()
-                .map(|w| {
-                    let mut p = Piece::new(problem(
-                        "⚠️ ",
-                        &w.address,
-                        &w.message,
-                        describe::source_text(w.source.as_ref()),
-                    ));
-                    p.warnings = 1;
-                    p
-                })
-                .collect(),
-            close: "\n".to_owned(),
-            is_errors: false,
-            in_fence: false,
-        });
-    }
-
-    if !plan.errors.is_empty() {
-        blocks.push(Block {
-            open: format!(
-                "#### ⛔ This plan cannot be applied:\n\n{} must be fixed first.\n\n",
-                count(plan.errors.len(), "error", "errors")
-            ),
-            items: plan
-                .errors
-                .iter()
-                .map(|e| {
-                    Piece::new(problem(
-                        "",
-                        &e.address,
-                        &e.message,
-                        describe::source_text(e.source.as_ref()),
-                    ))
-                })
-                .collect(),
-            close: "\n".to_owned(),
-            is_errors: true,
-            in_fence: false,
-        });
-    }
+    blocks.extend(warnings_block(&plan.warnings));
+    blocks.extend(errors_block(
+        &plan.errors,
+        format!(
+            "#### ⛔ This plan cannot be applied:\n\n{} must be fixed first.\n\n",
+            count(plan.errors.len(), "error", "errors")
+        ),
+    ));
 
     if !plan.notes.is_empty() {
         blocks.push(Block {
@@ -504,6 +466,50 @@ pub(crate) fn detail_line(out: &mut String, detail: &Detail) {
         Detail::DiffLine(mark, text, _) => writeln!(out, "{mark}       {text}"),
         Detail::DiffHeader(text, _) => writeln!(out, "        {text}"),
     };
+}
+
+/// The plan's warnings as one block (none when there are none), each counted as a warning.
+pub(crate) fn warnings_block(warnings: &[Warning]) -> Option<Block> {
+    (!warnings.is_empty()).then(|| Block {
+        open: format!("#### Warnings ({})\n\n", warnings.len()),
+        items: warnings
+            .iter()
+            .map(|w| {
+                let mut p = Piece::new(problem(
+                    "⚠️ ",
+                    &w.address,
+                    &w.message,
+                    describe::source_text(w.source.as_ref()),
+                ));
+                p.warnings = 1;
+                p
+            })
+            .collect(),
+        close: "\n".to_owned(),
+        is_errors: false,
+        in_fence: false,
+    })
+}
+
+/// The plan's errors as one block under `open` (none when there are none).
+pub(crate) fn errors_block(errors: &[PlanError], open: String) -> Option<Block> {
+    (!errors.is_empty()).then(|| Block {
+        open,
+        items: errors
+            .iter()
+            .map(|e| {
+                Piece::new(problem(
+                    "",
+                    &e.address,
+                    &e.message,
+                    describe::source_text(e.source.as_ref()),
+                ))
+            })
+            .collect(),
+        close: "\n".to_owned(),
+        is_errors: true,
+        in_fence: false,
+    })
 }
 
 /// `- ⚠️ `address` — message (`file:line`)` and a newline.
