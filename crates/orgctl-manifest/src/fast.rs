@@ -439,20 +439,8 @@ impl Reader<'_> {
                     return None;
                 }
                 entries.push((key, value));
-                self.skip_spaces();
-                match self.peek()? {
-                    b',' => {
-                        self.i += 1;
-                        self.skip_spaces();
-                        if matches!(self.peek(), Some(b'}' | b',')) {
-                            return None;
-                        }
-                    }
-                    b'}' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.flow_separator(b'}')? {
+                    break;
                 }
             }
         }
@@ -475,20 +463,8 @@ impl Reader<'_> {
         } else {
             loop {
                 items.push(self.flow_value()?);
-                self.skip_spaces();
-                match self.peek()? {
-                    b',' => {
-                        self.i += 1;
-                        self.skip_spaces();
-                        if matches!(self.peek(), Some(b']' | b',')) {
-                            return None;
-                        }
-                    }
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.flow_separator(b']')? {
+                    break;
                 }
             }
         }
@@ -497,6 +473,28 @@ impl Reader<'_> {
             pos: self.pos(start, 1)?,
             kind: Kind::Seq(items),
         })
+    }
+
+    /// After an item of a flow mapping or list: a comma (another item follows: `false`) or
+    /// the closing bracket (`true`). Anything else, and a trailing or doubled comma, is outside
+    /// the subset.
+    fn flow_separator(&mut self, close: u8) -> Option<bool> {
+        self.skip_spaces();
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                self.skip_spaces();
+                if matches!(self.peek(), Some(c) if c == close || c == b',') {
+                    return None;
+                }
+                Some(false)
+            }
+            c if c == close => {
+                self.i += 1;
+                Some(true)
+            }
+            _ => None,
+        }
     }
 
     fn flow_value(&mut self) -> Option<Node> {
