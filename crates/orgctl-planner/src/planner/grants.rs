@@ -568,10 +568,17 @@ impl<'a> Planner<'a> {
             }
         }
         // Per grant, which aspects some live role of it already has as the YAML says: an
-        // update that only brings such aspects back is an edit made outside orgctl.
+        // update that only brings such aspects back is an edit made outside orgctl. Only the
+        // accounts the YAML names count: a scoped read (plan, apply) reads no other, and the
+        // plan must not depend on how much was read.
         let mut as_desired: HashMap<&str, [bool; ASPECTS]> = HashMap::new();
         for r in &self.live.access_roles {
-            if !r.is_managed() {
+            if !r.is_managed()
+                || !self
+                    .matched
+                    .matched_accounts
+                    .contains_key(r.account_id.as_str())
+            {
                 continue;
             }
             let grant = if r.is_read_role() {
