@@ -228,6 +228,50 @@ pub async fn scoped_live_of(org: &MemoryOrg, d: &DesiredState) -> LiveState {
         .expect("scoped read")
 }
 
+/// The changes and records of `full` (a plan from the full read) that a scoped read (`scoped`)
+/// can see. The rest must be the one documented limit of a scoped read: orgctl's roles in an
+/// account the YAML no longer names and that left the managed subtrees and the root are not
+/// read, so they are deleted only by a plan from the full read (drift reports them).
+pub fn seen_by_scoped_read(
+    full: &Plan,
+    scoped: &LiveState,
+) -> (
+    Vec<orgctl_planner::Change>,
+    Vec<orgctl_planner::RecordWrite>,
+) {
+    let read_account = |id: &str| scoped.accounts.iter().any(|a| a.id == id);
+    let outside = |c: &orgctl_planner::Change| {
+        c.kind == orgctl_planner::ResourceKind::Access
+            && c.ops.iter().all(|op| match op.role() {
+                Some((orgctl_model::Ref::Id(id), _)) => !read_account(id),
+                _ => false,
+            })
+    };
+    for c in full.changes.iter().filter(|c| outside(c)) {
+        assert!(
+            c.action == orgctl_planner::Action::Delete,
+            "only role deletions are out of a scoped read's reach: {c:?}"
+        );
+    }
+    let read: BTreeSet<&str> = std::iter::once(scoped.organization.root_id.as_str())
+        .chain(scoped.ous.iter().map(|o| o.id.as_str()))
+        .chain(scoped.accounts.iter().map(|a| a.id.as_str()))
+        .chain(scoped.policies.iter().map(|p| p.id.as_str()))
+        .collect();
+    (
+        full.changes
+            .iter()
+            .filter(|c| !outside(c))
+            .cloned()
+            .collect(),
+        full.records
+            .iter()
+            .filter(|r| read.contains(r.resource_id.as_str()))
+            .cloned()
+            .collect(),
+    )
+}
+
 /// Plans (from a scoped read, as `orgctl apply` does) and applies `d`, which must succeed.
 pub async fn plan_and_apply(d: &DesiredState, api: &MemoryOrg) -> Plan {
     let p = plan(d, &scoped_live_of(api, d).await, &options());
