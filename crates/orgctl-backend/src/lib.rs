@@ -33,6 +33,8 @@ pub mod iam;
 pub mod lease;
 pub mod memory;
 pub mod observe;
+#[cfg(any(test, feature = "test-util"))]
+pub mod paged;
 pub mod retry;
 mod wrap;
 

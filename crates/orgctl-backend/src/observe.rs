@@ -933,13 +933,33 @@ pub async fn read_iam<I: IamApi>(
     options: &ReadOptions,
     progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Result<(), ReadError> {
+    let accounts = iam_accounts(live);
+    let (roles, reads) = read_iam_of(iam, accounts, options, progress).await?;
+    live.access_roles = roles;
+    live.iam_accounts = reads;
+    live.normalize();
+    Ok(())
+}
+
+/// The member accounts of `live` whose IAM [`read_iam`] reads: the ACTIVE ones other than the
+/// management account.
+fn iam_accounts(live: &LiveState) -> Vec<String> {
     let management = &live.organization.management_account_id;
-    let accounts: Vec<String> = live
-        .accounts
+    live.accounts
         .iter()
         .filter(|a| a.id != *management && a.status == AccountStatus::Active)
         .map(|a| a.id.clone())
-        .collect();
+        .collect()
+}
+
+/// Reads IAM in `accounts` (see [`read_iam`]): their roles under [`ROLE_PATH`] and how each
+/// account was read.
+async fn read_iam_of<I: IamApi>(
+    iam: &I,
+    accounts: Vec<String>,
+    options: &ReadOptions,
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<(Vec<LiveAccessRole>, Vec<LiveIamAccount>), ReadError> {
     let total = accounts.len();
     progress(ReadProgress::Iam { done: 0, total });
     let mut stream = futures::stream::iter(accounts)
@@ -975,10 +995,7 @@ pub async fn read_iam<I: IamApi>(
         done += 1;
         progress(ReadProgress::Iam { done, total });
     }
-    live.access_roles = roles;
-    live.iam_accounts = reads;
-    live.normalize();
-    Ok(())
+    Ok((roles, reads))
 }
 
 /// A policy document as the live state keeps it: canonical JSON (the text itself when it is
@@ -1040,6 +1057,9 @@ async fn read_account<I: IamApi>(
     }
     Ok((read, out))
 }
+
+mod reread;
+pub use reread::{Aspects, Touched, reread};
 
 #[cfg(test)]
 mod tests;

@@ -1,104 +1,18 @@
 //! The scoped read of `plan` and `apply`: what it reads, its exact request budget (pages
 //! counted as AWS pages them), and that it does not grow with what the YAML does not manage.
 
-use std::future::Future;
-use std::sync::Mutex;
-
 use orgctl_model::{
     AccountStatus, LiveAccessRole, LiveAccount, LiveOu, LiveState, PolicyType, ReadScope, Tags,
 };
 
 use super::*;
-use crate::api::{
-    AccountInfo, ApiResult, CreateAccountStatus, OrgApi, OrgInfo, OuInfo, PolicySummary,
-    operations as ops,
-};
+use crate::api::{OrgApi, operations as ops};
 use crate::memory::MemoryOrg;
-use crate::wrap::delegate_org_api;
+use crate::paged::Pages;
 
 const SCP: PolicyType = PolicyType::ServiceControlPolicy;
 const DOC: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
-
-/// How many items an answer holds, to count the pages AWS would answer it in.
-trait Items {
-    fn items(&self) -> usize;
-}
-
-impl<T> Items for Vec<T> {
-    fn items(&self) -> usize {
-        self.len()
-    }
-}
-
-macro_rules! one_item {
-    ($($t:ty),*) => {$(impl Items for $t { fn items(&self) -> usize { 1 } })*};
-}
-one_item!(
-    (),
-    String,
-    Tags,
-    OrgInfo,
-    OuInfo,
-    AccountInfo,
-    PolicySummary,
-    CreateAccountStatus
-);
-
-/// Counts requests as AWS would answer them: a listing costs one request per page of 20
-/// (AWS's maximum for the Organizations listings orgctl makes).
-struct Pages<A> {
-    inner: A,
-    log: Mutex<Vec<(&'static str, usize)>>,
-}
-
-impl<A> Pages<A> {
-    fn new(inner: A) -> Self {
-        Self {
-            inner,
-            log: Mutex::new(Vec::new()),
-        }
-    }
-
-    async fn around<T: Items, F, Fut>(&self, op: &'static str, mut call: F) -> ApiResult<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = ApiResult<T>>,
-    {
-        let r = call().await;
-        let paged = [
-            ops::LIST_OUS_FOR_PARENT,
-            ops::LIST_ACCOUNTS_FOR_PARENT,
-            ops::LIST_ACCOUNTS,
-            ops::LIST_POLICIES,
-            ops::LIST_TARGETS_FOR_POLICY,
-            ops::LIST_POLICIES_FOR_TARGET,
-        ]
-        .contains(&op);
-        let pages = match &r {
-            Ok(v) if paged => v.items().div_ceil(20).max(1),
-            _ => 1,
-        };
-        self.log.lock().expect("log").push((op, pages));
-        r
-    }
-
-    fn requests(&self) -> usize {
-        self.log.lock().expect("log").iter().map(|(_, n)| n).sum()
-    }
-
-    fn requests_of(&self, op: &str) -> usize {
-        self.log
-            .lock()
-            .expect("log")
-            .iter()
-            .filter(|(o, _)| *o == op)
-            .map(|(_, n)| n)
-            .sum()
-    }
-}
-
-delegate_org_api!(Pages);
 
 fn page(n: usize) -> usize {
     n.div_ceil(20).max(1)
