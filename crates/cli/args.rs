@@ -263,6 +263,10 @@ pub struct ApplyArgs {
     /// (default: user@host/pid).
     #[arg(long, value_name = "NAME", env = "ORGCTL_LOCK_HOLDER")]
     pub lock_holder: Option<String>,
+    /// Verify the apply by reading the organization again as `plan` reads it, instead of
+    /// reading again only what the apply wrote (and IAM in the accounts it wrote to).
+    #[arg(long)]
+    pub full_verify: bool,
 }
 
 /// `orgctl force-unlock`.

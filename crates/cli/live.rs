@@ -239,6 +239,39 @@ pub async fn read_org<A: OrgApi>(api: &A, options: &ReadOptions) -> Result<LiveS
     Ok(live?)
 }
 
+/// The verify's read after an apply: what the apply wrote, read again and patched into
+/// `before` ([`orgctl_applier::reread_applied`]), its progress shown; with `-v`, says which
+/// read it made (the whole one when it had to, and why).
+pub async fn reread_applied<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    before: &LiveState,
+    plan: &orgctl_planner::Plan,
+    report: &orgctl_applier::ApplyReport,
+    options: &ReadOptions,
+) -> Result<LiveState, CliError> {
+    let progress = crate::ui::Progress::new(None, "verifying (reading again what the apply wrote)");
+    let start = std::time::Instant::now();
+    let live = orgctl_applier::reread_applied(api, iam, before, plan, report, options, &|p| {
+        progress.set(p.to_string());
+    })
+    .await;
+    progress.finish();
+    let (live, full) = live?;
+    // With -v: which read the verify made, and why the whole one when it was.
+    match full {
+        Some(why) => tracing::info!(
+            "verified by reading the organization again as plan reads it ({why}) in {:.2} s",
+            start.elapsed().as_secs_f64()
+        ),
+        None => tracing::info!(
+            "verified by reading again what the apply wrote in {:.2} s",
+            start.elapsed().as_secs_f64()
+        ),
+    }
+    Ok(live)
+}
+
 /// [`read`], its progress reported as `what`.
 pub async fn read_as<A: OrgApi, I: IamApi>(
     api: &A,

@@ -315,6 +315,56 @@ async fn apply_converges_and_leaves_unmanaged_resources_alone() {
     assert_eq!(legacy_scp.targets, vec![legacy]);
 }
 
+/// `apply` verifies by reading again what it wrote (patched into what it read before); with
+/// `--full-verify` it reads the organization again as `plan` does. Two applies of the same
+/// change (one tag of one account) on the same organization differ only in that read: the
+/// default one makes fewer requests, and both converge.
+#[tokio::test]
+async fn a_default_apply_verifies_with_fewer_requests_than_full_verify() {
+    let org = CliOrg::new();
+    org.run(&["apply", "desired-state", "--auto-approve"])
+        .expect_code(0);
+    let mut runs = Vec::new();
+    for (value, flag) in [("a", Some("--full-verify")), ("b", None)] {
+        org.edit("accounts.yaml", |t| {
+            let from = if value == "a" {
+                "owner: platform-team"
+            } else {
+                "owner: platform-team-a"
+            };
+            t.replacen(from, &format!("owner: platform-team-{value}"), 1)
+        });
+        let mut args = vec!["apply", "desired-state", "--auto-approve", "-v"];
+        args.extend(flag);
+        let run = org.run(&args);
+        run.expect_code(0);
+        assert_contains(&run.stderr, "Apply complete: 1 changed");
+        org.run(&["plan", "desired-state", "--detailed-exitcode"])
+            .expect_code(0);
+        runs.push(run);
+    }
+    let (full, targeted) = (total_requests(&runs[0]), total_requests(&runs[1]));
+    println!("apply of one tag change: {full} requests with --full-verify, {targeted} without");
+    assert!(
+        targeted < full,
+        "the default apply made {targeted} requests, with --full-verify {full}\n--- default\n{}\n--- full\n{}",
+        runs[1].stderr,
+        runs[0].stderr
+    );
+    // The targeted read re-reads the account's tags, nothing it did not write.
+    let lists = |run: &Run| {
+        run.requests()
+            .get("ListAccountsForParent")
+            .map_or(0, |r| r.0)
+    };
+    assert!(
+        lists(&runs[1]) < lists(&runs[0]),
+        "{:?} / {:?}",
+        runs[1].requests(),
+        runs[0].requests()
+    );
+}
+
 #[tokio::test]
 async fn a_saved_plan_is_applied_exactly_and_a_stale_one_is_refused() {
     let org = CliOrg::new();

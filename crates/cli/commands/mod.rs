@@ -484,7 +484,7 @@ async fn apply_against<A: OrgApi, I: IamApi>(
     // releases the lease.
     let work = async {
         tokio::select! {
-            result = apply_leased(api, iam, desired, &plan, options, apply_options, &read, g) => result,
+            result = apply_leased(api, iam, desired, &plan, options, apply_options, &read, &live, a, g) => result,
             _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
         }
     };
@@ -500,10 +500,12 @@ async fn apply_against<A: OrgApi, I: IamApi>(
     outcome?
 }
 
-/// The writes, under the lease: the plan's changes, then a fresh read that must plan nothing,
-/// and the records of what was applied (`orgctl:applied`) on every resource that read finds as
-/// the YAML says — also after a failed change, on the resources no remaining change depends on.
-/// A plan with no changes only writes its records.
+/// The writes, under the lease: the plan's changes, then a read of what they wrote (patched into
+/// `before`, the state the plan was made from; the whole scoped read again with
+/// `--full-verify`) that must plan nothing, and the records of what was applied
+/// (`orgctl:applied`) on every resource that read finds as the YAML says — also after a failed
+/// change, on the resources no remaining change depends on. A plan with no changes only writes
+/// its records.
 #[allow(clippy::too_many_arguments)]
 async fn apply_leased<A: OrgApi, I: IamApi>(
     api: &A,
@@ -513,6 +515,8 @@ async fn apply_leased<A: OrgApi, I: IamApi>(
     options: &PlanOptions,
     apply_options: &ApplyOptions,
     read: &orgctl_backend::ReadOptions,
+    before: &LiveState,
+    a: &ApplyArgs,
     g: &Global,
 ) -> Result<(), CliError> {
     if plan.is_empty() {
@@ -527,17 +531,20 @@ async fn apply_leased<A: OrgApi, I: IamApi>(
     let report = orgctl_applier::apply(plan, api, iam, apply_options, &mut reporter).await;
     reporter.bar.finish();
     let report = report?;
-    // The check of `orgctl_applier::verify`, with the read's progress shown.
-    let again =
-        match crate::live::read_as(api, iam, read, "verifying (reading the organization again)")
-            .await
-        {
-            Ok(live) => orgctl_planner::plan(desired, &live, options),
-            Err(_) if !report.is_success() => {
-                return Err(CliError::Partial(report.failed(), report.skipped()));
-            }
-            Err(e) => return Err(e),
-        };
+    // The check of `orgctl_applier::verify_applied` (`verify` with --full-verify), with the
+    // read's progress shown.
+    let live = if a.full_verify {
+        crate::live::read_as(api, iam, read, "verifying (reading the organization again)").await
+    } else {
+        crate::live::reread_applied(api, iam, before, plan, &report, read).await
+    };
+    let again = match live {
+        Ok(live) => orgctl_planner::plan(desired, &live, options),
+        Err(_) if !report.is_success() => {
+            return Err(CliError::Partial(report.failed(), report.skipped()));
+        }
+        Err(e) => return Err(e),
+    };
     let recorded = orgctl_applier::record(api, &again.records).await;
     if !report.is_success() {
         if let Err(e) = &recorded {

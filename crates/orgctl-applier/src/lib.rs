@@ -30,11 +30,11 @@
 
 use std::collections::HashSet;
 
-use orgctl_backend::observe::read_all_reporting;
+use orgctl_backend::observe::{Aspects, ReadProgress, Touched, read_all_reporting, reread};
 use orgctl_backend::{
     IamApi, IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, execute_iam,
 };
-use orgctl_model::{DesiredState, FULL_AWS_ACCESS_ID, Op, Ref};
+use orgctl_model::{DesiredState, FULL_AWS_ACCESS_ID, LiveState, Op, Ref};
 use orgctl_planner::{Change, Plan, PlanOptions, RecordWrite, plan};
 
 /// How to apply.
@@ -84,6 +84,8 @@ impl Reporter for Silent {}
 pub struct ApplyReport {
     /// Every change's address and outcome, in plan order.
     pub outcomes: Vec<(String, ChangeOutcome)>,
+    /// The ids of what the apply created (or adopted), by the reference the plan gave it.
+    pub ids: IdMap,
 }
 
 impl ApplyReport {
@@ -237,6 +239,7 @@ pub async fn apply<A: OrgApi, I: IamApi>(
         reporter.finished(index, total, change, &outcome);
         report.outcomes.push((change.address.clone(), outcome));
     }
+    report.ids = ids;
     Ok(report)
 }
 
@@ -363,6 +366,199 @@ pub async fn verify<A: OrgApi, I: IamApi>(
     options: &PlanOptions,
 ) -> Result<Vec<Change>, ApplyError> {
     let live = read_all_reporting(api, iam, read, &|_| {}).await?;
+    let again = plan(desired, &live, options);
+    record(api, &again.records).await?;
+    Ok(again.changes)
+}
+
+/// What an apply wrote, by live id (the input of [`orgctl_backend::observe::reread`]): every
+/// operation of each change that ran (done, already in effect or failed: a failed change may
+/// have written some of its operations), with the ids the apply created, the objects its
+/// operations name found in `before` (the live state `plan` was made from). An operation whose
+/// object has no id (a creation that failed) or is not in `before`, and enabling a policy type
+/// (AWS then attaches FullAWSAccess everywhere), make the re-read a whole read
+/// ([`Touched::unknown`]).
+pub fn touched(plan: &Plan, report: &ApplyReport, before: &LiveState) -> Touched {
+    let mut t = Touched::default();
+    let ran = plan
+        .changes
+        .iter()
+        .zip(&report.outcomes)
+        .filter(|(_, (_, o))| !matches!(o, ChangeOutcome::Skipped(_)));
+    for (change, _) in ran {
+        for op in &change.ops {
+            touched_by(op, &report.ids, before, &mut t);
+        }
+    }
+    t
+}
+
+/// What one operation may have written, added to `t`.
+fn touched_by(op: &Op, ids: &IdMap, before: &LiveState, t: &mut Touched) {
+    let all = Aspects::all();
+    let info = Aspects {
+        info: true,
+        ..Aspects::default()
+    };
+    let parent = Aspects {
+        parent: true,
+        ..Aspects::default()
+    };
+    let tags = Aspects {
+        tags: true,
+        ..Aspects::default()
+    };
+    let id = |r: &Ref, t: &mut Touched| {
+        let id = ids.resolve(r);
+        if id.is_none() {
+            t.give_up(format!("{r} has no id: its creation did not finish"));
+        }
+        id
+    };
+    let add = |map: &mut std::collections::BTreeMap<String, Aspects>, id: String, a: Aspects| {
+        let e = map.entry(id).or_default();
+        e.info |= a.info;
+        e.parent |= a.parent;
+        e.tags |= a.tags;
+        e.targets |= a.targets;
+    };
+    let policy_type = |id: &str| {
+        before
+            .policies
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.policy_type)
+    };
+    // A policy this apply created is already in `t` (its creation comes first).
+    let policy = |r: &Ref, a: Aspects, t: &mut Touched| {
+        let Some(id) = id(r, t) else { return };
+        let known = policy_type(&id).or_else(|| t.policies.get(&id).map(|(ty, _)| *ty));
+        match known {
+            Some(ty) => {
+                let e = t.policies.entry(id).or_insert((ty, Aspects::default()));
+                e.1.info |= a.info;
+                e.1.tags |= a.tags;
+                e.1.targets |= a.targets;
+            }
+            None => t.give_up(format!("policy {id} was not read before the apply")),
+        }
+    };
+    match op {
+        Op::EnablePolicyType { .. } => {
+            t.give_up("the apply enabled a policy type (AWS attaches FullAWSAccess everywhere)");
+        }
+        Op::CreateOu { path, .. } => {
+            if let Some(id) = id(&Ref::NewOu(path.clone()), t) {
+                add(&mut t.ous, id.clone(), all);
+                t.attachments.insert(id);
+            }
+        }
+        Op::RenameOu { ou, .. } | Op::DeleteOu { ou } => {
+            if let Some(id) = id(ou, t) {
+                add(&mut t.ous, id, info);
+            }
+        }
+        Op::CreateAccount { email, .. } => {
+            if let Some(id) = id(&Ref::NewAccount(email.to_lowercase()), t) {
+                add(&mut t.accounts, id.clone(), all);
+                t.attachments.insert(id.clone());
+                t.iam.insert(id);
+            }
+        }
+        Op::MoveAccount { account, .. } => {
+            if let Some(id) = id(account, t) {
+                add(&mut t.accounts, id, parent);
+            }
+        }
+        Op::CloseAccount { account } => {
+            if let Some(id) = id(account, t) {
+                add(&mut t.accounts, id.clone(), info);
+                t.iam.insert(id);
+            }
+        }
+        Op::TagResource { resource, .. } | Op::UntagResource { resource, .. } => {
+            let Some(id) = id(resource, t) else { return };
+            if id == before.organization.root_id {
+                t.root_tags = true;
+            } else if matches!(resource, Ref::NewOu(_)) || before.ous.iter().any(|o| o.id == id) {
+                add(&mut t.ous, id, tags);
+            } else if matches!(resource, Ref::NewAccount(_))
+                || before.accounts.iter().any(|a| a.id == id)
+            {
+                add(&mut t.accounts, id, tags);
+            } else if matches!(resource, Ref::NewPolicy(_))
+                || before.policies.iter().any(|p| p.id == id)
+            {
+                policy(resource, tags, t);
+            } else {
+                t.give_up(format!("{id} was not read before the apply"));
+            }
+        }
+        Op::CreatePolicy {
+            name, policy_type, ..
+        } => {
+            if let Some(id) = id(&Ref::NewPolicy(name.clone()), t) {
+                let e = t
+                    .policies
+                    .entry(id)
+                    .or_insert((*policy_type, Aspects::default()));
+                e.1 = Aspects {
+                    parent: false,
+                    ..Aspects::all()
+                };
+            }
+        }
+        Op::UpdatePolicy { policy: p, .. } | Op::DeletePolicy { policy: p } => {
+            policy(p, info, t);
+        }
+        Op::AttachPolicy { target, .. } | Op::DetachPolicy { target, .. } => {
+            if let Some(id) = id(target, t) {
+                t.attachments.insert(id);
+            }
+        }
+        other => {
+            if let Some((account, _)) = other.role() {
+                if let Some(id) = id(account, t) {
+                    t.iam.insert(id);
+                }
+            } else {
+                t.give_up(format!("an operation the re-read does not know: {other:?}"));
+            }
+        }
+    }
+}
+
+/// The live state after an apply, read the cheap way: `before` (what `plan` was made from,
+/// read with `read`) with what the apply wrote ([`touched`]) read again
+/// ([`orgctl_backend::observe::reread`]). Returns it with the reason it was read in full
+/// instead, when it was.
+pub async fn reread_applied<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    before: &LiveState,
+    plan: &Plan,
+    report: &ApplyReport,
+    read: &ReadOptions,
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<(LiveState, Option<String>), ApplyError> {
+    let t = touched(plan, report, before);
+    Ok(reread(api, iam, before, &t, read, progress).await?)
+}
+
+/// [`verify`] from the targeted re-read ([`reread_applied`]) rather than a whole read: plans
+/// once more, writes that plan's records and returns the changes still pending.
+#[allow(clippy::too_many_arguments)]
+pub async fn verify_applied<A: OrgApi, I: IamApi>(
+    desired: &DesiredState,
+    api: &A,
+    iam: &I,
+    read: &ReadOptions,
+    options: &PlanOptions,
+    before: &LiveState,
+    applied: &Plan,
+    report: &ApplyReport,
+) -> Result<Vec<Change>, ApplyError> {
+    let (live, _) = reread_applied(api, iam, before, applied, report, read, &|_| {}).await?;
     let again = plan(desired, &live, options);
     record(api, &again.records).await?;
     Ok(again.changes)

@@ -25,9 +25,9 @@ mod world;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use orgctl_applier::{ApplyOptions, Silent, apply, verify};
+use orgctl_applier::{ApplyOptions, Silent, apply, reread_applied, verify};
 use orgctl_backend::iam::operations::CREATE_ROLE;
-use orgctl_backend::{ApiError, MemoryIam, MemoryOrg, ReadOptions, codes};
+use orgctl_backend::{ApiError, MemoryIam, MemoryOrg, ReadOptions, codes, read_all_reporting};
 use orgctl_model::LiveAccessRole;
 use orgctl_planner::{plan, planfile};
 use proptest::prelude::*;
@@ -49,6 +49,8 @@ const CASES_ABORT: u32 = 48;
 const CASES_NO_WIDENING: u32 = 64;
 /// Cases of the scoped-equals-full property per run.
 const CASES_SCOPED: u32 = 256;
+/// Cases of the targeted-verify property per run.
+const CASES_TARGETED: u32 = 256;
 /// Cases the distribution test draws.
 const CASES_DISTRIBUTION: usize = 1000;
 
@@ -384,6 +386,55 @@ proptest! {
                     "failing write {fail_at:?}: access widened: {violations:#?}\nplan: {:#?}",
                     case.plan.changes.iter().map(|c| (&c.address, &c.ops)).collect::<Vec<_>>()
                 );
+            }
+        });
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(CASES_TARGETED), ..ProptestConfig::default() })]
+
+    /// After an apply, successful or with one failed write (to the organization or IAM), the
+    /// targeted re-read of `apply`'s verify (what the apply wrote, patched into the state it
+    /// planned from) plans what a fresh scoped read plans: the same pending changes, records,
+    /// warnings and errors. It reads everything again only for a reason it names (a policy
+    /// type enabled, a creation without an id).
+    #[test]
+    fn a_targeted_verify_plans_what_a_fresh_scoped_read_plans(bytes in case_bytes(), fail in 0usize..96) {
+        block_on(async {
+            let case = build_case(&bytes).await;
+            if !case.plan.errors.is_empty() {
+                return;
+            }
+            let (_, _, writes) = probe(&case).await;
+            let fault = match fail % (writes.len() + 1) {
+                0 => Fault::None,
+                n => Fault::FailWrite(n),
+            };
+            let (org, iam) = faulty_apis(&case, &writes, fault, access_denied());
+            let read = scoped(&case.desired);
+            let before = read_all_reporting(&org, &iam, &read, &|_| {}).await.expect("read");
+            assert_eq!(plan(&case.desired, &before, &options()), case.plan);
+            let report = apply(&case.plan, &org, &iam, &ApplyOptions::default(), &mut Silent)
+                .await
+                .expect("apply starts");
+            let (targeted, full) = reread_applied(&org, &iam, &before, &case.plan, &report, &read, &|_| {})
+                .await
+                .expect("targeted re-read");
+            let fresh = read_all_reporting(&org, &iam, &read, &|_| {}).await.expect("fresh read");
+            let (t, f) = (plan(&case.desired, &targeted, &options()), plan(&case.desired, &fresh, &options()));
+            let context = || format!(
+                "fault {fault:?}, outcomes {:?}\nplan: {:#?}",
+                report.outcomes,
+                case.plan.changes.iter().map(|c| (&c.address, &c.ops)).collect::<Vec<_>>()
+            );
+            assert_eq!(t.changes, f.changes, "pending changes differ; {}", context());
+            assert_eq!(t.records, f.records, "records differ; {}", context());
+            assert_eq!(t.warnings, f.warnings, "warnings differ; {}", context());
+            assert_eq!(t.errors, f.errors, "errors differ; {}", context());
+            if let Some(why) = full {
+                let enables = case.plan.changes.iter().flat_map(|c| &c.ops).any(|op| matches!(op, orgctl_model::Op::EnablePolicyType { .. }));
+                assert!(enables || !report.is_success(), "read in full without a reason: {why}; {}", context());
             }
         });
     }
