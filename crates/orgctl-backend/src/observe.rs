@@ -1069,3 +1069,6 @@ mod iam_tests;
 
 #[cfg(test)]
 mod scoped_tests;
+
+#[cfg(test)]
+mod reread_tests;
