@@ -723,8 +723,11 @@ async fn renames_replacements_detachments_and_edits_round_trip() {
     );
 }
 
-#[tokio::test]
-async fn plan_stays_within_the_request_budget() {
+/// The organization of the request-budget tests: the hand-built one with the example's grants,
+/// two more applied (one on an OU: two managed policies, two inline; one on an account: one of
+/// each), and look-alike roles not orgctl's (under /orgctl/ in two member accounts, one with two
+/// inline policies, and one outside the path). Returns it and its member accounts' ids.
+async fn budget_org() -> (CliOrg, Vec<String>) {
     let org = CliOrg::new();
     // Besides the example's grants, two more, so apply creates more real grant roles: one on an
     // OU (two managed policies, two inline), one on an account (one of each).
@@ -783,6 +786,12 @@ async fn plan_stays_within_the_request_budget() {
                 .expect("put inline");
         }
     }
+    (org, members)
+}
+
+#[tokio::test]
+async fn plan_stays_within_the_request_budget() {
+    let (org, members) = budget_org().await;
     let plan = org.run(&["plan", "desired-state", "--detailed-exitcode", "-v"]);
     plan.expect_code(0);
     let live = org.live().await;
