@@ -940,6 +940,192 @@ async fn plan_stays_within_the_request_budget() {
     assert!(plan.writes().is_empty());
 }
 
+/// The full read's requests per operation (`drift`, `access`, `import`: docs/performance.md,
+/// "The full read's budget"), computed from `live`, the organization as a full read found it
+/// with IAM read through orgctl's read role first ([`CliOrg::live`]). Pages of 20 for
+/// Organizations (`pages(n) = max(1, ⌈n / 20⌉)`), of 1,000 for IAM's ListRoles.
+///
+/// Organizations: DescribeOrganization, ListRoots; per parent (the root and every OU) the pages
+/// of ListOrganizationalUnitsForParent and ListAccountsForParent; per enabled type the pages of
+/// ListPolicies; ListTagsForResource on the root, every OU, account and customer policy;
+/// DescribePolicy per customer policy; the pages of ListTargetsForPolicy per policy
+/// (FullAWSAccess included). IAM, per ACTIVE member account: AssumeRole (two when the command
+/// tries orgctl's read role first and it cannot be assumed there), the pages of ListRoles
+/// (`listed`: the roles it returns in that account, `/orgctl/` for the full read's IAM read,
+/// every role for `access`'s and `drift`'s reader, which needs every trust policy), and per
+/// role under `/orgctl/` GetRole, ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy
+/// per inline policy. An unreadable account costs its AssumeRole attempts only.
+fn full_read_requests(
+    live: &LiveState,
+    listed: &BTreeMap<String, usize>,
+    tries_read_role: bool,
+) -> BTreeMap<&'static str, usize> {
+    let page = |n: usize| n.div_ceil(20).max(1);
+    let root = &live.organization.root_id;
+    let parents = std::iter::once(root).chain(live.ous.iter().map(|o| &o.id));
+    let customer = live.policies.iter().filter(|p| !p.aws_managed).count();
+    let mut ops = BTreeMap::new();
+    ops.insert("DescribeOrganization", 1);
+    ops.insert("ListRoots", 1);
+    let (mut ous, mut accounts) = (0, 0);
+    for p in parents {
+        ous += page(live.ous.iter().filter(|o| o.parent_id == *p).count());
+        accounts += page(live.accounts.iter().filter(|a| a.parent_id == *p).count());
+    }
+    ops.insert("ListOrganizationalUnitsForParent", ous);
+    ops.insert("ListAccountsForParent", accounts);
+    let of_type = |t| live.policies.iter().filter(|p| p.policy_type == t).count();
+    ops.insert(
+        "ListPolicies",
+        live.organization
+            .enabled_policy_types
+            .iter()
+            .map(|t| page(of_type(*t)))
+            .sum(),
+    );
+    ops.insert(
+        "ListTagsForResource",
+        1 + live.ous.len() + live.accounts.len() + customer,
+    );
+    ops.insert("DescribePolicy", customer);
+    ops.insert(
+        "ListTargetsForPolicy",
+        live.policies.iter().map(|p| page(p.targets.len())).sum(),
+    );
+    let (mut assume, mut list) = (0, 0);
+    for a in &live.iam_accounts {
+        assume += match a.read {
+            orgctl_model::IamRead::ReadRole | orgctl_model::IamRead::MemberRole => 1,
+            _ if tries_read_role => 2,
+            _ => 1,
+        };
+        if a.read.is_readable() {
+            list += listed
+                .get(&a.account_id)
+                .copied()
+                .unwrap_or(0)
+                .div_ceil(1000)
+                .max(1);
+        }
+    }
+    ops.insert("AssumeRole", assume);
+    ops.insert("ListRoles", list);
+    let roles = live.access_roles.len();
+    ops.insert("GetRole", roles);
+    ops.insert("ListAttachedRolePolicies", roles);
+    ops.insert("ListRolePolicies", roles);
+    ops.insert(
+        "GetRolePolicy",
+        live.access_roles
+            .iter()
+            .map(|r| r.inline_policies.len())
+            .sum(),
+    );
+    ops.retain(|_, n| *n > 0);
+    ops
+}
+
+#[tokio::test]
+async fn drift_access_and_import_stay_within_the_full_read_budget() {
+    let (org, members) = budget_org().await;
+    let live = org.live().await;
+    // The full read's IAM read covers every ACTIVE member account, and the organization has
+    // orgctl's roles and look-alikes to read in detail.
+    let active: Vec<&str> = live
+        .accounts
+        .iter()
+        .filter(|a| {
+            a.status == orgctl_model::AccountStatus::Active
+                && a.id != live.organization.management_account_id
+        })
+        .map(|a| a.id.as_str())
+        .collect();
+    let mut read: Vec<&str> = live
+        .iam_accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
+    read.sort_unstable();
+    let mut expected = active.clone();
+    expected.sort_unstable();
+    assert_eq!(read, expected, "IAM is read in every ACTIVE member account");
+    assert!(
+        active.len() >= 3 && members.len() >= active.len(),
+        "{members:?}"
+    );
+    assert!(
+        live.iam_accounts.iter().all(|a| a.read.is_readable()),
+        "{:?}",
+        live.iam_accounts
+    );
+    assert!(live.access_roles.len() >= 10, "{:?}", live.access_roles);
+    // ListRoles returns the roles under /orgctl/ to the full read's IAM read (`import`), every
+    // role to `access`'s reader (`drift` and `access`).
+    let mut under_orgctl = BTreeMap::new();
+    let mut every_role = BTreeMap::new();
+    let iam = org
+        .sdk()
+        .await
+        .iam(IamRoles::read(orgctl_model::DEFAULT_MEMBER_ROLE, Some("")));
+    for a in &live.iam_accounts {
+        let id = &a.account_id;
+        let all = iam.list_roles(id, "/").await.expect("list roles");
+        let mine = live.access_roles.iter().filter(|r| r.account_id == *id);
+        under_orgctl.insert(id.clone(), mine.count());
+        every_role.insert(id.clone(), all.len());
+    }
+    let desired = orgctl_manifest::load_dir(&org.path().join("desired-state"))
+        .expect("load the desired state")
+        .desired;
+    // `drift` and `access` try orgctl's read role first when the YAML sets a plan role;
+    // `import`, which has no YAML, always does.
+    let plan_role = desired.organization.plan_role.is_some();
+    let out = org.path().join("imported");
+    let out = out.to_str().expect("utf-8 path");
+    for (args, listed, tries_read_role) in [
+        (vec!["drift", "desired-state", "-v"], &every_role, plan_role),
+        (
+            vec!["access", "desired-state", "-v"],
+            &every_role,
+            plan_role,
+        ),
+        (vec!["import", "--out", out, "-v"], &under_orgctl, true),
+    ] {
+        let run = org.run(&args);
+        run.expect_code(0);
+        let budget = full_read_requests(&live, listed, tries_read_role);
+        let formula: usize = budget.values().sum();
+        let made = total_requests(&run);
+        let requests = run.requests();
+        let by_op: Vec<String> = budget
+            .keys()
+            .copied()
+            .chain(requests.keys().map(String::as_str))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|op| {
+                let m = requests.get(op).map_or(0, |(calls, _)| *calls);
+                let f = budget.get(op).copied().unwrap_or(0);
+                format!("  {op:<34} made {m:>4}  formula {f:>4}")
+            })
+            .collect();
+        assert!(
+            made * 100 <= formula * 102 && made * 100 >= formula * 98,
+            "`orgctl {}` made {made} requests; its full-read formula says {formula} (±2 %):\n{}\
+             \n--- stderr\n{}",
+            args[0],
+            by_op.join("\n"),
+            run.stderr
+        );
+        assert!(run.writes().is_empty(), "{:?}", run.writes());
+        eprintln!(
+            "orgctl {}: {made} requests, formula {formula}\n{}",
+            args[0],
+            by_op.join("\n")
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_apply_killed_while_an_account_is_being_created_converges_without_a_duplicate() {
     let org = CliOrg::new();
