@@ -726,7 +726,8 @@ async fn renames_replacements_detachments_and_edits_round_trip() {
 /// The organization of the request-budget tests: the hand-built one with the example's grants,
 /// two more applied (one on an OU: two managed policies, two inline; one on an account: one of
 /// each), and look-alike roles not orgctl's (under /orgctl/ in two member accounts, one with two
-/// inline policies, and one outside the path). Returns it and its member accounts' ids.
+/// inline policies, one a level deeper, and one outside the path). Returns it and its member
+/// accounts' ids.
 async fn budget_org() -> (CliOrg, Vec<String>) {
     let org = CliOrg::new();
     // Besides the example's grants, two more, so apply creates more real grant roles: one on an
@@ -750,8 +751,9 @@ async fn budget_org() -> (CliOrg, Vec<String>) {
     org.run(&["apply", "desired-state", "--auto-approve"])
         .expect_code(0);
     // Besides them, look-alikes: roles under /orgctl/ in two member accounts (one with two
-    // inline policies), and one outside the path, which the read never looks at. None carries
-    // orgctl's tag, so the plan only notes them.
+    // inline policies, one under /orgctl/team/, which the reads detail as well), and one
+    // outside the path, which the read never looks at. None carries orgctl's tag, so the plan
+    // only notes them.
     let sdk = org.sdk().await;
     let iam = sdk.iam(orgctl_model::DEFAULT_MEMBER_ROLE);
     let before = org.live().await;
@@ -775,6 +777,7 @@ async fn budget_org() -> (CliOrg, Vec<String>) {
         (&members[0], "grant-a", "/orgctl/", 2),
         (&members[0], "grant-b", "/orgctl/", 0),
         (&members[1], "grant-a", "/orgctl/", 1),
+        (&members[1], "nested", "/orgctl/team/", 1),
         (&members[1], "elsewhere", "/other/", 1),
     ] {
         iam.create_role(account, &role(name, path))
@@ -817,7 +820,7 @@ async fn plan_stays_within_the_request_budget() {
     );
     assert_eq!(
         live.access_roles.len(),
-        managed.len() + 3,
+        managed.len() + 4,
         "{:?}",
         live.access_roles
     );

@@ -86,7 +86,9 @@ async fn read_with<A: IamApi>(
 ) -> ApiResult<(Vec<RoleSummary>, Vec<LiveAccessRole>)> {
     let roles = api.list_roles(account, "/").await?;
     let mut detailed = Vec::new();
-    for r in roles.iter().filter(|r| r.path == ROLE_PATH) {
+    // Under the path as the full read counts it (`observe::read_iam`: ListRoles with PathPrefix
+    // `/orgctl/`), so `drift` sees the roles `plan` sees and makes the same requests for them.
+    for r in roles.iter().filter(|r| r.path.starts_with(ROLE_PATH)) {
         let role = api.get_role(account, &r.name).await?;
         let attached = api.list_attached_policies(account, &r.name).await?;
         let mut inline = std::collections::BTreeMap::new();
@@ -130,7 +132,11 @@ mod tests {
     fn reads_every_role_and_details_only_those_under_orgctl() {
         let iam = MemoryIam::new().with_accounts(["222222222222", "333333333333"]);
         block_on(async {
-            for (path, name) in [("/", "vendor"), ("/orgctl/", "partner")] {
+            for (path, name) in [
+                ("/", "vendor"),
+                ("/orgctl/", "partner"),
+                ("/orgctl/team/", "nested"),
+            ] {
                 iam.create_role(
                     "222222222222",
                     &NewRole {
@@ -151,10 +157,12 @@ mod tests {
             let accounts = ["222222222222".to_owned(), "444444444444".to_owned()];
             let read = read_account_roles(&iam, &accounts, 4, &|_| {}).await;
             assert_eq!(read[0].read, IamRead::MemberRole);
-            assert_eq!(read[0].roles.len(), 2);
-            assert_eq!(read[0].access_roles.len(), 1);
+            assert_eq!(read[0].roles.len(), 3);
+            // Every role under /orgctl/, at any depth, as the full read details them.
+            let detailed: Vec<_> = read[0].access_roles.iter().map(|r| &r.role_name).collect();
+            assert_eq!(detailed, ["nested", "partner"]);
             assert_eq!(
-                read[0].access_roles[0].inline_policies["p"],
+                read[0].access_roles[1].inline_policies["p"],
                 r#"{"Statement":[]}"#
             );
             assert!(matches!(read[1].read, IamRead::Unreadable { .. }));
