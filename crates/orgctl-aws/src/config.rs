@@ -109,6 +109,30 @@ pub struct StaticEnv {
     pub credentials: StaticCredentials,
 }
 
+/// The one HTTPS client of a run, set on the `SdkConfig` so that every service client built
+/// from it shares it: Organizations, STS, and IAM in each member account (one client per
+/// account, built from the assumed role's credentials). It is the SDK's default client (hyper
+/// with rustls and aws-lc, proxy settings from the environment), built once: without it,
+/// each service client built from the `SdkConfig` makes its own, with its own connection pool
+/// and TLS configuration (the root certificates included), which made `orgctl plan` of a
+/// 500-account organization hold about 75 MiB of them (docs/performance.md). Connectors are
+/// cached per connection settings (timeouts), which are the same for every client.
+pub(crate) fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
 /// Connects with the standard chain and the given options. Makes no API call: missing or
 /// expired credentials surface on the first call as an error of kind `Credentials`.
 pub async fn connect(opts: &AwsOptions) -> Result<SdkOrg, ConnectError> {
@@ -127,6 +151,7 @@ pub async fn connect(opts: &AwsOptions) -> Result<SdkOrg, ConnectError> {
         .or_else(chain_region.build())
         .or_else(DEFAULT_REGION);
     let mut loader = aws_config::defaults(behavior_version())
+        .http_client(shared_https_client())
         .region(region)
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts());
@@ -162,6 +187,7 @@ pub(crate) async fn static_sdk_config(env: &StaticEnv) -> Result<SdkConfig, Conn
         "orgctl-static",
     );
     Ok(aws_config::defaults(behavior_version())
+        .http_client(shared_https_client())
         .region(Region::new(env.region.clone()))
         .endpoint_url(url)
         .credentials_provider(SharedCredentialsProvider::new(creds))
