@@ -1255,10 +1255,25 @@ pub fn fingerprint<T: Serialize>(value: &T) -> String {
 /// The first `chars` hex characters (at most 64) of [`fingerprint`], without building the
 /// rest: what runs once per resource, such as the records of what was applied.
 pub fn fingerprint_prefix<T: Serialize>(value: &T, chars: usize) -> String {
-    struct HashWriter(Sha256);
+    /// serde_json writes a few bytes at a time (a quote, a key, a comma): they are gathered
+    /// here and hashed in larger pieces, which is the same hash.
+    struct HashWriter {
+        sha: Sha256,
+        buf: [u8; 1024],
+        len: usize,
+    }
     impl std::io::Write for HashWriter {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
+            if self.len + buf.len() > self.buf.len() {
+                self.sha.update(&self.buf[..self.len]);
+                self.len = 0;
+                if buf.len() > self.buf.len() {
+                    self.sha.update(buf);
+                    return Ok(buf.len());
+                }
+            }
+            self.buf[self.len..self.len + buf.len()].copy_from_slice(buf);
+            self.len += buf.len();
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -1266,10 +1281,15 @@ pub fn fingerprint_prefix<T: Serialize>(value: &T, chars: usize) -> String {
         }
     }
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut w = HashWriter(Sha256::new());
+    let mut w = HashWriter {
+        sha: Sha256::new(),
+        buf: [0; 1024],
+        len: 0,
+    };
     // Serialising plain data structs into a hash cannot fail.
     let _ = serde_json::to_writer(&mut w, value);
-    let digest = w.0.finalize();
+    w.sha.update(&w.buf[..w.len]);
+    let digest = w.sha.finalize();
     let mut out = String::with_capacity(chars.min(64));
     for b in digest.iter() {
         for nibble in [b >> 4, b & 0xf] {
@@ -1298,6 +1318,24 @@ mod tests {
             .map(|b| format!("{b:02x}"))
             .collect();
         assert_eq!(full, digest);
+    }
+
+    #[test]
+    fn a_fingerprint_is_the_sha256_of_the_json_however_long_the_pieces() {
+        // Pieces shorter than, around and longer than the writer's buffer, many of them.
+        for n in [0, 1, 1000, 1023, 1024, 1025, 3000, 70_000] {
+            let long = "x\"y".repeat(n / 3 + 1);
+            let value = serde_json::json!({
+                "a": long,
+                "b": (0..n / 10).map(|i| format!("item-{i}")).collect::<Vec<_>>(),
+                "c": n,
+            });
+            let digest: String = Sha256::digest(value.to_string().as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(fingerprint(&value), digest, "n = {n}");
+        }
     }
 
     #[test]
