@@ -2,7 +2,8 @@
 //! time per plan and the peak memory. `cargo bench -p orgctl-planner` runs the full sizes;
 //! under `cargo test` (no `--bench` argument) it runs one small size as a smoke test.
 //! `PROFILE=N` builds one organization of N accounts and plans it once (for
-//! `valgrind --tool=callgrind`).
+//! `valgrind --tool=callgrind`); with `PLAN_HASH=1` it also prints the SHA-256 of the plan's
+//! JSON (the same before and after a change that must not change the output).
 //!
 //! Each organization has 1 account in 10 in the wrong OU, 1 in 20 with a changed tag, 1 in 50
 //! missing (to create), 100 OUs under 10 parents and 5 SCPs attached to OUs; 10 access grants,
@@ -306,6 +307,10 @@ fn main() {
             p.changes.len(),
             start.elapsed()
         );
+        // The plan's own hash, to show a change of the planner leaves its output as it was.
+        if std::env::var_os("PLAN_HASH").is_some() {
+            println!("plan sha256 {}", orgctl_model::fingerprint(&p));
+        }
         return;
     }
     let full = std::env::args().any(|a| a == "--bench");

@@ -4,6 +4,7 @@
 
 pub mod access_report;
 pub mod drift;
+mod fast_hash;
 mod plan;
 pub mod planfile;
 mod planner;

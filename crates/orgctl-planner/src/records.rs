@@ -26,11 +26,12 @@
 //!
 //! Pure: no IO, no clock (the record's date is the plan's `today`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use orgctl_model::{DesiredState, LiveState, Op, RECORD_TAG, Ref};
 use serde::{Deserialize, Serialize};
 
+use crate::fast_hash::{FastMap, FastSet};
 use crate::plan::{Change, Plan};
 use crate::planner::PlanOptions;
 use crate::planner::views::{HASH_CHARS, Views};
@@ -117,7 +118,7 @@ pub struct Records<'a> {
     root_id: &'a str,
     aws_managed: HashSet<&'a str>,
     /// Live id → its record (parsed), for every resource that has one of this version.
-    recorded: HashMap<&'a str, Record<'a>>,
+    recorded: FastMap<&'a str, Record<'a>>,
     /// Live id → the hash of its desired view.
     views: Views,
 }
@@ -130,7 +131,7 @@ impl<'a> Records<'a> {
     }
 
     pub(crate) fn from_views(live: &'a LiveState, views: Views) -> Self {
-        let mut recorded = HashMap::new();
+        let mut recorded = FastMap::default();
         let mut add = |id: &'a str, value: Option<&'a String>| {
             if let Some(r) = value.and_then(|v| parse_record(v)) {
                 recorded.insert(id, r);
@@ -170,9 +171,20 @@ impl<'a> Records<'a> {
         'a: 'c,
     {
         let mut out = BTreeSet::new();
+        self.each_dependency(change, |id| {
+            out.insert(id);
+        });
+        out
+    }
+
+    /// Calls `found` with each id of [`Records::depends_on`] (some more than once).
+    fn each_dependency<'c>(&self, change: &'c Change, mut found: impl FnMut(&'c str))
+    where
+        'a: 'c,
+    {
         let mut id = |r: &'c Ref| {
             if let Ref::Id(id) = r {
-                out.insert(id.as_str());
+                found(id.as_str());
             }
         };
         let mut creates_policy = false;
@@ -202,9 +214,8 @@ impl<'a> Records<'a> {
             }
         }
         if creates_policy {
-            out.insert(self.root_id);
+            found(self.root_id);
         }
-        out
     }
 
     /// The hash of a resource's record, when it has one of this version.
@@ -255,8 +266,13 @@ impl<'a> Records<'a> {
     /// desired view's hash, unless a change depends on it (it is recorded once AWS is as the
     /// YAML says). Sorted by resource id.
     pub(crate) fn stale(&self, changes: &[Change], today: &str) -> Vec<RecordWrite> {
-        let touched: HashSet<&str> = changes.iter().flat_map(|c| self.depends_on(c)).collect();
-        let writes: BTreeMap<&str, &str> = self
+        let mut touched: FastSet<&str> = FastSet::default();
+        for c in changes {
+            self.each_dependency(c, |id| {
+                touched.insert(id);
+            });
+        }
+        let mut writes: Vec<(&str, &str)> = self
             .views
             .iter()
             .filter(|(id, hash)| {
@@ -265,6 +281,8 @@ impl<'a> Records<'a> {
             })
             .map(|(id, hash)| (id.as_str(), hash.as_str()))
             .collect();
+        // Ids are unique (map keys).
+        writes.sort_unstable();
         writes
             .into_iter()
             .map(|(id, hash)| RecordWrite {

@@ -105,7 +105,7 @@ impl Planner<'_> {
                     &spec.source,
                 );
             }
-            if Ref::Id(live.parent_id.clone()) != parent {
+            if !matches!(&parent, Ref::Id(p) if *p == live.parent_id) {
                 let from = self.index.path(&live.parent_id);
                 if let Some(why) = self.protection(&live.id) {
                     let replaced = match self.matched.replaced_by.get(&live.parent_id) {
@@ -157,15 +157,19 @@ impl Planner<'_> {
                     );
                 }
             }
-            let have = self.comparable(&live.tags, false);
-            out.changes.extend(tag_change(
-                &address,
-                ResourceKind::Account,
-                &live.id,
-                &have,
-                &spec.tags,
-                &spec.source,
-            ));
+            // Most accounts' tags are as the YAML says: compared without building the
+            // comparable copy.
+            if !self.comparable_equals(&live.tags, &spec.tags, false) {
+                let have = self.comparable(&live.tags, false);
+                out.changes.extend(tag_change(
+                    &address,
+                    ResourceKind::Account,
+                    &live.id,
+                    &have,
+                    &spec.tags,
+                    &spec.source,
+                ));
+            }
         }
         // Accounts orgctl does not manage that sit in an OU being replaced follow it.
         let mut followers = Vec::new();

@@ -44,21 +44,46 @@ pub(super) struct Attachments {
     pub(super) after_moves: Vec<Change>,
 }
 
-/// A target the YAML declares.
-struct Declared {
-    /// How the plan names it (`root`, `/Workloads`, `account dev`).
-    name: String,
+/// A target the YAML declares. Its name, reach and ancestors are built only when a change or
+/// a problem needs them (most targets have none).
+struct Declared<'a> {
+    /// Which target it is.
+    kind: DeclaredKind<'a>,
     /// Whether it wants FullAWSAccess.
     full_aws_access: bool,
     /// The live OU it replaces, if it is an OU that replaces one.
     replaces: Option<String>,
-    /// Its ancestors in the desired tree, nearest first (the root last).
-    ancestors: Vec<Ref>,
     /// Where the YAML declares it (the organization section for the root).
-    source: SourceLoc,
+    source: &'a SourceLoc,
+}
+
+/// The root, a desired OU (by path) or a desired account (name, OU path).
+#[derive(Clone, Copy)]
+enum DeclaredKind<'a> {
+    Root,
+    Ou(&'a str),
+    Account(&'a str, &'a str),
+}
+
+impl Declared<'_> {
+    /// How the plan names it (`root`, `/Workloads`, `account dev`).
+    fn name(&self) -> String {
+        match self.kind {
+            DeclaredKind::Root => "root".into(),
+            DeclaredKind::Ou(path) => path.to_owned(),
+            DeclaredKind::Account(name, _) => format!("account {name}"),
+        }
+    }
+
     /// Who is below it, for people: "every account in the organization", "every account in
     /// /Workloads and below it", "account dev".
-    reach: String,
+    fn reach(&self) -> String {
+        match self.kind {
+            DeclaredKind::Root => "every account in the organization".into(),
+            DeclaredKind::Ou(path) => format!("every account in {path} and below it"),
+            DeclaredKind::Account(name, _) => format!("account {name}"),
+        }
+    }
 }
 
 /// What a policy's statements do.
@@ -247,7 +272,7 @@ fn sequence(
     (steps, problems)
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
     /// Whether SCPs are enabled once the plan is applied.
     fn scps_enabled(&self) -> bool {
         self.live
@@ -285,18 +310,29 @@ impl Planner<'_> {
         out
     }
 
+    /// Its ancestors in the desired tree, nearest first (the root last).
+    fn declared_ancestors(&self, d: &Declared<'_>) -> Vec<Ref> {
+        match d.kind {
+            DeclaredKind::Root => Vec::new(),
+            DeclaredKind::Ou(path) => self.ancestors(path),
+            DeclaredKind::Account(_, ou) => {
+                let mut ancestors = vec![self.ou_ref(ou)];
+                ancestors.extend(self.ancestors(ou));
+                ancestors
+            }
+        }
+    }
+
     /// The targets the YAML declares: the root, its OUs and its active accounts.
-    fn declared_targets(&self) -> BTreeMap<Ref, Declared> {
+    fn declared_targets(&self) -> BTreeMap<Ref, Declared<'a>> {
         let mut out = BTreeMap::new();
         out.insert(
             Ref::Id(self.index.root.clone()),
             Declared {
-                name: "root".into(),
+                kind: DeclaredKind::Root,
                 full_aws_access: self.desired.organization.root_full_aws_access,
                 replaces: None,
-                ancestors: Vec::new(),
-                source: self.desired.organization.source.clone(),
-                reach: "every account in the organization".into(),
+                source: &self.desired.organization.source,
             },
         );
         for spec in self.desired.ous.values() {
@@ -309,12 +345,10 @@ impl Planner<'_> {
             out.insert(
                 self.ou_ref(&spec.path),
                 Declared {
-                    name: spec.path.clone(),
+                    kind: DeclaredKind::Ou(&spec.path),
                     full_aws_access: spec.full_aws_access,
                     replaces,
-                    ancestors: self.ancestors(&spec.path),
-                    source: spec.source.clone(),
-                    reach: format!("every account in {} and below it", spec.path),
+                    source: &spec.source,
                 },
             );
         }
@@ -323,17 +357,13 @@ impl Planner<'_> {
                 continue;
             }
             if let Some(target) = self.matched.account_refs.get(spec.name.as_str()) {
-                let mut ancestors = vec![self.ou_ref(&spec.ou)];
-                ancestors.extend(self.ancestors(&spec.ou));
                 out.insert(
                     target.clone(),
                     Declared {
-                        name: format!("account {}", spec.name),
+                        kind: DeclaredKind::Account(&spec.name, &spec.ou),
                         full_aws_access: spec.full_aws_access,
                         replaces: None,
-                        ancestors,
-                        source: spec.source.clone(),
-                        reach: format!("account {}", spec.name),
+                        source: &spec.source,
                     },
                 );
             }
@@ -529,7 +559,7 @@ impl Planner<'_> {
             if have == wanted {
                 continue;
             }
-            let target_name = &d.name;
+            let target_name = &d.name();
             let policy_name = |policy: &Ref| -> String {
                 policy_names
                     .get(policy)
@@ -618,14 +648,14 @@ impl Planner<'_> {
                 if is_scp && effect_of(policy).grants {
                     return None;
                 }
-                d.ancestors.iter().find_map(|ancestor| {
+                self.declared_ancestors(d).iter().find_map(|ancestor| {
                     wanted_by_key
                         .get(&(ancestor.clone(), *policy_type))
                         .filter(|w| w.contains(policy))
                         .map(|_| {
                             declared
                                 .get(ancestor)
-                                .map_or_else(|| ancestor.to_string(), |a| a.name.clone())
+                                .map_or_else(|| ancestor.to_string(), |a| a.name())
                         })
                 })
             };
@@ -729,9 +759,9 @@ impl Planner<'_> {
                              apply stops in between); apply when that is acceptable, or raise \
                              policies_per_target_limit if your quota allows",
                             policy_name(policy),
-                            d.reach
+                            d.reach()
                         ),
-                        &d.source,
+                        d.source,
                     );
                 }
             }
@@ -789,7 +819,6 @@ impl Planner<'_> {
                 .matched
                 .matched_accounts
                 .get(id)
-                .and_then(|name| self.desired.accounts.get(*name))
                 .is_some_and(|spec| spec.lifecycle == Lifecycle::Active)
     }
 }

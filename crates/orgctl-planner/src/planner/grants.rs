@@ -22,8 +22,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use orgctl_model::{
-    AccountStatus, GrantSpec, GrantTarget, IamRead, Lifecycle, LiveAccessRole, MANAGED_BY_KEY,
-    MANAGED_BY_VALUE, Op, READ_ROLE_NAME, READ_ROLE_POLICY, READ_ROLE_POLICY_NAME,
+    AccountSpec, AccountStatus, GrantSpec, GrantTarget, IamRead, Lifecycle, LiveAccessRole,
+    MANAGED_BY_KEY, MANAGED_BY_VALUE, Op, READ_ROLE_NAME, READ_ROLE_POLICY, READ_ROLE_POLICY_NAME,
     READ_ROLE_TAG_VALUE, ROLE_PATH, ROLE_TAG_KEY, Ref, Tags, canonical_json_str, trust_policy,
 };
 use serde_json::{Value, json};
@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use super::matching::OuState;
 use super::{Output, Planner};
 use crate::access_report::trust_conditions;
+use crate::fast_hash::{FastMap, FastSet};
 use crate::plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Change, PrincipalAccess, ResourceKind,
 };
@@ -329,7 +330,7 @@ pub(crate) fn grant_target_ids(
         today,
     };
     planner
-        .grant_targets(grant)
+        .grant_targets(grant, &planner.accounts_by_ou())
         .into_iter()
         .filter_map(|t| match t.key {
             Ref::Id(id) => Some(id),
@@ -340,7 +341,7 @@ pub(crate) fn grant_target_ids(
 
 /// Who a desired role is for.
 #[derive(Clone, Copy)]
-enum Owner<'a> {
+pub(super) enum Owner<'a> {
     Grant(&'a GrantSpec),
     Read(&'a str),
 }
@@ -352,7 +353,7 @@ impl<'a> Owner<'a> {
             Owner::Read(_) => READ_ROLE_GRANT,
         }
     }
-    fn principal(&self) -> &str {
+    fn principal(&self) -> &'a str {
         match self {
             Owner::Grant(g) => &g.principal,
             Owner::Read(plan_role) => plan_role,
@@ -379,29 +380,29 @@ impl<'a> Owner<'a> {
 }
 
 /// Desired roles: account → (its name, role name → owner).
-type Wanted<'a> = BTreeMap<Ref, (String, BTreeMap<String, Owner<'a>>)>;
+type Wanted<'a> = BTreeMap<Ref, (String, BTreeMap<&'a str, Owner<'a>>)>;
 
-/// Adds a desired role; two with the same name (case-insensitively) in one account are a plan
-/// error.
-fn want<'a>(wanted: &mut Wanted<'a>, t: &Target, owner: Owner<'a>, out: &mut Output) {
-    let spec_name = match owner {
-        Owner::Grant(g) => g.role_name.clone(),
-        Owner::Read(_) => READ_ROLE_NAME.to_owned(),
+/// Adds a desired role to an account's (named `account`); two with the same name
+/// (case-insensitively) in one account are a plan error.
+fn want<'a>(
+    roles: &mut BTreeMap<&'a str, Owner<'a>>,
+    account: &str,
+    owner: Owner<'a>,
+    out: &mut Output,
+) {
+    let spec_name: &'a str = match owner {
+        Owner::Grant(g) => g.role_name.as_str(),
+        Owner::Read(_) => READ_ROLE_NAME,
     };
-    let entry = wanted
-        .entry(t.key.clone())
-        .or_insert_with(|| (t.name.clone(), BTreeMap::new()));
-    if let Some((_, other)) = entry
-        .1
+    if let Some((_, other)) = roles
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(&spec_name))
+        .find(|(n, _)| n.eq_ignore_ascii_case(spec_name))
     {
         out.error(
-            format!("grant/{} -> account {}", owner.grant_name(), t.name),
+            format!("grant/{} -> account {account}", owner.grant_name()),
             format!(
-                "two roles named {spec_name} in account {}: {} and {} (IAM role names are unique \
-                 per account, case-insensitively); give one grant another role_name",
-                t.name,
+                "two roles named {spec_name} in account {account}: {} and {} (IAM role names are \
+                 unique per account, case-insensitively); give one grant another role_name",
                 other.grant_name(),
                 owner.grant_name(),
             ),
@@ -409,7 +410,7 @@ fn want<'a>(wanted: &mut Wanted<'a>, t: &Target, owner: Owner<'a>, out: &mut Out
         );
         return;
     }
-    entry.1.insert(spec_name, owner);
+    roles.insert(spec_name, owner);
 }
 
 /// An account a role may be kept in.
@@ -420,13 +421,57 @@ struct Target {
 }
 
 /// What one planned role change means to a reviewer (input of the access review).
-struct RoleEvent {
+struct RoleEvent<'s> {
     account: String,
     role: String,
+    /// The live role: its principal, holder, grant and the role.
     before: Option<(String, String, String, RoleSpec)>,
-    after: Option<(String, String, String, RoleSpec, Option<String>)>,
+    after: Option<After<'s>>,
     why: String,
     out_of_band: bool,
+}
+
+/// The desired side of a role change.
+struct After<'s> {
+    principal: &'s str,
+    label: String,
+    grant: &'s str,
+    spec: &'s WantedSpec,
+    expires: Option<String>,
+}
+
+/// An owner's role, built once, with what every change and review entry of it shows.
+pub(super) struct WantedSpec {
+    pub(super) spec: RoleSpec,
+    /// [`role_json`] of it.
+    json: Value,
+    /// Whether it requires MFA and an external id.
+    conditions: (bool, bool),
+    permissions: AccessPermissions,
+}
+
+impl WantedSpec {
+    fn new(spec: RoleSpec) -> Self {
+        WantedSpec {
+            json: role_json(&spec),
+            conditions: spec.conditions(),
+            permissions: spec.permissions(),
+            spec,
+        }
+    }
+}
+
+/// Two iterators sorted by distinct keys, merged in key order.
+fn merge_sorted<'k, T>(
+    a: impl Iterator<Item = (&'k Ref, T)>,
+    b: impl Iterator<Item = (&'k Ref, T)>,
+) -> impl Iterator<Item = (&'k Ref, T)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.0 < x.0 => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 /// The roles the plan wants, computed once: what [`Planner::role_changes`] plans towards, and
@@ -437,7 +482,7 @@ pub(super) struct WantedRoles<'a> {
     /// Grants past `expires`: name → the last day.
     expired: HashMap<&'a str, &'a str>,
     /// Each owner's role (by grant name, `read-role` for the read role), built once.
-    specs: HashMap<&'a str, RoleSpec>,
+    specs: HashMap<&'a str, WantedSpec>,
 }
 
 impl<'a> WantedRoles<'a> {
@@ -447,35 +492,34 @@ impl<'a> WantedRoles<'a> {
         self.specs
             .iter()
             .map(|(grant, spec)| {
-                let value = serde_json::to_value(spec).unwrap_or_default();
+                let value = serde_json::to_value(&spec.spec).unwrap_or_default();
                 (*grant, orgctl_model::fingerprint(&value))
             })
             .collect()
     }
 
-    /// Per live account id, the roles wanted there as (role name, the role's hash from
-    /// [`WantedRoles::role_hashes`]), sorted by name.
-    pub(super) fn account_roles<'s>(
-        &'s self,
-        hashes: &'s HashMap<&'a str, String>,
-    ) -> HashMap<&'s str, Vec<(&'s str, &'s str)>> {
+    /// Per live account id, the roles wanted there (role name → owner, sorted by name).
+    pub(super) fn account_roles(&self) -> FastMap<&str, &BTreeMap<&'a str, Owner<'a>>> {
         self.wanted
             .iter()
             .filter_map(|(key, (_, roles))| match key {
-                Ref::Id(id) => Some((
-                    id.as_str(),
-                    roles
-                        .iter()
-                        .filter_map(|(name, owner)| {
-                            hashes
-                                .get(owner.grant_name())
-                                .map(|h| (name.as_str(), h.as_str()))
-                        })
-                        .collect(),
-                )),
+                Ref::Id(id) => Some((id.as_str(), roles)),
                 _ => None,
             })
             .collect()
+    }
+
+    /// An account's roles from [`WantedRoles::account_roles`] as (role name, the role's hash
+    /// from [`WantedRoles::role_hashes`]), sorted by name, into `into`.
+    pub(super) fn role_hashes_of<'s>(
+        roles: &BTreeMap<&'s str, Owner<'_>>,
+        hashes: &'s HashMap<&str, String>,
+        into: &mut Vec<(&'s str, &'s str)>,
+    ) {
+        into.clear();
+        into.extend(roles.iter().filter_map(|(name, owner)| {
+            hashes.get(owner.grant_name()).map(|h| (*name, h.as_str()))
+        }));
     }
 }
 
@@ -487,40 +531,38 @@ impl<'a> Planner<'a> {
         let today = self.today;
         let mut wanted: Wanted<'a> = BTreeMap::new();
         let mut expired: HashMap<&str, &str> = HashMap::new();
-        let mut all_targets: BTreeMap<Ref, String> = BTreeMap::new();
+        let by_ou = self.accounts_by_ou();
         for g in desired.grants.values() {
             if g.is_expired(today) {
                 expired.insert(g.name.as_str(), g.expires.as_deref().unwrap_or_default());
                 continue;
             }
-            for t in self.grant_targets(g) {
-                want(&mut wanted, &t, Owner::Grant(g), out);
-                all_targets.insert(t.key.clone(), t.name.clone());
+            for t in self.grant_targets(g, &by_ou) {
+                let (name, roles) = wanted
+                    .entry(t.key)
+                    .or_insert_with(|| (t.name, BTreeMap::new()));
+                want(roles, name, Owner::Grant(g), out);
             }
         }
+        // The read role: in every grant target and every ACTIVE member account the YAML lists,
+        // in account order. (An account's name is the same whichever way it was reached.)
         if let Some(plan_role) = &desired.organization.plan_role {
             for t in self.listed_accounts() {
-                all_targets.insert(t.key, t.name);
+                wanted
+                    .entry(t.key)
+                    .or_insert_with(|| (t.name, BTreeMap::new()));
             }
-            for (key, name) in &all_targets {
-                want(
-                    &mut wanted,
-                    &Target {
-                        key: key.clone(),
-                        name: name.clone(),
-                    },
-                    Owner::Read(plan_role),
-                    out,
-                );
+            for (name, roles) in wanted.values_mut() {
+                want(roles, name, Owner::Read(plan_role), out);
             }
         }
 
         // Each owner's role, built once (a trust policy is rendered JSON).
-        let mut specs: HashMap<&'a str, RoleSpec> = HashMap::new();
+        let mut specs: HashMap<&'a str, WantedSpec> = HashMap::new();
         for (_, owners) in wanted.values() {
             for owner in owners.values() {
                 if !specs.contains_key(owner.grant_name()) {
-                    specs.insert(owner.grant_name(), owner.spec());
+                    specs.insert(owner.grant_name(), WantedSpec::new(owner.spec()));
                 }
             }
         }
@@ -543,30 +585,42 @@ impl<'a> Planner<'a> {
             expired,
             specs,
         } = roles;
-        let read: HashMap<&str, &IamRead> = self
+        let read: FastMap<&str, &IamRead> = self
             .live
             .iam_accounts
             .iter()
             .map(|a| (a.account_id.as_str(), &a.read))
             .collect();
-        let mut live_roles: HashMap<&str, Vec<&LiveAccessRole>> = HashMap::new();
+        let mut live_roles: FastMap<&str, Vec<&LiveAccessRole>> = FastMap::default();
         for r in &self.live.access_roles {
             live_roles.entry(r.account_id.as_str()).or_default().push(r);
         }
-        // Every account to look at: those with wanted roles, those read.
-        let mut accounts: BTreeMap<Ref, String> = wanted
-            .iter()
-            .map(|(k, (n, _))| (k.clone(), n.clone()))
+        // Every account to look at: those with wanted roles, then those read (or holding
+        // roles) where no role is wanted, all in account order.
+        let wanted_ids: FastSet<&str> = wanted
+            .keys()
+            .filter_map(|k| match k {
+                Ref::Id(id) => Some(id.as_str()),
+                _ => None,
+            })
             .collect();
+        let mut others: BTreeMap<Ref, String> = BTreeMap::new();
         for id in read.keys().chain(live_roles.keys()) {
+            if wanted_ids.contains(id) {
+                continue;
+            }
             let key = Ref::Id((*id).to_owned());
-            if accounts.contains_key(&key) {
+            if others.contains_key(&key) {
                 continue;
             }
             if let Some(t) = self.member_target(id) {
-                accounts.insert(key, t.name);
+                others.insert(key, t.name);
             }
         }
+        let accounts = merge_sorted(
+            wanted.iter().map(|(k, (n, roles))| (k, (n, Some(roles)))),
+            others.iter().map(|(k, n)| (k, (n, None))),
+        );
         // Per grant, which aspects some live role of it already has as the YAML says: an
         // update that only brings such aspects back is an edit made outside orgctl. Only the
         // accounts the YAML names count: a scoped read (plan, apply) reads no other, and the
@@ -592,6 +646,7 @@ impl<'a> Planner<'a> {
             let Some(want) = specs.get(grant) else {
                 continue;
             };
+            let want = &want.spec;
             if r.role_name != want.name {
                 continue;
             }
@@ -617,9 +672,9 @@ impl<'a> Planner<'a> {
         let mut narrowing = Vec::new();
         let mut events: Vec<RoleEvent> = Vec::new();
         let mut unverified: Vec<(String, Owner, String)> = Vec::new();
-        for (key, account_name) in &accounts {
-            let no_roles = BTreeMap::new();
-            let wanted_here = wanted.get(key).map(|(_, w)| w).unwrap_or(&no_roles);
+        let no_roles = BTreeMap::new();
+        for (key, (account_name, wanted_here)) in accounts {
+            let wanted_here = wanted_here.unwrap_or(&no_roles);
             // How IAM was read is said under its own address: `apply --plan` does not compare
             // it (a plan reads through the read role, an apply through the member role).
             // Written only for a warning or a note.
@@ -695,10 +750,11 @@ impl<'a> Planner<'a> {
                 .and_then(|id| live_roles.get(id))
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            let mut managed: BTreeMap<&str, &LiveAccessRole> = BTreeMap::new();
+            // The managed roles by name (a later one of the same name replaces an earlier).
+            let mut managed: Vec<(&str, &LiveAccessRole)> = Vec::new();
             for r in here {
                 if r.is_managed() {
-                    managed.insert(r.role_name.as_str(), r);
+                    managed.push((r.role_name.as_str(), r));
                     continue;
                 }
                 let collides = wanted_here
@@ -729,6 +785,15 @@ impl<'a> Planner<'a> {
                     ),
                 }
             }
+            managed.reverse();
+            managed.sort_by_key(|(n, _)| *n);
+            managed.dedup_by_key(|(n, _)| *n);
+            let managed_role = |name: &str| {
+                managed
+                    .binary_search_by_key(&name, |(n, _)| *n)
+                    .ok()
+                    .map(|i| managed[i].1)
+            };
             // Deletions: managed roles no desired role claims.
             for (name, r) in &managed {
                 if wanted_here.contains_key(*name) {
@@ -764,27 +829,27 @@ impl<'a> Planner<'a> {
                 {
                     continue;
                 }
-                let Some(want) = specs.get(owner.grant_name()) else {
+                let Some(wanted_spec) = specs.get(owner.grant_name()) else {
                     continue;
                 };
-                let live = managed.get(name.as_str());
+                let want = &wanted_spec.spec;
+                let live = managed_role(name);
                 // The common case, a role as the YAML says, costs no allocation.
                 if live.is_some_and(|r| same_as(r, want)) {
                     continue;
                 }
-                let want = want.clone();
                 let address = format!("grant/{} -> account {account_name}", owner.grant_name());
                 let source = match owner {
                     Owner::Grant(g) => Some(&g.source),
                     Owner::Read(_) => Some(&desired.organization.source),
                 };
-                let after = Some((
-                    owner.principal().to_owned(),
-                    owner.label(),
-                    owner.grant_name().to_owned(),
-                    want.clone(),
-                    owner.expires(),
-                ));
+                let after = Some(After {
+                    principal: owner.principal(),
+                    label: owner.label(),
+                    grant: owner.grant_name(),
+                    spec: wanted_spec,
+                    expires: owner.expires(),
+                });
                 match live {
                     None => {
                         let why = match owner {
@@ -799,13 +864,13 @@ impl<'a> Planner<'a> {
                         };
                         creates.push(
                             Change::new(ResourceKind::Access, Action::Create, address, why.clone())
-                                .after(role_json(&want))
+                                .after(wanted_spec.json.clone())
                                 .source(source)
-                                .ops(role_ops(key, None, Some(&want), keep)),
+                                .ops(role_ops(key, None, Some(want), keep)),
                         );
                         events.push(RoleEvent {
                             account: account_name.clone(),
-                            role: name.clone(),
+                            role: (*name).to_owned(),
                             before: None,
                             after,
                             why: "new".to_owned(),
@@ -813,14 +878,14 @@ impl<'a> Planner<'a> {
                         });
                     }
                     Some(r) => {
-                        let have = RoleSpec::from_live(r, Some(&want));
-                        let ops = role_ops(key, Some(&have), Some(&want), keep);
+                        let have = RoleSpec::from_live(r, Some(want));
+                        let ops = role_ops(key, Some(&have), Some(want), keep);
                         if ops.is_empty() {
                             continue;
                         }
                         let out_of_band = as_desired
                             .get(owner.grant_name())
-                            .is_some_and(|seen| drifted(&have, &want, seen));
+                            .is_some_and(|seen| drifted(&have, want, seen));
                         let why = if out_of_band {
                             format!(
                                 "role {name} was edited outside orgctl: the edit is reverted to \
@@ -857,14 +922,14 @@ impl<'a> Planner<'a> {
                         updates.push(
                             Change::new(ResourceKind::Access, Action::Update, address, why.clone())
                                 .before(role_json(&have))
-                                .after(role_json(&want))
-                                .diff(role_diff(&have, &want))
+                                .after(wanted_spec.json.clone())
+                                .diff(role_diff(&have, want))
                                 .source(source)
                                 .ops(ops),
                         );
                         events.push(RoleEvent {
                             account: account_name.clone(),
-                            role: name.clone(),
+                            role: (*name).to_owned(),
                             before: Some((
                                 trust_principal(&have.trust_policy),
                                 live_label(r),
@@ -893,8 +958,22 @@ impl<'a> Planner<'a> {
         review(events, unverified)
     }
 
-    /// The accounts a grant targets (it is not expired).
-    fn grant_targets(&self, g: &GrantSpec) -> Vec<Target> {
+    /// The desired accounts by OU path (in name order within one OU), for [`Self::grant_targets`].
+    fn accounts_by_ou(&self) -> BTreeMap<&'a str, Vec<&'a AccountSpec>> {
+        let mut by_ou: BTreeMap<&'a str, Vec<&'a AccountSpec>> = BTreeMap::new();
+        for spec in self.desired.accounts.values() {
+            by_ou.entry(spec.ou.as_str()).or_default().push(spec);
+        }
+        by_ou
+    }
+
+    /// The accounts a grant targets (it is not expired); `by_ou` is
+    /// [`Self::accounts_by_ou`].
+    fn grant_targets(
+        &self,
+        g: &GrantSpec,
+        by_ou: &BTreeMap<&'a str, Vec<&'a AccountSpec>>,
+    ) -> Vec<Target> {
         let mut found: BTreeMap<Ref, String> = BTreeMap::new();
         let mut consider = |t: Option<Target>, live_name: Option<&str>| {
             let Some(t) = t else { return };
@@ -908,15 +987,26 @@ impl<'a> Planner<'a> {
         for target in &g.targets {
             match target {
                 GrantTarget::Account(name) => {
-                    let (t, live) = self.desired_target(name);
-                    consider(t, live);
+                    if let Some(spec) = self.desired.accounts.get(name) {
+                        let (t, live) = self.desired_target(spec);
+                        consider(t, live);
+                    }
                 }
                 GrantTarget::Ou(path) => {
                     let below = format!("{}/", path.trim_end_matches('/'));
-                    for spec in self.desired.accounts.values() {
-                        if spec.ou == *path || spec.ou.starts_with(&below) || path == "/" {
-                            let (t, live) = self.desired_target(&spec.name);
-                            consider(t, live);
+                    // The desired accounts at or below the path: the OU paths starting with it
+                    // are one range of the ordered index (all of it for the root).
+                    let start = if path == "/" { "" } else { path.as_str() };
+                    let range = (std::ops::Bound::Included(start), std::ops::Bound::Unbounded);
+                    for (ou, specs) in by_ou.range::<str, _>(range) {
+                        if !ou.starts_with(start) {
+                            break;
+                        }
+                        if *ou == path || ou.starts_with(&below) || path == "/" {
+                            for spec in specs {
+                                let (t, live) = self.desired_target(spec);
+                                consider(t, live);
+                            }
                         }
                     }
                     // Live accounts the YAML does not list, below the live OU(s) the path is,
@@ -983,14 +1073,11 @@ impl<'a> Planner<'a> {
 
     /// A desired account as a role target (and its live name), when it is an ACTIVE member
     /// account or one this apply creates.
-    fn desired_target(&self, name: &str) -> (Option<Target>, Option<&str>) {
-        let Some(spec) = self.desired.accounts.get(name) else {
-            return (None, None);
-        };
+    fn desired_target(&self, spec: &'a AccountSpec) -> (Option<Target>, Option<&'a str>) {
         if spec.lifecycle != Lifecycle::Active {
             return (None, None);
         }
-        match self.matched.account_refs.get(name) {
+        match self.matched.account_refs.get(spec.name.as_str()) {
             Some(Ref::Id(id)) => {
                 let live = self
                     .index
@@ -1020,12 +1107,11 @@ impl<'a> Planner<'a> {
             return None;
         }
         let name = match self.matched.matched_accounts.get(id) {
-            Some(name) => {
-                let spec = self.desired.accounts.get(*name)?;
+            Some(spec) => {
                 if spec.lifecycle != Lifecycle::Active {
                     return None;
                 }
-                (*name).to_owned()
+                spec.name.clone()
             }
             None => live.name.clone(),
         };
@@ -1039,8 +1125,8 @@ impl<'a> Planner<'a> {
     fn listed_accounts(&self) -> Vec<Target> {
         self.desired
             .accounts
-            .keys()
-            .filter_map(|name| self.desired_target(name).0)
+            .values()
+            .filter_map(|spec| self.desired_target(spec).0)
             .collect()
     }
 
@@ -1346,7 +1432,7 @@ fn hours(secs: i32) -> String {
 /// Builds the access review from the planned role changes: per principal, what it gains, loses
 /// or has changed, with the accounts of equal entries grouped.
 fn review(
-    events: Vec<RoleEvent>,
+    events: Vec<RoleEvent<'_>>,
     unverified: Vec<(String, Owner<'_>, String)>,
 ) -> Vec<PrincipalAccess> {
     // Accounts where a principal gains and accounts where one loses: a loss in an account
@@ -1355,7 +1441,7 @@ fn review(
     let mut losing: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
     for e in &events {
         let before = e.before.as_ref().map(|b| (b.0.as_str(), b.1.as_str()));
-        let after = e.after.as_ref().map(|a| (a.0.as_str(), a.1.as_str()));
+        let after = e.after.as_ref().map(|a| (a.principal, a.label.as_str()));
         if before.map(|b| b.0) != after.map(|a| a.0) {
             if let Some(a) = after {
                 gaining.entry(e.account.as_str()).or_default().push(a);
@@ -1401,24 +1487,24 @@ fn review(
     };
     for e in &events {
         match (&e.before, &e.after) {
-            (Some(b), Some(a)) if b.0 == a.0 => {
+            (Some(b), Some(a)) if b.0 == a.principal => {
                 add(
-                    &a.0,
-                    &a.1,
+                    a.principal,
+                    &a.label,
                     AccessEntry {
                         effect: AccessEffect::Changes,
-                        grant: a.2.clone(),
+                        grant: a.grant.to_owned(),
                         role_name: e.role.clone(),
                         accounts: vec![],
-                        permissions: a.3.permissions(),
-                        expires: a.4.clone(),
-                        mfa: a.3.conditions().0,
-                        external_id_required: a.3.conditions().1,
-                        max_session_secs: a.3.max_session_secs,
+                        permissions: a.spec.permissions.clone(),
+                        expires: a.expires.clone(),
+                        mfa: a.spec.conditions.0,
+                        external_id_required: a.spec.conditions.1,
+                        max_session_secs: a.spec.spec.max_session_secs,
                         why: e.why.clone(),
                         out_of_band: e.out_of_band,
-                        details: details(&b.3, &a.3),
-                        diff: role_diff(&b.3, &a.3),
+                        details: details(&b.3, &a.spec.spec),
+                        diff: role_diff(&b.3, &a.spec.spec),
                     },
                     &e.account,
                 );
@@ -1451,24 +1537,24 @@ fn review(
                     );
                 }
                 if let Some(a) = &e.after {
-                    let why = match counterpart(&losing, &e.account, &a.0) {
+                    let why = match counterpart(&losing, &e.account, a.principal) {
                         Some(from) => format!("transferred from {from}"),
-                        None if a.2 == READ_ROLE_GRANT => "orgctl's read role".to_owned(),
+                        None if a.grant == READ_ROLE_GRANT => "orgctl's read role".to_owned(),
                         None => "new grant or target".to_owned(),
                     };
                     add(
-                        &a.0,
-                        &a.1,
+                        a.principal,
+                        &a.label,
                         AccessEntry {
                             effect: AccessEffect::Gains,
-                            grant: a.2.clone(),
+                            grant: a.grant.to_owned(),
                             role_name: e.role.clone(),
                             accounts: vec![],
-                            permissions: a.3.permissions(),
-                            expires: a.4.clone(),
-                            mfa: a.3.conditions().0,
-                            external_id_required: a.3.conditions().1,
-                            max_session_secs: a.3.max_session_secs,
+                            permissions: a.spec.permissions.clone(),
+                            expires: a.expires.clone(),
+                            mfa: a.spec.conditions.0,
+                            external_id_required: a.spec.conditions.1,
+                            max_session_secs: a.spec.spec.max_session_secs,
                             why,
                             out_of_band: false,
                             details: vec![],

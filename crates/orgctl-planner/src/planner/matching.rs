@@ -1,14 +1,16 @@
 //! Phase 0: matching desired OUs, accounts and policies to live ones. The result is immutable;
 //! every later phase reads it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use orgctl_model::{
-    DesiredState, Lifecycle, LiveAccount, LivePolicy, LiveState, OuSpec, ROOT_PATH, Ref,
-    parent_path,
+    AccountSpec, DesiredState, Lifecycle, LiveAccount, LivePolicy, LiveState, OuSpec, ROOT_PATH,
+    Ref, parent_path,
 };
 
 use super::{LiveIndex, Output, depth};
+use crate::fast_hash::FastMap;
 
 /// Where a desired OU is in AWS.
 #[derive(Debug, Clone)]
@@ -33,10 +35,10 @@ pub(super) struct Matching<'a> {
     pub(super) claimed_ous: HashSet<String>,
     /// Live OU id → the desired path that replaces it.
     pub(super) replaced_by: HashMap<String, &'a str>,
-    /// Live account id → the desired account name it is.
-    pub(super) matched_accounts: HashMap<&'a str, &'a str>,
+    /// Live account id → the desired account it is.
+    pub(super) matched_accounts: FastMap<&'a str, &'a AccountSpec>,
     /// Desired account name → its reference.
-    pub(super) account_refs: HashMap<&'a str, Ref>,
+    pub(super) account_refs: FastMap<&'a str, Ref>,
     /// Desired policy name → its reference (absent when a policy of another type has the name).
     pub(super) policy_refs: HashMap<&'a str, Ref>,
 }
@@ -54,8 +56,8 @@ impl<'a> Matching<'a> {
             existing_ous: HashSet::new(),
             claimed_ous: HashSet::new(),
             replaced_by: HashMap::new(),
-            matched_accounts: HashMap::new(),
-            account_refs: HashMap::new(),
+            matched_accounts: FastMap::default(),
+            account_refs: FastMap::default(),
             policy_refs: HashMap::new(),
         };
         matching.match_ous(desired, index, out);
@@ -192,22 +194,20 @@ impl<'a> Matching<'a> {
         index: &LiveIndex<'a>,
         out: &mut Output,
     ) {
-        let by_email: HashMap<String, &LiveAccount> = live
+        let by_email: FastMap<Cow<'_, str>, &LiveAccount> = live
             .accounts
             .iter()
-            .map(|a| (a.email.to_lowercase(), a))
+            .map(|a| (lowercase(&a.email), a))
             .collect();
         for spec in desired.accounts.values() {
             let live = match &spec.id {
                 Some(id) => index.accounts.get(id.as_str()).copied(),
-                None => by_email.get(&spec.email.to_lowercase()).copied(),
+                None => by_email.get(&*lowercase(&spec.email)).copied(),
             };
             match live {
                 Some(live) => {
-                    if let Some(other) = self
-                        .matched_accounts
-                        .insert(live.id.as_str(), spec.name.as_str())
-                    {
+                    if let Some(other) = self.matched_accounts.insert(live.id.as_str(), spec) {
+                        let other = &other.name;
                         out.error(
                             format!("account {}", spec.name),
                             format!(
@@ -266,6 +266,16 @@ impl<'a> Matching<'a> {
                 }
             }
         }
+    }
+}
+
+/// `text.to_lowercase()`, copied only when that changes it: an ASCII text without upper-case
+/// letters (most emails) is borrowed.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.to_lowercase())
     }
 }
 

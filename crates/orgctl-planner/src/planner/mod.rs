@@ -53,6 +53,7 @@ use orgctl_model::{
 };
 use serde_json::{Value, json};
 
+use crate::fast_hash::FastMap;
 use crate::plan::{Action, Change, Note, Plan, PlanError, PrincipalAccess, ResourceKind, Warning};
 use matching::{Matching, OuState};
 
@@ -97,7 +98,7 @@ pub(crate) fn desired_views(
     options: &PlanOptions,
 ) -> views::Views {
     if desired.organization.management_account_id != live.organization.management_account_id {
-        return views::Views::new();
+        return views::Views::default();
     }
     let mut out = Output::default();
     let index = LiveIndex::new(live);
@@ -131,7 +132,7 @@ fn run(
             ),
             Some(&desired.organization.source),
         );
-        return (Vec::new(), views::Views::new());
+        return (Vec::new(), views::Views::default());
     }
     let index = LiveIndex::new(live);
     let matched = Matching::new(desired, live, &index, out);
@@ -248,12 +249,12 @@ impl Change {
 /// The live organization, indexed for the phases.
 struct LiveIndex<'a> {
     root: String,
-    ous: HashMap<&'a str, &'a LiveOu>,
-    accounts: HashMap<&'a str, &'a LiveAccount>,
+    ous: FastMap<&'a str, &'a LiveOu>,
+    accounts: FastMap<&'a str, &'a LiveAccount>,
     /// Parent id → its live child OUs.
     children: HashMap<&'a str, Vec<&'a LiveOu>>,
     /// Parent id → the live accounts directly in it.
-    accounts_in: HashMap<&'a str, Vec<&'a LiveAccount>>,
+    accounts_in: FastMap<&'a str, Vec<&'a LiveAccount>>,
     /// OU id → its live path.
     paths: HashMap<&'a str, OuPath>,
     /// The AWS-managed FullAWSAccess SCP, when the organization has it.
@@ -266,7 +267,7 @@ impl<'a> LiveIndex<'a> {
         for ou in &live.ous {
             children.entry(ou.parent_id.as_str()).or_default().push(ou);
         }
-        let mut accounts_in: HashMap<&str, Vec<&LiveAccount>> = HashMap::new();
+        let mut accounts_in: FastMap<&str, Vec<&LiveAccount>> = FastMap::default();
         for account in &live.accounts {
             accounts_in
                 .entry(account.parent_id.as_str())
@@ -371,15 +372,26 @@ impl Planner<'_> {
     /// (`orgctl:…`, [`is_bookkeeping_tag`]) dropped (and the managed-by marker unless
     /// `keep_marker`), so the planner never adds, changes or removes a bookkeeping key.
     fn comparable(&self, tags: &Tags, keep_marker: bool) -> Tags {
-        let ignore = &self.desired.organization.ignore_tag_keys;
-        tags.iter()
-            .filter(|(k, _)| {
-                !ignore.contains(*k)
-                    && !is_bookkeeping_tag(k)
-                    && (keep_marker || *k != MANAGED_BY_KEY)
-            })
+        self.comparable_iter(tags, keep_marker)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+
+    /// The tags [`Planner::comparable`] keeps, in key order.
+    fn comparable_iter<'t>(
+        &self,
+        tags: &'t Tags,
+        keep_marker: bool,
+    ) -> impl Iterator<Item = (&'t String, &'t String)> {
+        let ignore = &self.desired.organization.ignore_tag_keys;
+        tags.iter().filter(move |(k, _)| {
+            !ignore.contains(*k) && !is_bookkeeping_tag(k) && (keep_marker || *k != MANAGED_BY_KEY)
+        })
+    }
+
+    /// Whether `self.comparable(tags, keep_marker) == *want`, without building it.
+    fn comparable_equals(&self, tags: &Tags, want: &Tags, keep_marker: bool) -> bool {
+        self.comparable_iter(tags, keep_marker).eq(want.iter())
     }
 }
 

@@ -6,7 +6,7 @@
 //! the JSON serde streams into the hash is the canonical JSON of the view (checked by
 //! `views_hash_as_their_canonical_json`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use orgctl_model::{
     AccountSpec, AccountStatus, Lifecycle, OuSpec, PolicySpec, PolicyType, ROOT_PATH, Ref, Tags,
@@ -17,10 +17,11 @@ use serde::Serialize;
 use super::Planner;
 use super::grants::WantedRoles;
 use super::matching::OuState;
+use crate::fast_hash::{FastMap, FastSet};
 
 /// Live resource id → the hash of its desired view (the first 16 hex characters of the
 /// SHA-256 of its canonical JSON).
-pub(crate) type Views = HashMap<String, String>;
+pub(crate) type Views = FastMap<String, String>;
 
 /// How many hex characters of the SHA-256 a record keeps.
 pub(crate) const HASH_CHARS: usize = 16;
@@ -102,7 +103,7 @@ impl Planner<'_> {
     /// orgctl is wanted or kept.
     pub(super) fn views(&self, roles: &WantedRoles<'_>) -> Views {
         let desired = self.desired;
-        let mut out = Views::new();
+        let mut out = Views::default();
 
         let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
         for ou in desired.ous.values() {
@@ -164,14 +165,16 @@ impl Planner<'_> {
         }
 
         let role_hashes = roles.role_hashes();
-        let wanted = roles.account_roles(&role_hashes);
+        let wanted = roles.account_roles();
         // Each account's view is hashed on its own into a map: the order does not matter.
-        let mut accounts: HashSet<&str> =
-            HashSet::with_capacity(self.matched.matched_accounts.len() + wanted.len());
+        let mut accounts: FastSet<&str> = FastSet::with_capacity_and_hasher(
+            self.matched.matched_accounts.len() + wanted.len(),
+            Default::default(),
+        );
         accounts.extend(self.matched.matched_accounts.keys().copied());
         accounts.extend(wanted.keys().copied());
         accounts.extend(self.live.access_roles.iter().map(|r| r.account_id.as_str()));
-        let no_roles = Vec::new();
+        let mut account_roles = Vec::new();
         for id in accounts {
             // A closed (or closing) account is never written to again: it carries no record.
             if !self
@@ -182,16 +185,16 @@ impl Planner<'_> {
             {
                 continue;
             }
-            let spec = self
-                .matched
-                .matched_accounts
-                .get(id)
-                .and_then(|name| desired.accounts.get(*name));
+            let spec = self.matched.matched_accounts.get(id).copied();
+            match wanted.get(id) {
+                Some(roles) => WantedRoles::role_hashes_of(roles, &role_hashes, &mut account_roles),
+                None => account_roles.clear(),
+            }
             out.insert(
                 id.to_owned(),
                 hash(&AccountView {
                     account: spec.map(AccountSpecView::from),
-                    roles: wanted.get(id).unwrap_or(&no_roles),
+                    roles: &account_roles,
                 }),
             );
         }
