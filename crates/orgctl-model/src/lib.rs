@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod canonical;
+pub mod fast_hash;
 pub mod schema;
 pub mod text;
 

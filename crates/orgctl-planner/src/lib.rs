@@ -4,7 +4,6 @@
 
 pub mod access_report;
 pub mod drift;
-mod fast_hash;
 mod plan;
 pub mod planfile;
 mod planner;
@@ -18,6 +17,8 @@ pub use plan::{
 pub use planner::{PlanOptions, plan};
 pub use records::{PendingWhy, Provenance, RecordWrite, provenance};
 pub use scope::read_scope;
+
+use orgctl_model::fast_hash;
 
 /// Whether a role operation only takes permissions away (detaching, deleting an inline policy,
 /// deleting the role): what the applier still runs in an account where a role change failed.

@@ -1,7 +1,9 @@
 //! The `accounts` lists: names, emails, OUs, ids, tags and lifecycles.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use orgctl_model::fast_hash::FastMap;
 
 use orgctl_model::{AccountSpec, Lifecycle, ROOT_PATH};
 
@@ -19,15 +21,15 @@ pub(super) struct Accounts<'p> {
     /// The accounts by name (each name's first declaration).
     pub(super) specs: BTreeMap<String, AccountSpec>,
     /// What the later checks need of each, by name.
-    pub(super) info: HashMap<&'p str, AccountInfo>,
+    pub(super) info: FastMap<&'p str, AccountInfo<'p>>,
 }
 
 /// A checked account, as far as the later checks need it.
-pub(super) struct AccountInfo {
+pub(super) struct AccountInfo<'p> {
     /// Its position in [`crate::load::Parsed::accounts`].
     pub(super) item: usize,
     /// Its valid id, if given.
-    pub(super) id: Option<String>,
+    pub(super) id: Option<&'p str>,
     /// Whether FullAWSAccess stays attached.
     pub(super) full_aws_access: bool,
 }
@@ -48,12 +50,14 @@ pub(super) fn check<'p>(
 ) -> Accounts<'p> {
     let parsed = checker.parsed;
     let mut accounts: BTreeMap<String, AccountSpec> = BTreeMap::new();
-    let mut account_info: HashMap<&str, AccountInfo> =
-        HashMap::with_capacity(parsed.accounts.len());
+    let n = parsed.accounts.len();
+    let mut account_info: FastMap<&str, AccountInfo<'p>> =
+        FastMap::with_capacity_and_hasher(n, Default::default());
     // First places, made into a `SourceLoc` only for a diagnostic.
-    let mut names: HashMap<&str, Place> = HashMap::with_capacity(parsed.accounts.len());
-    let mut emails: HashMap<Cow<'_, str>, Place> = HashMap::with_capacity(parsed.accounts.len());
-    let mut ids: HashMap<&str, Place> = HashMap::with_capacity(parsed.accounts.len());
+    let mut names: FastMap<&str, Place> = FastMap::with_capacity_and_hasher(n, Default::default());
+    let mut emails: FastMap<Cow<'_, str>, Place> =
+        FastMap::with_capacity_and_hasher(n, Default::default());
+    let mut ids: FastMap<&str, Place> = FastMap::with_capacity_and_hasher(n, Default::default());
     let loc = |(file, line, column): Place| parsed.loc(file, line, column);
     for (item_no, Item { file, index, raw }) in parsed.accounts.iter().enumerate() {
         let (file, index) = (*file, *index);
@@ -149,7 +153,7 @@ pub(super) fn check<'p>(
             );
         }
 
-        let mut id = None;
+        let mut id: Option<&'p str> = None;
         if let Some(i) = &account.id {
             let id_place = place(file, i);
             if !is_account_id(&i.value) {
@@ -170,7 +174,7 @@ pub(super) fn check<'p>(
                 );
             } else {
                 ids.insert(&i.value, id_place);
-                id = Some(i.value.clone());
+                id = Some(i.value.as_str());
             }
         }
         let tags = checker.tags(file, &account.tags, &|| field("tags"), ignored, false);
@@ -197,7 +201,7 @@ pub(super) fn check<'p>(
                 name,
                 AccountInfo {
                     item: item_no,
-                    id: id.clone(),
+                    id,
                     full_aws_access,
                 },
             );
@@ -207,7 +211,7 @@ pub(super) fn check<'p>(
                     name: name.to_owned(),
                     email: email.to_owned(),
                     ou: ou.to_owned(),
-                    id,
+                    id: id.map(str::to_owned),
                     tags,
                     lifecycle,
                     full_aws_access,

@@ -117,11 +117,16 @@ pub(super) fn check(
 ) -> BTreeMap<String, GrantSpec> {
     let parsed = checker.parsed;
     let management = org.map(|o| o.management_account_id.as_str()).unwrap_or("");
-    let ids: HashSet<&str> = accounts
-        .specs
-        .values()
-        .filter_map(|a| a.id.as_deref())
-        .collect();
+    // Only grants need the set of account ids (most states have none).
+    let ids: HashSet<&str> = if parsed.grants.is_empty() {
+        HashSet::new()
+    } else {
+        accounts
+            .specs
+            .values()
+            .filter_map(|a| a.id.as_deref())
+            .collect()
+    };
     let production: HashSet<&str> = ous
         .specs
         .values()

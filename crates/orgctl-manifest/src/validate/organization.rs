@@ -261,7 +261,7 @@ pub(super) fn protected_accounts(
                     protected_names.insert(value, at.clone());
                     match &info.id {
                         Some(id) => {
-                            if !protected.insert(id.clone()) {
+                            if !protected.insert((*id).to_owned()) {
                                 checker.warning(
                                     at,
                                     field,

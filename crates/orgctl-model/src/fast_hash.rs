@@ -1,22 +1,22 @@
-//! A fast hasher for the planner's maps of ids and names (std's SipHash was about 5 % of a
-//! 100,000-account plan). Deterministic; the planner never depends on a map's iteration order
-//! (it sorts or uses ordered maps wherever order reaches the plan), so this changes no output.
-//! Keys are orgctl's own inputs (the YAML and the organization it manages), so flooding
-//! resistance is not needed.
+//! A fast hasher for the maps of ids and names that the planner and the desired state's
+//! validation build per account (std's SipHash was about 5 % of a 100,000-account plan).
+//! Deterministic; neither depends on a map's iteration order (they sort or use ordered maps
+//! wherever order reaches their output), so this changes no output. Keys are orgctl's own
+//! inputs (the YAML and the organization it manages), so flooding resistance is not needed.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A `HashMap` with [`FastHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 /// A `HashSet` with [`FastHasher`].
-pub(crate) type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHasher>>;
 
 /// FxHash's word step (a rotate, xor and multiply per 8 bytes) with SplitMix64's finalizer, so
 /// every bit of the result depends on every input bit (hashbrown uses both the low and the high
 /// bits).
 #[derive(Default, Clone, Copy)]
-pub(crate) struct FastHasher {
+pub struct FastHasher {
     hash: u64,
 }
 
