@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use orgctl_backend::{IamApi, MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_all_reporting};
+use orgctl_backend::{IamApi, MemoryOrg, OrgApi, ReadOptions, RetryPolicy, read_all_selecting};
+use orgctl_model::DesiredState;
 use orgctl_model::{IamRead, LiveState, Tags};
+use orgctl_planner::PlanOptions;
 use serde::{Deserialize, Serialize};
 
 use crate::args::Global;
@@ -186,16 +188,39 @@ pub fn scoped_read_options(g: &Global, desired: &orgctl_model::DesiredState) -> 
     }
 }
 
+/// Which member accounts' IAM a read covers.
+#[derive(Debug, Clone, Copy)]
+pub enum IamScope<'a> {
+    /// Every ACTIVE member account (`snapshot`, `import`).
+    All,
+    /// What `plan` and `apply` need for this desired state (`orgctl_planner::iam_accounts`:
+    /// grant targets, accounts carrying the roles record `orgctl:roles`, and with a plan role
+    /// the accounts that want the read role).
+    For(&'a DesiredState, &'a PlanOptions),
+}
+
+impl IamScope<'_> {
+    fn select(&self, live: &LiveState) -> Option<std::collections::BTreeSet<String>> {
+        match self {
+            IamScope::All => None,
+            IamScope::For(desired, options) => {
+                Some(orgctl_planner::iam_accounts(desired, live, options))
+            }
+        }
+    }
+}
+
 /// Reads the whole organization, refusing a wrong one before anything else is read, then IAM in
-/// its ACTIVE member accounts through `iam`; shows its progress on stderr (see
+/// the ACTIVE member accounts `scope` covers through `iam`; shows its progress on stderr (see
 /// [`crate::ui::Progress`]) and warns about each account whose IAM could not be read, or was read
 /// through the member role because the read role could not be assumed.
 pub async fn read<A: OrgApi, I: IamApi>(
     api: &A,
     iam: &I,
     options: &ReadOptions,
+    scope: IamScope<'_>,
 ) -> Result<LiveState, CliError> {
-    read_as(api, iam, options, "reading the organization").await
+    read_as(api, iam, options, "reading the organization", scope).await
 }
 
 /// [`read`] for a run without a desired state (`import`): orgctl's read role is tried first
@@ -206,7 +231,15 @@ pub async fn read_trying_the_read_role<A: OrgApi, I: IamApi>(
     iam: &I,
     options: &ReadOptions,
 ) -> Result<LiveState, CliError> {
-    let live = read_with(api, iam, options, "reading the organization", false).await?;
+    let live = read_with(
+        api,
+        iam,
+        options,
+        "reading the organization",
+        false,
+        IamScope::All,
+    )
+    .await?;
     let fallback = live
         .iam_accounts
         .iter()
@@ -249,13 +282,16 @@ pub async fn reread_applied<A: OrgApi, I: IamApi>(
     plan: &orgctl_planner::Plan,
     report: &orgctl_applier::ApplyReport,
     options: &ReadOptions,
+    scope: IamScope<'_>,
 ) -> Result<LiveState, CliError> {
     let progress = crate::ui::Progress::new(None, "verifying (reading again what the apply wrote)");
     let start = std::time::Instant::now();
-    let live = orgctl_applier::reread_applied(api, iam, before, plan, report, options, &|p| {
-        progress.set(p.to_string());
-    })
-    .await;
+    let select = |live: &LiveState| scope.select(live);
+    let live =
+        orgctl_applier::reread_applied(api, iam, before, plan, report, options, &select, &|p| {
+            progress.set(p.to_string());
+        })
+        .await;
     progress.finish();
     let (live, full) = live?;
     // With -v: which read the verify made, and why the whole one when it was.
@@ -278,8 +314,9 @@ pub async fn read_as<A: OrgApi, I: IamApi>(
     iam: &I,
     options: &ReadOptions,
     what: &str,
+    scope: IamScope<'_>,
 ) -> Result<LiveState, CliError> {
-    read_with(api, iam, options, what, true).await
+    read_with(api, iam, options, what, true, scope).await
 }
 
 /// [`read_as`], warning about each account read through the member role instead of the read
@@ -290,12 +327,14 @@ async fn read_with<A: OrgApi, I: IamApi>(
     options: &ReadOptions,
     what: &str,
     warn_fallback: bool,
+    scope: IamScope<'_>,
 ) -> Result<LiveState, CliError> {
     let progress = crate::ui::Progress::new(None, what);
     let start = std::time::Instant::now();
     // The IAM read starts with its first progress report (0 of N accounts).
     let iam_start = std::sync::OnceLock::new();
-    let live = read_all_reporting(api, iam, options, &|p| {
+    let select = |live: &LiveState| scope.select(live);
+    let live = read_all_selecting(api, iam, options, &select, &|p| {
         if matches!(p, orgctl_backend::ReadProgress::Iam { .. }) {
             iam_start.get_or_init(std::time::Instant::now);
         }

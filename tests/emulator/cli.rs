@@ -4,7 +4,7 @@
 //! The binary runs with a clean environment (`env_clear`): credentials and `AWS_ENDPOINT_URL`
 //! come from the environment variables set here, never from the developer's `~/.aws`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -903,28 +903,36 @@ async fn plan_stays_within_the_request_budget() {
         + scoped.accounts.len()
         + customer.len()
         + others;
-    // IAM: per ACTIVE member account one AssumeRole and the ListRoles pages (IAM's 1,000 per
-    // page: one), per role under /orgctl/ (the grants' own and the look-alikes) GetRole,
+    // IAM, only in the accounts the plan needs: grant targets and accounts carrying the roles
+    // record (`orgctl:roles`, written by the apply before each account's first role; no plan
+    // role here). Per such account one AssumeRole and the ListRoles pages (IAM's 1,000 per page:
+    // one), per role under /orgctl/ there (the grants' own and the look-alikes) GetRole,
     // ListAttachedRolePolicies, ListRolePolicies and one GetRolePolicy per inline policy.
-    // In the accounts the scoped read read (an account outside the YAML's OUs is not).
-    let read_accounts: std::collections::BTreeSet<&str> =
-        scoped.accounts.iter().map(|a| a.id.as_str()).collect();
-    let a_members = live
-        .iam_accounts
+    assert_eq!(live.iam_accounts.len(), members.len(), "the full read");
+    let targets: BTreeSet<&str> = managed.iter().map(|r| r.account_id.as_str()).collect();
+    let recorded: BTreeSet<&str> = live
+        .accounts
         .iter()
-        .filter(|a| read_accounts.contains(a.account_id.as_str()))
-        .count();
+        .filter(|a| orgctl_model::has_roles_record(&a.tags))
+        .map(|a| a.id.as_str())
+        .collect();
     assert_eq!(
-        a_members,
-        members
-            .iter()
-            .filter(|m| read_accounts.contains(m.as_str()))
-            .count()
+        recorded, targets,
+        "every target holds its role and its record"
     );
+    // In the accounts the scoped read read (an account outside the YAML's OUs is not).
+    let read_accounts: BTreeSet<&str> = scoped.accounts.iter().map(|a| a.id.as_str()).collect();
+    let read: BTreeSet<&str> = targets
+        .union(&recorded)
+        .copied()
+        .filter(|a| read_accounts.contains(a))
+        .collect();
+    assert!(read.len() < members.len(), "{read:?} of {members:?}");
+    let a_members = read.len();
     let role_reads: usize = live
         .access_roles
         .iter()
-        .filter(|r| read_accounts.contains(r.account_id.as_str()))
+        .filter(|r| read.contains(r.account_id.as_str()))
         .map(|r| 3 + r.inline_policies.len())
         .sum();
     let budget = organization + a_members * (1 + 1) + role_reads;

@@ -124,7 +124,18 @@ async fn drift_against<A: OrgApi, I: IamApi>(
             IamRead::ReadRole | IamRead::MemberRole => {}
         }
     }
-    let plan = orgctl_planner::plan(desired, &live, options);
+    // The plan sees IAM as `plan` and `apply` read it (grant targets, accounts carrying the
+    // roles record, read-role accounts); the report gets the full read, and lists orgctl's
+    // roles elsewhere as unmanaged.
+    let selected = orgctl_planner::iam_accounts(desired, &live, options);
+    let mut as_planned = live.clone();
+    as_planned
+        .access_roles
+        .retain(|r| selected.contains(&r.account_id));
+    as_planned
+        .iam_accounts
+        .retain(|a| selected.contains(&a.account_id));
+    let plan = orgctl_planner::plan(desired, &as_planned, options);
     // Out-of-band or pending: the records of what the last apply applied (`records`).
     let records = Records::new(desired, &live, options);
     let provenance: Vec<Provenance> = plan.changes.iter().map(|c| records.provenance(c)).collect();

@@ -28,7 +28,9 @@ use crate::args::{
     SnapshotArgs,
 };
 use crate::error::CliError;
-use crate::live::{Source, read, read_options, scoped_read_options, snapshot_json, write_file};
+use crate::live::{
+    IamScope, Source, read, read_options, scoped_read_options, snapshot_json, write_file,
+};
 use crate::ui;
 
 /// Exit code 2: the plan has changes (with --detailed-exitcode).
@@ -158,7 +160,13 @@ async fn plan_against<A: OrgApi, I: IamApi>(
     options: &PlanOptions,
     g: &Global,
 ) -> Result<Plan, CliError> {
-    let live = read(api, iam, &scoped_read_options(g, desired)).await?;
+    let live = read(
+        api,
+        iam,
+        &scoped_read_options(g, desired),
+        IamScope::For(desired, options),
+    )
+    .await?;
     Ok(orgctl_planner::plan(desired, &live, options))
 }
 
@@ -409,7 +417,8 @@ async fn apply_against<A: OrgApi, I: IamApi>(
         }
         other => other?,
     };
-    let live: LiveState = crate::live::read(api, iam, &read).await?;
+    let live: LiveState =
+        crate::live::read(api, iam, &read, IamScope::For(desired, options)).await?;
     // A saved plan is only trusted as far as it is the plan orgctl makes now: the fresh plan
     // is applied, and only when the saved one equals it (else the file was edited after review).
     let plan = orgctl_planner::plan(desired, &live, options);
@@ -532,11 +541,27 @@ async fn apply_leased<A: OrgApi, I: IamApi>(
     reporter.bar.finish();
     let report = report?;
     // The check of `orgctl_applier::verify_applied` (`verify` with --full-verify), with the
-    // read's progress shown.
+    // read's progress shown; IAM where plans read it.
     let live = if a.full_verify {
-        crate::live::read_as(api, iam, read, "verifying (reading the organization again)").await
+        crate::live::read_as(
+            api,
+            iam,
+            read,
+            "verifying (reading the organization again)",
+            IamScope::For(desired, options),
+        )
+        .await
     } else {
-        crate::live::reread_applied(api, iam, before, plan, &report, read).await
+        crate::live::reread_applied(
+            api,
+            iam,
+            before,
+            plan,
+            &report,
+            read,
+            IamScope::For(desired, options),
+        )
+        .await
     };
     let again = match live {
         Ok(live) => orgctl_planner::plan(desired, &live, options),
@@ -666,7 +691,7 @@ pub async fn snapshot(a: &SnapshotArgs, g: &Global) -> Result<ExitCode, CliError
     };
     // No desired state here: orgctl's read role is tried first, then the default member role.
     let roles = IamRoles::read(orgctl_model::DEFAULT_MEMBER_ROLE, Some(""));
-    let live = read(&api, &api.iam(roles), &read_options(g, None)).await;
+    let live = read(&api, &api.iam(roles), &read_options(g, None), IamScope::All).await;
     summarize_calls(&api, g);
     let json = snapshot_json(&live?, &Default::default());
     match &a.out {

@@ -27,14 +27,23 @@
 //! session or a boundary, putting or attaching a policy) runs either**: plans delete roles and
 //! narrow every role of every account before any role gains anything, so a principal trusted by
 //! two roles never holds the old permissions of one together with the new ones of the other.
+//!
+//! The roles record (`orgctl:roles`, the account tag that makes plans read an account's IAM)
+//! follows from the same rules and one more: plans write it in the change of an account's first
+//! role creation, before the creation, so a failed write stops that creation (and, through the
+//! rule above, every later creation in the account); **a change that removes it is skipped once
+//! an operation on a role of that account failed or was skipped**, so no role is left where no
+//! record points to it.
 
 use std::collections::HashSet;
 
-use orgctl_backend::observe::{Aspects, ReadProgress, Touched, read_all_reporting, reread};
+use orgctl_backend::observe::{
+    Aspects, ReadProgress, Touched, read_all_selecting, reread_selecting,
+};
 use orgctl_backend::{
     IamApi, IdMap, OrgApi, Outcome, PollPolicy, ReadOptions, execute, execute_iam,
 };
-use orgctl_model::{DesiredState, FULL_AWS_ACCESS_ID, LiveState, Op, Ref};
+use orgctl_model::{DesiredState, FULL_AWS_ACCESS_ID, LiveState, Op, ROLES_RECORD_TAG, Ref};
 use orgctl_planner::{Change, Plan, PlanOptions, RecordWrite, plan};
 
 /// How to apply.
@@ -220,6 +229,16 @@ pub async fn apply<A: OrgApi, I: IamApi>(
                 "an earlier change to a role in account {account} failed or was skipped, so no \
                  later change there may give anything"
             ))
+        } else if let Some(account) = change
+            .ops
+            .iter()
+            .filter_map(removes_roles_record)
+            .find(|a| poisoned_accounts.contains(*a))
+        {
+            ChangeOutcome::Skipped(format!(
+                "an earlier change to a role in account {account} failed or was skipped, so its \
+                 roles record (orgctl:roles) stays: a role may remain there"
+            ))
         } else if let Some(why) = guard.blocks(change) {
             ChangeOutcome::Skipped(why)
         } else {
@@ -320,6 +339,14 @@ fn poisoned_by(op: &Op) -> Vec<Ref> {
     out
 }
 
+/// The account whose roles record (`orgctl:roles`) `op` removes, if it does.
+fn removes_roles_record(op: &Op) -> Option<&Ref> {
+    match op {
+        Op::UntagResource { resource, keys } if keys.contains(ROLES_RECORD_TAG) => Some(resource),
+        _ => None,
+    }
+}
+
 /// The role an IAM operation works on: its account and its name, lower-cased (IAM role names
 /// are case-insensitive).
 fn role_key(op: &Op) -> Option<(Ref, String)> {
@@ -354,8 +381,8 @@ async fn run_change<A: OrgApi, I: IamApi>(
     }
 }
 
-/// Reads the organization (and IAM in its member accounts) again, plans once more and writes
-/// that plan's records of what was applied ([`record`]: the resources already as the YAML says,
+/// Reads the organization (and IAM where `plan` reads it: [`plan_iam_accounts`]) again, plans
+/// once more and writes that plan's records of what was applied ([`record`]: the resources already as the YAML says,
 /// none a pending change depends on); returns the changes still pending (empty when the apply
 /// converged).
 pub async fn verify<A: OrgApi, I: IamApi>(
@@ -365,7 +392,8 @@ pub async fn verify<A: OrgApi, I: IamApi>(
     read: &ReadOptions,
     options: &PlanOptions,
 ) -> Result<Vec<Change>, ApplyError> {
-    let live = read_all_reporting(api, iam, read, &|_| {}).await?;
+    let select = plan_iam_accounts(desired, options);
+    let live = read_all_selecting(api, iam, read, &select, &|_| {}).await?;
     let again = plan(desired, &live, options);
     record(api, &again.records).await?;
     Ok(again.changes)
@@ -528,10 +556,23 @@ fn touched_by(op: &Op, ids: &IdMap, before: &LiveState, t: &mut Touched) {
     }
 }
 
+/// The member accounts whose IAM `plan` and `apply` read, as a selector for
+/// [`orgctl_backend::observe::read_all_selecting`] and
+/// [`orgctl_backend::observe::reread_selecting`]: `orgctl_planner::iam_accounts` (grant
+/// targets, accounts carrying the roles record, read-role accounts).
+pub fn plan_iam_accounts<'a>(
+    desired: &'a DesiredState,
+    options: &'a PlanOptions,
+) -> impl Fn(&LiveState) -> Option<std::collections::BTreeSet<String>> + Sync + 'a {
+    move |live: &LiveState| Some(orgctl_planner::iam_accounts(desired, live, options))
+}
+
 /// The live state after an apply, read the cheap way: `before` (what `plan` was made from,
-/// read with `read`) with what the apply wrote ([`touched`]) read again
-/// ([`orgctl_backend::observe::reread`]). Returns it with the reason it was read in full
-/// instead, when it was.
+/// read with `read`, IAM where `select` picks) with what the apply wrote ([`touched`]) read
+/// again ([`orgctl_backend::observe::reread_selecting`], IAM where `select` picks from the
+/// patched state: `apply` passes [`plan_iam_accounts`]). Returns it with the reason it was
+/// read in full instead, when it was.
+#[allow(clippy::too_many_arguments)]
 pub async fn reread_applied<A: OrgApi, I: IamApi>(
     api: &A,
     iam: &I,
@@ -539,10 +580,11 @@ pub async fn reread_applied<A: OrgApi, I: IamApi>(
     plan: &Plan,
     report: &ApplyReport,
     read: &ReadOptions,
+    select: &(dyn Fn(&LiveState) -> Option<std::collections::BTreeSet<String>> + Sync),
     progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Result<(LiveState, Option<String>), ApplyError> {
     let t = touched(plan, report, before);
-    Ok(reread(api, iam, before, &t, read, progress).await?)
+    Ok(reread_selecting(api, iam, before, &t, read, select, progress).await?)
 }
 
 /// [`verify`] from the targeted re-read ([`reread_applied`]) rather than a whole read: plans
@@ -558,7 +600,9 @@ pub async fn verify_applied<A: OrgApi, I: IamApi>(
     applied: &Plan,
     report: &ApplyReport,
 ) -> Result<Vec<Change>, ApplyError> {
-    let (live, _) = reread_applied(api, iam, before, applied, report, read, &|_| {}).await?;
+    let select = plan_iam_accounts(desired, options);
+    let (live, _) =
+        reread_applied(api, iam, before, applied, report, read, &select, &|_| {}).await?;
     let again = plan(desired, &live, options);
     record(api, &again.records).await?;
     Ok(again.changes)

@@ -13,6 +13,10 @@
 //!   apply, and what each principal reaches in each account through orgctl's roles (trust,
 //!   managed and inline policies, under their boundary) is within what it reached before or
 //!   within what it reaches after the whole apply (`world::access::widened`);
+//! - the roles record: no write of an apply (with a failure injected at any write) leaves an
+//!   orgctl role in an account without `orgctl:roles` that was not already so before it, and
+//!   after an apply (or an aborted one and its rerun) and its verify, every account whose IAM is
+//!   read and holds an orgctl role carries the record;
 //! - the cases include access grants and orgctl's read role (`world::grants`); a failure is
 //!   injected at, and an abort placed after, every write to either API, and an aborted apply and
 //!   its rerun never create a role twice;
@@ -22,21 +26,21 @@
 
 mod world;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use orgctl_applier::{ApplyOptions, Silent, apply, reread_applied, verify};
+use orgctl_applier::{ApplyOptions, Silent, apply, plan_iam_accounts, reread_applied, verify};
 use orgctl_backend::iam::operations::CREATE_ROLE;
-use orgctl_backend::{ApiError, MemoryIam, MemoryOrg, ReadOptions, codes, read_all_reporting};
-use orgctl_model::LiveAccessRole;
+use orgctl_backend::{ApiError, MemoryIam, MemoryOrg, ReadOptions, codes, read_all_selecting};
+use orgctl_model::{LiveAccessRole, LiveState, Tags, has_roles_record};
 use orgctl_planner::{plan, planfile};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use world::access::{InEffect, RoleReach, emails, in_effect, kept, missing, role_reach, widened};
 use world::{
-    Api, Case, Fault, Kind, block_on, build_case, faulty_apis, live_of, options, plan_and_apply,
-    probe, scoped, scoped_live_of, seen_by_scoped_read,
+    Api, Case, Fault, Kind, block_on, build_case, faulty_apis, live_for, live_of, options,
+    plan_and_apply, probe, scoped, scoped_live_of, seen_by_scoped_read,
 };
 
 /// Cases of the convergence property per run (each count can be raised for a deeper local run
@@ -107,6 +111,8 @@ struct Bounds {
     before: RoleReach,
     /// And after it.
     after: RoleReach,
+    /// Accounts holding an orgctl role without the roles record before the apply.
+    unrecorded: BTreeSet<String>,
 }
 
 impl Bounds {
@@ -115,8 +121,41 @@ impl Bounds {
             kept: kept(&in_effect(&case.start), &in_effect(after)),
             before: role_reach(&case.start.access_roles, &emails(&case.start)),
             after: role_reach(&after.access_roles, &emails(after)),
+            unrecorded: unrecorded(&case.start.access_roles, &account_tags(&case.start)),
         }
     }
+}
+
+/// The accounts holding an orgctl role (under `/orgctl/`, orgctl's tag) whose tags lack the
+/// roles record (`orgctl:roles`).
+fn unrecorded(roles: &[LiveAccessRole], tags: &BTreeMap<String, Tags>) -> BTreeSet<String> {
+    roles
+        .iter()
+        .filter(|r| r.is_managed())
+        .filter(|r| !tags.get(&r.account_id).is_some_and(has_roles_record))
+        .map(|r| r.account_id.clone())
+        .collect()
+}
+
+/// [`unrecorded`] among the accounts whose IAM `live` read.
+fn read_unrecorded(live: &LiveState) -> BTreeSet<String> {
+    let read: BTreeSet<&str> = live
+        .iam_accounts
+        .iter()
+        .filter(|a| a.read.is_readable())
+        .map(|a| a.account_id.as_str())
+        .collect();
+    let mut out = unrecorded(&live.access_roles, &account_tags(live));
+    out.retain(|a| read.contains(a.as_str()));
+    out
+}
+
+/// Account id → tags.
+fn account_tags(live: &LiveState) -> BTreeMap<String, Tags> {
+    live.accounts
+        .iter()
+        .map(|a| (a.id.clone(), a.tags.clone()))
+        .collect()
 }
 
 /// Applies the case's plan to a fresh organization with `fault` placed among its writes to the
@@ -137,6 +176,7 @@ async fn observed_apply(
         move |org: Option<&orgctl_model::LiveState>,
               roles: &[LiveAccessRole],
               emails: &BTreeMap<String, String>,
+              tags: &BTreeMap<String, Tags>,
               op: &str| {
             let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
             *n += 1;
@@ -149,6 +189,11 @@ async fn observed_apply(
                 &bounds.after,
                 &role_reach(roles, emails),
             ));
+            found.extend(
+                unrecorded(roles, tags)
+                    .difference(&bounds.unrecorded)
+                    .map(|a| format!("account {a} holds an orgctl role without orgctl:roles")),
+            );
             let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
             for m in found {
                 seen.push(format!("after write {} ({op}): {m}", *n));
@@ -159,11 +204,23 @@ async fn observed_apply(
     let on_org = check();
     let org = org.observe_writes(move |org: &MemoryOrg, op| {
         let live = org.to_live();
-        on_org(Some(&live), &live.access_roles, &emails(&live), op)
+        on_org(
+            Some(&live),
+            &live.access_roles,
+            &emails(&live),
+            &account_tags(&live),
+            op,
+        )
     });
     let on_iam = check();
     let iam = iam.observe_writes(move |iam: &MemoryIam, op| {
-        on_iam(None, &iam.access_roles(), &iam.account_emails(), op)
+        on_iam(
+            None,
+            &iam.access_roles(),
+            &iam.account_emails(),
+            &iam.account_tags(),
+            op,
+        )
     });
     let _ = apply(
         &case.plan,
@@ -194,7 +251,7 @@ proptest! {
             let org = case.org();
             let (d, p) = (&case.desired, &case.plan);
             // Deterministic, and the saved plan round-trips.
-            assert_eq!(*p, plan(d, &scoped_live_of(&org, d).await, &options()));
+            assert_eq!(*p, plan(d, &live_for(&org, d).await, &options()));
             let back = planfile::from_json(&planfile::to_json(p)).expect("plan file reads back");
             assert_eq!(*p, back);
 
@@ -202,12 +259,13 @@ proptest! {
             assert!(report.is_success(), "apply failed: {:?}\nplan: {:?}", report.outcomes, p.changes);
             let pending = verify(d, &org, &org.iam(), &scoped(d), &options()).await.expect("verify");
             assert!(pending.is_empty(), "did not converge: {pending:?}\nplan: {:?}", p.changes);
+            assert_eq!(read_unrecorded(&live_for(&org, d).await), BTreeSet::new(), "roles without their record");
 
             org.clear_calls();
             org.iam().clear_calls();
             // The verify recorded what was applied: the next plan is empty and has no records
             // to write (recording never makes a plan non-empty).
-            let second = plan(d, &scoped_live_of(&org, d).await, &options());
+            let second = plan(d, &live_for(&org, d).await, &options());
             assert!(second.is_empty(), "recording made the plan non-empty: {:?}", second.changes);
             assert_eq!(second.records, vec![], "records left after apply");
             let report = apply(&second, &org, &org.iam(), &ApplyOptions::default(), &mut Silent).await.expect("apply starts");
@@ -325,7 +383,7 @@ proptest! {
             // records its verify writes, then an abort after each k of them.
             let (done, _, mut writes) = probe(&case).await;
             let creates = done.iam().call_count(CREATE_ROLE);
-            let records = plan(&case.desired, &live_of(&done).await, &options()).records;
+            let records = plan(&case.desired, &live_for(&done, &case.desired).await, &options()).records;
             writes.extend(records.iter().map(|_| Api::Org));
             // What the start state already had out of a scoped read's reach.
             let start_full = plan(&case.desired, &case.start, &options());
@@ -344,7 +402,8 @@ proptest! {
                 // Nothing left to do, but what a scoped read cannot see (its documented limit:
                 // roles the start state already had out of its reach).
                 let after = plan(&case.desired, &live_of(&org).await, &options());
-                let (changes, records) = seen_by_scoped_read(&after, &scoped_live_of(&org, &case.desired).await);
+                let read = live_for(&org, &case.desired).await;
+                let (changes, records) = seen_by_scoped_read(&after, &read);
                 assert!(changes.is_empty(), "k={k}: {changes:?}");
                 assert_eq!(records, vec![], "k={k}: records left after the rerun");
                 for c in after.changes.iter().filter(|c| !changes.contains(c)) {
@@ -353,6 +412,7 @@ proptest! {
                         "k={k}: the apply left a role out of a scoped read's reach: {c:?}"
                     );
                 }
+                assert_eq!(read_unrecorded(&read), BTreeSet::new(), "k={k}: roles without their record");
                 assert!(
                     org.iam().call_count(CREATE_ROLE) <= creates,
                     "k={k}: {} CreateRole calls over the aborted apply and its rerun, {creates} in one apply",
@@ -412,16 +472,19 @@ proptest! {
                 n => Fault::FailWrite(n),
             };
             let (org, iam) = faulty_apis(&case, &writes, fault, access_denied());
+            // Read as `plan` and `apply` read: scoped, IAM where plans read it.
             let read = scoped(&case.desired);
-            let before = read_all_reporting(&org, &iam, &read, &|_| {}).await.expect("read");
+            let opts = options();
+            let select = plan_iam_accounts(&case.desired, &opts);
+            let before = read_all_selecting(&org, &iam, &read, &select, &|_| {}).await.expect("read");
             assert_eq!(plan(&case.desired, &before, &options()), case.plan);
             let report = apply(&case.plan, &org, &iam, &ApplyOptions::default(), &mut Silent)
                 .await
                 .expect("apply starts");
-            let (targeted, full) = reread_applied(&org, &iam, &before, &case.plan, &report, &read, &|_| {})
+            let (targeted, full) = reread_applied(&org, &iam, &before, &case.plan, &report, &read, &select, &|_| {})
                 .await
                 .expect("targeted re-read");
-            let fresh = read_all_reporting(&org, &iam, &read, &|_| {}).await.expect("fresh read");
+            let fresh = read_all_selecting(&org, &iam, &read, &select, &|_| {}).await.expect("fresh read");
             let (t, f) = (plan(&case.desired, &targeted, &options()), plan(&case.desired, &fresh, &options()));
             let context = || format!(
                 "fault {fault:?}, outcomes {:?}\nplan: {:#?}",

@@ -29,7 +29,7 @@ use orgctl_model::{
 use orgctl_planner::{Action, Change, ResourceKind, plan};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use world::{Chooser, block_on, build_case, live_of, options, org_from};
+use world::{Chooser, block_on, build_case, live_for, live_of, options, org_from};
 
 /// Cases per run (`PROPTEST_CASES` overrides).
 const CASES: u32 = 128;
@@ -156,7 +156,7 @@ async fn round_trip(bytes: &[u8], only_managed: bool, odd: &[u8]) {
     let exported = export(&live, &opts);
     assert_eq!(exported, export(&live, &opts), "deterministic");
     let desired = load(&exported);
-    let first = plan(&desired, &live, &options());
+    let first = plan(&desired, &live_for(&org, &desired).await, &options());
     let context = || {
         format!(
             "adjustments: {:#?}\nfiles:\n{}",
@@ -195,7 +195,7 @@ async fn round_trip(bytes: &[u8], only_managed: bool, odd: &[u8]) {
     .await
     .expect("apply starts");
     assert!(report.is_success(), "apply failed: {:?}", report.outcomes);
-    let next = plan(&desired, &live_of(&org).await, &options());
+    let next = plan(&desired, &live_for(&org, &desired).await, &options());
     assert!(
         next.changes.is_empty(),
         "the plan after the adoption is not empty: {:#?}\n{}",
@@ -230,7 +230,8 @@ fn generated_organizations_have_things_to_adopt_and_grants() {
             .current();
         block_on(async {
             let case = build_case(&bytes).await;
-            let live = live_of(&case.org()).await;
+            let org = case.org();
+            let live = live_of(&org).await;
             let exported = export(
                 &live,
                 &ExportOptions {
@@ -239,7 +240,7 @@ fn generated_organizations_have_things_to_adopt_and_grants() {
                 },
             );
             let desired = load(&exported);
-            let first = plan(&desired, &live, &options());
+            let first = plan(&desired, &live_for(&org, &desired).await, &options());
             if first.changes.iter().any(is_adoption) {
                 kinds.insert("adoption");
             }

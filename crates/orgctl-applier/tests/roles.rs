@@ -294,3 +294,133 @@ async fn role_operations_in_a_new_account_wait_for_it_and_are_skipped_when_it_fa
     assert!(matches!(report.outcomes[1].1, ChangeOutcome::Skipped(_)));
     assert_eq!(org.iam().write_call_count(), 0);
 }
+
+fn roles_record(account: &Ref) -> Op {
+    Op::TagResource {
+        resource: account.clone(),
+        tags: [(
+            orgctl_model::ROLES_RECORD_TAG.to_owned(),
+            orgctl_model::ROLES_RECORD_VALUE.to_owned(),
+        )]
+        .into(),
+    }
+}
+
+fn unrecord(account: &Ref) -> Op {
+    Op::UntagResource {
+        resource: account.clone(),
+        keys: [orgctl_model::ROLES_RECORD_TAG.to_owned()].into(),
+    }
+}
+
+async fn has_record(org: &MemoryOrg, account: &Ref) -> bool {
+    let Ref::Id(id) = account else {
+        return false;
+    };
+    let tags = org.list_tags(id).await.expect("tags");
+    orgctl_model::has_roles_record(&tags)
+}
+
+/// The roles record is written in the change of the account's first role, before it: when the
+/// write fails, no role is created there (neither that one nor a later one), so no role exists
+/// where no record points to it; the rerun writes it and creates them.
+#[tokio::test]
+async fn a_failed_roles_record_write_stops_every_role_creation_in_its_account() {
+    let (org, a, b) = org_with_accounts().await;
+    let p = plan(vec![
+        change(
+            "grant/x a",
+            vec![roles_record(&a), create(&a, "x"), attach(&a, "x", ADMIN)],
+        ),
+        change("grant/x b", vec![roles_record(&b), create(&b, "x")]),
+        change("grant/y a", vec![create(&a, "y")]),
+    ]);
+    // The first write to the organization is a's record.
+    let faulty =
+        Faulty::new(org).fail_write(1, ApiError::service("", "ServiceException", "injected"));
+    let report = apply(
+        &p,
+        &faulty,
+        &faulty.inner().iam(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply");
+    let o: Vec<&ChangeOutcome> = report.outcomes.iter().map(|(_, o)| o).collect();
+    assert!(matches!(o[0], ChangeOutcome::Failed(_)), "{o:?}");
+    assert_eq!(o[1], &ChangeOutcome::Done, "another account is independent");
+    assert!(matches!(o[2], ChangeOutcome::Skipped(_)), "{o:?}");
+    let org = faulty.into_inner();
+    let in_a = |roles: &[orgctl_model::LiveAccessRole]| {
+        roles
+            .iter()
+            .filter(|r| Ref::Id(r.account_id.clone()) == a)
+            .count()
+    };
+    assert_eq!(
+        in_a(&org.iam().access_roles()),
+        0,
+        "no role without a record"
+    );
+    assert!(!has_record(&org, &a).await && has_record(&org, &b).await);
+    // The rerun converges.
+    let report = apply(&p, &org, &org.iam(), &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    assert_eq!(in_a(&org.iam().access_roles()), 2);
+    assert!(has_record(&org, &a).await);
+}
+
+/// The record goes with the change of the account's last role deletion, after it; when an
+/// earlier deletion in that account failed, it stays (a role is left there).
+#[tokio::test]
+async fn the_roles_record_stays_when_a_role_of_its_account_could_not_be_deleted() {
+    let (org, a, _) = org_with_accounts().await;
+    let setup = plan(vec![change(
+        "grant/x a",
+        vec![
+            roles_record(&a),
+            create(&a, "x"),
+            attach(&a, "x", ADMIN),
+            create(&a, "y"),
+        ],
+    )]);
+    let report = apply(
+        &setup,
+        &org,
+        &org.iam(),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await
+    .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    let delete = |name: &str| Op::DeleteRole {
+        account: a.clone(),
+        role_name: name.into(),
+    };
+    let p = plan(vec![
+        change("delete x a", vec![detach(&a, "x", ADMIN), delete("x")]),
+        change("delete y a", vec![delete("y"), unrecord(&a)]),
+    ]);
+    let iam = Faulty::new(org.iam())
+        .fail_write(1, ApiError::service("", codes::SERVICE_FAILURE, "injected"));
+    let report = apply(&p, &org, &iam, &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    let o: Vec<&ChangeOutcome> = report.outcomes.iter().map(|(_, o)| o).collect();
+    assert!(matches!(o[0], ChangeOutcome::Failed(_)), "{o:?}");
+    match o[1] {
+        ChangeOutcome::Skipped(why) => assert!(why.contains("orgctl:roles"), "{why}"),
+        other => panic!("the record must stay while role x is there: {other:?}"),
+    }
+    assert!(has_record(&org, &a).await);
+    let report = apply(&p, &org, &org.iam(), &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    assert!(!has_record(&org, &a).await);
+    assert!(org.iam().access_roles().is_empty());
+}

@@ -51,7 +51,7 @@ pub use iam::{AttachedPolicy, IamApi, IamRoles, NewRole, Role, RoleSummary};
 pub use lease::{LEASE_TAG, Lease, LeaseError, LeaseOptions};
 pub use memory::{AWS_MANAGED_POLICIES, MemoryIam, MemoryOrg, SnapshotError};
 pub use observe::{
-    ReadError, ReadOptions, ReadProgress, read_all_reporting, read_iam, read_live,
-    read_live_reporting,
+    ReadError, ReadOptions, ReadProgress, read_all_reporting, read_all_selecting, read_iam,
+    read_iam_in, read_live, read_live_reporting,
 };
 pub use retry::{AdaptiveRate, CallStats, OpStats, Retrier, RetryPolicy, Retrying};

@@ -55,6 +55,14 @@
 //!
 //! AWS-managed policies are not described and their tags are not read (AWS refuses to tag
 //! them): their `content` in the live state is empty.
+//!
+//! IAM ([`read_iam_in`]) costs, per member account read, one AssumeRole (two when the read role
+//! is refused and the member role is tried) and the ListRoles pages (1,000 roles a page), and
+//! per role under `/orgctl/` there GetRole, ListAttachedRolePolicies, ListRolePolicies and one
+//! GetRolePolicy per inline policy. `plan` and `apply` read only the accounts
+//! `orgctl_planner::iam_accounts` selects ([`read_all_selecting`]: grant targets, accounts
+//! carrying the roles record `orgctl:roles`, and with a plan role the accounts that want the
+//! read role); `drift`, `access`, `import` and `snapshot` every ACTIVE member account.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -902,21 +910,47 @@ async fn details<A: OrgApi>(
     Ok(live)
 }
 
-/// Reads the organization ([`read_live_reporting`]) and then IAM in its member accounts
-/// ([`read_iam`]).
+/// Reads the organization ([`read_live_reporting`]) and then IAM in all its member accounts
+/// ([`read_iam`]): the full read of `drift`, `access`, `import` and `snapshot`.
 pub async fn read_all_reporting<A: OrgApi, I: IamApi>(
     api: &A,
     iam: &I,
     options: &ReadOptions,
     progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Result<LiveState, ReadError> {
+    read_all_selecting(api, iam, options, &|_| None, progress).await
+}
+
+/// Reads the organization ([`read_live_reporting`]) and then IAM in the member accounts
+/// `select` picks from that read ([`read_iam_in`]; `None` is every member account). `plan` and
+/// `apply` select with `orgctl_planner::iam_accounts`: grant targets, accounts carrying the roles
+/// record (`orgctl:roles`) and, with a plan role, the accounts that want the read role.
+pub async fn read_all_selecting<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    options: &ReadOptions,
+    select: &(dyn Fn(&LiveState) -> Option<BTreeSet<String>> + Sync),
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<LiveState, ReadError> {
     let mut live = read_live_reporting(api, options, progress).await?;
-    read_iam(iam, &mut live, options, progress).await?;
+    let only = select(&live);
+    read_iam_in(iam, &mut live, only.as_ref(), options, progress).await?;
     Ok(live)
 }
 
-/// Reads IAM in every ACTIVE member account of `live` (never the management account) and
-/// fills `live.access_roles` and `live.iam_accounts`. Per account: [`IamApi::connect`] (STS
+/// Reads IAM in every ACTIVE member account of `live` ([`read_iam_in`] with no selection).
+pub async fn read_iam<I: IamApi>(
+    iam: &I,
+    live: &mut LiveState,
+    options: &ReadOptions,
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<(), ReadError> {
+    read_iam_in(iam, live, None, options, progress).await
+}
+
+/// Reads IAM in the ACTIVE member accounts of `live` (never the management account) that are
+/// in `only` (every one when `None`), and fills `live.access_roles` and `live.iam_accounts`
+/// (accounts not read have no entry there). Per account: [`IamApi::connect`] (STS
 /// AssumeRole: the read role first when configured, else or then the member role), ListRoles
 /// with PathPrefix `/orgctl/`, then per role under that path GetRole (tags, boundary),
 /// ListAttachedRolePolicies, ListRolePolicies and GetRolePolicy per inline policy. Accounts
@@ -927,13 +961,14 @@ pub async fn read_all_reporting<A: OrgApi, I: IamApi>(
 /// [`IamRead::Unreadable`] with the reason: a warning for the plan, not a failed read. Any
 /// other failure (after the retries of the API in use) fails the read. A role deleted between
 /// ListRoles and its GetRole is left out.
-pub async fn read_iam<I: IamApi>(
+pub async fn read_iam_in<I: IamApi>(
     iam: &I,
     live: &mut LiveState,
+    only: Option<&BTreeSet<String>>,
     options: &ReadOptions,
     progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Result<(), ReadError> {
-    let accounts = iam_accounts(live);
+    let accounts = iam_accounts(live, only);
     let (roles, reads) = read_iam_of(iam, accounts, options, progress).await?;
     live.access_roles = roles;
     live.iam_accounts = reads;
@@ -941,13 +976,14 @@ pub async fn read_iam<I: IamApi>(
     Ok(())
 }
 
-/// The member accounts of `live` whose IAM [`read_iam`] reads: the ACTIVE ones other than the
-/// management account.
-fn iam_accounts(live: &LiveState) -> Vec<String> {
+/// The member accounts of `live` whose IAM [`read_iam_in`] reads: the ACTIVE ones other than the
+/// management account, in `only` when given.
+fn iam_accounts(live: &LiveState, only: Option<&BTreeSet<String>>) -> Vec<String> {
     let management = &live.organization.management_account_id;
     live.accounts
         .iter()
         .filter(|a| a.id != *management && a.status == AccountStatus::Active)
+        .filter(|a| only.is_none_or(|only| only.contains(&a.id)))
         .map(|a| a.id.clone())
         .collect()
 }
@@ -1059,7 +1095,7 @@ async fn read_account<I: IamApi>(
 }
 
 mod reread;
-pub use reread::{Aspects, Touched, reread};
+pub use reread::{Aspects, Touched, reread, reread_selecting};
 
 #[cfg(test)]
 mod tests;

@@ -42,6 +42,19 @@ pub const BOOKKEEPING_PREFIX: &str = "orgctl:";
 pub const RECORD_TAG: &str = "orgctl:applied";
 /// The tag on the root that holds the apply lease (see `orgctl_backend::lease`).
 pub const LEASE_TAG: &str = "orgctl:apply-lease";
+/// The roles record: the tag on a member account in which orgctl keeps (or is about to create)
+/// IAM roles under [`ROLE_PATH`]. Written before the first role is created there and removed
+/// after the last one is deleted, so that no orgctl role exists where no record points to it;
+/// `plan` and `apply` read IAM only in grant targets, accounts carrying it and (with a plan
+/// role) the accounts that want the read role.
+pub const ROLES_RECORD_TAG: &str = "orgctl:roles";
+/// The value of [`ROLES_RECORD_TAG`] (the record's format version).
+pub const ROLES_RECORD_VALUE: &str = "1";
+
+/// Whether an account's tags carry the roles record ([`ROLES_RECORD_TAG`], any value).
+pub fn has_roles_record(tags: &Tags) -> bool {
+    tags.contains_key(ROLES_RECORD_TAG)
+}
 
 /// Whether a tag key is orgctl's bookkeeping ([`BOOKKEEPING_PREFIX`]): the planner never
 /// compares, adds or removes such keys, and the YAML may not use them.
@@ -1343,6 +1356,7 @@ mod tests {
     fn every_orgctl_key_is_bookkeeping_and_no_other() {
         assert!(is_bookkeeping_tag(RECORD_TAG));
         assert!(is_bookkeeping_tag(LEASE_TAG));
+        assert!(is_bookkeeping_tag(ROLES_RECORD_TAG));
         assert!(!is_bookkeeping_tag(MANAGED_BY_KEY));
         assert!(!is_bookkeeping_tag(GRANT_TAG_KEY));
         assert!(!is_bookkeeping_tag("orgctl"));

@@ -215,6 +215,8 @@ const EXPIRED_TODO: &str = "AWS already refuses new sessions; delete the role wi
      apply`, or extend the grant's `expires` (a new approval) if access must go on";
 const UNMANAGED_TODO: &str = "nothing, if it is meant to be outside orgctl; to manage it, add it \
      to the YAML (`orgctl import` writes what AWS has)";
+const UNRECORDED_TODO: &str = "if the role is left over, delete it in IAM; if it should stay, \
+     target the account with its grant (the next apply records it and manages the role)";
 const TRUST_TODO: &str = "check that the outside principal should reach the account; if not, \
      remove the role or its trust in IAM, or make it an access grant in the YAML";
 
@@ -358,6 +360,53 @@ pub fn report(input: &DriftInput<'_>) -> DriftReport {
                 what_to_do: TRUST_TODO.to_owned(),
             });
         }
+    }
+
+    // orgctl's roles where no record points to them: `plan` and `apply` do not read there.
+    let read = crate::iam_accounts(
+        desired,
+        live,
+        &crate::PlanOptions {
+            today: plan.today.clone(),
+        },
+    );
+    let names: BTreeMap<&str, &str> = live
+        .accounts
+        .iter()
+        .map(|a| (a.id.as_str(), a.name.as_str()))
+        .collect();
+    for r in live
+        .access_roles
+        .iter()
+        .filter(|r| r.is_managed() && !read.contains(&r.account_id))
+    {
+        let account = names
+            .get(r.account_id.as_str())
+            .copied()
+            .unwrap_or(r.account_id.as_str());
+        items.push(DriftItem {
+            class: DriftClass::Unmanaged,
+            address: format!("role {}{} in account {account}", r.path, r.role_name),
+            message: format!(
+                "orgctl's role {} ({}) is in account {account} ({}), where no record points to                  it: the account carries no `{}` and no grant targets it",
+                r.role_name,
+                match r.grant() {
+                    Some(g) => format!("grant {g}"),
+                    None if r.is_read_role() => "orgctl's read role".to_owned(),
+                    None => "no grant".to_owned(),
+                },
+                r.account_id,
+                orgctl_model::ROLES_RECORD_TAG,
+            ),
+            change: None,
+            pending: None,
+            applied_on: None,
+            why: "no record points to it: `orgctl plan` and `apply` do not read IAM in this \
+                  account, so they will not see it (made before orgctl kept roles records, or \
+                  its record was removed by hand)"
+                .to_owned(),
+            what_to_do: UNRECORDED_TODO.to_owned(),
+        });
     }
 
     // Most important first; plan order within a class (the sort is stable).

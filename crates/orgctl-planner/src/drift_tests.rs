@@ -402,3 +402,84 @@ fn the_report_round_trips_through_json_and_its_schema_names_the_format() {
     let schema: serde_json::Value = serde_json::from_str(&json_schema()).expect("schema");
     assert_eq!(schema["properties"]["format_version"]["const"], 1);
 }
+
+#[test]
+fn an_orgctl_role_where_no_record_points_to_it_is_unmanaged() {
+    let mut d = desired();
+    let mut l = live(&d);
+    d.grants.clear();
+    d.accounts.retain(|name, _| name == "dev");
+    l.accounts
+        .retain(|a| a.id == MGMT || a.id == DEV || a.id == UNLISTED);
+    // One of orgctl's roles, in an account that carries no roles record and no grant targets.
+    let mut role = l
+        .access_roles
+        .iter()
+        .find(|r| r.is_managed())
+        .cloned()
+        .expect("an orgctl role");
+    role.account_id = UNLISTED.into();
+    l.access_roles = vec![role.clone()];
+    l.iam_accounts.retain(|a| a.account_id != DEV);
+    let options = PlanOptions {
+        today: TODAY.into(),
+    };
+    let report_of = |l: &LiveState| {
+        // As `orgctl drift` does: the plan sees IAM where `plan` reads it.
+        let selected = crate::iam_accounts(&d, l, &options);
+        let mut as_planned = l.clone();
+        as_planned
+            .access_roles
+            .retain(|r| selected.contains(&r.account_id));
+        let p = plan(&d, &as_planned, &options);
+        let a = access(&d, l);
+        report(&DriftInput {
+            desired: &d,
+            live: l,
+            plan: &p,
+            provenance: &vec![Provenance::Pending(PendingWhy::NotRecorded); p.changes.len()],
+            applied_on: &vec![None; p.changes.len()],
+            access: &a,
+        })
+    };
+    let r = report_of(&l);
+    let address = format!("role /orgctl/{} in account unlisted", role.role_name);
+    let item = r
+        .items
+        .iter()
+        .find(|i| i.address == address)
+        .unwrap_or_else(|| panic!("{:#?}", r.items));
+    assert_eq!(item.class, DriftClass::Unmanaged);
+    assert!(
+        item.why.starts_with("no record points to it"),
+        "{}",
+        item.why
+    );
+    assert!(item.message.contains("orgctl:roles"), "{}", item.message);
+    assert!(
+        r.items.iter().all(|i| i.class == DriftClass::Unmanaged),
+        "{:#?}",
+        r.items
+    );
+    // With the record, plans read the account: the role (nothing wants it) is a change to
+    // apply, not an unmanaged item.
+    for a in l.accounts.iter_mut().filter(|a| a.id == UNLISTED) {
+        a.tags.insert(
+            orgctl_model::ROLES_RECORD_TAG.into(),
+            orgctl_model::ROLES_RECORD_VALUE.into(),
+        );
+    }
+    let r = report_of(&l);
+    assert!(
+        r.items.iter().all(|i| i.address != address),
+        "{:#?}",
+        r.items
+    );
+    assert!(
+        r.items
+            .iter()
+            .any(|i| i.class == DriftClass::Pending && i.address.ends_with("account unlisted")),
+        "{:#?}",
+        r.items
+    );
+}

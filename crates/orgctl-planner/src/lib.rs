@@ -14,7 +14,7 @@ pub use plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Bucket, Change, Note, Plan, PlanError,
     PrincipalAccess, ResourceKind, Summary, Warning,
 };
-pub use planner::{PlanOptions, plan};
+pub use planner::{PlanOptions, iam_accounts, plan};
 pub use records::{PendingWhy, Provenance, RecordWrite, provenance};
 pub use scope::read_scope;
 

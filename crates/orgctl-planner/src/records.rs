@@ -28,7 +28,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use orgctl_model::{DesiredState, LiveState, Op, RECORD_TAG, Ref};
+use orgctl_model::{
+    DesiredState, LiveState, Op, RECORD_TAG, ROLES_RECORD_TAG, ROLES_RECORD_VALUE, Ref,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::fast_hash::{FastMap, FastSet};
@@ -41,21 +43,67 @@ pub const RECORD_VERSION: &str = "1";
 
 /// A record to write: the tag `orgctl:applied` with `value` on `resource_id` (the root, an OU,
 /// an account or a customer policy), for a resource whose record is missing or out of date
-/// while AWS already is as the YAML says (no change of the plan depends on it).
+/// while AWS already is as the YAML says (no change of the plan depends on it); or the roles
+/// record `orgctl:roles` (`key`) on an account where orgctl's roles are read without it (it is
+/// written) or where it is kept with no orgctl role left (`remove`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RecordWrite {
     /// The live id of the resource.
     pub resource_id: String,
-    /// The tag's value, `1:<16 hex>:<YYYY-MM-DD>`.
+    /// The tag's key: `orgctl:applied` when absent, or `orgctl:roles`.
+    #[serde(default = "applied_key", skip_serializing_if = "is_applied_key")]
+    pub key: String,
+    /// The tag's value: `1:<16 hex>:<YYYY-MM-DD>` for `orgctl:applied`, `1` for
+    /// `orgctl:roles`.
     pub value: String,
+    /// Whether the tag is removed instead (only the roles record of an account where orgctl
+    /// keeps no role).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove: bool,
+}
+
+fn applied_key() -> String {
+    RECORD_TAG.to_owned()
+}
+
+fn is_applied_key(key: &String) -> bool {
+    key == RECORD_TAG
 }
 
 impl RecordWrite {
+    /// A record of what was applied (`orgctl:applied`).
+    pub fn applied(resource_id: impl Into<String>, value: impl Into<String>) -> Self {
+        RecordWrite {
+            resource_id: resource_id.into(),
+            key: applied_key(),
+            value: value.into(),
+            remove: false,
+        }
+    }
+
+    /// The roles record (`orgctl:roles`) of an account: written, or removed.
+    pub fn roles(account_id: impl Into<String>, remove: bool) -> Self {
+        RecordWrite {
+            resource_id: account_id.into(),
+            key: ROLES_RECORD_TAG.to_owned(),
+            value: ROLES_RECORD_VALUE.to_owned(),
+            remove,
+        }
+    }
+
     /// The operation that writes it.
     pub fn op(&self) -> Op {
-        Op::TagResource {
-            resource: Ref::Id(self.resource_id.clone()),
-            tags: [(RECORD_TAG.to_owned(), self.value.clone())].into(),
+        let resource = Ref::Id(self.resource_id.clone());
+        if self.remove {
+            Op::UntagResource {
+                resource,
+                keys: [self.key.clone()].into(),
+            }
+        } else {
+            Op::TagResource {
+                resource,
+                tags: [(self.key.clone(), self.value.clone())].into(),
+            }
         }
     }
 }
@@ -285,10 +333,7 @@ impl<'a> Records<'a> {
         writes.sort_unstable();
         writes
             .into_iter()
-            .map(|(id, hash)| RecordWrite {
-                resource_id: id.to_owned(),
-                value: record_value(hash, today),
-            })
+            .map(|(id, hash)| RecordWrite::applied(id, record_value(hash, today)))
             .collect()
     }
 }

@@ -629,10 +629,8 @@ fn empty_plan_renderings() {
 #[test]
 fn stale_records_are_one_line_and_not_changes() {
     let mut plan = empty_plan();
-    let record = |id: &str| orgctl_planner::RecordWrite {
-        resource_id: id.to_owned(),
-        value: "1:0123456789abcdef:2026-11-27".to_owned(),
-    };
+    let record =
+        |id: &str| orgctl_planner::RecordWrite::applied(id, "1:0123456789abcdef:2026-11-27");
     plan.records = vec![record("ou-1"), record("r-1")];
     let t = plain(&plan);
     assert!(

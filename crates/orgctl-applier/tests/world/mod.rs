@@ -272,9 +272,19 @@ pub fn seen_by_scoped_read(
     )
 }
 
-/// Plans (from a scoped read, as `orgctl apply` does) and applies `d`, which must succeed.
+/// The organization and IAM as `orgctl plan` and `apply` read them for `d`: scoped, and IAM
+/// only in the accounts `orgctl_planner::iam_accounts` selects (grant targets, accounts
+/// carrying the roles record, read-role accounts).
+pub async fn live_for(org: &MemoryOrg, d: &DesiredState) -> LiveState {
+    let select = |live: &LiveState| Some(orgctl_planner::iam_accounts(d, live, &options()));
+    orgctl_backend::read_all_selecting(org, &org.iam(), &scoped(d), &select, &|_| {})
+        .await
+        .expect("read live")
+}
+
+/// Plans (from the read `orgctl apply` makes) and applies `d`, which must succeed.
 pub async fn plan_and_apply(d: &DesiredState, api: &MemoryOrg) -> Plan {
-    let p = plan(d, &scoped_live_of(api, d).await, &options());
+    let p = plan(d, &live_for(api, d).await, &options());
     assert!(
         p.errors.is_empty(),
         "unexpected plan errors: {:?}",
@@ -417,7 +427,7 @@ pub async fn build_case(bytes: &[u8]) -> Case {
     let mut desired = desired::evolve(&mut c, &d0, &start, &extras);
     grants::evolve_grants(&mut c, &mut desired, &start);
     // As `orgctl plan` reads: only what the desired state manages.
-    let plan = plan(&desired, &scoped_live_of(&org, &desired).await, &options());
+    let plan = plan(&desired, &live_for(&org, &desired).await, &options());
     let kinds = classify::classify(&start, &desired, &plan, create_polls);
     Case {
         start,

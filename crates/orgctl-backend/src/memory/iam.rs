@@ -340,6 +340,19 @@ impl MemoryIam {
             .collect()
     }
 
+    /// The tags of the linked organization's accounts, by id (none when not linked): what a
+    /// test checks the roles record (`orgctl:roles`) against after an IAM write.
+    pub fn account_tags(&self) -> BTreeMap<String, orgctl_model::Tags> {
+        let Some(org) = self.org.as_ref() else {
+            return BTreeMap::new();
+        };
+        lock(org)
+            .accounts
+            .iter()
+            .map(|(id, a)| (id.clone(), a.tags.clone()))
+            .collect()
+    }
+
     /// Accounts whose member role was removed, among those this IAM serves.
     pub fn accounts_without_member_role(&self) -> BTreeSet<String> {
         self.lock().no_member_role.clone()

@@ -11,9 +11,11 @@
 //!   created or adopted: every target it has);
 //! - a root, OU or account whose attachments changed: ListPoliciesForTarget per enabled type
 //!   (what is attached there, of every policy);
-//! - IAM as [`read_iam`](super::read_iam) reads it, in the touched accounts and in the member
-//!   accounts the patched state has that the live state did not read; the others keep what was
-//!   read before, and accounts IAM is no longer read in (closed) lose theirs;
+//! - IAM as [`read_iam_in`](super::read_iam_in) reads it, in the member accounts the selection
+//!   picks from the patched state (every ACTIVE one for [`reread`]; `apply` selects as `plan`
+//!   does with [`reread_selecting`]): again in the touched ones and in those not read before;
+//!   the others keep what was read before, and accounts IAM is no longer read in (closed, or no
+//!   longer selected) lose theirs;
 //! - the root's tags (its record), when the apply tagged the root.
 //!
 //! Its requests grow with what the apply wrote, never with the organization, for `O` OUs, `A`
@@ -39,7 +41,7 @@ use orgctl_model::{
 };
 
 use super::{
-    ReadError, ReadOptions, ReadProgress, Req, Resp, iam_accounts, read_all_reporting, read_iam_of,
+    ReadError, ReadOptions, ReadProgress, Req, Resp, iam_accounts, read_all_selecting, read_iam_of,
     run_all,
 };
 use crate::api::{AccountInfo, OrgApi, OuInfo, PolicySummary};
@@ -117,15 +119,30 @@ pub async fn reread<A: OrgApi, I: IamApi>(
     options: &ReadOptions,
     progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Result<(LiveState, Option<String>), ReadError> {
+    reread_selecting(api, iam, before, touched, options, &|_| None, progress).await
+}
+
+/// [`reread`], with IAM in the member accounts `select` picks from the patched state (`None`:
+/// every ACTIVE one), as [`read_all_selecting`] reads it: `before` must have been read with the
+/// same selection. `apply` selects as `plan` does (`orgctl_planner::iam_accounts`).
+pub async fn reread_selecting<A: OrgApi, I: IamApi>(
+    api: &A,
+    iam: &I,
+    before: &LiveState,
+    touched: &Touched,
+    options: &ReadOptions,
+    select: &(dyn Fn(&LiveState) -> Option<BTreeSet<String>> + Sync),
+    progress: &(dyn Fn(ReadProgress) + Sync),
+) -> Result<(LiveState, Option<String>), ReadError> {
     let patched = match &touched.unknown {
         Some(why) => Err(why.clone()),
-        None => patch(api, iam, before, touched, options, progress).await?,
+        None => patch(api, iam, before, touched, options, select, progress).await?,
     };
     match patched {
         Ok(live) => Ok((live, None)),
         Err(why) => {
             tracing::info!("reading the organization again in full: {why}");
-            let live = read_all_reporting(api, iam, options, progress).await?;
+            let live = read_all_selecting(api, iam, options, select, progress).await?;
             Ok((live, Some(why)))
         }
     }
@@ -138,6 +155,7 @@ async fn patch<A: OrgApi, I: IamApi>(
     before: &LiveState,
     touched: &Touched,
     options: &ReadOptions,
+    select: &(dyn Fn(&LiveState) -> Option<BTreeSet<String>> + Sync),
     progress: &(dyn Fn(ReadProgress) + Sync),
 ) -> Result<Result<LiveState, String>, ReadError> {
     let limit = options.concurrency.max(1);
@@ -464,7 +482,8 @@ async fn patch<A: OrgApi, I: IamApi>(
 
     // IAM: read again where it changed or was not read; kept elsewhere; dropped where it is no
     // longer read.
-    let now: Vec<String> = iam_accounts(&live);
+    let only = select(&live);
+    let now: Vec<String> = iam_accounts(&live, only.as_ref());
     let was_read: BTreeSet<&str> = before
         .iam_accounts
         .iter()

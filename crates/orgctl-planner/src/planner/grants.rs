@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use orgctl_model::{
     AccountSpec, AccountStatus, GrantSpec, GrantTarget, IamRead, Lifecycle, LiveAccessRole,
     MANAGED_BY_KEY, MANAGED_BY_VALUE, Op, READ_ROLE_NAME, READ_ROLE_POLICY, READ_ROLE_POLICY_NAME,
-    READ_ROLE_TAG_VALUE, ROLE_PATH, ROLE_TAG_KEY, Ref, Tags, canonical_json_str, trust_policy,
+    READ_ROLE_TAG_VALUE, ROLE_PATH, ROLE_TAG_KEY, ROLES_RECORD_TAG, ROLES_RECORD_VALUE, Ref, Tags,
+    canonical_json_str, has_roles_record, trust_policy,
 };
 use serde_json::{Value, json};
 
@@ -35,6 +36,7 @@ use crate::fast_hash::{FastMap, FastSet};
 use crate::plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Change, PrincipalAccess, ResourceKind,
 };
+use crate::records::RecordWrite;
 
 /// The address prefix of the warnings and notes that say how IAM was read in an account
 /// (`iam account NAME`); [`crate::planfile::difference`] leaves them out.
@@ -486,6 +488,14 @@ pub(super) struct WantedRoles<'a> {
 }
 
 impl<'a> WantedRoles<'a> {
+    /// The live accounts where a role is wanted (accounts this apply creates left out).
+    pub(super) fn account_ids(&self) -> impl Iterator<Item = &str> {
+        self.wanted.keys().filter_map(|k| match k {
+            Ref::Id(id) => Some(id.as_str()),
+            _ => None,
+        })
+    }
+
     /// Each owner's role's SHA-256 (of its canonical JSON, so it does not depend on field
     /// order), by grant name; each role is hashed once.
     pub(super) fn role_hashes(&self) -> HashMap<&'a str, String> {
@@ -674,6 +684,7 @@ impl<'a> Planner<'a> {
         let mut unverified: Vec<(String, Owner, String)> = Vec::new();
         let no_roles = BTreeMap::new();
         for (key, (account_name, wanted_here)) in accounts {
+            let (deletes_before, creates_before) = (deletes.len(), creates.len());
             let wanted_here = wanted_here.unwrap_or(&no_roles);
             // How IAM was read is said under its own address: `apply --plan` does not compare
             // it (a plan reads through the read role, an apply through the member role).
@@ -948,6 +959,40 @@ impl<'a> Planner<'a> {
                             out_of_band,
                         });
                     }
+                }
+            }
+            // The roles record (`orgctl:roles`): on the account before its first role is
+            // created, off it after its last role is deleted; where roles are kept without it
+            // (applied before records were kept) or it is kept with no role, a record write.
+            let recorded = id
+                .and_then(|id| self.index.accounts.get(id))
+                .is_some_and(|a| has_roles_record(&a.tags));
+            let keeps = !wanted_here.is_empty();
+            if keeps && !recorded {
+                if let Some(first) = creates.get_mut(creates_before) {
+                    first.ops.insert(
+                        0,
+                        Op::TagResource {
+                            resource: key.clone(),
+                            tags: [(ROLES_RECORD_TAG.to_owned(), ROLES_RECORD_VALUE.to_owned())]
+                                .into(),
+                        },
+                    );
+                } else if let Some(id) = id
+                    && !managed.is_empty()
+                {
+                    out.roles_records.push(RecordWrite::roles(id, false));
+                }
+            } else if !keeps && recorded {
+                if deletes.len() > deletes_before {
+                    if let Some(last) = deletes.last_mut() {
+                        last.ops.push(Op::UntagResource {
+                            resource: key.clone(),
+                            keys: [ROLES_RECORD_TAG.to_owned()].into(),
+                        });
+                    }
+                } else if let Some(id) = id {
+                    out.roles_records.push(RecordWrite::roles(id, true));
                 }
             }
         }

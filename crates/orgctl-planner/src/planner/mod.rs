@@ -73,7 +73,10 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
     for change in &mut changes {
         change.reason = sentence(&change.reason);
     }
-    let records = crate::records::Records::from_views(live, views).stale(&changes, &options.today);
+    let mut records =
+        crate::records::Records::from_views(live, views).stale(&changes, &options.today);
+    records.extend(out.roles_records);
+    records.sort_by(|a, b| (&a.resource_id, &a.key).cmp(&(&b.resource_id, &b.key)));
     Plan {
         changes,
         records,
@@ -112,6 +115,46 @@ pub(crate) fn desired_views(
     };
     let roles = planner.wanted_roles(&mut out);
     planner.views(&roles)
+}
+
+/// The member accounts whose IAM `plan` and `apply` read (ids, sorted): the accounts where the
+/// plan wants an orgctl role (grant targets now, and with `organization.plan_role` the accounts
+/// that want the read role) and the ACTIVE member accounts whose tags carry the roles record
+/// (`orgctl:roles`), where orgctl created roles. Computed from the organization's read alone
+/// (`live` needs no IAM). An orgctl role anywhere else is not seen by the plan (`orgctl drift`
+/// reports it).
+pub fn iam_accounts(
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> BTreeSet<String> {
+    let management = &live.organization.management_account_id;
+    let mut out: BTreeSet<String> = live
+        .accounts
+        .iter()
+        .filter(|a| {
+            a.id != *management
+                && a.status == orgctl_model::AccountStatus::Active
+                && orgctl_model::has_roles_record(&a.tags)
+        })
+        .map(|a| a.id.clone())
+        .collect();
+    if desired.organization.management_account_id != *management {
+        return out;
+    }
+    let mut sink = Output::default();
+    let index = LiveIndex::new(live);
+    let matched = Matching::new(desired, live, &index, &mut sink);
+    let planner = Planner {
+        desired,
+        live,
+        index,
+        matched,
+        today: &options.today,
+    };
+    let roles = planner.wanted_roles(&mut sink);
+    out.extend(roles.account_ids().map(str::to_owned));
+    out
 }
 
 /// Runs the phases in order; returns the access review and the desired views.
@@ -168,6 +211,9 @@ struct Output {
     notes: Vec<Note>,
     warnings: Vec<Warning>,
     errors: Vec<PlanError>,
+    /// Roles records (`orgctl:roles`) to write or remove outside any change
+    /// ([`grants`]).
+    roles_records: Vec<crate::records::RecordWrite>,
 }
 
 impl Output {

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use orgctl_model::{
-    AccountStatus, GrantSpec, GrantTarget, IamRead, LiveAccessRole, LiveIamAccount, Op, Ref, Tags,
+    AccountStatus, GrantSpec, GrantTarget, IamRead, LiveAccessRole, LiveIamAccount, Op,
+    ROLES_RECORD_TAG, ROLES_RECORD_VALUE, Ref, Tags,
 };
 
 use super::{D, L, MGMT, dump, loc, managed, run};
@@ -162,6 +163,174 @@ fn id(s: &str) -> Ref {
     Ref::Id(s.into())
 }
 
+/// Whether `op` writes (`write`) or removes the roles record of an account.
+fn is_roles_record(op: &Op, write: bool) -> bool {
+    match op {
+        Op::TagResource { tags, .. } => {
+            write && tags.get(ROLES_RECORD_TAG).map(String::as_str) == Some(ROLES_RECORD_VALUE)
+        }
+        Op::UntagResource { keys, .. } => !write && keys.contains(ROLES_RECORD_TAG),
+        _ => false,
+    }
+}
+
+/// The account of a roles-record operation.
+fn record_account(op: &Op) -> Option<&Ref> {
+    match op {
+        Op::TagResource { resource, .. } | Op::UntagResource { resource, .. }
+            if is_roles_record(op, true) || is_roles_record(op, false) =>
+        {
+            Some(resource)
+        }
+        _ => None,
+    }
+}
+
+impl L {
+    /// Marks an account as carrying the roles record.
+    fn roles_record(mut self, account: &str) -> Self {
+        for a in self.0.accounts.iter_mut().filter(|a| a.id == account) {
+            a.tags
+                .insert(ROLES_RECORD_TAG.into(), ROLES_RECORD_VALUE.into());
+        }
+        self
+    }
+}
+
+#[test]
+fn the_roles_record_is_written_before_the_first_role_of_an_account_and_only_once() {
+    let (d, l) = org();
+    // Two roles in staging (two grants), one in production, which already carries the record.
+    let d = d
+        .grant(grant(
+            "admin",
+            PARTNER_A,
+            &[acct("staging"), acct("production")],
+        ))
+        .grant(grant("audit", PARTNER_B, &[acct("staging")]));
+    let l = l.roles_record(PROD);
+    let p = run(&d, &l);
+    let ops: Vec<&Op> = p.changes.iter().flat_map(|c| &c.ops).collect();
+    let written: Vec<(usize, &Ref)> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| is_roles_record(op, true))
+        .filter_map(|(i, op)| record_account(op).map(|a| (i, a)))
+        .collect();
+    assert_eq!(
+        written
+            .iter()
+            .map(|(_, a)| (*a).clone())
+            .collect::<Vec<_>>(),
+        [id(STAGING)],
+        "only the account without the record gets it: {ops:?}"
+    );
+    let first_create = ops
+        .iter()
+        .position(|op| matches!(op, Op::CreateRole { account, .. } if *account == id(STAGING)))
+        .expect("a role created in staging");
+    assert!(written[0].0 < first_create, "{ops:?}");
+    // In the same change as that first creation, so a failed write stops it.
+    let change = p
+        .changes
+        .iter()
+        .find(|c| c.ops.iter().any(|op| is_roles_record(op, true)))
+        .expect("the change writing it");
+    assert!(matches!(&change.ops[1], Op::CreateRole { account, .. } if *account == id(STAGING)));
+    assert!(
+        p.records.iter().all(|r| r.key != ROLES_RECORD_TAG),
+        "{:?}",
+        p.records
+    );
+    // Applied (roles and record), the next plan is empty and writes no record.
+    let (a, b) = (&d.0.grants["admin"], &d.0.grants["audit"]);
+    let l = l
+        .roles_record(STAGING)
+        .role(STAGING, &RoleSpec::for_grant(a))
+        .role(STAGING, &RoleSpec::for_grant(b))
+        .role(PROD, &RoleSpec::for_grant(a));
+    let p = run(&d, &l);
+    assert!(p.is_empty(), "{}", dump(&p));
+    assert!(
+        p.records.iter().all(|r| r.key != ROLES_RECORD_TAG),
+        "{:?}",
+        p.records
+    );
+}
+
+#[test]
+fn the_roles_record_is_removed_after_the_last_role_of_an_account_is_deleted() {
+    let (d, l) = org();
+    let (a, b) = (
+        grant("admin", PARTNER_A, &[acct("staging"), acct("production")]),
+        grant("audit", PARTNER_B, &[acct("staging")]),
+    );
+    let l = l
+        .roles_record(STAGING)
+        .roles_record(PROD)
+        .role(STAGING, &RoleSpec::for_grant(&a))
+        .role(STAGING, &RoleSpec::for_grant(&b))
+        .role(PROD, &RoleSpec::for_grant(&a));
+    // audit leaves the YAML and admin keeps production only: staging loses both its roles,
+    // production keeps one.
+    let d = d.grant(grant("admin", PARTNER_A, &[acct("production")]));
+    let p = run(&d, &l);
+    let ops: Vec<&Op> = p.changes.iter().flat_map(|c| &c.ops).collect();
+    let removed: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| is_roles_record(op, false))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(removed.len(), 1, "{ops:?}");
+    assert_eq!(record_account(ops[removed[0]]), Some(&id(STAGING)));
+    let last_delete = ops
+        .iter()
+        .rposition(|op| matches!(op, Op::DeleteRole { account, .. } if *account == id(STAGING)))
+        .expect("roles deleted in staging");
+    assert!(removed[0] > last_delete, "{ops:?}");
+    assert!(
+        p.records.iter().all(|r| r.key != ROLES_RECORD_TAG),
+        "{:?}",
+        p.records
+    );
+}
+
+#[test]
+fn roles_kept_without_the_record_get_it_as_a_record_write_and_a_record_without_roles_goes() {
+    let (d, l) = org();
+    let g = grant("admin", PARTNER_A, &[acct("staging")]);
+    let d = d.grant(g.clone());
+    // Staging holds its role from before roles records were kept; production carries a record
+    // and holds no role (a crash between the record and the role, then the grant changed).
+    let l = l.role(STAGING, &RoleSpec::for_grant(&g)).roles_record(PROD);
+    let p = run(&d, &l);
+    assert!(p.is_empty(), "bookkeeping is no change: {}", dump(&p));
+    let roles: Vec<&crate::RecordWrite> = p
+        .records
+        .iter()
+        .filter(|r| r.key == ROLES_RECORD_TAG)
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            &crate::RecordWrite::roles(STAGING, false),
+            &crate::RecordWrite::roles(PROD, true),
+        ]
+    );
+    assert!(matches!(roles[0].op(), Op::TagResource { .. }));
+    assert!(matches!(roles[1].op(), Op::UntagResource { .. }));
+    // Where IAM was not read, nothing is known: no record is written or removed.
+    let mut l = l;
+    l.0.iam_accounts.clear();
+    let p = run(&d, &l);
+    assert!(
+        p.records.iter().all(|r| r.key != ROLES_RECORD_TAG),
+        "{:?}",
+        p.records
+    );
+}
+
 #[test]
 fn ou_targets_reach_nested_and_unlisted_accounts_but_never_the_management_account() {
     let (d, l) = org();
@@ -239,12 +408,14 @@ fn a_new_grant_creates_its_role_then_attaches_and_the_review_groups_accounts() {
             "create grant/admin -> account production"
         ]
     );
+    // The account's roles record first, then the role, then its permissions.
     let ops = &p.changes[0].ops;
+    assert!(is_roles_record(&ops[0], true), "{ops:?}");
     assert!(
-        matches!(&ops[0], Op::CreateRole { role, .. } if role.path == "/orgctl/"
+        matches!(&ops[1], Op::CreateRole { role, .. } if role.path == "/orgctl/"
         && role.tags.get("orgctl-grant").map(String::as_str) == Some("admin"))
     );
-    assert!(matches!(&ops[1], Op::AttachRolePolicy { policy_arn, .. } if policy_arn == ADMIN));
+    assert!(matches!(&ops[2], Op::AttachRolePolicy { policy_arn, .. } if policy_arn == ADMIN));
     assert_eq!(p.access.len(), 1);
     assert_eq!(p.access[0].principal, PARTNER_A);
     assert_eq!(p.access[0].label, "partner A");
@@ -538,6 +709,9 @@ fn roles_in_an_account_this_apply_creates_come_after_its_creation() {
         .expect("role in the new account");
     assert!(create_account < role);
     assert!(matches!(&p.changes[role].ops[0],
+        Op::TagResource { resource: Ref::NewAccount(e), tags }
+            if e == "new@x.example" && tags.contains_key(ROLES_RECORD_TAG)));
+    assert!(matches!(&p.changes[role].ops[1],
         Op::CreateRole { account: Ref::NewAccount(e), .. } if e == "new@x.example"));
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
@@ -751,4 +925,43 @@ fn how_iam_was_read_does_not_change_the_live_fingerprint_but_readability_does() 
     let mut l4 = l;
     l4.0.iam_accounts.clear();
     assert_eq!(run(&d, &l4).live_fingerprint, l4.0.fingerprint());
+}
+
+#[test]
+fn iam_is_read_in_grant_targets_recorded_accounts_and_read_role_accounts_only() {
+    let (d, l) = org();
+    let today = PlanOptions {
+        today: "2026-11-27".into(),
+    };
+    let set = |ids: &[&str]| -> BTreeSet<String> { ids.iter().map(|s| (*s).to_owned()).collect() };
+    // No grants, no records: nothing.
+    assert_eq!(crate::iam_accounts(&d.0, &l.0, &today), set(&[]));
+    // A grant on /Workloads/Staging reaches staging and legacy (unlisted, below it); sandbox
+    // carries the record; the management account never, even when tagged.
+    let d = d.grant(grant("stg", PARTNER_A, &[ou("/Workloads/Staging")]));
+    let l = l.roles_record(SANDBOX).roles_record(MGMT);
+    assert_eq!(
+        crate::iam_accounts(&d.0, &l.0, &today),
+        set(&[STAGING, LEGACY, SANDBOX])
+    );
+    // An expired grant targets nothing.
+    let expired = PlanOptions {
+        today: "2027-07-01".into(),
+    };
+    assert_eq!(crate::iam_accounts(&d.0, &l.0, &expired), set(&[SANDBOX]));
+    // With a plan role, every listed account too (the read role is kept there).
+    let mut d = d;
+    d.0.organization.plan_role = Some(PLAN_ROLE.into());
+    assert_eq!(
+        crate::iam_accounts(&d.0, &l.0, &today),
+        set(&[STAGING, PROD, LEGACY, SANDBOX])
+    );
+    // A plan made from that read alone has no warning about an account it did not read.
+    let selected = crate::iam_accounts(&d.0, &l.0, &today);
+    let mut read_only = l.0;
+    read_only
+        .iam_accounts
+        .retain(|a| selected.contains(&a.account_id));
+    let p = plan(&d.0, &read_only, &today);
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }

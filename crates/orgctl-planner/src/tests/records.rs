@@ -1,7 +1,7 @@
 //! Issue 8: the records of what apply last applied, and the classification of each change as
 //! out-of-band or pending (`crate::records`).
 
-use orgctl_model::{IamRead, LiveState, RECORD_TAG, Ref, Tags, TargetRef};
+use orgctl_model::{IamRead, LiveState, RECORD_TAG, ROLES_RECORD_TAG, Ref, Tags, TargetRef};
 
 use super::grants::{PARTNER_A, acct, grant};
 use super::{D, DENY, L, dump, managed, run, tags};
@@ -56,7 +56,15 @@ impl D {
 fn write(live: &mut LiveState, records: &[RecordWrite]) {
     for r in records {
         let value = r.value.clone();
-        if r.resource_id == live.organization.root_id {
+        if r.key == ROLES_RECORD_TAG {
+            let a = live.accounts.iter_mut().find(|a| a.id == r.resource_id);
+            let a = a.unwrap_or_else(|| panic!("no account {}", r.resource_id));
+            if r.remove {
+                a.tags.remove(ROLES_RECORD_TAG);
+            } else {
+                a.tags.insert(ROLES_RECORD_TAG.into(), value);
+            }
+        } else if r.resource_id == live.organization.root_id {
             live.organization.root_record = Some(value);
         } else if let Some(ou) = live.ous.iter_mut().find(|o| o.id == r.resource_id) {
             ou.tags.insert(RECORD_TAG.into(), value);
@@ -102,14 +110,22 @@ fn an_organization_in_sync_gets_a_record_on_every_managed_resource() {
     let (d, l) = org();
     let p = run(&d, &l);
     assert!(p.is_empty(), "records are not changes: {}", dump(&p));
-    let ids: Vec<&str> = p.records.iter().map(|r| r.resource_id.as_str()).collect();
+    let ids: Vec<&str> = p
+        .records
+        .iter()
+        .filter(|r| r.key == RECORD_TAG)
+        .map(|r| r.resource_id.as_str())
+        .collect();
     // The root, the OU, the customer policy and both accounts; not FullAWSAccess (AWS-managed)
     // and not the management account (the YAML does not list it and it holds no role).
     assert_eq!(
         ids,
         ["222222222222", "333333333333", "ou-a", "p-deny", "r-root"]
     );
-    for r in &p.records {
+    // And the roles record on account a, whose role was made before roles records were kept.
+    let roles: Vec<&RecordWrite> = p.records.iter().filter(|r| r.key != RECORD_TAG).collect();
+    assert_eq!(roles, [&RecordWrite::roles(A, false)]);
+    for r in p.records.iter().filter(|r| r.key == RECORD_TAG) {
         let rec = parse_record(&r.value).expect("a record of this version");
         assert_eq!(rec.date, TODAY);
         assert_eq!(rec.hash.len(), 16);
