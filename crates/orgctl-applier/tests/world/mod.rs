@@ -221,13 +221,6 @@ pub fn scoped(d: &DesiredState) -> ReadOptions {
     }
 }
 
-/// The organization and IAM as `orgctl plan` reads them for `d` (a scoped read).
-pub async fn scoped_live_of(org: &MemoryOrg, d: &DesiredState) -> LiveState {
-    read_all_reporting(org, &org.iam(), &scoped(d), &|_| {})
-        .await
-        .expect("scoped read")
-}
-
 /// The changes and records of `full` (a plan from the full read) that a scoped read (`scoped`)
 /// can see. The rest must be the one documented limit of a scoped read: orgctl's roles in an
 /// account the YAML no longer names and that left the managed subtrees and the root are not
@@ -240,10 +233,19 @@ pub fn seen_by_scoped_read(
     Vec<orgctl_planner::RecordWrite>,
 ) {
     let read_account = |id: &str| scoped.accounts.iter().any(|a| a.id == id);
+    // A role operation, or the roles record (`orgctl:roles`) removed after the last role, in an
+    // account the scoped read did not list.
     let outside = |c: &orgctl_planner::Change| {
         c.kind == orgctl_planner::ResourceKind::Access
-            && c.ops.iter().all(|op| match op.role() {
-                Some((orgctl_model::Ref::Id(id), _)) => !read_account(id),
+            && c.ops.iter().all(|op| match (op.role(), op) {
+                (Some((orgctl_model::Ref::Id(id), _)), _) => !read_account(id),
+                (
+                    None,
+                    orgctl_model::Op::UntagResource {
+                        resource: orgctl_model::Ref::Id(id),
+                        keys,
+                    },
+                ) => keys.contains(orgctl_model::ROLES_RECORD_TAG) && !read_account(id),
                 _ => false,
             })
     };

@@ -173,7 +173,15 @@ impl Planner<'_> {
         );
         accounts.extend(self.matched.matched_accounts.keys().copied());
         accounts.extend(wanted.keys().copied());
-        accounts.extend(self.live.access_roles.iter().map(|r| r.account_id.as_str()));
+        // Accounts holding orgctl's roles (look-alikes under its path are not orgctl's: an
+        // account holding only those is not recorded, and `plan` need not read its IAM).
+        accounts.extend(
+            self.live
+                .access_roles
+                .iter()
+                .filter(|r| r.is_managed())
+                .map(|r| r.account_id.as_str()),
+        );
         let mut account_roles = Vec::new();
         for id in accounts {
             // A closed (or closing) account is never written to again: it carries no record.

@@ -149,6 +149,34 @@ fn an_organization_in_sync_gets_a_record_on_every_managed_resource() {
 }
 
 #[test]
+fn an_account_holding_only_a_look_alike_role_gets_no_record() {
+    // A role under /orgctl/ without orgctl's tag, in an account the YAML does not list: not
+    // orgctl's, so the account is not recorded (and a plan that does not read its IAM, as
+    // `plan` does not, says the same as one that does).
+    const C: &str = "444444444444";
+    let (d, l) = org();
+    let mut spec = RoleSpec::for_grant(&d.0.grants["g"]);
+    spec.tags = Tags::new();
+    let l = l
+        .account(C, "c", "c@x.example", "r-root", Tags::new())
+        .read(C, IamRead::ReadRole)
+        .role(C, &spec);
+    let p = run(&d, &l);
+    assert!(p.is_empty(), "{}", dump(&p));
+    assert!(
+        p.records.iter().all(|r| r.resource_id != C),
+        "{:?}",
+        p.records
+    );
+    // Its IAM unread, the plan changes and records the same (only the note on the role goes).
+    let mut unread = l;
+    unread.0.access_roles.retain(|r| r.account_id != C);
+    unread.0.iam_accounts.retain(|a| a.account_id != C);
+    let q = run(&d, &unread);
+    assert_eq!((&q.changes, &q.records), (&p.changes, &p.records));
+}
+
+#[test]
 fn a_tag_edited_by_hand_is_out_of_band() {
     let (d, mut l) = recorded();
     let ou = l.0.ous.iter_mut().find(|o| o.id == "ou-a").expect("ou");
