@@ -827,11 +827,9 @@ impl<'a> Exporter<'a> {
             }
             out.insert(k.clone(), v.clone());
         }
-        let room = if address.starts_with("account ") {
-            MAX_TAGS - 1
-        } else {
-            MAX_TAGS - 2
-        };
+        // orgctl's record (`orgctl:applied`) everywhere, and `managed-by` on OUs and policies
+        // or the roles record (`orgctl:roles`) on accounts.
+        let room = MAX_TAGS - 2;
         if out.len() > room {
             self.adjust(
                 address,

@@ -479,14 +479,15 @@ impl JsonSchema for RawTags {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "Tags: at most 49 keys (48 on OUs and policies: orgctl adds its \
-                `managed-by` tag there, and its `orgctl:applied` record everywhere) of 1 to 128 \
+            "description": "Tags: at most 48 keys (orgctl adds its `orgctl:applied` record \
+                everywhere, its `managed-by` tag on OUs and policies and its `orgctl:roles` \
+                record on accounts) of 1 to 128 \
                 characters (not starting with `aws:` or `orgctl:`, and not `managed-by`, which \
                 orgctl sets itself) with values of 0 to 256 \
                 characters; keys and values have no invisible (control, zero-width, \
                 bidirectional or blank) characters. Quote values YAML would read as numbers or booleans.",
             "type": "object",
-            "maxProperties": 49,
+            "maxProperties": 48,
             "propertyNames": { "minLength": 1, "maxLength": 128 },
             "additionalProperties": { "type": "string", "maxLength": 256 }
         })

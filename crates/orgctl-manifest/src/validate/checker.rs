@@ -3,7 +3,8 @@
 use std::collections::HashSet;
 
 use orgctl_model::{
-    BOOKKEEPING_PREFIX, MANAGED_BY_KEY, RECORD_TAG, SourceLoc, Tags, is_bookkeeping_tag,
+    BOOKKEEPING_PREFIX, MANAGED_BY_KEY, RECORD_TAG, ROLES_RECORD_TAG, SourceLoc, Tags,
+    is_bookkeeping_tag,
 };
 
 use super::rules::MAX_TAGS;
@@ -65,8 +66,9 @@ impl<'p> Checker<'p> {
     }
 
     /// Checks tags and converts them. `managed_by` says whether orgctl adds its `managed-by`
-    /// tag to the resource (OUs and policies); it always adds its record of what was applied
-    /// ([`RECORD_TAG`]), so that many fewer than AWS's limit are left for the YAML.
+    /// tag to the resource (OUs and policies; accounts get its roles record,
+    /// [`ROLES_RECORD_TAG`], instead); it always adds its record of what was applied
+    /// ([`RECORD_TAG`]), so two fewer than AWS's limit are left for the YAML.
     pub(super) fn tags(
         &mut self,
         file: usize,
@@ -75,12 +77,12 @@ impl<'p> Checker<'p> {
         ignored: &HashSet<&str>,
         managed_by: bool,
     ) -> Tags {
-        let max = MAX_TAGS - 1 - usize::from(managed_by);
+        let max = MAX_TAGS - 2;
         if let Some((k, _)) = tags.0.get(max) {
             let added = if managed_by {
                 format!("the `{MANAGED_BY_KEY}` and `{RECORD_TAG}` tags orgctl adds")
             } else {
-                format!("the `{RECORD_TAG}` tag orgctl adds")
+                format!("the `{RECORD_TAG}` and `{ROLES_RECORD_TAG}` tags orgctl adds")
             };
             let why = format!(
                 "{} tags, plus {added}, is more than AWS's {MAX_TAGS} per resource: at most \
