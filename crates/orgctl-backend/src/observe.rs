@@ -30,8 +30,13 @@
 //! - ListTargetsForPolicy for the YAML's policies and `managed-by` customer policies (their
 //!   targets outside what was read are described and placed the same way, so a plan never
 //!   deletes a policy still attached elsewhere);
-//! - tags of the root, of every OU and account read (accounts at the root and in walked
-//!   subtrees can hold orgctl's roles), DescribePolicy per customer policy;
+//! - tags of the root, of every OU and account read, DescribePolicy per customer policy.
+//!   Accounts at the root and in walked subtrees can hold orgctl's roles, so their tags are read
+//!   even when the YAML does not name them: the roles record (`orgctl:roles`) there is what
+//!   makes `plan` read their IAM (an account the YAML drops stays at the root, and the roles of
+//!   a removed grant there must still be deleted). The accounts directly under the root are
+//!   thus the one term that grows with accounts the YAML does not manage (one
+//!   ListTagsForResource each; few in real organizations);
 //! - the other policies' attachments (FullAWSAccess, unmanaged policies) the cheaper way for
 //!   the case at hand: ListPoliciesForTarget per enabled type for the root, every walked OU and
 //!   every account the YAML names; or, when nothing was left unwalked and
@@ -50,6 +55,10 @@
 //! OU above them; one ListAccounts listing for accounts given by email only and not found).
 //! No term counts accounts or OUs below the unwalked root children
 //! (`scoped_tests::a_thousand_more_accounts_outside_what_the_yaml_manages_change_a_scoped_read_by_under_2_percent`).
+//! IAM (below) adds `A_iam × (AssumeRole + ListRoles pages) + Σ roles × (3 + inline policies)`
+//! with `A_iam` = grant targets + accounts carrying the roles record (+ read-role accounts with
+//! a plan role), each once
+//! (`scoped_tests::a_scoped_read_of_the_issues_organization_stays_under_400_requests`).
 //!
 //! Independent reads run concurrently, at most [`ReadOptions::concurrency`] at a time.
 //!
