@@ -1,7 +1,10 @@
 //! The applier with IAM operations (hand-built): they run through the IAM backend beside the
 //! organization's, a failed or skipped operation on a role stops every later one on the same
 //! role and every later widening one in the same account (narrowing still runs), and operations
-//! in an account the same apply creates wait for it.
+//! in an account the same apply creates wait for it. The roles record (`orgctl:roles`): a
+//! failed write of it stops the role creations of its account, it stays while a role there
+//! could not be deleted, a crash between it and the role converges, and a scoped plan deletes
+//! the roles of an account the YAML drops at the root (the record is read there).
 
 use std::collections::BTreeSet;
 
@@ -423,4 +426,177 @@ async fn the_roles_record_stays_when_a_role_of_its_account_could_not_be_deleted(
     assert!(report.is_success(), "{:?}", report.outcomes);
     assert!(!has_record(&org, &a).await);
     assert!(org.iam().access_roles().is_empty());
+}
+
+/// Loads the YAML files (path, text) as `plan` does.
+fn load_yaml(files: &[(&str, &str)]) -> orgctl_model::DesiredState {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, text) in files {
+        std::fs::write(dir.path().join(path), text).expect("write");
+    }
+    let options = orgctl_manifest::LoadOptions {
+        today: Some("2026-11-27".into()),
+    };
+    match orgctl_manifest::load_dir_with(dir.path(), &options) {
+        Ok(l) => l.desired,
+        Err(e) => panic!("the YAML does not load:\n{e}"),
+    }
+}
+
+/// Plans as `orgctl plan` and `apply` do: a scoped read, IAM in the accounts
+/// `orgctl_planner::iam_accounts` selects.
+async fn scoped_plan(d: &orgctl_model::DesiredState, org: &MemoryOrg) -> Plan {
+    let options = orgctl_planner::PlanOptions {
+        today: "2026-11-27".into(),
+    };
+    let read = orgctl_backend::ReadOptions {
+        scope: Some(orgctl_planner::read_scope(d)),
+        ..orgctl_backend::ReadOptions::default()
+    };
+    let select =
+        |live: &orgctl_model::LiveState| Some(orgctl_planner::iam_accounts(d, live, &options));
+    let live = orgctl_backend::read_all_selecting(org, &org.iam(), &read, &select, &|_| {})
+        .await
+        .expect("read");
+    let p = orgctl_planner::plan(d, &live, &options);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    p
+}
+
+/// [`scoped_plan`], applied; returns the plan.
+async fn plan_and_apply(d: &orgctl_model::DesiredState, org: &MemoryOrg) -> Plan {
+    let p = scoped_plan(d, org).await;
+    let report = apply(&p, org, &org.iam(), &ApplyOptions::default(), &mut Silent)
+        .await
+        .expect("apply starts");
+    assert!(report.is_success(), "{:?}", report.outcomes);
+    p
+}
+
+/// An organization with `sandbox` at the root, and two YAMLs: one managing /Team and naming
+/// `sandbox` (at the root) as the target of a grant, one dropping both the account and the
+/// grant. Returns the organization, sandbox's id, and the two.
+async fn sandbox_grant() -> (
+    MemoryOrg,
+    String,
+    orgctl_model::DesiredState,
+    orgctl_model::DesiredState,
+) {
+    let org = MemoryOrg::new("111111111111", "mgmt@example.com");
+    let sandbox = org
+        .create_account("sandbox", "sandbox@example.com", &Tags::new())
+        .await
+        .expect("account")
+        .account_id
+        .expect("id");
+    const ORG: &str = "organization:\n  management_account_id: \"111111111111\"\n";
+    const OUS: &str = "ous:\n  - path: /Team\n";
+    let accounts = format!(
+        "accounts:\n  - name: sandbox\n    id: \"{sandbox}\"\n    email: sandbox@example.com\n    ou: /\n"
+    );
+    const GRANTS: &str = "grants:\n  - name: partner\n    partner: Partner A\n    owner: platform\n    \
+        ticket: OPS-1\n    principal: \"999999999999\"\n    external_id: partner-ext-4711\n    \
+        permissions:\n      managed: [ReadOnlyAccess]\n    targets: [sandbox]\n    expires: 2027-03-31\n";
+    let with = load_yaml(&[
+        ("organization.yaml", ORG),
+        ("ous.yaml", OUS),
+        ("accounts.yaml", &accounts),
+        ("grants.yaml", GRANTS),
+    ]);
+    let without = load_yaml(&[("organization.yaml", ORG), ("ous.yaml", OUS)]);
+    (org, sandbox, with, without)
+}
+
+async fn recorded(org: &MemoryOrg, account: &str) -> bool {
+    orgctl_model::has_roles_record(&org.list_tags(account).await.expect("tags"))
+}
+
+#[tokio::test]
+async fn a_role_in_an_account_the_yaml_drops_at_the_root_is_deleted_by_a_scoped_plan() {
+    // The YAML drops both the account and the grant: the account stays at the root, not
+    // named, and the scoped read (which reads its tags, as it reads every account at the root)
+    // finds its roles record, reads its IAM and deletes the role, then the record.
+    let (org, sandbox, with, without) = sandbox_grant().await;
+    plan_and_apply(&with, &org).await;
+    assert!(recorded(&org, &sandbox).await);
+    assert_eq!(org.iam().access_roles().len(), 1);
+
+    let p = plan_and_apply(&without, &org).await;
+    assert!(
+        p.changes
+            .iter()
+            .any(|c| c.kind == ResourceKind::Access && c.action == Action::Delete),
+        "{:?}",
+        p.changes
+    );
+    assert_eq!(org.iam().access_roles(), vec![]);
+    assert!(!recorded(&org, &sandbox).await);
+    let live = org.to_live();
+    let account = live
+        .accounts
+        .iter()
+        .find(|a| a.id == sandbox)
+        .expect("sandbox");
+    assert_eq!(account.parent_id, org.root_id(), "it stayed at the root");
+}
+
+#[tokio::test]
+async fn a_crash_between_the_roles_record_and_the_role_converges() {
+    // The apply writes the record, then dies before its first IAM write: the record points to
+    // no role, which is harmless.
+    let crash = |org: &MemoryOrg| Faulty::new(org.iam()).crash_after_writes(0);
+    let (org, sandbox, with, without) = sandbox_grant().await;
+    let p = scoped_plan(&with, &org).await;
+    let _ = apply(
+        &p,
+        &org,
+        &crash(&org),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await;
+    assert!(recorded(&org, &sandbox).await);
+    assert_eq!(org.iam().access_roles(), vec![]);
+    // The rerun creates the role; the next plan is empty.
+    plan_and_apply(&with, &org).await;
+    assert_eq!(org.iam().access_roles().len(), 1);
+    assert!(recorded(&org, &sandbox).await);
+    let next = scoped_plan(&with, &org).await;
+    assert!(next.is_empty(), "{:?}", next.changes);
+
+    // The same crash, then the grant removed: the record with no role goes (a record write).
+    let (org, sandbox, with, without) = {
+        let _ = (org, sandbox, without);
+        sandbox_grant().await
+    };
+    let p = scoped_plan(&with, &org).await;
+    let _ = apply(
+        &p,
+        &org,
+        &crash(&org),
+        &ApplyOptions::default(),
+        &mut Silent,
+    )
+    .await;
+    assert!(recorded(&org, &sandbox).await);
+    let p = plan_and_apply(&without, &org).await;
+    assert!(
+        p.records
+            .iter()
+            .any(|r| r.resource_id == sandbox && r.remove),
+        "{:?}",
+        p.records
+    );
+    orgctl_applier::record(&org, &p.records)
+        .await
+        .expect("records");
+    assert!(!recorded(&org, &sandbox).await);
+    assert_eq!(org.iam().access_roles(), vec![]);
+    let next = scoped_plan(&without, &org).await;
+    assert!(
+        next.is_empty() && next.records.is_empty(),
+        "{:?} {:?}",
+        next.changes,
+        next.records
+    );
 }
