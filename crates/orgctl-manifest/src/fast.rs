@@ -550,6 +550,10 @@ fn is_duplicate(entries: &[(Node, Node)], key: &Node) -> bool {
 /// (YAML indicators among them) are left to serde-saphyr with the whole file.
 fn plain_kind(text: &str) -> Option<Kind> {
     let first = *text.as_bytes().first()?;
+    // Alone, `...` reads as the end of a document (null), not as this scalar.
+    if text.starts_with("...") {
+        return None;
+    }
     if first.is_ascii_alphabetic() || first == b'/' || first == b'_' {
         let special = ["null", "true", "false", "nan", "inf", "infinity"]
             .iter()
