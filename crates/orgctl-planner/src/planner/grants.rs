@@ -157,17 +157,23 @@ impl RoleSpec {
 ///   and the tags;
 /// - phase C (widening): inline policies are put and managed policies attached.
 ///
-/// Across roles, deletions come first, then the narrowing steps (phase A) of every update that
-/// also widens, then the rest of the updates, then creations ([`narrows`]).
+/// Across roles, deletions come first, then the updates that only narrow and the narrowing steps
+/// (phase A) of every update that also widens, then the rest of the updates (those that give
+/// nothing first, then those that also change the trust policy), then creations ([`narrows`]).
 ///
 /// A new role is created (trust, description, session, tags) with no permissions, then gets its
 /// boundary and permissions; a deleted role loses its permissions, then is deleted.
 /// `keep_tags` are tag keys other tools own on the role (never removed).
-/// Whether a role operation only takes permissions away.
+/// Whether a role operation only takes permissions away. Putting a boundary does: on a role
+/// without one it only restricts, and [`role_ops`] strips every permission of a role before it
+/// replaces its boundary.
 pub(crate) fn narrows(op: &Op) -> bool {
     matches!(
         op,
-        Op::DetachRolePolicy { .. } | Op::DeleteRolePolicy { .. } | Op::DeleteRole { .. }
+        Op::DetachRolePolicy { .. }
+            | Op::DeleteRolePolicy { .. }
+            | Op::DeleteRole { .. }
+            | Op::PutRolePermissionsBoundary { .. }
     )
 }
 
@@ -911,6 +917,7 @@ impl<'a> Planner<'a> {
                             )
                         };
                         let narrow = ops.iter().take_while(|op| narrows(op)).count();
+                        let only_narrows = narrow == ops.len();
                         let mut ops = ops;
                         if narrow > 0 && narrow < ops.len() {
                             let rest = ops.split_off(narrow);
@@ -930,14 +937,20 @@ impl<'a> Planner<'a> {
                             );
                             ops = rest;
                         }
-                        updates.push(
+                        let change =
                             Change::new(ResourceKind::Access, Action::Update, address, why.clone())
                                 .before(role_json(&have))
                                 .after(wanted_spec.json.clone())
                                 .diff(role_diff(&have, want))
                                 .source(source)
-                                .ops(ops),
-                        );
+                                .ops(ops);
+                        // An update that only narrows runs with the narrowing steps, before any
+                        // role gains anything.
+                        if only_narrows {
+                            narrowing.push(change);
+                        } else {
+                            updates.push(change);
+                        }
                         events.push(RoleEvent {
                             account: account_name.clone(),
                             role: (*name).to_owned(),
@@ -998,6 +1011,21 @@ impl<'a> Planner<'a> {
         }
         out.changes.extend(deletes);
         out.changes.extend(narrowing);
+        // Updates that give nothing (a trust policy moved to another principal, a session)
+        // before those that give: a principal a role no longer trusts loses it before another
+        // role gains anything for that principal; then, of those that give, the ones that also
+        // change whom they trust.
+        updates.sort_by_key(|c| {
+            let gives = c
+                .ops
+                .iter()
+                .any(|op| matches!(op, Op::PutRolePolicy { .. } | Op::AttachRolePolicy { .. }));
+            let trust = c
+                .ops
+                .iter()
+                .any(|op| matches!(op, Op::UpdateTrustPolicy { .. }));
+            (gives, !trust)
+        });
         out.changes.extend(updates);
         out.changes.extend(creates);
         review(events, unverified)

@@ -505,6 +505,43 @@ fn one_grant_removed_and_another_added_on_the_same_account_is_a_transfer() {
 }
 
 #[test]
+fn updates_that_give_nothing_run_before_any_role_gains() {
+    // In staging: grant `a` (partner A) gains an inline policy; grant `z` gets a boundary (it
+    // only narrows); grant `m` moves its trust from partner A to partner B (partner A loses it).
+    // Partner A must lose `z`'s old reach and `m` before `a` gives it more: the boundary and
+    // the trust change come first, whatever the order of the grants' names.
+    let (d, l) = org();
+    let a = grant("a", PARTNER_A, &[acct("staging")]);
+    let z = grant("z", PARTNER_A, &[acct("staging")]);
+    let m = grant("m", PARTNER_A, &[acct("staging")]);
+    let l = l
+        .role(STAGING, &RoleSpec::for_grant(&a))
+        .role(STAGING, &RoleSpec::for_grant(&z))
+        .role(STAGING, &RoleSpec::for_grant(&m));
+    let mut a2 = a;
+    a2.inline_policies
+        .insert("allow-s3".into(), r#"{"Statement":[{"Action":"s3:*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#.into());
+    let mut z2 = z;
+    z2.permissions_boundary = Some("arn:aws:iam::aws:policy/PowerUserAccess".into());
+    let mut m2 = m;
+    m2.principal = PARTNER_B.into();
+    m2.partner = "B".into();
+    m2.principal_account = "888888888888".into();
+    let d = d.grant(a2).grant(z2).grant(m2);
+    let p = run(&d, &l);
+    assert_eq!(
+        roles(&p),
+        [
+            "update grant/z -> account staging",
+            "update grant/m -> account staging",
+            "update grant/a -> account staging"
+        ],
+        "{}",
+        dump(&p)
+    );
+}
+
+#[test]
 fn an_out_of_band_edit_is_reverted_and_labelled() {
     let (d, l) = org();
     let g = grant("admin", PARTNER_A, &[acct("staging"), acct("production")]);
