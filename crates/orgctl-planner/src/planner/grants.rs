@@ -338,11 +338,11 @@ pub(crate) fn grant_target_ids(
         today,
     };
     planner
-        .grant_targets(grant, &planner.accounts_by_ou())
+        .grant_targets(grant, &planner.targets_by_ou())
         .into_iter()
         .filter_map(|t| match t.key {
-            Ref::Id(id) => Some(id),
-            _ => None,
+            AccountKey::Id(id) => Some(id.to_owned()),
+            AccountKey::New(_) => None,
         })
         .collect()
 }
@@ -388,7 +388,7 @@ impl<'a> Owner<'a> {
 }
 
 /// Desired roles: account → (its name, role name → owner).
-type Wanted<'a> = BTreeMap<Ref, (String, BTreeMap<&'a str, Owner<'a>>)>;
+type Wanted<'a> = BTreeMap<AccountKey<'a>, (&'a str, BTreeMap<&'a str, Owner<'a>>)>;
 
 /// Adds a desired role to an account's (named `account`); two with the same name
 /// (case-insensitively) in one account are a plan error.
@@ -421,11 +421,34 @@ fn want<'a>(
     roles.insert(spec_name, owner);
 }
 
-/// An account a role may be kept in.
-#[derive(Clone)]
-struct Target {
-    key: Ref,
-    name: String,
+/// An account a role may be kept in, borrowed from the states and the matching: a live account
+/// by id, or one this apply creates by its (lower-cased) email. Ordered as the [`Ref`] it
+/// stands for, so the plan visits accounts in the same order either way.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum AccountKey<'a> {
+    Id(&'a str),
+    New(&'a str),
+}
+
+impl AccountKey<'_> {
+    /// The reference the account's operations use.
+    fn to_ref(self) -> Ref {
+        match self {
+            AccountKey::Id(id) => Ref::Id(id.to_owned()),
+            AccountKey::New(email) => Ref::NewAccount(email.to_owned()),
+        }
+    }
+}
+
+/// Desired accounts' role targets by OU path ([`Planner::targets_by_ou`]): each with its live
+/// name when it exists.
+type TargetsByOu<'a> = BTreeMap<&'a str, Vec<(Option<Target<'a>>, Option<&'a str>)>>;
+
+/// An account a role may be kept in, and its name.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    key: AccountKey<'a>,
+    name: &'a str,
 }
 
 /// What one planned role change means to a reviewer (input of the access review).
@@ -471,9 +494,9 @@ impl WantedSpec {
 
 /// Two iterators sorted by distinct keys, merged in key order.
 fn merge_sorted<'k, T>(
-    a: impl Iterator<Item = (&'k Ref, T)>,
-    b: impl Iterator<Item = (&'k Ref, T)>,
-) -> impl Iterator<Item = (&'k Ref, T)> {
+    a: impl Iterator<Item = (AccountKey<'k>, T)>,
+    b: impl Iterator<Item = (AccountKey<'k>, T)>,
+) -> impl Iterator<Item = (AccountKey<'k>, T)> {
     let (mut a, mut b) = (a.peekable(), b.peekable());
     std::iter::from_fn(move || match (a.peek(), b.peek()) {
         (Some(x), Some(y)) if y.0 < x.0 => b.next(),
@@ -497,8 +520,8 @@ impl<'a> WantedRoles<'a> {
     /// The live accounts where a role is wanted (accounts this apply creates left out).
     pub(super) fn account_ids(&self) -> impl Iterator<Item = &str> {
         self.wanted.keys().filter_map(|k| match k {
-            Ref::Id(id) => Some(id.as_str()),
-            _ => None,
+            AccountKey::Id(id) => Some(*id),
+            AccountKey::New(_) => None,
         })
     }
 
@@ -515,14 +538,15 @@ impl<'a> WantedRoles<'a> {
     }
 
     /// Per live account id, the roles wanted there (role name → owner, sorted by name).
-    pub(super) fn account_roles(&self) -> FastMap<&str, &BTreeMap<&'a str, Owner<'a>>> {
+    pub(super) fn account_roles(
+        &self,
+    ) -> impl Iterator<Item = (&'a str, &BTreeMap<&'a str, Owner<'a>>)> {
         self.wanted
             .iter()
             .filter_map(|(key, (_, roles))| match key {
-                Ref::Id(id) => Some((id.as_str(), roles)),
-                _ => None,
+                AccountKey::Id(id) => Some((*id, roles)),
+                AccountKey::New(_) => None,
             })
-            .collect()
     }
 
     /// An account's roles from [`WantedRoles::account_roles`] as (role name, the role's hash
@@ -542,12 +566,12 @@ impl<'a> WantedRoles<'a> {
 impl<'a> Planner<'a> {
     /// The roles the plan wants in each account (grant targets, and the read role where it is
     /// kept); two roles of one name in one account are a plan error.
-    pub(super) fn wanted_roles(&self, out: &mut Output) -> WantedRoles<'a> {
+    pub(super) fn wanted_roles(&self, out: &mut Output) -> WantedRoles<'_> {
         let desired: &'a orgctl_model::DesiredState = self.desired;
         let today = self.today;
-        let mut wanted: Wanted<'a> = BTreeMap::new();
+        let mut wanted: Wanted<'_> = BTreeMap::new();
         let mut expired: HashMap<&str, &str> = HashMap::new();
-        let by_ou = self.accounts_by_ou();
+        let by_ou = self.targets_by_ou();
         for g in desired.grants.values() {
             if g.is_expired(today) {
                 expired.insert(g.name.as_str(), g.expires.as_deref().unwrap_or_default());
@@ -563,7 +587,7 @@ impl<'a> Planner<'a> {
         // The read role: in every grant target and every ACTIVE member account the YAML lists,
         // in account order. (An account's name is the same whichever way it was reached.)
         if let Some(plan_role) = &desired.organization.plan_role {
-            for t in self.listed_accounts() {
+            for t in by_ou.values().flatten().filter_map(|(t, _)| *t) {
                 wanted
                     .entry(t.key)
                     .or_insert_with(|| (t.name, BTreeMap::new()));
@@ -574,7 +598,7 @@ impl<'a> Planner<'a> {
         }
 
         // Each owner's role, built once (a trust policy is rendered JSON).
-        let mut specs: HashMap<&'a str, WantedSpec> = HashMap::new();
+        let mut specs: HashMap<&str, WantedSpec> = HashMap::new();
         for (_, owners) in wanted.values() {
             for owner in owners.values() {
                 if !specs.contains_key(owner.grant_name()) {
@@ -592,7 +616,7 @@ impl<'a> Planner<'a> {
     /// The role changes, their warnings, notes and errors, and the access review.
     pub(super) fn role_changes(
         &self,
-        roles: &WantedRoles<'a>,
+        roles: &WantedRoles<'_>,
         out: &mut Output,
     ) -> Vec<PrincipalAccess> {
         let desired = self.desired;
@@ -607,42 +631,44 @@ impl<'a> Planner<'a> {
             .iter()
             .map(|a| (a.account_id.as_str(), &a.read))
             .collect();
-        let mut live_roles: FastMap<&str, Vec<&LiveAccessRole>> = FastMap::default();
-        for r in &self.live.access_roles {
-            live_roles.entry(r.account_id.as_str()).or_default().push(r);
+        // Each account's live roles, in the order they were read (a later role of a name
+        // replaces an earlier one): one run of a list sorted by account, no list per account.
+        let mut by_account: Vec<&LiveAccessRole> = self.live.access_roles.iter().collect();
+        if !by_account.is_sorted_by(|a, b| a.account_id <= b.account_id) {
+            by_account.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        }
+        let mut live_roles: FastMap<&str, &[&LiveAccessRole]> = FastMap::default();
+        for run in by_account.chunk_by(|a, b| a.account_id == b.account_id) {
+            live_roles.insert(run[0].account_id.as_str(), run);
         }
         // Every account to look at: those with wanted roles, then those read (or holding
         // roles) where no role is wanted, all in account order.
-        let wanted_ids: FastSet<&str> = wanted
-            .keys()
-            .filter_map(|k| match k {
-                Ref::Id(id) => Some(id.as_str()),
-                _ => None,
-            })
-            .collect();
-        let mut others: BTreeMap<Ref, String> = BTreeMap::new();
+        let wanted_ids: FastSet<&str> = roles.account_ids().collect();
+        let mut others: BTreeMap<AccountKey, &str> = BTreeMap::new();
         for id in read.keys().chain(live_roles.keys()) {
-            if wanted_ids.contains(id) {
-                continue;
-            }
-            let key = Ref::Id((*id).to_owned());
-            if others.contains_key(&key) {
+            if wanted_ids.contains(id) || others.contains_key(&AccountKey::Id(id)) {
                 continue;
             }
             if let Some(t) = self.member_target(id) {
-                others.insert(key, t.name);
+                others.insert(t.key, t.name);
             }
         }
         let accounts = merge_sorted(
-            wanted.iter().map(|(k, (n, roles))| (k, (n, Some(roles)))),
-            others.iter().map(|(k, n)| (k, (n, None))),
+            wanted.iter().map(|(k, (n, roles))| (*k, (*n, Some(roles)))),
+            others.iter().map(|(k, n)| (*k, (*n, None))),
         );
         // Per grant, which aspects some live role of it already has as the YAML says: an
         // update that only brings such aspects back is an edit made outside orgctl. Only the
         // accounts the YAML names count: a scoped read (plan, apply) reads no other, and the
         // plan must not depend on how much was read.
         let mut as_desired: HashMap<&str, [bool; ASPECTS]> = HashMap::new();
+        // Grants whose every aspect was seen as desired: when all are, no other role can
+        // change the outcome.
+        let mut complete = 0;
         for r in &self.live.access_roles {
+            if complete == specs.len() {
+                break;
+            }
             if !r.is_managed()
                 || !self
                     .matched
@@ -672,11 +698,14 @@ impl<'a> Planner<'a> {
             }
             if same_as(r, want) {
                 *seen = [true; ASPECTS];
-                continue;
+            } else {
+                let have = RoleSpec::from_live(r, Some(want));
+                for (flag, same) in seen.iter_mut().zip(aspects()) {
+                    *flag |= same(&have, want);
+                }
             }
-            let have = RoleSpec::from_live(r, Some(want));
-            for (flag, same) in seen.iter_mut().zip(aspects()) {
-                *flag |= same(&have, want);
+            if seen.iter().all(|f| *f) {
+                complete += 1;
             }
         }
 
@@ -689,6 +718,8 @@ impl<'a> Planner<'a> {
         let mut events: Vec<RoleEvent> = Vec::new();
         let mut unverified: Vec<(String, Owner, String)> = Vec::new();
         let no_roles = BTreeMap::new();
+        // An account's managed roles by name (reused from account to account).
+        let mut managed: Vec<(&str, &LiveAccessRole)> = Vec::new();
         for (key, (account_name, wanted_here)) in accounts {
             let (deletes_before, creates_before) = (deletes.len(), creates.len());
             let wanted_here = wanted_here.unwrap_or(&no_roles);
@@ -697,8 +728,8 @@ impl<'a> Planner<'a> {
             // Written only for a warning or a note.
             let account_address = || format!("{IAM_READ_ADDRESS_PREFIX}{account_name}");
             let id = match key {
-                Ref::Id(id) => Some(id.as_str()),
-                _ => None,
+                AccountKey::Id(id) => Some(id),
+                AccountKey::New(_) => None,
             };
             let state = match id {
                 None => Some(&IamRead::MemberRole),
@@ -724,11 +755,13 @@ impl<'a> Planner<'a> {
                         ),
                         source: None,
                     });
-                    unverified.extend(
-                        wanted_here.values().map(|o| {
-                            (account_name.clone(), *o, "IAM could not be read".to_owned())
-                        }),
-                    );
+                    unverified.extend(wanted_here.values().map(|o| {
+                        (
+                            account_name.to_owned(),
+                            *o,
+                            "IAM could not be read".to_owned(),
+                        )
+                    }));
                     continue;
                 }
                 None => {
@@ -746,9 +779,9 @@ impl<'a> Planner<'a> {
                             source: None,
                         });
                         unverified.extend(
-                            wanted_here
-                                .values()
-                                .map(|o| (account_name.clone(), *o, "IAM was not read".to_owned())),
+                            wanted_here.values().map(|o| {
+                                (account_name.to_owned(), *o, "IAM was not read".to_owned())
+                            }),
                         );
                     }
                     continue;
@@ -763,12 +796,10 @@ impl<'a> Planner<'a> {
                 ),
                 Some(IamRead::ReadRole | IamRead::MemberRole) => {}
             }
-            let here: &[&LiveAccessRole] = id
-                .and_then(|id| live_roles.get(id))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
+            let here: &[&LiveAccessRole] =
+                id.and_then(|id| live_roles.get(id)).copied().unwrap_or(&[]);
             // The managed roles by name (a later one of the same name replaces an earlier).
-            let mut managed: Vec<(&str, &LiveAccessRole)> = Vec::new();
+            managed.clear();
             for r in here {
                 if r.is_managed() {
                     managed.push((r.role_name.as_str(), r));
@@ -819,14 +850,14 @@ impl<'a> Planner<'a> {
                 let have = RoleSpec::from_live(r, None);
                 let (grant, why) = self.removal_reason(r, expired);
                 let address = format!("grant/{grant} -> account {account_name}");
-                let ops = role_ops(key, Some(&have), None, keep);
+                let ops = role_ops(&key.to_ref(), Some(&have), None, keep);
                 deletes.push(
                     Change::new(ResourceKind::Access, Action::Delete, address, why.clone())
                         .before(role_json(&have))
                         .ops(ops),
                 );
                 events.push(RoleEvent {
-                    account: account_name.clone(),
+                    account: account_name.to_owned(),
                     role: have.name.clone(),
                     before: Some((
                         trust_principal(&have.trust_policy),
@@ -883,10 +914,10 @@ impl<'a> Planner<'a> {
                             Change::new(ResourceKind::Access, Action::Create, address, why.clone())
                                 .after(wanted_spec.json.clone())
                                 .source(source)
-                                .ops(role_ops(key, None, Some(want), keep)),
+                                .ops(role_ops(&key.to_ref(), None, Some(want), keep)),
                         );
                         events.push(RoleEvent {
-                            account: account_name.clone(),
+                            account: account_name.to_owned(),
                             role: (*name).to_owned(),
                             before: None,
                             after,
@@ -896,7 +927,7 @@ impl<'a> Planner<'a> {
                     }
                     Some(r) => {
                         let have = RoleSpec::from_live(r, Some(want));
-                        let ops = role_ops(key, Some(&have), Some(want), keep);
+                        let ops = role_ops(&key.to_ref(), Some(&have), Some(want), keep);
                         if ops.is_empty() {
                             continue;
                         }
@@ -952,7 +983,7 @@ impl<'a> Planner<'a> {
                             updates.push(change);
                         }
                         events.push(RoleEvent {
-                            account: account_name.clone(),
+                            account: account_name.to_owned(),
                             role: (*name).to_owned(),
                             before: Some((
                                 trust_principal(&have.trust_policy),
@@ -986,7 +1017,7 @@ impl<'a> Planner<'a> {
                     first.ops.insert(
                         0,
                         Op::TagResource {
-                            resource: key.clone(),
+                            resource: key.to_ref(),
                             tags: [(ROLES_RECORD_TAG.to_owned(), ROLES_RECORD_VALUE.to_owned())]
                                 .into(),
                         },
@@ -1000,7 +1031,7 @@ impl<'a> Planner<'a> {
                 if deletes.len() > deletes_before {
                     if let Some(last) = deletes.last_mut() {
                         last.ops.push(Op::UntagResource {
-                            resource: key.clone(),
+                            resource: key.to_ref(),
                             keys: [ROLES_RECORD_TAG.to_owned()].into(),
                         });
                     }
@@ -1031,30 +1062,31 @@ impl<'a> Planner<'a> {
         review(events, unverified)
     }
 
-    /// The desired accounts by OU path (in name order within one OU), for [`Self::grant_targets`].
-    fn accounts_by_ou(&self) -> BTreeMap<&'a str, Vec<&'a AccountSpec>> {
-        let mut by_ou: BTreeMap<&'a str, Vec<&'a AccountSpec>> = BTreeMap::new();
+    /// Every desired account as a role target ([`Self::desired_target`], computed once) by OU
+    /// path, in name order within one OU: what [`Self::grant_targets`] expands OUs with, and
+    /// where the read role is kept.
+    fn targets_by_ou(&self) -> TargetsByOu<'_> {
+        let mut by_ou: TargetsByOu = BTreeMap::new();
         for spec in self.desired.accounts.values() {
-            by_ou.entry(spec.ou.as_str()).or_default().push(spec);
+            by_ou
+                .entry(spec.ou.as_str())
+                .or_default()
+                .push(self.desired_target(spec));
         }
         by_ou
     }
 
-    /// The accounts a grant targets (it is not expired); `by_ou` is
-    /// [`Self::accounts_by_ou`].
-    fn grant_targets(
-        &self,
-        g: &GrantSpec,
-        by_ou: &BTreeMap<&'a str, Vec<&'a AccountSpec>>,
-    ) -> Vec<Target> {
-        let mut found: BTreeMap<Ref, String> = BTreeMap::new();
-        let mut consider = |t: Option<Target>, live_name: Option<&str>| {
+    /// The accounts a grant targets (it is not expired), in account order; `by_ou` is
+    /// [`Self::targets_by_ou`].
+    fn grant_targets<'s>(&'s self, g: &GrantSpec, by_ou: &TargetsByOu<'s>) -> Vec<Target<'s>> {
+        let mut found: Vec<Target<'s>> = Vec::new();
+        let mut consider = |t: Option<Target<'s>>, live_name: Option<&str>| {
             let Some(t) = t else { return };
-            let excluded = g.exclude_accounts.contains(&t.name)
+            let excluded = g.exclude_accounts.contains(t.name)
                 || live_name.is_some_and(|n| g.exclude_accounts.contains(n))
-                || matches!(&t.key, Ref::Id(id) if g.exclude_ids.contains(id));
+                || matches!(t.key, AccountKey::Id(id) if g.exclude_ids.contains(id));
             if !excluded {
-                found.insert(t.key, t.name);
+                found.push(t);
             }
         };
         for target in &g.targets {
@@ -1071,14 +1103,13 @@ impl<'a> Planner<'a> {
                     // are one range of the ordered index (all of it for the root).
                     let start = if path == "/" { "" } else { path.as_str() };
                     let range = (std::ops::Bound::Included(start), std::ops::Bound::Unbounded);
-                    for (ou, specs) in by_ou.range::<str, _>(range) {
+                    for (ou, targets) in by_ou.range::<str, _>(range) {
                         if !ou.starts_with(start) {
                             break;
                         }
                         if *ou == path || ou.starts_with(&below) || path == "/" {
-                            for spec in specs {
-                                let (t, live) = self.desired_target(spec);
-                                consider(t, live);
+                            for (t, live) in targets {
+                                consider(*t, *live);
                             }
                         }
                     }
@@ -1131,38 +1162,35 @@ impl<'a> Planner<'a> {
                             if self.matched.matched_accounts.contains_key(a.id.as_str()) {
                                 continue;
                             }
-                            let t = self.member_target(&a.id);
-                            consider(t, Some(a.name.as_str()));
+                            consider(self.live_target(a), Some(a.name.as_str()));
                         }
                     }
                 }
             }
         }
+        // Reached twice (two targets of the grant), an account counts once, named as it was
+        // last reached (a stable sort of the reversed list keeps that one first).
+        found.reverse();
+        found.sort_by_key(|t| t.key);
+        found.dedup_by_key(|t| t.key);
         found
-            .into_iter()
-            .map(|(key, name)| Target { key, name })
-            .collect()
     }
 
     /// A desired account as a role target (and its live name), when it is an ACTIVE member
     /// account or one this apply creates.
-    fn desired_target(&self, spec: &'a AccountSpec) -> (Option<Target>, Option<&'a str>) {
+    fn desired_target(&self, spec: &'a AccountSpec) -> (Option<Target<'_>>, Option<&'a str>) {
         if spec.lifecycle != Lifecycle::Active {
             return (None, None);
         }
         match self.matched.account_refs.get(spec.name.as_str()) {
-            Some(Ref::Id(id)) => {
-                let live = self
-                    .index
-                    .accounts
-                    .get(id.as_str())
-                    .map(|a| a.name.as_str());
-                (self.member_target(id), live)
-            }
-            Some(key @ Ref::NewAccount(_)) => (
+            Some(Ref::Id(id)) => match self.index.accounts.get(id.as_str()) {
+                Some(live) => (self.live_target(live), Some(live.name.as_str())),
+                None => (None, None),
+            },
+            Some(Ref::NewAccount(email)) => (
                 Some(Target {
-                    key: key.clone(),
-                    name: spec.name.clone(),
+                    key: AccountKey::New(email),
+                    name: &spec.name,
                 }),
                 None,
             ),
@@ -1172,35 +1200,30 @@ impl<'a> Planner<'a> {
 
     /// A live account as a role target: ACTIVE, not the management account, and not closed by
     /// this plan. Named as the YAML names it.
-    fn member_target(&self, id: &str) -> Option<Target> {
-        let live = self.index.accounts.get(id)?;
+    fn member_target(&self, id: &str) -> Option<Target<'a>> {
+        self.live_target(self.index.accounts.get(id)?)
+    }
+
+    /// [`Self::member_target`] of a live account.
+    fn live_target(&self, live: &'a orgctl_model::LiveAccount) -> Option<Target<'a>> {
         if live.status != AccountStatus::Active
-            || id == self.live.organization.management_account_id
+            || live.id == self.live.organization.management_account_id
         {
             return None;
         }
-        let name = match self.matched.matched_accounts.get(id) {
+        let name = match self.matched.matched_accounts.get(live.id.as_str()) {
             Some(spec) => {
                 if spec.lifecycle != Lifecycle::Active {
                     return None;
                 }
-                spec.name.clone()
+                spec.name.as_str()
             }
-            None => live.name.clone(),
+            None => live.name.as_str(),
         };
         Some(Target {
-            key: Ref::Id(id.to_owned()),
+            key: AccountKey::Id(&live.id),
             name,
         })
-    }
-
-    /// Every ACTIVE member account the YAML lists (where the read role is kept).
-    fn listed_accounts(&self) -> Vec<Target> {
-        self.desired
-            .accounts
-            .values()
-            .filter_map(|spec| self.desired_target(spec).0)
-            .collect()
     }
 
     /// Why a managed role no desired role claims is deleted: its grant (for the address and

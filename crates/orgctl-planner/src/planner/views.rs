@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::Planner;
 use super::grants::WantedRoles;
 use super::matching::OuState;
-use crate::fast_hash::{FastMap, FastSet};
+use crate::fast_hash::FastMap;
 
 /// Live resource id → the hash of its desired view (the first 16 hex characters of the
 /// SHA-256 of its canonical JSON).
@@ -165,25 +165,12 @@ impl Planner<'_> {
         }
 
         let role_hashes = roles.role_hashes();
-        let wanted = roles.account_roles();
-        // Each account's view is hashed on its own into a map: the order does not matter.
-        let mut accounts: FastSet<&str> = FastSet::with_capacity_and_hasher(
-            self.matched.matched_accounts.len() + wanted.len(),
-            Default::default(),
-        );
-        accounts.extend(self.matched.matched_accounts.keys().copied());
-        accounts.extend(wanted.keys().copied());
-        // Accounts holding orgctl's roles (look-alikes under its path are not orgctl's: an
+        // Each account's view is hashed on its own into the map, which also tells the accounts
+        // already done: those where roles are wanted, then the other accounts the YAML lists,
+        // then accounts holding orgctl's roles (look-alikes under its path are not orgctl's: an
         // account holding only those is not recorded, and `plan` need not read its IAM).
-        accounts.extend(
-            self.live
-                .access_roles
-                .iter()
-                .filter(|r| r.is_managed())
-                .map(|r| r.account_id.as_str()),
-        );
         let mut account_roles = Vec::new();
-        for id in accounts {
+        let mut view = |id: &str, roles: Option<&_>, out: &mut Views| {
             // A closed (or closing) account is never written to again: it carries no record.
             if !self
                 .index
@@ -191,10 +178,10 @@ impl Planner<'_> {
                 .get(id)
                 .is_some_and(|a| a.status == AccountStatus::Active)
             {
-                continue;
+                return;
             }
             let spec = self.matched.matched_accounts.get(id).copied();
-            match wanted.get(id) {
+            match roles {
                 Some(roles) => WantedRoles::role_hashes_of(roles, &role_hashes, &mut account_roles),
                 None => account_roles.clear(),
             }
@@ -205,6 +192,19 @@ impl Planner<'_> {
                     roles: &account_roles,
                 }),
             );
+        };
+        for (id, roles) in roles.account_roles() {
+            view(id, Some(roles), &mut out);
+        }
+        for id in self.matched.matched_accounts.keys() {
+            if !out.contains_key(*id) {
+                view(id, None, &mut out);
+            }
+        }
+        for r in &self.live.access_roles {
+            if r.is_managed() && !out.contains_key(r.account_id.as_str()) {
+                view(&r.account_id, None, &mut out);
+            }
         }
         out
     }
