@@ -31,6 +31,12 @@
 //!
 //! Policy updates that loosen a policy wait for all of the above ([`order`]).
 //!
+//! Phase 7 reads the matching and the roles it wants (computed first), never the changes of
+//! phases 1 to 6: it runs on a thread of its own beside them, and so do the desired views
+//! (what apply records, [`views`]) and the two states' fingerprints. Each writes its own
+//! output, joined in the order above, so the plan is the same byte for byte however the
+//! threads run (`a_plan_is_the_same_however_its_threads_run`).
+//!
 //! Matching desired to live: OUs hierarchically (an OU's parent first, then by `id` or by name
 //! among the parent's children), accounts by `id` else root email, policies by name.
 
@@ -67,8 +73,15 @@ pub struct PlanOptions {
 /// Plans the changes that turn `live` into `desired`. Pure and deterministic; problems that
 /// only the live state reveals become [`Plan::errors`].
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
-    let mut out = Output::default();
-    let (access, views) = run(desired, live, &options.today, &mut out);
+    // The fingerprints depend on the inputs alone: they are computed beside the plan.
+    let ((access, views, out), (live_fingerprint, desired_fingerprint)) = join(
+        || {
+            let mut out = Output::default();
+            let (access, views) = run(desired, live, &options.today, &mut out);
+            (access, views, out)
+        },
+        || (grants::live_fingerprint(live), desired.fingerprint()),
+    );
     let mut changes = merge_updates(out.changes);
     for change in &mut changes {
         change.reason = sentence(&change.reason);
@@ -87,9 +100,44 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
         organization_id: live.organization.id.clone(),
         management_account_id: live.organization.management_account_id.clone(),
         today: options.today.clone(),
-        live_fingerprint: grants::live_fingerprint(live),
-        desired_fingerprint: desired.fingerprint(),
+        live_fingerprint,
+        desired_fingerprint,
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Set by [`sequentially`]: [`join`] runs both parts here, one after the other.
+    static SEQUENTIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every [`join`] in it on this thread, in order: the reference the threaded
+/// plan is compared with.
+#[cfg(test)]
+pub(crate) fn sequentially<T>(f: impl FnOnce() -> T) -> T {
+    SEQUENTIAL.set(true);
+    let out = f();
+    SEQUENTIAL.set(false);
+    out
+}
+
+/// Runs `a` here and `b` on a thread of its own, and returns both results: the planner's
+/// independent parts use a second core. Each part is deterministic on its own, so the plan
+/// does not depend on which finishes first. A panic in `b` is resumed here.
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(test)]
+    if SEQUENTIAL.get() {
+        let a = a();
+        return (a, b());
+    }
+    std::thread::scope(|s| {
+        let b = s.spawn(b);
+        let a = a();
+        match b.join() {
+            Ok(b) => (a, b),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// The desired view's hash of every live resource the YAML manages ([`views`]), as
@@ -186,22 +234,26 @@ fn run(
         matched,
         today,
     };
-    planner.policy_types(out);
-    planner.ou_changes(out);
-    planner.policy_changes(out);
-    let attachments = planner.attachments(out);
-    out.changes.extend(attachments.before_moves);
-    let moves = planner.account_changes(out);
-    out.changes.extend(attachments.on_new_accounts);
-    out.changes.extend(attachments.after_moves);
-    order::removals_last(&mut out.changes, live);
-    let roles = planner.wanted_roles(out);
-    let access = planner.role_changes(&roles, out);
+    // The roles phase (7) reads the matching, not the changes before it: it runs beside
+    // phases 1 to 6 into an output of its own, appended after theirs; the desired views
+    // (what apply records) beside both.
+    let mut roles_out = Output::default();
+    let roles = planner.wanted_roles(&mut roles_out);
+    let ((moves, access), views) = join(
+        || {
+            join(
+                || planner.organization_changes(out),
+                || planner.role_changes(&roles, &mut roles_out),
+            )
+        },
+        || planner.views(&roles),
+    );
+    out.append(roles_out);
     let deleted_ous = planner.ou_deletions(&moves, out);
     planner.policy_deletions(out);
     planner.closures(out);
     planner.unmanaged_notes(&deleted_ous, out);
-    (access, planner.views(&roles))
+    (access, views)
 }
 
 /// What the phases produce, in the order they produce it.
@@ -217,6 +269,15 @@ struct Output {
 }
 
 impl Output {
+    /// Appends another output's items after this one's, each kind in its order.
+    fn append(&mut self, other: Output) {
+        self.changes.extend(other.changes);
+        self.notes.extend(other.notes);
+        self.warnings.extend(other.warnings);
+        self.errors.extend(other.errors);
+        self.roles_records.extend(other.roles_records);
+    }
+
     fn error(&mut self, address: String, message: String, source: Option<&SourceLoc>) {
         self.errors.push(PlanError {
             address,
@@ -372,6 +433,21 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
+    /// Phases 1 to 6, in order: policy types, OUs, policies, attachments and accounts; returns
+    /// the account moves (the OU deletions wait for them).
+    fn organization_changes(&self, out: &mut Output) -> accounts::AccountMoves {
+        self.policy_types(out);
+        self.ou_changes(out);
+        self.policy_changes(out);
+        let attachments = self.attachments(out);
+        out.changes.extend(attachments.before_moves);
+        let moves = self.account_changes(out);
+        out.changes.extend(attachments.on_new_accounts);
+        out.changes.extend(attachments.after_moves);
+        order::removals_last(&mut out.changes, self.live);
+        moves
+    }
+
     /// The reference of a desired OU path (the root included).
     fn ou_ref(&self, path: &str) -> Ref {
         if path == ROOT_PATH {

@@ -1002,3 +1002,56 @@ fn iam_is_read_in_grant_targets_recorded_accounts_and_read_role_accounts_only() 
     let p = plan(&d.0, &read_only, &today);
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
+
+/// The planner runs the roles phase, the views and the fingerprints beside phases 1 to 6: the
+/// plan is the one made with every part in order on one thread, with the changes, errors,
+/// notes, warnings and records of both sides in the same order.
+#[test]
+fn a_plan_is_the_same_however_its_threads_run() {
+    let (d, mut l) = org();
+    l.0.iam_accounts.retain(|a| a.account_id != SANDBOX);
+    let l = l
+        .read(
+            PROD,
+            IamRead::Unreadable {
+                reason: "AccessDenied on sts:AssumeRole".into(),
+            },
+        )
+        .role(
+            LEGACY,
+            &RoleSpec {
+                tags: Tags::new(),
+                ..RoleSpec::for_grant(&grant("other", PARTNER_B, &[]))
+            },
+        );
+    let mut clash = grant("clash", PARTNER_B, &[acct("staging")]);
+    clash.role_name = "vendor-role".into();
+    let d = d
+        // Phases 1 to 6: an OU to create, an account whose id is not in the organization.
+        .ou("/Workloads/New", None)
+        .account("ghost", "ghost@x.example", "/Workloads/New", Tags::new())
+        // Phase 7: roles to create, two roles of one name, an unreadable account.
+        .grant(grant("vendor", PARTNER_A, &[ou("/Workloads")]))
+        .grant(clash);
+    let mut d = d;
+    if let Some(ghost) = d.0.accounts.get_mut("ghost") {
+        ghost.id = Some("666666666666".into());
+    }
+    let options = PlanOptions {
+        today: "2026-12-01".into(),
+    };
+    let threaded = plan(&d.0, &l.0, &options);
+    let sequential = crate::planner::sequentially(|| plan(&d.0, &l.0, &options));
+    // Both sides wrote errors and notes, so their order is tested.
+    let errors: Vec<&str> = threaded.errors.iter().map(|e| e.address.as_str()).collect();
+    assert!(
+        errors.iter().any(|a| a.starts_with("account ghost"))
+            && errors.iter().any(|a| a.starts_with("grant/")),
+        "{errors:?}"
+    );
+    assert!(!threaded.warnings.is_empty() && !threaded.notes.is_empty());
+    assert_eq!(
+        serde_json::to_value(&threaded).ok(),
+        serde_json::to_value(&sequential).ok()
+    );
+}
