@@ -19,20 +19,142 @@
 //! an account that leaves it (or the account itself, moving) does not get access back before it
 //! sits under the denies of its new OU.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use orgctl_model::{
-    FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, Lifecycle, LivePolicy, Op, OuPath, PolicyType, ROOT_PATH,
-    Ref, SourceLoc, is_managed, parent_path,
+    FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, Lifecycle, LivePolicy, Op, PolicyType, ROOT_PATH, Ref,
+    SourceLoc, TargetRef, is_managed, parent_path,
 };
 use serde_json::{Value, json};
 
 use super::matching::OuState;
 use super::{Output, Planner};
+use crate::fast_hash::{FastMap, FastSet};
 use crate::plan::{Action, Change, ResourceKind};
 
-/// Policy references by (target, policy type).
-type AttachmentMap = BTreeMap<(Ref, PolicyType), BTreeSet<Ref>>;
+/// A [`Ref`] borrowed from the states or the matching: ordered exactly like [`Ref`] (variant
+/// first, then text), so sets and sorts of keys come out in the order owned refs had. The
+/// phase keys its maps by these (about one entry per account) instead of cloning every id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Key<'s> {
+    Id(&'s str),
+    NewOu(&'s str),
+    NewAccount(&'s str),
+    NewPolicy(&'s str),
+}
+
+impl<'s> Key<'s> {
+    fn of(r: &'s Ref) -> Self {
+        match r {
+            Ref::Id(s) => Key::Id(s),
+            Ref::NewOu(s) => Key::NewOu(s),
+            Ref::NewAccount(s) => Key::NewAccount(s),
+            Ref::NewPolicy(s) => Key::NewPolicy(s),
+        }
+    }
+
+    fn to_ref(self) -> Ref {
+        match self {
+            Key::Id(s) => Ref::Id(s.to_owned()),
+            Key::NewOu(s) => Ref::NewOu(s.to_owned()),
+            Key::NewAccount(s) => Ref::NewAccount(s.to_owned()),
+            Key::NewPolicy(s) => Ref::NewPolicy(s.to_owned()),
+        }
+    }
+}
+
+/// A few items, the first kept inline: most targets have one policy attached.
+#[derive(Debug, Clone, Default)]
+enum Few<T> {
+    #[default]
+    Empty,
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> Few<T> {
+    fn push(&mut self, item: T) {
+        *self = match std::mem::take(self) {
+            Few::Empty => Few::One(item),
+            Few::One(first) => Few::Many(vec![first, item]),
+            Few::Many(mut items) => {
+                items.push(item);
+                Few::Many(items)
+            }
+        };
+    }
+
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Few::Empty => &[],
+            Few::One(item) => std::slice::from_ref(item),
+            Few::Many(items) => items,
+        }
+    }
+}
+
+/// What the phase knows of one target: whether the YAML declares it, and the policies (with
+/// their type) attached to it live, attached by the YAML, and carried over from the OU it
+/// replaces. One map entry per target, so the common target costs no lookup after it is built.
+#[derive(Default)]
+struct Target<'s> {
+    declared: Option<Declared<'s>>,
+    /// Live attachments, with whether orgctl controls the policy.
+    live: Few<(PolicyType, Key<'s>, bool)>,
+    yaml: Few<(PolicyType, Key<'s>)>,
+    carried: Few<(PolicyType, Key<'s>)>,
+}
+
+impl<'s> Target<'s> {
+    /// Its live policies of a type, sorted, without repeats, into `have`.
+    fn have_into(&self, policy_type: PolicyType, have: &mut Vec<Key<'s>>) {
+        have.clear();
+        have.extend(
+            self.live
+                .as_slice()
+                .iter()
+                .filter(|(t, ..)| *t == policy_type)
+                .map(|(_, p, _)| *p),
+        );
+        have.sort_unstable();
+        have.dedup();
+    }
+
+    /// What it wants of a type, sorted, without repeats, into `wanted`: the YAML's policies,
+    /// FullAWSAccess as the YAML says, every live attachment orgctl does not control (kept),
+    /// and what it carries over. `false` (and `wanted` untouched) when the YAML does not
+    /// declare it.
+    fn wanted_into(
+        &self,
+        policy_type: PolicyType,
+        full_aws_access: Option<Key<'s>>,
+        wanted: &mut Vec<Key<'s>>,
+    ) -> bool {
+        let Some(d) = &self.declared else {
+            return false;
+        };
+        wanted.clear();
+        let of_type = |(t, p): &(PolicyType, Key<'s>)| (*t == policy_type).then_some(*p);
+        wanted.extend(self.yaml.as_slice().iter().filter_map(of_type));
+        wanted.extend(
+            self.live
+                .as_slice()
+                .iter()
+                .filter(|(t, _, controlled)| *t == policy_type && !controlled)
+                .map(|(_, p, _)| *p),
+        );
+        wanted.extend(self.carried.as_slice().iter().filter_map(of_type));
+        if policy_type == PolicyType::ServiceControlPolicy
+            && let Some(full) = full_aws_access
+            && d.full_aws_access
+        {
+            wanted.push(full);
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        true
+    }
+}
 
 /// The attachment changes, by when they run.
 pub(super) struct Attachments {
@@ -128,25 +250,25 @@ impl Effects {
 
 /// One step of a target's attachment sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
-    Attach(Ref),
-    Detach(Ref),
+enum Step<'s> {
+    Attach(Key<'s>),
+    Detach(Key<'s>),
     /// Detached to make room at the limit; attached again by a later `Restore`.
-    SetAside(Ref),
-    Restore(Ref),
+    SetAside(Key<'s>),
+    Restore(Key<'s>),
     /// A new policy that grants, attached with the restores: a deny left the target to make
     /// room while it granted nothing.
-    AttachLate(Ref),
+    AttachLate(Key<'s>),
 }
 
 /// Why a target's attachments cannot be planned.
-enum Problem {
+enum Problem<'s> {
     /// The wanted policies do not fit; this one is the first that does not.
-    OverLimit(Ref),
+    OverLimit(Key<'s>),
     /// Room for this attachment would need this deny removed while the target still grants.
-    NoSafeRoom(Ref, Ref),
+    NoSafeRoom(Key<'s>, Key<'s>),
     /// Detaching this policy would leave no SCP on the target.
-    LastScp(Ref),
+    LastScp(Key<'s>),
 }
 
 /// The order in which one target's attachments change, within `limit` policies of its type at
@@ -154,29 +276,29 @@ enum Problem {
 /// before every new policy is attached. For other types, where nothing grants, no policy is
 /// removed to make room while a policy still to be attached carries one of its rules on
 /// (`carries_on(old, new)`): the rule would be absent until then.
-fn sequence(
-    have: &BTreeSet<Ref>,
-    wanted: &BTreeSet<Ref>,
+fn sequence<'s>(
+    have: &BTreeSet<Key<'s>>,
+    wanted: &BTreeSet<Key<'s>>,
     limit: usize,
-    effects: Option<&dyn Fn(&Ref) -> Effects>,
-    carries_on: &dyn Fn(&Ref, &Ref) -> bool,
-) -> (Vec<Step>, Vec<Problem>) {
+    effects: Option<&dyn Fn(&Key<'s>) -> Effects>,
+    carries_on: &dyn Fn(&Key<'s>, &Key<'s>) -> bool,
+) -> (Vec<Step<'s>>, Vec<Problem<'s>>) {
     let mut steps = Vec::new();
     let mut problems = Vec::new();
-    let grants = |r: &Ref| effects.is_some_and(|e| e(r).grants);
-    let denies = |r: &Ref| effects.is_none_or(|e| e(r).denies);
+    let grants = |r: &Key<'s>| effects.is_some_and(|e| e(r).grants);
+    let denies = |r: &Key<'s>| effects.is_none_or(|e| e(r).denies);
     let is_scp = effects.is_some();
     // New denies first, new grants last; policies that only grant make room first.
-    let mut to_attach: Vec<Ref> = wanted.difference(have).cloned().collect();
-    to_attach.sort_by_key(|r| (is_scp && !denies(r), r.clone()));
-    let mut to_detach: Vec<Ref> = have.difference(wanted).cloned().collect();
-    to_detach.sort_by_key(|r| (is_scp && denies(r), r.clone()));
+    let mut to_attach: Vec<Key<'s>> = wanted.difference(have).copied().collect();
+    to_attach.sort_by_key(|r| (is_scp && !denies(r), *r));
+    let mut to_detach: Vec<Key<'s>> = have.difference(wanted).copied().collect();
+    to_detach.sort_by_key(|r| (is_scp && denies(r), *r));
     if wanted.len() > limit {
         let kept = wanted.intersection(have).count();
         let first = to_attach
             .get(limit.saturating_sub(kept))
             .or(to_attach.last())
-            .cloned();
+            .copied();
         if let Some(first) = first {
             problems.push(Problem::OverLimit(first));
         }
@@ -184,7 +306,7 @@ fn sequence(
     }
     let mut attached = have.clone();
     // Policies that grant and wait until the swap is done: set aside (`false`) or new (`true`).
-    let mut set_aside: Vec<(Ref, bool)> = Vec::new();
+    let mut set_aside: Vec<(Key<'s>, bool)> = Vec::new();
     // Whether a deny left to make room because the target granted nothing then: a policy that
     // grants must not be attached before the accounts leaving the target have moved.
     let mut deny_left = false;
@@ -193,7 +315,7 @@ fn sequence(
             // Removing `x` is safe when it denies nothing, or when nothing else attached grants
             // (the target then grants nothing at all). AWS keeps at least one SCP attached.
             // Other types: when no policy still to be attached carries a rule of `x` on.
-            let safe = |x: &Ref, attached: &BTreeSet<Ref>| {
+            let safe = |x: &Key<'s>, attached: &BTreeSet<Key<'s>>| {
                 if !is_scp {
                     return !wanted
                         .iter()
@@ -213,16 +335,16 @@ fn sequence(
             let aside = attached
                 .iter()
                 .filter(|p| wanted.contains(*p) && grants(p) && safe(p, &attached))
-                .min_by_key(|p| (denies(p), (*p).clone()))
-                .cloned();
+                .min_by_key(|p| (denies(p), **p))
+                .copied();
             match aside {
                 Some(g) if attached.len() > 1 => {
                     attached.remove(&g);
-                    set_aside.push((g.clone(), false));
+                    set_aside.push((g, false));
                     steps.push(Step::SetAside(g));
                 }
                 _ => {
-                    let deny = to_detach.first().cloned().unwrap_or_else(|| policy.clone());
+                    let deny = to_detach.first().copied().unwrap_or(policy);
                     problems.push(Problem::NoSafeRoom(policy, deny));
                     return (steps, problems);
                 }
@@ -232,7 +354,7 @@ fn sequence(
             set_aside.push((policy, true));
             continue;
         }
-        attached.insert(policy.clone());
+        attached.insert(policy);
         steps.push(Step::Attach(policy));
     }
     let mut to_detach = to_detach.into_iter().peekable();
@@ -252,7 +374,7 @@ fn sequence(
             }
         } else if !set_aside.is_empty() && attached.len() < limit {
             let (g, new) = set_aside.remove(0);
-            attached.insert(g.clone());
+            attached.insert(g);
             steps.push(if new {
                 Step::AttachLate(g)
             } else {
@@ -299,35 +421,57 @@ impl<'a> Planner<'a> {
         self.desired.policies.contains_key(&policy.name) || is_managed(&policy.tags)
     }
 
-    /// The desired ancestors of a desired OU path, nearest first, ending with the root.
-    fn ancestors(&self, path: &str) -> Vec<Ref> {
-        let mut out = Vec::new();
-        let mut current: OuPath = path.to_owned();
-        while current != ROOT_PATH {
-            current = parent_path(&current).to_owned();
-            out.push(self.ou_ref(&current));
+    /// How a desired OU path is referenced, borrowed ([`Planner::ou_ref`]).
+    fn ou_key<'s>(&'s self, path: &'s str) -> Key<'s> {
+        if path == ROOT_PATH {
+            return Key::Id(&self.index.root);
         }
-        out
+        match self.matched.ou_state.get(path) {
+            Some(OuState::Existing { id, .. }) => Key::Id(id),
+            _ => Key::NewOu(path),
+        }
+    }
+
+    /// How a YAML target is referenced, borrowed ([`Planner::target_ref`]).
+    fn target_key<'s>(&'s self, target: &'s TargetRef) -> Option<Key<'s>> {
+        match target {
+            TargetRef::Root => Some(Key::Id(&self.index.root)),
+            TargetRef::Ou(path) => Some(self.ou_key(path)),
+            TargetRef::Account(name) => self.matched.account_refs.get(name.as_str()).map(Key::of),
+        }
+    }
+
+    /// The desired ancestors of a desired OU path, nearest first, ending with the root.
+    fn ancestors<'s>(&'s self, path: &'s str, out: &mut Vec<Key<'s>>) {
+        let mut current = path;
+        while current != ROOT_PATH {
+            current = parent_path(current);
+            out.push(self.ou_key(current));
+        }
     }
 
     /// Its ancestors in the desired tree, nearest first (the root last).
-    fn declared_ancestors(&self, d: &Declared<'_>) -> Vec<Ref> {
+    fn declared_ancestors<'s>(&'s self, d: &Declared<'s>) -> Vec<Key<'s>> {
+        let mut ancestors = Vec::new();
         match d.kind {
-            DeclaredKind::Root => Vec::new(),
-            DeclaredKind::Ou(path) => self.ancestors(path),
+            DeclaredKind::Root => {}
+            DeclaredKind::Ou(path) => self.ancestors(path, &mut ancestors),
             DeclaredKind::Account(_, ou) => {
-                let mut ancestors = vec![self.ou_ref(ou)];
-                ancestors.extend(self.ancestors(ou));
-                ancestors
+                ancestors.push(self.ou_key(ou));
+                self.ancestors(ou, &mut ancestors);
             }
         }
+        ancestors
     }
 
-    /// The targets the YAML declares: the root, its OUs and its active accounts.
-    fn declared_targets(&self) -> BTreeMap<Ref, Declared<'a>> {
-        let mut out = BTreeMap::new();
-        out.insert(
-            Ref::Id(self.index.root.clone()),
+    /// The targets the YAML declares (the root, its OUs and its active accounts), into the
+    /// phase's map of targets.
+    fn declared_targets<'s>(&'s self, out: &mut FastMap<Key<'s>, Target<'s>>) {
+        let mut declare = |key: Key<'s>, declared: Declared<'s>| {
+            out.entry(key).or_default().declared = Some(declared);
+        };
+        declare(
+            Key::Id(&self.index.root),
             Declared {
                 kind: DeclaredKind::Root,
                 full_aws_access: self.desired.organization.root_full_aws_access,
@@ -342,8 +486,8 @@ impl<'a> Planner<'a> {
                 }
                 None => None,
             };
-            out.insert(
-                self.ou_ref(&spec.path),
+            declare(
+                self.ou_key(&spec.path),
                 Declared {
                     kind: DeclaredKind::Ou(&spec.path),
                     full_aws_access: spec.full_aws_access,
@@ -357,8 +501,8 @@ impl<'a> Planner<'a> {
                 continue;
             }
             if let Some(target) = self.matched.account_refs.get(spec.name.as_str()) {
-                out.insert(
-                    target.clone(),
+                declare(
+                    Key::of(target),
                     Declared {
                         kind: DeclaredKind::Account(&spec.name, &spec.ou),
                         full_aws_access: spec.full_aws_access,
@@ -368,11 +512,10 @@ impl<'a> Planner<'a> {
                 );
             }
         }
-        out
     }
 
     /// Attachment changes on the targets the YAML declares.
-    pub(super) fn attachments(&self, out: &mut Output) -> Attachments {
+    pub(super) fn attachments<'s>(&'s self, out: &mut Output) -> Attachments {
         let desired = self.desired;
         let limit = desired.organization.policies_per_target_limit as usize;
         let scps_enabled = self.scps_enabled();
@@ -383,61 +526,52 @@ impl<'a> Planner<'a> {
             .contains(&PolicyType::ServiceControlPolicy)
             && scps_enabled;
         // FullAWSAccess is listed only while SCPs are enabled; its id is the same everywhere.
-        let full_aws_access = scps_enabled.then(|| {
-            Ref::Id(
-                self.index
-                    .full_aws_access
-                    .map_or(FULL_AWS_ACCESS_ID, |p| p.id.as_str())
-                    .to_owned(),
-            )
+        let full_aws_access: Option<Key<'s>> = scps_enabled.then(|| {
+            Key::Id(match self.index.full_aws_access {
+                Some(p) => &p.id,
+                None => FULL_AWS_ACCESS_ID,
+            })
         });
-        let declared = self.declared_targets();
+        let mut targets: FastMap<Key<'s>, Target<'s>> = FastMap::default();
+        targets.reserve(1 + desired.ous.len() + desired.accounts.len());
+        self.declared_targets(&mut targets);
 
-        // Every live attachment, by target and type; who controls each policy; what each
-        // policy's statements do (in its live document or the YAML's).
-        let mut live_attachments: AttachmentMap = BTreeMap::new();
-        let mut controlled: BTreeSet<Ref> = BTreeSet::new();
-        let mut effects: HashMap<Ref, Effects> = HashMap::new();
-        let mut policy_names: HashMap<Ref, String> = HashMap::new();
-        let mut sources: HashMap<Ref, SourceLoc> = HashMap::new();
+        // Who controls each policy; what each policy's statements do (in its live document or
+        // the YAML's).
+        let mut controlled: FastSet<Key<'s>> = FastSet::default();
+        let mut effects: FastMap<Key<'s>, Effects> = FastMap::default();
+        let mut policy_names: FastMap<Key<'s>, String> = FastMap::default();
+        let mut sources: FastMap<Key<'s>, &SourceLoc> = FastMap::default();
         // The rules of other policy types (tag policies), in the live and the YAML documents.
-        let mut rules: HashMap<Ref, Option<BTreeSet<String>>> = HashMap::new();
-        let mut add_rules = |r: &Ref, policy_type: PolicyType, content: &str| {
+        let mut rules: FastMap<Key<'s>, Option<BTreeSet<String>>> = FastMap::default();
+        let mut add_rules = |r: Key<'s>, policy_type: PolicyType, content: &str| {
             if policy_type == PolicyType::ServiceControlPolicy {
                 return;
             }
             let new = super::order::rules(policy_type, content).map(|(restrict, _)| restrict);
-            let entry = rules
-                .entry(r.clone())
-                .or_insert_with(|| Some(BTreeSet::new()));
+            let entry = rules.entry(r).or_insert_with(|| Some(BTreeSet::new()));
             match (entry.as_mut(), new) {
                 (Some(have), Some(new)) => have.extend(new),
                 _ => *entry = None,
             }
         };
         for p in &self.live.policies {
-            let r = Ref::Id(p.id.clone());
+            let r = Key::Id(&p.id);
             if self.controls(p) {
-                controlled.insert(r.clone());
+                controlled.insert(r);
             }
-            add_rules(&r, p.policy_type, &p.content);
-            effects.insert(r.clone(), Effects::of(&p.content));
-            policy_names.insert(r.clone(), format!("{}/{}", p.policy_type.short(), p.name));
-            for t in &p.targets {
-                live_attachments
-                    .entry((Ref::Id(t.clone()), p.policy_type))
-                    .or_default()
-                    .insert(r.clone());
-            }
+            add_rules(r, p.policy_type, &p.content);
+            effects.insert(r, Effects::of(&p.content));
+            policy_names.insert(r, format!("{}/{}", p.policy_type.short(), p.name));
         }
 
-        if let Some(full) = &full_aws_access {
-            controlled.insert(full.clone());
+        if let Some(full) = full_aws_access {
+            controlled.insert(full);
             policy_names
-                .entry(full.clone())
+                .entry(full)
                 .or_insert_with(|| format!("scp/{FULL_AWS_ACCESS}"));
             effects.insert(
-                full.clone(),
+                full,
                 Effects {
                     grants: true,
                     denies: false,
@@ -445,98 +579,105 @@ impl<'a> Planner<'a> {
             );
         }
 
+        // Every live attachment, by target.
+        for p in &self.live.policies {
+            let r = Key::Id(&p.id);
+            let is_controlled = controlled.contains(&r);
+            for t in &p.targets {
+                targets
+                    .entry(Key::Id(t))
+                    .or_default()
+                    .live
+                    .push((p.policy_type, r, is_controlled));
+            }
+        }
+
         // What AWS attaches by itself: FullAWSAccess on every target when SCPs are enabled,
         // and on every new OU and account while they are.
-        if let Some(full) = &full_aws_access {
-            for target in declared.keys() {
-                if enabled_by_plan || !matches!(target, Ref::Id(_)) {
-                    live_attachments
-                        .entry((target.clone(), PolicyType::ServiceControlPolicy))
-                        .or_default()
-                        .insert(full.clone());
+        if let Some(full) = full_aws_access {
+            for (key, target) in &mut targets {
+                if target.declared.is_some() && (enabled_by_plan || !matches!(key, Key::Id(_))) {
+                    target
+                        .live
+                        .push((PolicyType::ServiceControlPolicy, full, true));
                 }
             }
         }
 
         // The YAML's attachments.
-        let mut yaml_attachments: AttachmentMap = BTreeMap::new();
         for spec in desired.policies.values() {
-            let Some(policy) = self.matched.policy_refs.get(spec.name.as_str()).cloned() else {
+            let Some(policy) = self
+                .matched
+                .policy_refs
+                .get(spec.name.as_str())
+                .map(Key::of)
+            else {
                 continue;
             };
             policy_names.insert(
-                policy.clone(),
+                policy,
                 format!("{}/{}", spec.policy_type.short(), spec.name),
             );
-            sources.insert(policy.clone(), spec.source.clone());
-            add_rules(&policy, spec.policy_type, &spec.content);
+            sources.insert(policy, &spec.source);
+            add_rules(policy, spec.policy_type, &spec.content);
             // Both documents count: the update may run after the attachments.
             let yaml = Effects::of(&spec.content);
             effects
-                .entry(policy.clone())
+                .entry(policy)
                 .and_modify(|live| {
                     live.grants |= yaml.grants;
                     live.denies |= yaml.denies;
                 })
                 .or_insert(yaml);
             for t in &spec.targets {
-                if let Some(target) = self.target_ref(t) {
-                    yaml_attachments
-                        .entry((target, spec.policy_type))
+                if let Some(target) = self.target_key(t) {
+                    targets
+                        .entry(target)
                         .or_default()
-                        .insert(policy.clone());
+                        .yaml
+                        .push((spec.policy_type, policy));
                 }
             }
         }
 
-        // What each declared target wants: the YAML's policies, FullAWSAccess as the YAML says,
-        // every attachment orgctl does not control (kept), and for an OU that replaces another,
-        // the old OU's attachments orgctl does not control (carried over).
-        let mut keys: BTreeSet<(Ref, PolicyType)> = BTreeSet::new();
-        for (target, policy_type) in live_attachments.keys().chain(yaml_attachments.keys()) {
-            if declared.contains_key(target) {
-                keys.insert((target.clone(), *policy_type));
-            }
-        }
-        let mut carried: HashMap<(Ref, PolicyType), BTreeSet<Ref>> = HashMap::new();
-        for (target, d) in &declared {
-            if full_aws_access.is_some() {
-                keys.insert((target.clone(), PolicyType::ServiceControlPolicy));
-            }
-            let Some(old) = &d.replaces else { continue };
-            for ((old_target, policy_type), policies) in &live_attachments {
-                if *old_target != Ref::Id(old.clone()) {
-                    continue;
-                }
-                let uncontrolled: BTreeSet<Ref> = policies
-                    .iter()
-                    .filter(|p| !controlled.contains(*p) && Some(*p) != full_aws_access.as_ref())
-                    .cloned()
-                    .collect();
-                if !uncontrolled.is_empty() {
-                    keys.insert((target.clone(), *policy_type));
-                    carried.insert((target.clone(), *policy_type), uncontrolled);
+        // An OU that replaces another carries the old OU's attachments orgctl does not control.
+        let mut carried: Vec<(Key<'s>, PolicyType, Key<'s>)> = Vec::new();
+        for (key, target) in &targets {
+            let Some(old) = target.declared.as_ref().and_then(|d| d.replaces.as_deref()) else {
+                continue;
+            };
+            let Some(old) = targets.get(&Key::Id(old)) else {
+                continue;
+            };
+            for (policy_type, policy, is_controlled) in old.live.as_slice() {
+                if !is_controlled && Some(*policy) != full_aws_access {
+                    carried.push((*key, *policy_type, *policy));
                 }
             }
         }
-        let mut wanted_by_key: BTreeMap<(Ref, PolicyType), BTreeSet<Ref>> = BTreeMap::new();
-        for key in &keys {
-            let (target, policy_type) = key;
-            let mut wanted = yaml_attachments.get(key).cloned().unwrap_or_default();
-            if let Some(have) = live_attachments.get(key) {
-                wanted.extend(have.iter().filter(|r| !controlled.contains(*r)).cloned());
+        for (key, policy_type, policy) in carried {
+            if let Some(target) = targets.get_mut(&key) {
+                target.carried.push((policy_type, policy));
             }
-            if let Some(carried) = carried.get(key) {
-                wanted.extend(carried.iter().cloned());
-            }
-            if *policy_type == PolicyType::ServiceControlPolicy
-                && let Some(full) = &full_aws_access
-                && declared.get(target).is_some_and(|d| d.full_aws_access)
-            {
-                wanted.insert(full.clone());
-            }
-            wanted_by_key.insert(key.clone(), wanted);
         }
+
+        // The (target, type) pairs whose attachments change, in the order of the plan. Most
+        // targets have none: their policies are compared in reused buffers.
+        let mut changing: Vec<(Key<'s>, PolicyType)> = Vec::new();
+        {
+            let (mut have, mut wanted) = (Vec::new(), Vec::new());
+            for (key, target) in &targets {
+                for policy_type in PolicyType::ALL {
+                    if target.wanted_into(policy_type, full_aws_access, &mut wanted) {
+                        target.have_into(policy_type, &mut have);
+                        if have != wanted {
+                            changing.push((*key, policy_type));
+                        }
+                    }
+                }
+            }
+        }
+        changing.sort_unstable();
 
         let mut result = Attachments {
             before_moves: Vec::new(),
@@ -548,37 +689,39 @@ impl<'a> Planner<'a> {
         // are attached (a grant on an OU ahead of a deny on the root would allow, in between,
         // what the deny refuses).
         let mut grants_before_moves: Vec<Change> = Vec::new();
-        for ((target, policy_type), wanted) in &wanted_by_key {
-            let Some(d) = declared.get(target) else {
+        let mut buffer = Vec::new();
+        for key in &changing {
+            let (target, policy_type) = key;
+            let Some(entry) = targets.get(target) else {
                 continue;
             };
-            let empty = BTreeSet::new();
-            let have = live_attachments
-                .get(&(target.clone(), *policy_type))
-                .unwrap_or(&empty);
-            if have == wanted {
+            let Some(d) = &entry.declared else {
                 continue;
-            }
+            };
+            entry.wanted_into(*policy_type, full_aws_access, &mut buffer);
+            let wanted: BTreeSet<Key<'s>> = buffer.iter().copied().collect();
+            entry.have_into(*policy_type, &mut buffer);
+            let have: BTreeSet<Key<'s>> = buffer.iter().copied().collect();
             let target_name = &d.name();
-            let policy_name = |policy: &Ref| -> String {
+            let policy_name = |policy: &Key<'s>| -> String {
                 policy_names
                     .get(policy)
                     .cloned()
-                    .unwrap_or_else(|| policy.to_string())
+                    .unwrap_or_else(|| policy.to_ref().to_string())
             };
             let effect_of =
-                |r: &Ref| -> Effects { effects.get(r).copied().unwrap_or(Effects::UNKNOWN) };
+                |r: &Key<'s>| -> Effects { effects.get(r).copied().unwrap_or(Effects::UNKNOWN) };
             let is_scp = *policy_type == PolicyType::ServiceControlPolicy;
             // Unknown documents share a rule with everything.
-            let carries_on = |old: &Ref, new: &Ref| match (rules.get(old), rules.get(new)) {
+            let carries_on = |old: &Key<'s>, new: &Key<'s>| match (rules.get(old), rules.get(new)) {
                 (Some(Some(old)), Some(Some(new))) => !old.is_disjoint(new),
                 _ => true,
             };
             let (steps, problems) = sequence(
-                have,
-                wanted,
+                &have,
+                &wanted,
                 limit,
-                is_scp.then_some(&effect_of as &dyn Fn(&Ref) -> Effects),
+                is_scp.then_some(&effect_of as &dyn Fn(&Key<'s>) -> Effects),
                 &carries_on,
             );
             for problem in problems {
@@ -639,35 +782,30 @@ impl<'a> Planner<'a> {
                 out.error(
                     format!("attachment {} -> {target_name}", policy_name(&policy)),
                     message,
-                    sources.get(&policy).filter(|_| from_yaml),
+                    sources.get(&policy).copied().filter(|_| from_yaml),
                 );
             }
             // Denies and tag policies reach down the tree; an SCP's allow does not (every level
             // must allow), so a policy that grants never "still applies" through an ancestor.
-            let still_applies_through = |policy: &Ref| -> Option<String> {
+            let still_applies_through = |policy: &Key<'s>| -> Option<String> {
                 if is_scp && effect_of(policy).grants {
                     return None;
                 }
-                self.declared_ancestors(d).iter().find_map(|ancestor| {
-                    wanted_by_key
-                        .get(&(ancestor.clone(), *policy_type))
-                        .filter(|w| w.contains(policy))
-                        .map(|_| {
-                            declared
-                                .get(ancestor)
-                                .map_or_else(|| ancestor.to_string(), |a| a.name())
-                        })
+                let mut wanted = Vec::new();
+                self.declared_ancestors(d).into_iter().find_map(|ancestor| {
+                    let a = targets.get(&ancestor)?;
+                    let wants = a.wanted_into(*policy_type, full_aws_access, &mut wanted)
+                        && wanted.contains(policy);
+                    wants.then(|| a.declared.as_ref().map(Declared::name))?
                 })
             };
-            let change = |step: &Step| -> Change {
+            let change = |step: &Step<'s>| -> Change {
                 let mut applies_through = None;
                 let (action, policy, reason) = match step {
                     Step::Attach(policy) => {
                         let name = policy_name(policy);
                         let carried_from = d.replaces.as_ref().filter(|_| {
-                            carried
-                                .get(&(target.clone(), *policy_type))
-                                .is_some_and(|c| c.contains(policy))
+                            entry.carried.as_slice().contains(&(*policy_type, *policy))
                         });
                         let reason = match carried_from {
                             Some(old) => format!(
@@ -725,13 +863,13 @@ impl<'a> Planner<'a> {
                 };
                 let op = if action == Action::Attach {
                     Op::AttachPolicy {
-                        policy: policy.clone(),
-                        target: target.clone(),
+                        policy: policy.to_ref(),
+                        target: target.to_ref(),
                     }
                 } else {
                     Op::DetachPolicy {
-                        policy: policy.clone(),
-                        target: target.clone(),
+                        policy: policy.to_ref(),
+                        target: target.to_ref(),
                     }
                 };
                 let change = Change::new(
@@ -740,7 +878,7 @@ impl<'a> Planner<'a> {
                     format!("attachment {} -> {target_name}", policy_name(policy)),
                     reason,
                 )
-                .source(sources.get(policy))
+                .source(sources.get(policy).copied())
                 .op(op);
                 match applies_through {
                     Some(ancestor) => change.after(json!({ "applies_through": ancestor })),
@@ -766,7 +904,7 @@ impl<'a> Planner<'a> {
                 }
             }
             let changes: Vec<Change> = steps.iter().map(change).collect();
-            if matches!(target, Ref::NewAccount(_)) {
+            if matches!(target, Key::NewAccount(_)) {
                 result.on_new_accounts.extend(changes);
                 continue;
             }

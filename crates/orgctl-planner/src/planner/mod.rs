@@ -55,7 +55,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use orgctl_model::{
     DesiredState, FULL_AWS_ACCESS, LiveAccount, LiveOu, LivePolicy, LiveState, MANAGED_BY_KEY, Op,
-    OuPath, PolicyType, ROOT_PATH, Ref, SourceLoc, Tags, TargetRef, is_bookkeeping_tag, is_managed,
+    OuPath, PolicyType, ROOT_PATH, Ref, SourceLoc, Tags, is_bookkeeping_tag, is_managed,
 };
 use serde_json::{Value, json};
 
@@ -456,14 +456,6 @@ impl Planner<'_> {
         match self.matched.ou_state.get(path) {
             Some(OuState::Existing { id, .. }) => Ref::Id(id.clone()),
             _ => Ref::NewOu(path.to_owned()),
-        }
-    }
-
-    fn target_ref(&self, target: &TargetRef) -> Option<Ref> {
-        match target {
-            TargetRef::Root => Some(Ref::Id(self.index.root.clone())),
-            TargetRef::Ou(path) => Some(self.ou_ref(path)),
-            TargetRef::Account(name) => self.matched.account_refs.get(name.as_str()).cloned(),
         }
     }
 
