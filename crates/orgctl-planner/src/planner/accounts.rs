@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use orgctl_model::{Lifecycle, Op, Ref};
+use orgctl_model::{Lifecycle, Op, ROOT_PATH, Ref};
 use serde_json::json;
 
 use super::matching::OuState;
@@ -34,20 +34,22 @@ impl Planner<'_> {
                 OuState::New { .. } => None,
             })
             .collect();
-        for spec in self.desired.accounts.values() {
-            let address = format!("account {}", spec.name);
-            let parent = self.ou_ref(&spec.ou);
-            let live = match self.matched.account_refs.get(spec.name.as_str()) {
-                Some(Ref::Id(id)) => self.index.accounts.get(id.as_str()).copied(),
-                _ => None,
-            };
-            let Some(live) = live else {
+        // The matching lists each desired account's live account in this order.
+        let accounts = self
+            .desired
+            .accounts
+            .values()
+            .zip(&self.matched.live_accounts);
+        for (spec, live) in accounts {
+            // Most accounts need neither their address nor their OU's reference.
+            let address = || format!("account {}", spec.name);
+            let Some(live) = *live else {
                 if spec.lifecycle == Lifecycle::Active {
                     out.changes.push(
                         Change::new(
                             ResourceKind::Account,
                             Action::Create,
-                            address,
+                            address(),
                             "no account with this root email in the organization",
                         )
                         .after(json!({
@@ -57,7 +59,7 @@ impl Planner<'_> {
                         .op(Op::CreateAccount {
                             name: spec.name.clone(),
                             email: spec.email.clone(),
-                            parent,
+                            parent: self.ou_ref(&spec.ou),
                             tags: spec.tags.clone(),
                             ignore_tag_keys: self.desired.organization.ignore_tag_keys.clone(),
                         }),
@@ -68,7 +70,7 @@ impl Planner<'_> {
             if live.status.is_closed() {
                 if spec.lifecycle == Lifecycle::Active {
                     out.warn(
-                        address,
+                        address(),
                         format!(
                             "account {} is closed in AWS ({:?}) but active in the YAML; a closed \
                              account can only be reopened through AWS Support within 90 days",
@@ -85,7 +87,7 @@ impl Planner<'_> {
             }
             if live.name != spec.name {
                 out.warn(
-                    address.clone(),
+                    address(),
                     format!(
                         "the YAML names account {} `{}` but AWS names it `{}`; orgctl cannot \
                          rename accounts yet and leaves the name as it is",
@@ -96,7 +98,7 @@ impl Planner<'_> {
             }
             if !live.email.eq_ignore_ascii_case(&spec.email) {
                 out.warn(
-                    address.clone(),
+                    address(),
                     format!(
                         "the YAML gives account {} the root email {} but AWS has {}; orgctl does \
                          not change root emails",
@@ -105,7 +107,7 @@ impl Planner<'_> {
                     &spec.source,
                 );
             }
-            if !matches!(&parent, Ref::Id(p) if *p == live.parent_id) {
+            if self.existing_ou_id(&spec.ou) != Some(live.parent_id.as_str()) {
                 let from = self.index.path(&live.parent_id);
                 if let Some(why) = self.protection(&live.id) {
                     let replaced = match self.matched.replaced_by.get(&live.parent_id) {
@@ -119,7 +121,7 @@ impl Planner<'_> {
                         None => String::new(),
                     };
                     out.error(
-                        address.clone(),
+                        address(),
                         format!(
                             "account {} is {why} and is never moved, but the YAML puts it in {} \
                              (it is in {from}){replaced}",
@@ -143,7 +145,7 @@ impl Planner<'_> {
                         Change::new(
                             ResourceKind::Account,
                             Action::Move,
-                            address.clone(),
+                            address(),
                             format!("the YAML puts it in {} (it is in {from_now})", spec.ou),
                         )
                         .before(json!({"ou": from}))
@@ -152,7 +154,7 @@ impl Planner<'_> {
                         .op(Op::MoveAccount {
                             account: Ref::Id(live.id.clone()),
                             from: Ref::Id(live.parent_id.clone()),
-                            to: parent,
+                            to: self.ou_ref(&spec.ou),
                         }),
                     );
                 }
@@ -162,7 +164,7 @@ impl Planner<'_> {
             if !self.comparable_equals(&live.tags, &spec.tags, false) {
                 let have = self.comparable(&live.tags, false);
                 out.changes.extend(tag_change(
-                    &address,
+                    &address(),
                     ResourceKind::Account,
                     &live.id,
                     &have,
@@ -230,6 +232,18 @@ impl Planner<'_> {
             );
         }
         moves
+    }
+
+    /// The id of the live OU (or root) a desired OU path is, if it exists: the `Ref::Id` of
+    /// [`Planner::ou_ref`], borrowed.
+    fn existing_ou_id(&self, path: &str) -> Option<&str> {
+        if path == ROOT_PATH {
+            return Some(&self.index.root);
+        }
+        match self.matched.ou_state.get(path) {
+            Some(OuState::Existing { id, .. }) => Some(id),
+            _ => None,
+        }
     }
 
     /// Why a live account must never be moved or closed, if it must not: the management

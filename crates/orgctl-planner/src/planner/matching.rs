@@ -39,6 +39,9 @@ pub(super) struct Matching<'a> {
     pub(super) matched_accounts: FastMap<&'a str, &'a AccountSpec>,
     /// Desired account name → its reference.
     pub(super) account_refs: FastMap<&'a str, Ref>,
+    /// The live account each desired account is, in the order of `desired.accounts` (`None`
+    /// for one to create): what `account_refs` and the live index give, without their lookups.
+    pub(super) live_accounts: Vec<Option<&'a LiveAccount>>,
     /// Desired policy name → its reference (absent when a policy of another type has the name).
     pub(super) policy_refs: HashMap<&'a str, Ref>,
 }
@@ -58,6 +61,7 @@ impl<'a> Matching<'a> {
             replaced_by: HashMap::new(),
             matched_accounts: FastMap::default(),
             account_refs: FastMap::default(),
+            live_accounts: Vec::with_capacity(desired.accounts.len()),
             policy_refs: HashMap::new(),
         };
         matching.match_ous(desired, index, out);
@@ -199,6 +203,8 @@ impl<'a> Matching<'a> {
             .iter()
             .map(|a| (lowercase(&a.email), a))
             .collect();
+        // With every live id distinct, the index holds every live account under its own id.
+        let distinct_ids = index.accounts.len() == live.accounts.len();
         for spec in desired.accounts.values() {
             let live = match &spec.id {
                 Some(id) => index.accounts.get(id.as_str()).copied(),
@@ -220,6 +226,11 @@ impl<'a> Matching<'a> {
                     }
                     self.account_refs
                         .insert(spec.name.as_str(), Ref::Id(live.id.clone()));
+                    self.live_accounts.push(if distinct_ids {
+                        Some(live)
+                    } else {
+                        index.accounts.get(live.id.as_str()).copied()
+                    });
                 }
                 None => {
                     if let Some(id) = &spec.id
@@ -238,6 +249,7 @@ impl<'a> Matching<'a> {
                         spec.name.as_str(),
                         Ref::NewAccount(spec.email.to_lowercase()),
                     );
+                    self.live_accounts.push(None);
                 }
             }
         }
