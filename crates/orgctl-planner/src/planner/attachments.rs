@@ -496,13 +496,28 @@ impl<'a> Planner<'a> {
                 },
             );
         }
-        for spec in self.desired.accounts.values() {
+        // The matching lists each desired account's live account in this order; only a new
+        // account's reference is looked up.
+        let accounts = self
+            .desired
+            .accounts
+            .values()
+            .zip(&self.matched.live_accounts);
+        for (spec, live) in accounts {
             if spec.lifecycle == Lifecycle::Closed {
                 continue;
             }
-            if let Some(target) = self.matched.account_refs.get(spec.name.as_str()) {
+            let target = match live {
+                Some(live) => Some(Key::Id(&live.id)),
+                None => self
+                    .matched
+                    .account_refs
+                    .get(spec.name.as_str())
+                    .map(Key::of),
+            };
+            if let Some(target) = target {
                 declare(
-                    Key::of(target),
+                    target,
                     Declared {
                         kind: DeclaredKind::Account(&spec.name, &spec.ou),
                         full_aws_access: spec.full_aws_access,

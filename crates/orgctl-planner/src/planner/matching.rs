@@ -203,6 +203,8 @@ impl<'a> Matching<'a> {
             .iter()
             .map(|a| (lowercase(&a.email), a))
             .collect();
+        self.matched_accounts.reserve(desired.accounts.len());
+        self.account_refs.reserve(desired.accounts.len());
         // With every live id distinct, the index holds every live account under its own id.
         let distinct_ids = index.accounts.len() == live.accounts.len();
         for spec in desired.accounts.values() {
