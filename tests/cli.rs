@@ -81,7 +81,7 @@ fn plan_formats_markdown_and_json() {
     let json = sb.run(&["plan", "--format", "json"]);
     json.expect_code(0);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("stdout is JSON");
-    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["format_version"], 2);
     let changes = v["changes"].as_array().expect("changes[]");
     assert!(!changes.is_empty());
     for c in changes {
@@ -97,7 +97,26 @@ fn plan_formats_markdown_and_json() {
 fn saved_plan_applies_and_a_stale_one_is_refused() {
     let sb = Sandbox::new();
     sb.run(&["plan", "--out", "plan.json"]).expect_code(0);
-    assert!(sb.read("plan.json").contains("\"format_version\": 1"));
+    assert!(sb.read("plan.json").contains("\"format_version\": 2"));
+
+    // A plan an older orgctl wrote (format_version 1: fingerprints that were hashes of JSON) is
+    // refused as such before anything is read or written, not applied nor called stale.
+    let old = sb
+        .read("plan.json")
+        .replace("\"format_version\": 2", "\"format_version\": 1");
+    sb.write("old-plan.json", &old);
+    let before = sb.snapshot_text();
+    let refused = sb.run(&["apply", "--plan", "old-plan.json", "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr.contains("old-plan.json")
+            && refused.stderr.contains("format_version 1 is not supported")
+            && refused.stderr.contains("an older orgctl")
+            && refused.stderr.contains("orgctl plan --out FILE"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(sb.snapshot_text(), before);
 
     // The organization changes behind the plan's back: refused, nothing written.
     let org = MemoryOrg::new("123456789012", "root@companyx.example");
@@ -365,7 +384,11 @@ fn the_plan_and_snapshot_schemas_describe_the_files() {
     sb.run(&["apply", "--auto-approve"]).expect_code(0);
     for (kind, file) in [("plan", "plan.json"), ("snapshot", "live.json")] {
         let schema = schema(kind);
-        assert_eq!(schema["properties"]["format_version"]["const"], 1, "{kind}");
+        let version = if kind == "plan" { 2 } else { 1 };
+        assert_eq!(
+            schema["properties"]["format_version"]["const"], version,
+            "{kind}"
+        );
         let doc: serde_json::Value = serde_json::from_str(&sb.read(file)).expect("JSON");
         let props = schema["properties"].as_object().expect("properties");
         for key in doc.as_object().expect("object").keys() {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod canonical;
+pub mod digest;
 pub mod fast_hash;
 pub mod schema;
 pub mod text;
@@ -193,9 +194,11 @@ pub struct DesiredState {
 }
 
 impl DesiredState {
-    /// A SHA-256 of the desired content (source locations excluded).
+    /// The [`digest::digest`] of the desired content (source locations excluded): only compared
+    /// with another made by the same orgctl (a saved plan's against the YAML at apply), never
+    /// written to AWS.
     pub fn fingerprint(&self) -> String {
-        fingerprint(self)
+        digest::digest(self)
     }
 }
 
@@ -634,14 +637,16 @@ impl LiveState {
         self.organization.enabled_policy_types = types.into_iter().collect();
     }
 
-    /// A SHA-256 of the normalised state.
+    /// The [`digest::digest`] of the normalised state: equal for equal organizations, different
+    /// when any field differs. Only compared with another made by the same orgctl (a saved
+    /// plan's at apply, the lease's before and after), never written to AWS.
     pub fn fingerprint(&self) -> String {
         if self.is_normalized() {
-            fingerprint(self)
+            digest::digest(self)
         } else {
             let mut s = self.clone();
             s.normalize();
-            fingerprint(&s)
+            digest::digest(&s)
         }
     }
 
@@ -1454,5 +1459,369 @@ mod tests {
         let json = serde_json::to_string(&op).expect("serialise");
         let back: Op = serde_json::from_str(&json).expect("deserialise");
         assert_eq!(op, back);
+    }
+}
+
+/// The live state's fingerprint: a [`digest`], different whenever any one field differs.
+#[cfg(test)]
+mod live_fingerprint_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-c\"\\\\]{0,3}",
+            1 => any::<String>(),
+        ]
+    }
+
+    fn tags() -> impl Strategy<Value = Tags> {
+        proptest::collection::btree_map(text(), text(), 0..3)
+    }
+
+    fn policy_type() -> impl Strategy<Value = PolicyType> {
+        prop_oneof![
+            Just(PolicyType::ServiceControlPolicy),
+            Just(PolicyType::TagPolicy)
+        ]
+    }
+
+    fn iam_read() -> impl Strategy<Value = IamRead> {
+        prop_oneof![
+            Just(IamRead::ReadRole),
+            Just(IamRead::MemberRole),
+            text().prop_map(|reason| IamRead::Fallback { reason }),
+            text().prop_map(|reason| IamRead::Unreadable { reason }),
+        ]
+    }
+
+    /// A normalised live state with at least one of everything (ids unique in their list).
+    fn live_state() -> impl Strategy<Value = LiveState> {
+        let organization = (
+            text(),
+            text(),
+            text(),
+            proptest::collection::btree_set(policy_type(), 0..3),
+            proptest::option::of(text()),
+        )
+            .prop_map(|(id, management_account_id, root_id, types, root_record)| {
+                LiveOrganization {
+                    id,
+                    management_account_id,
+                    root_id,
+                    enabled_policy_types: types,
+                    root_record,
+                }
+            });
+        let ou = (text(), text(), text(), tags()).prop_map(|(id, name, parent_id, tags)| LiveOu {
+            id,
+            name,
+            parent_id,
+            tags,
+        });
+        let account = (
+            text(),
+            text(),
+            text(),
+            text(),
+            prop_oneof![
+                Just(AccountStatus::Active),
+                Just(AccountStatus::PendingClosure),
+                Just(AccountStatus::Suspended)
+            ],
+            tags(),
+        )
+            .prop_map(|(id, name, email, parent_id, status, tags)| LiveAccount {
+                id,
+                name,
+                email,
+                parent_id,
+                status,
+                tags,
+            });
+        let policy = (
+            (text(), text(), policy_type(), text(), text()),
+            (
+                any::<bool>(),
+                tags(),
+                proptest::collection::vec(text(), 0..3),
+            ),
+        )
+            .prop_map(
+                |((id, name, policy_type, description, content), (aws_managed, tags, targets))| {
+                    LivePolicy {
+                        id,
+                        name,
+                        policy_type,
+                        description,
+                        content,
+                        aws_managed,
+                        tags,
+                        targets,
+                    }
+                },
+            );
+        let role = (
+            (text(), text(), text(), text(), text(), any::<i32>()),
+            (
+                proptest::collection::btree_set(text(), 0..3),
+                proptest::collection::btree_map(text(), text(), 0..3),
+                proptest::option::of(text()),
+                tags(),
+            ),
+        )
+            .prop_map(
+                |(
+                    (account_id, role_name, path, trust_policy, description, max_session_secs),
+                    (managed_policies, inline_policies, permissions_boundary, tags),
+                )| LiveAccessRole {
+                    account_id,
+                    role_name,
+                    path,
+                    trust_policy,
+                    description,
+                    max_session_secs,
+                    managed_policies,
+                    inline_policies,
+                    permissions_boundary,
+                    tags,
+                },
+            );
+        let iam =
+            (text(), iam_read()).prop_map(|(account_id, read)| LiveIamAccount { account_id, read });
+        let scope = proptest::option::of(
+            (any::<usize>(), proptest::collection::vec(text(), 0..3)).prop_map(
+                |(unread_accounts, unwalked_ous)| LiveScope {
+                    unread_accounts,
+                    unwalked_ous,
+                },
+            ),
+        );
+        (
+            organization,
+            proptest::collection::vec(ou, 1..3),
+            proptest::collection::vec(account, 1..3),
+            proptest::collection::vec(policy, 1..3),
+            proptest::collection::vec(role, 1..3),
+            proptest::collection::vec(iam, 1..3),
+            scope,
+        )
+            .prop_map(
+                |(organization, ous, accounts, policies, access_roles, iam_accounts, scope)| {
+                    let mut live = LiveState {
+                        organization,
+                        ous,
+                        accounts,
+                        policies,
+                        access_roles,
+                        iam_accounts,
+                        scope,
+                    };
+                    // Ids unique in their list, as AWS has them.
+                    for (i, o) in live.ous.iter_mut().enumerate() {
+                        o.id = format!("{i}{}", o.id);
+                    }
+                    for (i, a) in live.accounts.iter_mut().enumerate() {
+                        a.id = format!("{i}{}", a.id);
+                    }
+                    for (i, p) in live.policies.iter_mut().enumerate() {
+                        p.id = format!("{i}{}", p.id);
+                    }
+                    for (i, r) in live.access_roles.iter_mut().enumerate() {
+                        r.account_id = format!("{i}{}", r.account_id);
+                    }
+                    for (i, a) in live.iam_accounts.iter_mut().enumerate() {
+                        a.account_id = format!("{i}{}", a.account_id);
+                    }
+                    live.normalize();
+                    live
+                },
+            )
+    }
+
+    /// The number of single-field changes [`change`] knows: every field of every live type.
+    const CHANGES: usize = 43;
+
+    /// Changes one field (number `which`) of the first element where there is a list, to a
+    /// value it did not have (a string gains a `~`, a set or map a `~` entry, a flag flips).
+    fn change(live: &mut LiveState, which: usize) {
+        let s = |v: &mut String| v.push('~');
+        let t = |tags: &mut Tags| {
+            tags.insert("~".into(), String::new());
+        };
+        let o = &mut live.organization;
+        let ou = &mut live.ous[0];
+        match which {
+            0 => s(&mut o.id),
+            1 => s(&mut o.management_account_id),
+            2 => s(&mut o.root_id),
+            3 => {
+                if !o.enabled_policy_types.remove(&PolicyType::TagPolicy) {
+                    o.enabled_policy_types.insert(PolicyType::TagPolicy);
+                }
+            }
+            4 => o.root_record = o.root_record.take().map_or(Some("~".into()), |_| None),
+            5 => s(&mut ou.id),
+            6 => s(&mut ou.name),
+            7 => s(&mut ou.parent_id),
+            8 => t(&mut ou.tags),
+            9..=14 => {
+                let a = &mut live.accounts[0];
+                match which {
+                    9 => s(&mut a.id),
+                    10 => s(&mut a.name),
+                    11 => s(&mut a.email),
+                    12 => s(&mut a.parent_id),
+                    13 => {
+                        a.status = match a.status {
+                            AccountStatus::Active => AccountStatus::Suspended,
+                            _ => AccountStatus::Active,
+                        }
+                    }
+                    _ => t(&mut a.tags),
+                }
+            }
+            15..=22 => {
+                let p = &mut live.policies[0];
+                match which {
+                    15 => s(&mut p.id),
+                    16 => s(&mut p.name),
+                    17 => {
+                        p.policy_type = match p.policy_type {
+                            PolicyType::TagPolicy => PolicyType::ServiceControlPolicy,
+                            PolicyType::ServiceControlPolicy => PolicyType::TagPolicy,
+                        }
+                    }
+                    18 => s(&mut p.description),
+                    19 => s(&mut p.content),
+                    20 => p.aws_managed = !p.aws_managed,
+                    21 => t(&mut p.tags),
+                    _ => p.targets.push("~".into()),
+                }
+            }
+            23..=33 => {
+                let r = &mut live.access_roles[0];
+                match which {
+                    23 => s(&mut r.account_id),
+                    24 => s(&mut r.role_name),
+                    25 => s(&mut r.path),
+                    26 => s(&mut r.trust_policy),
+                    27 => s(&mut r.description),
+                    28 => r.max_session_secs = r.max_session_secs.wrapping_add(1),
+                    29 => {
+                        r.managed_policies.insert("~".into());
+                    }
+                    30 => {
+                        r.inline_policies.insert("~".into(), String::new());
+                    }
+                    31 => {
+                        if let Some((_, doc)) = r.inline_policies.iter_mut().next() {
+                            s(doc)
+                        } else {
+                            r.inline_policies.insert(String::new(), String::new());
+                        }
+                    }
+                    32 => {
+                        r.permissions_boundary = r
+                            .permissions_boundary
+                            .take()
+                            .map_or(Some(String::new()), |_| None)
+                    }
+                    _ => t(&mut r.tags),
+                }
+            }
+            34..=37 => {
+                let a = &mut live.iam_accounts[0];
+                match which {
+                    34 => s(&mut a.account_id),
+                    35 => {
+                        a.read = match a.read {
+                            IamRead::ReadRole => IamRead::MemberRole,
+                            _ => IamRead::ReadRole,
+                        }
+                    }
+                    36 => match &mut a.read {
+                        IamRead::Fallback { reason } | IamRead::Unreadable { reason } => s(reason),
+                        other => {
+                            *other = IamRead::Unreadable {
+                                reason: String::new(),
+                            }
+                        }
+                    },
+                    _ => {
+                        a.read = match a.read {
+                            IamRead::Fallback { .. } => IamRead::Unreadable {
+                                reason: String::new(),
+                            },
+                            _ => IamRead::Fallback {
+                                reason: String::new(),
+                            },
+                        }
+                    }
+                }
+            }
+            38 => {
+                live.scope = live
+                    .scope
+                    .take()
+                    .map_or(Some(LiveScope::default()), |_| None)
+            }
+            39 => {
+                let scope = live.scope.get_or_insert_with(LiveScope::default);
+                scope.unread_accounts = scope.unread_accounts.wrapping_add(1);
+            }
+            40 => live
+                .scope
+                .get_or_insert_with(LiveScope::default)
+                .unwalked_ous
+                .push("~".into()),
+            41 => live.ous.truncate(0),
+            _ => live.access_roles.truncate(0),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Any one field changed gives another fingerprint; the same state (in any order) the
+        /// same one.
+        #[test]
+        fn any_field_changed_changes_the_live_fingerprint(
+            live in live_state(), which in 0..CHANGES
+        ) {
+            let before = live.fingerprint();
+            let mut shuffled = live.clone();
+            shuffled.accounts.reverse();
+            shuffled.access_roles.reverse();
+            prop_assert_eq!(&shuffled.fingerprint(), &before);
+            let mut changed = live.clone();
+            change(&mut changed, which);
+            let mut normal = changed.clone();
+            normal.normalize();
+            prop_assert_ne!(&normal, &live, "change {} changed nothing", which);
+            prop_assert_ne!(changed.fingerprint(), before, "change {}", which);
+        }
+    }
+
+    #[test]
+    fn the_live_fingerprint_is_the_digest_of_the_normalised_state_not_its_json() {
+        let live = LiveState {
+            accounts: ["2", "1"]
+                .map(|id| LiveAccount {
+                    id: id.into(),
+                    name: format!("\"{id}\""),
+                    email: String::new(),
+                    parent_id: "r".into(),
+                    status: AccountStatus::Active,
+                    tags: Tags::new(),
+                })
+                .into(),
+            ..LiveState::default()
+        };
+        let mut normal = live.clone();
+        normal.normalize();
+        assert_eq!(live.fingerprint(), digest::digest(&normal));
+        assert_ne!(live.fingerprint(), fingerprint(&normal));
     }
 }

@@ -8,13 +8,15 @@ use crate::plan::{Plan, Summary};
 pub use crate::planner::grants::IAM_READ_ADDRESS_PREFIX;
 
 /// The version of the JSON plan format; bumped for any change a consumer must know about.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: `live_fingerprint` and `desired_fingerprint` are [`orgctl_model::digest`]s (version
+/// 1 had the SHA-256 of the states' JSON), so a version-1 plan could never match a fresh one.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The JSON plan document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[schemars(title = "orgctl JSON plan (format_version 1)")]
+#[schemars(title = "orgctl JSON plan (format_version 2)")]
 pub struct PlanFile {
-    /// The version of this format: 1. A reader refuses any other.
+    /// The version of this format: 2. A reader refuses any other.
     #[schemars(extend("const" = FORMAT_VERSION))]
     pub format_version: u32,
     /// The orgctl version that wrote it.
@@ -32,9 +34,12 @@ pub enum PlanFileError {
     /// Not JSON, or not a plan.
     #[error("not an orgctl plan: {0}")]
     Malformed(#[from] serde_json::Error),
-    /// Written by a format this orgctl does not read.
+    /// Written by a format this orgctl does not read (an older orgctl's, or a newer one's).
     #[error(
-        "plan format_version {found} is not supported (this orgctl reads version {FORMAT_VERSION})"
+        "plan format_version {found} is not supported (this orgctl reads version \
+         {FORMAT_VERSION}): it was written by {}; make the plan again with this orgctl \
+         (`orgctl plan --out FILE`)",
+        if *found < u64::from(FORMAT_VERSION) { "an older orgctl" } else { "another orgctl" }
     )]
     Version {
         /// The version in the file.
@@ -201,6 +206,31 @@ mod tests {
             desired_fingerprint: "desired".to_owned(),
             records: vec![],
         }
+    }
+
+    /// A plan written before the fingerprints became digests (format_version 1) is refused
+    /// with a message saying so, not compared (its fingerprints would only look stale).
+    #[test]
+    fn a_version_1_plan_is_refused_as_written_by_an_older_orgctl() {
+        assert_eq!(FORMAT_VERSION, 2);
+        let mut old: serde_json::Value =
+            serde_json::from_str(&to_json(&plan())).expect("JSON plan");
+        old["format_version"] = serde_json::json!(1);
+        let err = from_json(&old.to_string()).expect_err("version 1 refused");
+        assert!(matches!(err, PlanFileError::Version { found: 1 }), "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("format_version 1 is not supported")
+                && message.contains("reads version 2")
+                && message.contains("an older orgctl")
+                && message.contains("orgctl plan --out FILE"),
+            "{message}"
+        );
+        old["format_version"] = serde_json::json!(3);
+        let err = from_json(&old.to_string()).expect_err("version 3 refused");
+        assert!(err.to_string().contains("another orgctl"), "{err}");
+        old["format_version"] = serde_json::json!(2);
+        assert_eq!(from_json(&old.to_string()).expect("reads"), plan());
     }
 
     #[test]

@@ -1727,10 +1727,11 @@ fn short_why(why: &str) -> String {
     why.split(':').next().unwrap_or(why).to_owned()
 }
 
-/// The fingerprint of the live state a plan is made against: [`LiveState::fingerprint`], with
-/// how each account's IAM was read reduced to whether it could be read (a plan reads through the
-/// read role, an apply through the member role; the reasons carry request details). Equal to
-/// [`LiveState::fingerprint`] when no IAM read is recorded.
+/// The fingerprint of the live state a plan is made against: [`LiveState::fingerprint`] (an
+/// [`orgctl_model::digest`], not a hash of JSON), with how each account's IAM was read reduced
+/// to whether it could be read (a plan reads through the read role, an apply through the member
+/// role; the reasons carry request details). Equal to [`LiveState::fingerprint`] when no IAM
+/// read is recorded.
 pub(crate) fn live_fingerprint(live: &orgctl_model::LiveState) -> String {
     if live.iam_accounts.is_empty() {
         return live.fingerprint();
@@ -1742,7 +1743,19 @@ pub(crate) fn live_fingerprint(live: &orgctl_model::LiveState) -> String {
         accounts: &'a [orgctl_model::LiveAccount],
         policies: &'a [orgctl_model::LivePolicy],
         access_roles: &'a [LiveAccessRole],
-        iam_accounts: Vec<(&'a str, bool)>,
+        iam_accounts: Readable<'a>,
+        scope: &'a Option<orgctl_model::LiveScope>,
+    }
+    /// Each account id and whether its IAM could be read, without a vector of pairs.
+    struct Readable<'a>(&'a [orgctl_model::LiveIamAccount]);
+    impl serde::Serialize for Readable<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(
+                self.0
+                    .iter()
+                    .map(|a| (a.account_id.as_str(), a.read.is_readable())),
+            )
+        }
     }
     let normalized;
     let live = if live.is_normalized() {
@@ -1753,16 +1766,13 @@ pub(crate) fn live_fingerprint(live: &orgctl_model::LiveState) -> String {
         normalized = copy;
         &normalized
     };
-    orgctl_model::fingerprint(&View {
+    orgctl_model::digest::digest(&View {
         organization: &live.organization,
         ous: &live.ous,
         accounts: &live.accounts,
         policies: &live.policies,
         access_roles: &live.access_roles,
-        iam_accounts: live
-            .iam_accounts
-            .iter()
-            .map(|a| (a.account_id.as_str(), a.read.is_readable()))
-            .collect(),
+        iam_accounts: Readable(&live.iam_accounts),
+        scope: &live.scope,
     })
 }

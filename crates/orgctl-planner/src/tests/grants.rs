@@ -964,6 +964,73 @@ fn how_iam_was_read_does_not_change_the_live_fingerprint_but_readability_does() 
     assert_eq!(run(&d, &l4).live_fingerprint, l4.0.fingerprint());
 }
 
+/// With IAM reads recorded, the plan's live fingerprint still covers every part of the live
+/// state (the scope of a scoped read among them), and the same state in another order has the
+/// same one.
+#[test]
+fn the_live_fingerprint_with_iam_reads_covers_every_part_of_the_live_state() {
+    use crate::planner::grants::live_fingerprint;
+    let (_, l) = org();
+    let mut base = l.0;
+    base.access_roles.push(LiveAccessRole {
+        account_id: STAGING.into(),
+        role_name: "look-alike".into(),
+        path: orgctl_model::ROLE_PATH.into(),
+        trust_policy: "{}".into(),
+        description: String::new(),
+        max_session_secs: 3600,
+        managed_policies: BTreeSet::new(),
+        inline_policies: BTreeMap::new(),
+        permissions_boundary: None,
+        tags: Tags::new(),
+    });
+    base.normalize();
+    assert!(!base.iam_accounts.is_empty());
+    let fingerprint = live_fingerprint(&base);
+    let mut shuffled = base.clone();
+    shuffled.accounts.reverse();
+    shuffled.iam_accounts.reverse();
+    assert_eq!(live_fingerprint(&shuffled), fingerprint);
+    assert_ne!(fingerprint, orgctl_model::fingerprint(&base));
+    type Change = fn(&mut orgctl_model::LiveState);
+    let changes: [(&str, Change); 9] = [
+        ("organization id", |l| l.organization.id.push('x')),
+        ("root record", |l| {
+            l.organization.root_record = Some("1".into())
+        }),
+        ("an OU's name", |l| l.ous[0].name.push('x')),
+        ("an account's email", |l| l.accounts[0].email.push('x')),
+        ("an account's status", |l| {
+            l.accounts[0].status = AccountStatus::Suspended;
+        }),
+        ("a role's trust policy", |l| {
+            l.access_roles[0].trust_policy.push(' ');
+        }),
+        ("an account read", |l| {
+            l.iam_accounts[0].account_id.push('9')
+        }),
+        ("an account unreadable", |l| {
+            l.iam_accounts[0].read = IamRead::Unreadable {
+                reason: "gone".into(),
+            };
+        }),
+        ("the scope", |l| {
+            l.scope = Some(orgctl_model::LiveScope {
+                unread_accounts: 1,
+                unwalked_ous: vec![],
+            });
+        }),
+    ];
+    let mut seen = BTreeMap::from([(fingerprint, "nothing")]);
+    for (what, change) in changes {
+        let mut changed = base.clone();
+        change(&mut changed);
+        if let Some(other) = seen.insert(live_fingerprint(&changed), what) {
+            panic!("{what} changed gives the fingerprint of {other} changed");
+        }
+    }
+}
+
 #[test]
 fn iam_is_read_in_grant_targets_recorded_accounts_and_read_role_accounts_only() {
     let (d, l) = org();
