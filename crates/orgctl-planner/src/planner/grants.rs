@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use super::matching::OuState;
 use super::{Output, Planner};
 use crate::access_report::trust_conditions;
-use crate::fast_hash::{FastMap, FastSet};
+use crate::fast_hash::FastMap;
 use crate::plan::{
     AccessEffect, AccessEntry, AccessPermissions, Action, Change, PrincipalAccess, ResourceKind,
 };
@@ -444,6 +444,28 @@ impl AccountKey<'_> {
 /// name when it exists.
 type TargetsByOu<'a> = BTreeMap<&'a str, Vec<(Option<Target<'a>>, Option<&'a str>)>>;
 
+/// `items` in account order, each account's in their order (already sorted, as the live-state
+/// reader returns them, costs one pass).
+fn by_account<T>(items: &[T], account: impl Fn(&T) -> &str) -> Vec<&T> {
+    let mut out: Vec<&T> = items.iter().collect();
+    if !out.is_sorted_by(|a, b| account(a) <= account(b)) {
+        out.sort_by(|a, b| account(a).cmp(account(b)));
+    }
+    out
+}
+
+/// An account the roles phase looks at ([`Planner::role_accounts`]).
+struct RoleAccount<'a> {
+    key: AccountKey<'a>,
+    name: &'a str,
+    /// The roles the plan wants there (none: only roles to delete, if any).
+    wanted: Option<&'a BTreeMap<&'a str, Owner<'a>>>,
+    /// How its IAM was read (none: not read).
+    read: Option<&'a IamRead>,
+    /// Its live roles, in the order they were read.
+    roles: &'a [&'a LiveAccessRole],
+}
+
 /// An account a role may be kept in, and its name.
 #[derive(Clone, Copy)]
 struct Target<'a> {
@@ -492,19 +514,6 @@ impl WantedSpec {
     }
 }
 
-/// Two iterators sorted by distinct keys, merged in key order.
-fn merge_sorted<'k, T>(
-    a: impl Iterator<Item = (AccountKey<'k>, T)>,
-    b: impl Iterator<Item = (AccountKey<'k>, T)>,
-) -> impl Iterator<Item = (AccountKey<'k>, T)> {
-    let (mut a, mut b) = (a.peekable(), b.peekable());
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some(x), Some(y)) if y.0 < x.0 => b.next(),
-        (Some(_), _) => a.next(),
-        (None, _) => b.next(),
-    })
-}
-
 /// The roles the plan wants, computed once: what [`Planner::role_changes`] plans towards, and
 /// what the records of an account cover ([`WantedRoles::account_roles`]).
 pub(super) struct WantedRoles<'a> {
@@ -513,7 +522,7 @@ pub(super) struct WantedRoles<'a> {
     /// Grants past `expires`: name → the last day.
     expired: HashMap<&'a str, &'a str>,
     /// Each owner's role (by grant name, `read-role` for the read role), built once.
-    specs: HashMap<&'a str, WantedSpec>,
+    specs: FastMap<&'a str, WantedSpec>,
 }
 
 impl<'a> WantedRoles<'a> {
@@ -598,7 +607,7 @@ impl<'a> Planner<'a> {
         }
 
         // Each owner's role, built once (a trust policy is rendered JSON).
-        let mut specs: HashMap<&str, WantedSpec> = HashMap::new();
+        let mut specs: FastMap<&str, WantedSpec> = FastMap::default();
         for (_, owners) in wanted.values() {
             for owner in owners.values() {
                 if !specs.contains_key(owner.grant_name()) {
@@ -625,38 +634,10 @@ impl<'a> Planner<'a> {
             expired,
             specs,
         } = roles;
-        let read: FastMap<&str, &IamRead> = self
-            .live
-            .iam_accounts
-            .iter()
-            .map(|a| (a.account_id.as_str(), &a.read))
-            .collect();
         // Each account's live roles, in the order they were read (a later role of a name
-        // replaces an earlier one): one run of a list sorted by account, no list per account.
-        let mut by_account: Vec<&LiveAccessRole> = self.live.access_roles.iter().collect();
-        if !by_account.is_sorted_by(|a, b| a.account_id <= b.account_id) {
-            by_account.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        }
-        let mut live_roles: FastMap<&str, &[&LiveAccessRole]> = FastMap::default();
-        for run in by_account.chunk_by(|a, b| a.account_id == b.account_id) {
-            live_roles.insert(run[0].account_id.as_str(), run);
-        }
-        // Every account to look at: those with wanted roles, then those read (or holding
-        // roles) where no role is wanted, all in account order.
-        let wanted_ids: FastSet<&str> = roles.account_ids().collect();
-        let mut others: BTreeMap<AccountKey, &str> = BTreeMap::new();
-        for id in read.keys().chain(live_roles.keys()) {
-            if wanted_ids.contains(id) || others.contains_key(&AccountKey::Id(id)) {
-                continue;
-            }
-            if let Some(t) = self.member_target(id) {
-                others.insert(t.key, t.name);
-            }
-        }
-        let accounts = merge_sorted(
-            wanted.iter().map(|(k, (n, roles))| (*k, (*n, Some(roles)))),
-            others.iter().map(|(k, n)| (*k, (*n, None))),
-        );
+        // replaces an earlier one).
+        let live_roles = by_account(&self.live.access_roles, |r| &r.account_id);
+        let accounts = self.role_accounts(wanted, &live_roles);
         // Per grant, which aspects some live role of it already has as the YAML says: an
         // update that only brings such aspects back is an edit made outside orgctl. Only the
         // accounts the YAML names count: a scoped read (plan, apply) reads no other, and the
@@ -718,9 +699,17 @@ impl<'a> Planner<'a> {
         let mut events: Vec<RoleEvent> = Vec::new();
         let mut unverified: Vec<(String, Owner, String)> = Vec::new();
         let no_roles = BTreeMap::new();
-        // An account's managed roles by name (reused from account to account).
+        // An account's managed roles by name, and the others (reused from account to account).
         let mut managed: Vec<(&str, &LiveAccessRole)> = Vec::new();
-        for (key, (account_name, wanted_here)) in accounts {
+        let mut unmanaged: Vec<&LiveAccessRole> = Vec::new();
+        for RoleAccount {
+            key,
+            name: account_name,
+            wanted: wanted_here,
+            read: state,
+            roles: here,
+        } in accounts
+        {
             let (deletes_before, creates_before) = (deletes.len(), creates.len());
             let wanted_here = wanted_here.unwrap_or(&no_roles);
             // How IAM was read is said under its own address: `apply --plan` does not compare
@@ -730,10 +719,6 @@ impl<'a> Planner<'a> {
             let id = match key {
                 AccountKey::Id(id) => Some(id),
                 AccountKey::New(_) => None,
-            };
-            let state = match id {
-                None => Some(&IamRead::MemberRole),
-                Some(id) => read.get(id).copied(),
             };
             match state {
                 Some(IamRead::Unreadable { reason }) => {
@@ -796,15 +781,15 @@ impl<'a> Planner<'a> {
                 ),
                 Some(IamRead::ReadRole | IamRead::MemberRole) => {}
             }
-            let here: &[&LiveAccessRole] =
-                id.and_then(|id| live_roles.get(id)).copied().unwrap_or(&[]);
             // The managed roles by name (a later one of the same name replaces an earlier).
             managed.clear();
+            unmanaged.clear();
             for r in here {
                 if r.is_managed() {
                     managed.push((r.role_name.as_str(), r));
                     continue;
                 }
+                unmanaged.push(r);
                 let collides = wanted_here
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(&r.role_name));
@@ -871,9 +856,9 @@ impl<'a> Planner<'a> {
                 });
             }
             for (name, owner) in wanted_here {
-                if here
+                if unmanaged
                     .iter()
-                    .any(|r| !r.is_managed() && r.role_name.eq_ignore_ascii_case(name))
+                    .any(|r| r.role_name.eq_ignore_ascii_case(name))
                 {
                     continue;
                 }
@@ -1060,6 +1045,81 @@ impl<'a> Planner<'a> {
         out.changes.extend(updates);
         out.changes.extend(creates);
         review(events, unverified)
+    }
+
+    /// Every account the roles phase looks at, in account order: those with wanted roles, and
+    /// those whose IAM was read or that hold roles where no role is wanted (live member
+    /// accounts only). One merge of the wanted accounts with the IAM reads and the live roles,
+    /// each sorted by account (already so as the reader returns them): no map per account.
+    /// `live_roles` is [`by_account`] of the live roles.
+    fn role_accounts<'s>(
+        &'s self,
+        wanted: &'s Wanted<'s>,
+        live_roles: &'s [&'s LiveAccessRole],
+    ) -> Vec<RoleAccount<'s>> {
+        let reads = by_account(&self.live.iam_accounts, |a| &a.account_id);
+        let (mut reads, mut roles) = (reads.as_slice(), live_roles);
+        // The run of `list` for account `id` at its front, taken off it.
+        fn take<'l, T>(list: &mut &'l [T], id: &str, of: impl Fn(&T) -> &str) -> &'l [T] {
+            let n = list.iter().take_while(|x| of(x) == id).count();
+            let (run, rest) = list.split_at(n);
+            *list = rest;
+            run
+        }
+        let mut out = Vec::with_capacity(wanted.len());
+        let mut wanted = wanted.iter().peekable();
+        loop {
+            let next_live = match (reads.first(), roles.first()) {
+                (Some(a), Some(r)) => Some(a.account_id.as_str().min(r.account_id.as_str())),
+                (Some(a), None) => Some(a.account_id.as_str()),
+                (None, Some(r)) => Some(r.account_id.as_str()),
+                (None, None) => None,
+            };
+            // A wanted account comes first when it is no later than the next one read.
+            let first = wanted.next_if(|(key, _)| match (key, next_live) {
+                (_, None) => true,
+                (AccountKey::Id(w), Some(id)) => *w <= id,
+                (AccountKey::New(_), Some(_)) => false,
+            });
+            if let Some((key, (name, wanted_here))) = first {
+                let (read, here) = match *key {
+                    AccountKey::Id(w) if next_live == Some(w) => (
+                        take(&mut reads, w, |a| &a.account_id)
+                            .last()
+                            .map(|a| &a.read),
+                        take(&mut roles, w, |r| &r.account_id),
+                    ),
+                    AccountKey::Id(_) => (None, &[][..]),
+                    // An account this apply creates: its IAM is written through the member role.
+                    AccountKey::New(_) => (Some(&IamRead::MemberRole), &[][..]),
+                };
+                out.push(RoleAccount {
+                    key: *key,
+                    name,
+                    wanted: Some(wanted_here),
+                    read,
+                    roles: here,
+                });
+                continue;
+            }
+            let Some(id) = next_live else { break };
+            // Read, or holding roles, where no role is wanted (a later read of an account
+            // counts).
+            let read = take(&mut reads, id, |a| &a.account_id)
+                .last()
+                .map(|a| &a.read);
+            let here = take(&mut roles, id, |r| &r.account_id);
+            if let Some(t) = self.member_target(id) {
+                out.push(RoleAccount {
+                    key: t.key,
+                    name: t.name,
+                    wanted: None,
+                    read,
+                    roles: here,
+                });
+            }
+        }
+        out
     }
 
     /// Every desired account as a role target ([`Self::desired_target`], computed once) by OU

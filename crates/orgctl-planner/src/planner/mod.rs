@@ -236,17 +236,17 @@ fn run(
     };
     // The roles phase (7) reads the matching, not the changes before it: it runs beside
     // phases 1 to 6 into an output of its own, appended after theirs; the desired views
-    // (what apply records) beside both.
+    // (what apply records) beside it once the wanted roles are known.
     let mut roles_out = Output::default();
-    let roles = planner.wanted_roles(&mut roles_out);
-    let ((moves, access), views) = join(
+    let (moves, (access, views)) = join(
+        || planner.organization_changes(out),
         || {
+            let roles = planner.wanted_roles(&mut roles_out);
             join(
-                || planner.organization_changes(out),
                 || planner.role_changes(&roles, &mut roles_out),
+                || planner.views(&roles),
             )
         },
-        || planner.views(&roles),
     );
     out.append(roles_out);
     let deleted_ous = planner.ou_deletions(&moves, out);

@@ -1122,3 +1122,34 @@ fn a_plan_is_the_same_however_its_threads_run() {
         serde_json::to_value(&sequential).ok()
     );
 }
+
+/// The roles phase walks the IAM reads and the live roles in account order: lists in any
+/// other order (the reader sorts them, a caller need not) plan the same.
+#[test]
+fn the_roles_phase_plans_the_same_from_live_lists_in_any_order() {
+    let vendor = grant("vendor", PARTNER_A, &[ou("/Workloads")]);
+    let gone = grant("gone", PARTNER_B, &[]);
+    let (d, l) = org();
+    let d = d.grant(vendor.clone());
+    let l = l
+        .read(
+            LEGACY,
+            IamRead::Unreadable {
+                reason: "AccessDenied on sts:AssumeRole".into(),
+            },
+        )
+        .role(STAGING, &RoleSpec::for_grant(&vendor))
+        .role(STAGING, &RoleSpec::for_grant(&gone))
+        .role(PROD, &RoleSpec::for_grant(&gone))
+        .role(SANDBOX, &RoleSpec::for_grant(&gone));
+    let sorted = run(&d, &l);
+    assert!(
+        roles(&sorted).len() >= 3 && !sorted.warnings.is_empty(),
+        "{}",
+        dump(&sorted)
+    );
+    let mut reversed = L(l.0.clone());
+    reversed.0.iam_accounts.reverse();
+    reversed.0.access_roles.reverse();
+    assert_eq!(run(&d, &reversed), sorted);
+}
