@@ -387,8 +387,8 @@ impl<'a> Owner<'a> {
     }
 }
 
-/// Desired roles: account → (its name, role name → owner).
-type Wanted<'a> = BTreeMap<AccountKey<'a>, (&'a str, BTreeMap<&'a str, Owner<'a>>)>;
+/// Desired roles: (account, its name, role name → owner), sorted by account, one entry each.
+type Wanted<'a> = Vec<(AccountKey<'a>, &'a str, BTreeMap<&'a str, Owner<'a>>)>;
 
 /// Adds a desired role to an account's (named `account`); two with the same name
 /// (case-insensitively) in one account are a plan error.
@@ -424,7 +424,7 @@ fn want<'a>(
 /// An account a role may be kept in, borrowed from the states and the matching: a live account
 /// by id, or one this apply creates by its (lower-cased) email. Ordered as the [`Ref`] it
 /// stands for, so the plan visits accounts in the same order either way.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) enum AccountKey<'a> {
     Id(&'a str),
     New(&'a str),
@@ -528,7 +528,7 @@ pub(super) struct WantedRoles<'a> {
 impl<'a> WantedRoles<'a> {
     /// The live accounts where a role is wanted (accounts this apply creates left out).
     pub(super) fn account_ids(&self) -> impl Iterator<Item = &str> {
-        self.wanted.keys().filter_map(|k| match k {
+        self.wanted.iter().filter_map(|(k, ..)| match k {
             AccountKey::Id(id) => Some(*id),
             AccountKey::New(_) => None,
         })
@@ -550,12 +550,10 @@ impl<'a> WantedRoles<'a> {
     pub(super) fn account_roles(
         &self,
     ) -> impl Iterator<Item = (&'a str, &BTreeMap<&'a str, Owner<'a>>)> {
-        self.wanted
-            .iter()
-            .filter_map(|(key, (_, roles))| match key {
-                AccountKey::Id(id) => Some((*id, roles)),
-                AccountKey::New(_) => None,
-            })
+        self.wanted.iter().filter_map(|(key, _, roles)| match key {
+            AccountKey::Id(id) => Some((*id, roles)),
+            AccountKey::New(_) => None,
+        })
     }
 
     /// An account's roles from [`WantedRoles::account_roles`] as (role name, the role's hash
@@ -578,7 +576,19 @@ impl<'a> Planner<'a> {
     pub(super) fn wanted_roles(&self, out: &mut Output) -> WantedRoles<'_> {
         let desired: &'a orgctl_model::DesiredState = self.desired;
         let today = self.today;
-        let mut wanted: Wanted<'_> = BTreeMap::new();
+        let mut wanted: Wanted<'_> = Vec::new();
+        // Each account's entry in `wanted` (sorted once, at the end).
+        let mut entries: FastMap<AccountKey, usize> = FastMap::default();
+        fn entry<'t>(
+            entries: &mut FastMap<AccountKey<'t>, usize>,
+            wanted: &mut Wanted<'t>,
+            t: Target<'t>,
+        ) -> usize {
+            *entries.entry(t.key).or_insert_with(|| {
+                wanted.push((t.key, t.name, BTreeMap::new()));
+                wanted.len() - 1
+            })
+        }
         let mut expired: HashMap<&str, &str> = HashMap::new();
         let by_ou = self.targets_by_ou();
         for g in desired.grants.values() {
@@ -587,28 +597,28 @@ impl<'a> Planner<'a> {
                 continue;
             }
             for t in self.grant_targets(g, &by_ou) {
-                let (name, roles) = wanted
-                    .entry(t.key)
-                    .or_insert_with(|| (t.name, BTreeMap::new()));
+                let i = entry(&mut entries, &mut wanted, t);
+                let (_, name, roles) = &mut wanted[i];
                 want(roles, name, Owner::Grant(g), out);
             }
         }
+        if desired.organization.plan_role.is_some() {
+            for t in by_ou.values().flatten().filter_map(|(t, _)| *t) {
+                entry(&mut entries, &mut wanted, t);
+            }
+        }
+        wanted.sort_unstable_by_key(|(key, ..)| *key);
         // The read role: in every grant target and every ACTIVE member account the YAML lists,
         // in account order. (An account's name is the same whichever way it was reached.)
         if let Some(plan_role) = &desired.organization.plan_role {
-            for t in by_ou.values().flatten().filter_map(|(t, _)| *t) {
-                wanted
-                    .entry(t.key)
-                    .or_insert_with(|| (t.name, BTreeMap::new()));
-            }
-            for (name, roles) in wanted.values_mut() {
+            for (_, name, roles) in &mut wanted {
                 want(roles, name, Owner::Read(plan_role), out);
             }
         }
 
         // Each owner's role, built once (a trust policy is rendered JSON).
         let mut specs: FastMap<&str, WantedSpec> = FastMap::default();
-        for (_, owners) in wanted.values() {
+        for (_, _, owners) in &wanted {
             for owner in owners.values() {
                 if !specs.contains_key(owner.grant_name()) {
                     specs.insert(owner.grant_name(), WantedSpec::new(owner.spec()));
@@ -1076,12 +1086,12 @@ impl<'a> Planner<'a> {
                 (None, None) => None,
             };
             // A wanted account comes first when it is no later than the next one read.
-            let first = wanted.next_if(|(key, _)| match (key, next_live) {
+            let first = wanted.next_if(|(key, ..)| match (key, next_live) {
                 (_, None) => true,
                 (AccountKey::Id(w), Some(id)) => *w <= id,
                 (AccountKey::New(_), Some(_)) => false,
             });
-            if let Some((key, (name, wanted_here))) = first {
+            if let Some((key, name, wanted_here)) = first {
                 let (read, here) = match *key {
                     AccountKey::Id(w) if next_live == Some(w) => (
                         take(&mut reads, w, |a| &a.account_id)
@@ -1127,11 +1137,12 @@ impl<'a> Planner<'a> {
     /// where the read role is kept.
     fn targets_by_ou(&self) -> TargetsByOu<'_> {
         let mut by_ou: TargetsByOu = BTreeMap::new();
-        for spec in self.desired.accounts.values() {
+        let specs = self.desired.accounts.values();
+        for (spec, live) in specs.zip(&self.matched.live_accounts) {
             by_ou
                 .entry(spec.ou.as_str())
                 .or_default()
-                .push(self.desired_target(spec));
+                .push(self.desired_target(spec, *live));
         }
         by_ou
     }
@@ -1153,7 +1164,11 @@ impl<'a> Planner<'a> {
             match target {
                 GrantTarget::Account(name) => {
                     if let Some(spec) = self.desired.accounts.get(name) {
-                        let (t, live) = self.desired_target(spec);
+                        let live = match self.matched.account_refs.get(name.as_str()) {
+                            Some(Ref::Id(id)) => self.index.accounts.get(id.as_str()).copied(),
+                            _ => None,
+                        };
+                        let (t, live) = self.desired_target(spec, live);
                         consider(t, live);
                     }
                 }
@@ -1237,16 +1252,20 @@ impl<'a> Planner<'a> {
     }
 
     /// A desired account as a role target (and its live name), when it is an ACTIVE member
-    /// account or one this apply creates.
-    fn desired_target(&self, spec: &'a AccountSpec) -> (Option<Target<'_>>, Option<&'a str>) {
+    /// account or one this apply creates; `live` is the live account the matching found for
+    /// it ([`super::matching::Matching::live_accounts`]).
+    fn desired_target(
+        &self,
+        spec: &'a AccountSpec,
+        live: Option<&'a orgctl_model::LiveAccount>,
+    ) -> (Option<Target<'_>>, Option<&'a str>) {
         if spec.lifecycle != Lifecycle::Active {
             return (None, None);
         }
+        if let Some(live) = live {
+            return (self.live_target(live), Some(live.name.as_str()));
+        }
         match self.matched.account_refs.get(spec.name.as_str()) {
-            Some(Ref::Id(id)) => match self.index.accounts.get(id.as_str()) {
-                Some(live) => (self.live_target(live), Some(live.name.as_str())),
-                None => (None, None),
-            },
             Some(Ref::NewAccount(email)) => (
                 Some(Target {
                     key: AccountKey::New(email),
