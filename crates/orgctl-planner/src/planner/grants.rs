@@ -388,7 +388,7 @@ impl<'a> Owner<'a> {
 }
 
 /// Desired roles: (account, its name, role name → owner), sorted by account, one entry each.
-type Wanted<'a> = Vec<(AccountKey<'a>, &'a str, BTreeMap<&'a str, Owner<'a>>)>;
+type Wanted<'a> = Vec<(Target<'a>, BTreeMap<&'a str, Owner<'a>>)>;
 
 /// Adds a desired role to an account's (named `account`); two with the same name
 /// (case-insensitively) in one account are a plan error.
@@ -464,13 +464,19 @@ struct RoleAccount<'a> {
     read: Option<&'a IamRead>,
     /// Its live roles, in the order they were read.
     roles: &'a [&'a LiveAccessRole],
+    /// The live account (an account this apply creates has none).
+    live: Option<&'a orgctl_model::LiveAccount>,
 }
 
 /// An account a role may be kept in, and its name.
 #[derive(Clone, Copy)]
-struct Target<'a> {
-    key: AccountKey<'a>,
+pub(super) struct Target<'a> {
+    pub(super) key: AccountKey<'a>,
     name: &'a str,
+    /// The live account (an account this apply creates has none), and the desired account
+    /// the matching says it is: what the views and the roles record read, without a lookup.
+    pub(super) live: Option<&'a orgctl_model::LiveAccount>,
+    pub(super) matched: Option<&'a AccountSpec>,
 }
 
 /// What one planned role change means to a reviewer (input of the access review).
@@ -528,8 +534,8 @@ pub(super) struct WantedRoles<'a> {
 impl<'a> WantedRoles<'a> {
     /// The live accounts where a role is wanted (accounts this apply creates left out).
     pub(super) fn account_ids(&self) -> impl Iterator<Item = &str> {
-        self.wanted.iter().filter_map(|(k, ..)| match k {
-            AccountKey::Id(id) => Some(*id),
+        self.wanted.iter().filter_map(|(t, _)| match t.key {
+            AccountKey::Id(id) => Some(id),
             AccountKey::New(_) => None,
         })
     }
@@ -546,12 +552,13 @@ impl<'a> WantedRoles<'a> {
             .collect()
     }
 
-    /// Per live account id, the roles wanted there (role name → owner, sorted by name).
+    /// Per live account (its id, the live account and the desired one matched to it), the
+    /// roles wanted there (role name → owner, sorted by name).
     pub(super) fn account_roles(
         &self,
-    ) -> impl Iterator<Item = (&'a str, &BTreeMap<&'a str, Owner<'a>>)> {
-        self.wanted.iter().filter_map(|(key, _, roles)| match key {
-            AccountKey::Id(id) => Some((*id, roles)),
+    ) -> impl Iterator<Item = (&'a str, &Target<'a>, &BTreeMap<&'a str, Owner<'a>>)> {
+        self.wanted.iter().filter_map(|(t, roles)| match t.key {
+            AccountKey::Id(id) => Some((id, t, roles)),
             AccountKey::New(_) => None,
         })
     }
@@ -585,7 +592,7 @@ impl<'a> Planner<'a> {
             t: Target<'t>,
         ) -> usize {
             *entries.entry(t.key).or_insert_with(|| {
-                wanted.push((t.key, t.name, BTreeMap::new()));
+                wanted.push((t, BTreeMap::new()));
                 wanted.len() - 1
             })
         }
@@ -598,8 +605,8 @@ impl<'a> Planner<'a> {
             }
             for t in self.grant_targets(g, &by_ou) {
                 let i = entry(&mut entries, &mut wanted, t);
-                let (_, name, roles) = &mut wanted[i];
-                want(roles, name, Owner::Grant(g), out);
+                let (t, roles) = &mut wanted[i];
+                want(roles, t.name, Owner::Grant(g), out);
             }
         }
         if desired.organization.plan_role.is_some() {
@@ -607,18 +614,18 @@ impl<'a> Planner<'a> {
                 entry(&mut entries, &mut wanted, t);
             }
         }
-        wanted.sort_unstable_by_key(|(key, ..)| *key);
+        wanted.sort_unstable_by_key(|(t, _)| t.key);
         // The read role: in every grant target and every ACTIVE member account the YAML lists,
         // in account order. (An account's name is the same whichever way it was reached.)
         if let Some(plan_role) = &desired.organization.plan_role {
-            for (_, name, roles) in &mut wanted {
-                want(roles, name, Owner::Read(plan_role), out);
+            for (t, roles) in &mut wanted {
+                want(roles, t.name, Owner::Read(plan_role), out);
             }
         }
 
         // Each owner's role, built once (a trust policy is rendered JSON).
         let mut specs: FastMap<&str, WantedSpec> = FastMap::default();
-        for (_, _, owners) in &wanted {
+        for (_, owners) in &wanted {
             for owner in owners.values() {
                 if !specs.contains_key(owner.grant_name()) {
                     specs.insert(owner.grant_name(), WantedSpec::new(owner.spec()));
@@ -718,6 +725,7 @@ impl<'a> Planner<'a> {
             wanted: wanted_here,
             read: state,
             roles: here,
+            live: live_account,
         } in accounts
         {
             let (deletes_before, creates_before) = (deletes.len(), creates.len());
@@ -1004,7 +1012,7 @@ impl<'a> Planner<'a> {
             // created, off it after its last role is deleted; where roles are kept without it
             // (applied before records were kept) or it is kept with no role, a record write.
             let recorded = id
-                .and_then(|id| self.index.accounts.get(id))
+                .and_then(|id| self.index_account(id, live_account))
                 .is_some_and(|a| has_roles_record(&a.tags));
             let keeps = !wanted_here.is_empty();
             if keeps && !recorded {
@@ -1086,13 +1094,13 @@ impl<'a> Planner<'a> {
                 (None, None) => None,
             };
             // A wanted account comes first when it is no later than the next one read.
-            let first = wanted.next_if(|(key, ..)| match (key, next_live) {
+            let first = wanted.next_if(|(t, _)| match (t.key, next_live) {
                 (_, None) => true,
-                (AccountKey::Id(w), Some(id)) => *w <= id,
+                (AccountKey::Id(w), Some(id)) => w <= id,
                 (AccountKey::New(_), Some(_)) => false,
             });
-            if let Some((key, name, wanted_here)) = first {
-                let (read, here) = match *key {
+            if let Some((t, wanted_here)) = first {
+                let (read, here) = match t.key {
                     AccountKey::Id(w) if next_live == Some(w) => (
                         take(&mut reads, w, |a| &a.account_id)
                             .last()
@@ -1104,11 +1112,12 @@ impl<'a> Planner<'a> {
                     AccountKey::New(_) => (Some(&IamRead::MemberRole), &[][..]),
                 };
                 out.push(RoleAccount {
-                    key: *key,
-                    name,
+                    key: t.key,
+                    name: t.name,
                     wanted: Some(wanted_here),
                     read,
                     roles: here,
+                    live: t.live,
                 });
                 continue;
             }
@@ -1126,6 +1135,7 @@ impl<'a> Planner<'a> {
                     wanted: None,
                     read,
                     roles: here,
+                    live: t.live,
                 });
             }
         }
@@ -1270,6 +1280,8 @@ impl<'a> Planner<'a> {
                 Some(Target {
                     key: AccountKey::New(email),
                     name: &spec.name,
+                    live: None,
+                    matched: None,
                 }),
                 None,
             ),
@@ -1290,7 +1302,8 @@ impl<'a> Planner<'a> {
         {
             return None;
         }
-        let name = match self.matched.matched_accounts.get(live.id.as_str()) {
+        let matched = self.matched.matched_accounts.get(live.id.as_str()).copied();
+        let name = match matched {
             Some(spec) => {
                 if spec.lifecycle != Lifecycle::Active {
                     return None;
@@ -1302,6 +1315,8 @@ impl<'a> Planner<'a> {
         Some(Target {
             key: AccountKey::Id(&live.id),
             name,
+            live: Some(live),
+            matched,
         })
     }
 

@@ -432,6 +432,20 @@ struct Planner<'a> {
     today: &'a str,
 }
 
+impl<'a> Planner<'a> {
+    /// The live account of `id` as the index holds it. `known` is the live account of that id
+    /// a target carries: with every live id distinct it is the index's, so no lookup (a
+    /// lookup into a map of every account is a cache miss per account).
+    fn index_account(&self, id: &str, known: Option<&'a LiveAccount>) -> Option<&'a LiveAccount> {
+        match known {
+            Some(a) if a.id == id && self.index.accounts.len() == self.live.accounts.len() => {
+                Some(a)
+            }
+            _ => self.index.accounts.get(id).copied(),
+        }
+    }
+}
+
 impl Planner<'_> {
     /// Phases 1 to 6, in order: policy types, OUs, policies, attachments and accounts; returns
     /// the account moves (the OU deletions wait for them).

@@ -15,7 +15,7 @@ use orgctl_model::{
 use serde::Serialize;
 
 use super::Planner;
-use super::grants::WantedRoles;
+use super::grants::{Target, WantedRoles};
 use super::matching::OuState;
 use crate::fast_hash::FastMap;
 
@@ -170,17 +170,20 @@ impl Planner<'_> {
         // then accounts holding orgctl's roles (look-alikes under its path are not orgctl's: an
         // account holding only those is not recorded, and `plan` need not read its IAM).
         let mut account_roles = Vec::new();
-        let mut view = |id: &str, roles: Option<&_>, out: &mut Views| {
+        // `target`: the account's live account and matched desired account, as the wanted
+        // roles carry them (no lookup).
+        let mut view = |id: &str, roles: Option<&_>, target: Option<&Target>, out: &mut Views| {
             // A closed (or closing) account is never written to again: it carries no record.
             if !self
-                .index
-                .accounts
-                .get(id)
+                .index_account(id, target.and_then(|t| t.live))
                 .is_some_and(|a| a.status == AccountStatus::Active)
             {
                 return;
             }
-            let spec = self.matched.matched_accounts.get(id).copied();
+            let spec = match target {
+                Some(t) => t.matched,
+                None => self.matched.matched_accounts.get(id).copied(),
+            };
             match roles {
                 Some(roles) => WantedRoles::role_hashes_of(roles, &role_hashes, &mut account_roles),
                 None => account_roles.clear(),
@@ -193,17 +196,23 @@ impl Planner<'_> {
                 }),
             );
         };
-        for (id, roles) in roles.account_roles() {
-            view(id, Some(roles), &mut out);
+        for (id, target, roles) in roles.account_roles() {
+            view(id, Some(roles), Some(target), &mut out);
         }
         for id in self.matched.matched_accounts.keys() {
             if !out.contains_key(*id) {
-                view(id, None, &mut out);
+                view(id, None, None, &mut out);
             }
         }
+        // An account's roles are usually side by side: its id is looked up once.
+        let mut last: Option<&str> = None;
         for r in &self.live.access_roles {
-            if r.is_managed() && !out.contains_key(r.account_id.as_str()) {
-                view(&r.account_id, None, &mut out);
+            if last == Some(r.account_id.as_str()) || !r.is_managed() {
+                continue;
+            }
+            last = Some(r.account_id.as_str());
+            if !out.contains_key(r.account_id.as_str()) {
+                view(&r.account_id, None, None, &mut out);
             }
         }
         out
