@@ -446,7 +446,7 @@ type TargetsByOu<'a> = BTreeMap<&'a str, Vec<(Option<Target<'a>>, Option<&'a str
 
 /// `items` in account order, each account's in their order (already sorted, as the live-state
 /// reader returns them, costs one pass).
-fn by_account<T>(items: &[T], account: impl Fn(&T) -> &str) -> Vec<&T> {
+pub(super) fn by_account<T>(items: &[T], account: impl Fn(&T) -> &str) -> Vec<&T> {
     let mut out: Vec<&T> = items.iter().collect();
     if !out.is_sorted_by(|a, b| account(a) <= account(b)) {
         out.sort_by(|a, b| account(a).cmp(account(b)));

@@ -15,7 +15,7 @@ use orgctl_model::{
 use serde::Serialize;
 
 use super::Planner;
-use super::grants::{Target, WantedRoles};
+use super::grants::{Target, WantedRoles, by_account};
 use super::matching::OuState;
 use crate::fast_hash::FastMap;
 
@@ -196,23 +196,43 @@ impl Planner<'_> {
                 }),
             );
         };
+        // The wanted accounts' ids, sorted (as the wanted roles are), and how many of them are
+        // matched to a desired account.
+        let mut wanted_ids: Vec<&str> = Vec::new();
+        let mut matched_wanted = 0;
         for (id, target, roles) in roles.account_roles() {
+            wanted_ids.push(id);
+            matched_wanted += usize::from(target.matched.is_some());
             view(id, Some(roles), Some(target), &mut out);
         }
-        for id in self.matched.matched_accounts.keys() {
-            if !out.contains_key(*id) {
-                view(id, None, None, &mut out);
+        // When every matched account is a wanted one (they are distinct), none is left.
+        if matched_wanted != self.matched.matched_accounts.len() {
+            for id in self.matched.matched_accounts.keys() {
+                if !out.contains_key(*id) {
+                    view(id, None, None, &mut out);
+                }
             }
         }
-        // An account's roles are usually side by side: its id is looked up once.
+        // The live roles in account order, merged with the wanted accounts (done: skipped
+        // without a lookup); an account's roles are side by side, so it is looked up once.
+        let mut wanted_ids = wanted_ids.into_iter().peekable();
         let mut last: Option<&str> = None;
-        for r in &self.live.access_roles {
-            if last == Some(r.account_id.as_str()) || !r.is_managed() {
+        for r in by_account(&self.live.access_roles, |r| &r.account_id) {
+            let id = r.account_id.as_str();
+            if last == Some(id) {
                 continue;
             }
-            last = Some(r.account_id.as_str());
-            if !out.contains_key(r.account_id.as_str()) {
-                view(&r.account_id, None, None, &mut out);
+            while wanted_ids.next_if(|w| *w < id).is_some() {}
+            if wanted_ids.peek() == Some(&id) {
+                last = Some(id);
+                continue;
+            }
+            if !r.is_managed() {
+                continue;
+            }
+            last = Some(id);
+            if !out.contains_key(id) {
+                view(id, None, None, &mut out);
             }
         }
         out
