@@ -1619,6 +1619,103 @@ fn hours(secs: i32) -> String {
     }
 }
 
+/// An access review entry but for its accounts, borrowed: built into an [`AccessEntry`] only
+/// for the first account of its kind, as most entries are equal to one already seen.
+struct EntryKey<'e> {
+    effect: AccessEffect,
+    grant: &'e str,
+    role_name: &'e str,
+    permissions: &'e AccessPermissions,
+    expires: Option<&'e str>,
+    /// MFA, external id, the longest session.
+    conditions: (bool, bool, i32),
+    why: &'e str,
+    details: &'e [String],
+    diff: Option<&'e str>,
+}
+
+impl EntryKey<'_> {
+    /// The JSON that tells equal entries apart (in that order), into `buf`.
+    fn write(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        // Serialising plain data into a vector cannot fail.
+        let _ = serde_json::to_writer(
+            &mut *buf,
+            &(
+                self.effect,
+                self.grant,
+                self.role_name,
+                self.permissions,
+                self.expires,
+                self.conditions,
+                self.why,
+                self.details,
+                self.diff,
+            ),
+        );
+    }
+
+    fn entry(&self, out_of_band: bool) -> AccessEntry {
+        AccessEntry {
+            effect: self.effect,
+            grant: self.grant.to_owned(),
+            role_name: self.role_name.to_owned(),
+            accounts: vec![],
+            permissions: self.permissions.clone(),
+            expires: self.expires.map(str::to_owned),
+            mfa: self.conditions.0,
+            external_id_required: self.conditions.1,
+            max_session_secs: self.conditions.2,
+            why: self.why.to_owned(),
+            out_of_band,
+            details: self.details.to_vec(),
+            diff: self.diff.map(str::to_owned),
+        }
+    }
+}
+
+/// The access review being built: principal → (labels, entry key → entry).
+#[derive(Default)]
+struct Review {
+    by_principal: BTreeMap<String, (BTreeSet<String>, BTreeMap<String, AccessEntry>)>,
+    /// The key being looked up (reused).
+    buf: Vec<u8>,
+}
+
+impl Review {
+    /// Adds `account` to the principal's entry like `key` (the first such entry is kept).
+    fn add(
+        &mut self,
+        principal: &str,
+        label: &str,
+        key: &EntryKey<'_>,
+        out_of_band: bool,
+        account: &str,
+    ) {
+        if !self.by_principal.contains_key(principal) {
+            self.by_principal
+                .insert(principal.to_owned(), (BTreeSet::new(), BTreeMap::new()));
+        }
+        let Some(slot) = self.by_principal.get_mut(principal) else {
+            return;
+        };
+        if !slot.0.contains(label) {
+            slot.0.insert(label.to_owned());
+        }
+        key.write(&mut self.buf);
+        // serde_json writes UTF-8.
+        let text = std::str::from_utf8(&self.buf).unwrap_or_default();
+        match slot.1.get_mut(text) {
+            Some(e) => e.accounts.push(account.to_owned()),
+            None => {
+                let mut e = key.entry(out_of_band);
+                e.accounts.push(account.to_owned());
+                slot.1.insert(text.to_owned(), e);
+            }
+        }
+    }
+}
+
 /// Builds the access review from the planned role changes: per principal, what it gains, loses
 /// or has changed, with the accounts of equal entries grouped.
 fn review(
@@ -1648,56 +1745,28 @@ fn review(
                 .map(|(p, l)| format!("{l} ({p})"))
         })
     };
-    // principal → (label, entry key → entry).
-    let mut by_principal: BTreeMap<String, (BTreeSet<String>, BTreeMap<String, AccessEntry>)> =
-        BTreeMap::new();
-    let mut add = |principal: &str, label: &str, entry: AccessEntry, account: &str| {
-        let slot = by_principal
-            .entry(principal.to_owned())
-            .or_insert_with(|| (BTreeSet::new(), BTreeMap::new()));
-        slot.0.insert(label.to_owned());
-        let key = serde_json::to_string(&(
-            entry.effect,
-            &entry.grant,
-            &entry.role_name,
-            &entry.permissions,
-            &entry.expires,
-            (
-                entry.mfa,
-                entry.external_id_required,
-                entry.max_session_secs,
-            ),
-            &entry.why,
-            &entry.details,
-            &entry.diff,
-        ))
-        .unwrap_or_default();
-        let e = slot.1.entry(key).or_insert(entry);
-        e.accounts.push(account.to_owned());
-    };
+    let mut review = Review::default();
     for e in &events {
         match (&e.before, &e.after) {
             (Some(b), Some(a)) if b.0 == a.principal => {
-                add(
-                    a.principal,
-                    &a.label,
-                    AccessEntry {
-                        effect: AccessEffect::Changes,
-                        grant: a.grant.to_owned(),
-                        role_name: e.role.clone(),
-                        accounts: vec![],
-                        permissions: a.spec.permissions.clone(),
-                        expires: a.expires.clone(),
-                        mfa: a.spec.conditions.0,
-                        external_id_required: a.spec.conditions.1,
-                        max_session_secs: a.spec.spec.max_session_secs,
-                        why: e.why.clone(),
-                        out_of_band: e.out_of_band,
-                        details: details(&b.3, &a.spec.spec),
-                        diff: role_diff(&b.3, &a.spec.spec),
-                    },
-                    &e.account,
-                );
+                let details = details(&b.3, &a.spec.spec);
+                let diff = role_diff(&b.3, &a.spec.spec);
+                let key = EntryKey {
+                    effect: AccessEffect::Changes,
+                    grant: a.grant,
+                    role_name: &e.role,
+                    permissions: &a.spec.permissions,
+                    expires: a.expires.as_deref(),
+                    conditions: (
+                        a.spec.conditions.0,
+                        a.spec.conditions.1,
+                        a.spec.spec.max_session_secs,
+                    ),
+                    why: &e.why,
+                    details: &details,
+                    diff: diff.as_deref(),
+                };
+                review.add(a.principal, &a.label, &key, e.out_of_band, &e.account);
             }
             _ => {
                 if let Some(b) = &e.before {
@@ -1705,53 +1774,47 @@ fn review(
                         Some(to) => format!("transferred to {to}"),
                         None => short_why(&e.why),
                     };
-                    add(
-                        &b.0,
-                        &b.1,
-                        AccessEntry {
-                            effect: AccessEffect::Loses,
-                            grant: b.2.clone(),
-                            role_name: e.role.clone(),
-                            accounts: vec![],
-                            permissions: b.3.permissions(),
-                            expires: None,
-                            mfa: b.3.conditions().0,
-                            external_id_required: b.3.conditions().1,
-                            max_session_secs: b.3.max_session_secs,
-                            why,
-                            out_of_band: false,
-                            details: vec![],
-                            diff: None,
-                        },
-                        &e.account,
-                    );
+                    let permissions = b.3.permissions();
+                    let (mfa, external_id) = b.3.conditions();
+                    let key = EntryKey {
+                        effect: AccessEffect::Loses,
+                        grant: &b.2,
+                        role_name: &e.role,
+                        permissions: &permissions,
+                        expires: None,
+                        conditions: (mfa, external_id, b.3.max_session_secs),
+                        why: &why,
+                        details: &[],
+                        diff: None,
+                    };
+                    review.add(&b.0, &b.1, &key, false, &e.account);
                 }
                 if let Some(a) = &e.after {
+                    let transferred;
                     let why = match counterpart(&losing, &e.account, a.principal) {
-                        Some(from) => format!("transferred from {from}"),
-                        None if a.grant == READ_ROLE_GRANT => "orgctl's read role".to_owned(),
-                        None => "new grant or target".to_owned(),
+                        Some(from) => {
+                            transferred = format!("transferred from {from}");
+                            transferred.as_str()
+                        }
+                        None if a.grant == READ_ROLE_GRANT => "orgctl's read role",
+                        None => "new grant or target",
                     };
-                    add(
-                        a.principal,
-                        &a.label,
-                        AccessEntry {
-                            effect: AccessEffect::Gains,
-                            grant: a.grant.to_owned(),
-                            role_name: e.role.clone(),
-                            accounts: vec![],
-                            permissions: a.spec.permissions.clone(),
-                            expires: a.expires.clone(),
-                            mfa: a.spec.conditions.0,
-                            external_id_required: a.spec.conditions.1,
-                            max_session_secs: a.spec.spec.max_session_secs,
-                            why,
-                            out_of_band: false,
-                            details: vec![],
-                            diff: None,
-                        },
-                        &e.account,
-                    );
+                    let key = EntryKey {
+                        effect: AccessEffect::Gains,
+                        grant: a.grant,
+                        role_name: &e.role,
+                        permissions: &a.spec.permissions,
+                        expires: a.expires.as_deref(),
+                        conditions: (
+                            a.spec.conditions.0,
+                            a.spec.conditions.1,
+                            a.spec.spec.max_session_secs,
+                        ),
+                        why,
+                        details: &[],
+                        diff: None,
+                    };
+                    review.add(a.principal, &a.label, &key, false, &e.account);
                 }
             }
         }
@@ -1761,27 +1824,23 @@ fn review(
         let spec = specs
             .entry(owner.grant_name())
             .or_insert_with(|| owner.spec());
-        add(
-            owner.principal(),
-            &owner.label(),
-            AccessEntry {
-                effect: AccessEffect::Unverified,
-                grant: owner.grant_name().to_owned(),
-                role_name: spec.name.clone(),
-                accounts: vec![],
-                permissions: spec.permissions(),
-                expires: owner.expires(),
-                mfa: spec.conditions().0,
-                external_id_required: spec.conditions().1,
-                max_session_secs: spec.max_session_secs,
-                why: reason.clone(),
-                out_of_band: false,
-                details: vec![],
-                diff: None,
-            },
-            account,
-        );
+        let permissions = spec.permissions();
+        let (mfa, external_id) = spec.conditions();
+        let expires = owner.expires();
+        let key = EntryKey {
+            effect: AccessEffect::Unverified,
+            grant: owner.grant_name(),
+            role_name: &spec.name,
+            permissions: &permissions,
+            expires: expires.as_deref(),
+            conditions: (mfa, external_id, spec.max_session_secs),
+            why: reason,
+            details: &[],
+            diff: None,
+        };
+        review.add(owner.principal(), &owner.label(), &key, false, account);
     }
+    let by_principal = review.by_principal;
     by_principal
         .into_iter()
         .map(|(principal, (labels, entries))| {
