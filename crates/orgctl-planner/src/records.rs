@@ -313,27 +313,29 @@ impl<'a> Records<'a> {
     /// The records to write: every resource the YAML manages whose record does not hold its
     /// desired view's hash, unless a change depends on it (it is recorded once AWS is as the
     /// YAML says). Sorted by resource id.
-    pub(crate) fn stale(&self, changes: &[Change], today: &str) -> Vec<RecordWrite> {
+    /// The views' ids move into the writes.
+    pub(crate) fn stale(self, changes: &[Change], today: &str) -> Vec<RecordWrite> {
         let mut touched: FastSet<&str> = FastSet::default();
         for c in changes {
             self.each_dependency(c, |id| {
                 touched.insert(id);
             });
         }
-        let mut writes: Vec<(&str, &str)> = self
-            .views
-            .iter()
+        let Records {
+            recorded, views, ..
+        } = self;
+        let mut writes: Vec<(String, String)> = views
+            .into_iter()
             .filter(|(id, hash)| {
-                self.recorded(id).map(|r| r.hash) != Some(hash.as_str())
+                recorded.get(id.as_str()).map(|r| r.hash) != Some(hash.as_str())
                     && !touched.contains(id.as_str())
             })
-            .map(|(id, hash)| (id.as_str(), hash.as_str()))
             .collect();
         // Ids are unique (map keys).
-        writes.sort_unstable();
+        writes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         writes
             .into_iter()
-            .map(|(id, hash)| RecordWrite::applied(id, record_value(hash, today)))
+            .map(|(id, hash)| RecordWrite::applied(id, record_value(&hash, today)))
             .collect()
     }
 }
