@@ -1146,7 +1146,8 @@ impl<'a> Planner<'a> {
     /// path, in name order within one OU: what [`Self::grant_targets`] expands OUs with, and
     /// where the read role is kept.
     fn targets_by_ou(&self) -> TargetsByOu<'_> {
-        let mut by_ou: TargetsByOu = BTreeMap::new();
+        // Gathered by hash (a short lookup per account), ordered once per OU.
+        let mut by_ou: FastMap<&str, Vec<_>> = FastMap::default();
         let specs = self.desired.accounts.values();
         for (spec, live) in specs.zip(&self.matched.live_accounts) {
             by_ou
@@ -1154,7 +1155,7 @@ impl<'a> Planner<'a> {
                 .or_default()
                 .push(self.desired_target(spec, *live));
         }
-        by_ou
+        by_ou.into_iter().collect()
     }
 
     /// The accounts a grant targets (it is not expired), in account order; `by_ou` is
