@@ -19,6 +19,7 @@
 //! first (phase A), then boundary, trust, description and tags (phase B), then widening
 //! (phase C). Across roles: deletions, then updates, then creations.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use orgctl_model::{
@@ -481,12 +482,12 @@ pub(super) struct Target<'a> {
 
 /// What one planned role change means to a reviewer (input of the access review).
 struct RoleEvent<'s> {
-    account: String,
-    role: String,
+    account: &'s str,
+    role: &'s str,
     /// The live role: its principal, holder, grant and the role.
     before: Option<(String, String, String, RoleSpec)>,
     after: Option<After<'s>>,
-    why: String,
+    why: Cow<'s, str>,
     out_of_band: bool,
 }
 
@@ -860,8 +861,8 @@ impl<'a> Planner<'a> {
                         .ops(ops),
                 );
                 events.push(RoleEvent {
-                    account: account_name.to_owned(),
-                    role: have.name.clone(),
+                    account: account_name,
+                    role: &r.role_name,
                     before: Some((
                         trust_principal(&have.trust_policy),
                         live_label(r),
@@ -869,7 +870,7 @@ impl<'a> Planner<'a> {
                         have,
                     )),
                     after: None,
-                    why,
+                    why: Cow::Owned(why),
                     out_of_band: false,
                 });
             }
@@ -920,11 +921,11 @@ impl<'a> Planner<'a> {
                                 .ops(role_ops(&key.to_ref(), None, Some(want), keep)),
                         );
                         events.push(RoleEvent {
-                            account: account_name.to_owned(),
-                            role: (*name).to_owned(),
+                            account: account_name,
+                            role: name,
                             before: None,
                             after,
-                            why: "new".to_owned(),
+                            why: Cow::Borrowed("new"),
                             out_of_band: false,
                         });
                     }
@@ -986,8 +987,8 @@ impl<'a> Planner<'a> {
                             updates.push(change);
                         }
                         events.push(RoleEvent {
-                            account: account_name.to_owned(),
-                            role: (*name).to_owned(),
+                            account: account_name,
+                            role: name,
                             before: Some((
                                 trust_principal(&have.trust_policy),
                                 live_label(r),
@@ -999,9 +1000,9 @@ impl<'a> Planner<'a> {
                             // grant's other roles still having what it changed; otherwise say
                             // what is known, not where the difference came from.
                             why: if out_of_band {
-                                "edited outside orgctl: reverted".to_owned()
+                                Cow::Borrowed("edited outside orgctl: reverted")
                             } else {
-                                "differs from the YAML".to_owned()
+                                Cow::Borrowed("differs from the YAML")
                             },
                             out_of_band,
                         });
@@ -1732,10 +1733,10 @@ fn review(
         let after = e.after.as_ref().map(|a| (a.principal, a.label.as_str()));
         if before.map(|b| b.0) != after.map(|a| a.0) {
             if let Some(a) = after {
-                gaining.entry(e.account.as_str()).or_default().push(a);
+                gaining.entry(e.account).or_default().push(a);
             }
             if let Some(b) = before {
-                losing.entry(e.account.as_str()).or_default().push(b);
+                losing.entry(e.account).or_default().push(b);
             }
         }
     }
@@ -1755,7 +1756,7 @@ fn review(
                 let key = EntryKey {
                     effect: AccessEffect::Changes,
                     grant: a.grant,
-                    role_name: &e.role,
+                    role_name: e.role,
                     permissions: &a.spec.permissions,
                     expires: a.expires.as_deref(),
                     conditions: (
@@ -1767,11 +1768,11 @@ fn review(
                     details: &details,
                     diff: diff.as_deref(),
                 };
-                review.add(a.principal, &a.label, &key, e.out_of_band, &e.account);
+                review.add(a.principal, &a.label, &key, e.out_of_band, e.account);
             }
             _ => {
                 if let Some(b) = &e.before {
-                    let why = match counterpart(&gaining, &e.account, &b.0) {
+                    let why = match counterpart(&gaining, e.account, &b.0) {
                         Some(to) => format!("transferred to {to}"),
                         None => short_why(&e.why),
                     };
@@ -1780,7 +1781,7 @@ fn review(
                     let key = EntryKey {
                         effect: AccessEffect::Loses,
                         grant: &b.2,
-                        role_name: &e.role,
+                        role_name: e.role,
                         permissions: &permissions,
                         expires: None,
                         conditions: (mfa, external_id, b.3.max_session_secs),
@@ -1788,11 +1789,11 @@ fn review(
                         details: &[],
                         diff: None,
                     };
-                    review.add(&b.0, &b.1, &key, false, &e.account);
+                    review.add(&b.0, &b.1, &key, false, e.account);
                 }
                 if let Some(a) = &e.after {
                     let transferred;
-                    let why = match counterpart(&losing, &e.account, a.principal) {
+                    let why = match counterpart(&losing, e.account, a.principal) {
                         Some(from) => {
                             transferred = format!("transferred from {from}");
                             transferred.as_str()
@@ -1803,7 +1804,7 @@ fn review(
                     let key = EntryKey {
                         effect: AccessEffect::Gains,
                         grant: a.grant,
-                        role_name: &e.role,
+                        role_name: e.role,
                         permissions: &a.spec.permissions,
                         expires: a.expires.as_deref(),
                         conditions: (
@@ -1815,7 +1816,7 @@ fn review(
                         details: &[],
                         diff: None,
                     };
-                    review.add(a.principal, &a.label, &key, false, &e.account);
+                    review.add(a.principal, &a.label, &key, false, e.account);
                 }
             }
         }
