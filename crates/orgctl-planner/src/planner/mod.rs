@@ -84,7 +84,7 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
     );
     let mut changes = merge_updates(out.changes);
     for change in &mut changes {
-        change.reason = sentence(&change.reason);
+        sentence(&mut change.reason);
     }
     let mut records =
         crate::records::Records::from_views(live, views).stale(&changes, &options.today);
@@ -609,16 +609,20 @@ fn merge_updates(changes: Vec<Change>) -> Vec<Change> {
 }
 
 /// A reason as a sentence: capitalised, ending with a full stop.
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
+fn sentence(text: &mut String) {
+    match text.chars().next() {
+        None => return,
+        // The common case, in place.
+        Some(first) if first.is_ascii() => text[..1].make_ascii_uppercase(),
+        Some(first) => {
+            let rest = text.split_off(first.len_utf8());
+            *text = first.to_uppercase().collect();
+            text.push_str(&rest);
+        }
     }
-    out
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
 }
 
 /// The number of segments of an OU path (`/` is 0).
