@@ -1275,7 +1275,13 @@ impl<'a> Planner<'a> {
             return (None, None);
         }
         if let Some(live) = live {
-            return (self.live_target(live), Some(live.name.as_str()));
+            // Matched one to one, the live account is this desired one's (no lookup).
+            let matched = if self.matched.one_to_one {
+                Some(spec)
+            } else {
+                self.matched.matched_accounts.get(live.id.as_str()).copied()
+            };
+            return (self.target_of(live, matched), Some(live.name.as_str()));
         }
         match self.matched.account_refs.get(spec.name.as_str()) {
             Some(Ref::NewAccount(email)) => (
@@ -1299,12 +1305,23 @@ impl<'a> Planner<'a> {
 
     /// [`Self::member_target`] of a live account.
     fn live_target(&self, live: &'a orgctl_model::LiveAccount) -> Option<Target<'a>> {
+        self.target_of(
+            live,
+            self.matched.matched_accounts.get(live.id.as_str()).copied(),
+        )
+    }
+
+    /// [`Self::live_target`] of a live account and the desired account matched to it.
+    fn target_of(
+        &self,
+        live: &'a orgctl_model::LiveAccount,
+        matched: Option<&'a AccountSpec>,
+    ) -> Option<Target<'a>> {
         if live.status != AccountStatus::Active
             || live.id == self.live.organization.management_account_id
         {
             return None;
         }
-        let matched = self.matched.matched_accounts.get(live.id.as_str()).copied();
         let name = match matched {
             Some(spec) => {
                 if spec.lifecycle != Lifecycle::Active {

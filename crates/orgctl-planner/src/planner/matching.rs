@@ -42,6 +42,9 @@ pub(super) struct Matching<'a> {
     /// The live account each desired account is, in the order of `desired.accounts` (`None`
     /// for one to create): what `account_refs` and the live index give, without their lookups.
     pub(super) live_accounts: Vec<Option<&'a LiveAccount>>,
+    /// Whether no two desired accounts match one live account: then `matched_accounts` gives
+    /// each live account in `live_accounts` the desired account it is listed beside.
+    pub(super) one_to_one: bool,
     /// Desired policy name → its reference (absent when a policy of another type has the name).
     pub(super) policy_refs: HashMap<&'a str, Ref>,
 }
@@ -62,6 +65,7 @@ impl<'a> Matching<'a> {
             matched_accounts: FastMap::default(),
             account_refs: FastMap::default(),
             live_accounts: Vec::with_capacity(desired.accounts.len()),
+            one_to_one: true,
             policy_refs: HashMap::new(),
         };
         matching.match_ous(desired, index, out);
@@ -255,6 +259,9 @@ impl<'a> Matching<'a> {
                 }
             }
         }
+        // Each match inserted one entry unless two desired accounts share a live one.
+        self.one_to_one =
+            self.matched_accounts.len() == self.live_accounts.iter().flatten().count();
     }
 
     /// Policies by name; a live policy of another type with the name is an error.
