@@ -485,7 +485,8 @@ struct RoleEvent<'s> {
     account: &'s str,
     role: &'s str,
     /// The live role: its principal, holder, grant and the role.
-    before: Option<(String, String, String, RoleSpec)>,
+    /// (Boxed: most events create a role, and a small event moves little as the list grows.)
+    before: Option<Box<(String, String, String, RoleSpec)>>,
     after: Option<After<'s>>,
     why: Cow<'s, str>,
     out_of_band: bool,
@@ -863,12 +864,12 @@ impl<'a> Planner<'a> {
                 events.push(RoleEvent {
                     account: account_name,
                     role: &r.role_name,
-                    before: Some((
+                    before: Some(Box::new((
                         trust_principal(&have.trust_policy),
                         live_label(r),
                         grant,
                         have,
-                    )),
+                    ))),
                     after: None,
                     why: Cow::Owned(why),
                     out_of_band: false,
@@ -989,12 +990,12 @@ impl<'a> Planner<'a> {
                         events.push(RoleEvent {
                             account: account_name,
                             role: name,
-                            before: Some((
+                            before: Some(Box::new((
                                 trust_principal(&have.trust_policy),
                                 live_label(r),
                                 owner.grant_name().to_owned(),
                                 have,
-                            )),
+                            ))),
                             after,
                             // Without state, an edit outside orgctl is recognised only by the
                             // grant's other roles still having what it changed; otherwise say
