@@ -513,6 +513,64 @@ pub fn trust_policy(
     canonical_json(&doc)
 }
 
+/// When a closed trust policy ([`closed_trust`]) ends access: long past, so no one can
+/// assume the role.
+pub const CLOSED_TRUST_ENDS: &str = "2000-01-01T00:00:00Z";
+
+/// `trust` with every statement's access ending at [`CLOSED_TRUST_ENDS`]: the same principals
+/// and conditions, and no one let in. orgctl changes a role's trust in two steps, first to the
+/// new trust closed, with the other roles' narrowing, then to the new trust, with their gains:
+/// no principal ever holds one role's new reach while it keeps another's old one (two roles
+/// swapping principals, say). A document that is not a JSON object is returned as it is.
+pub fn closed_trust(trust: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(trust) else {
+        return trust.to_owned();
+    };
+    let statements = match doc.get_mut("Statement") {
+        Some(serde_json::Value::Array(list)) => list.iter_mut().collect::<Vec<_>>(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    for statement in statements {
+        let Some(statement) = statement.as_object_mut() else {
+            continue;
+        };
+        let condition = statement
+            .entry("Condition")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(condition) = condition.as_object_mut() {
+            condition.insert(
+                "DateLessThan".into(),
+                serde_json::json!({ "aws:CurrentTime": CLOSED_TRUST_ENDS }),
+            );
+        }
+    }
+    canonical_json(&doc)
+}
+
+/// Whether `trust` lets no one in: every statement that allows ends access
+/// (`DateLessThan` `aws:CurrentTime`) at or before [`CLOSED_TRUST_ENDS`], as
+/// [`closed_trust`] writes it. Anything else (unreadable included) is taken as letting someone
+/// in.
+pub fn is_closed_trust(trust: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(trust) else {
+        return false;
+    };
+    let statements: Vec<&serde_json::Value> = match doc.get("Statement") {
+        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+        Some(one) => vec![one],
+        None => return false,
+    };
+    statements
+        .iter()
+        .filter(|s| s.get("Effect").and_then(|e| e.as_str()) != Some("Deny"))
+        .all(|s| {
+            s.pointer("/Condition/DateLessThan/aws:CurrentTime")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.len() == CLOSED_TRUST_ENDS.len() && t <= CLOSED_TRUST_ENDS)
+        })
+}
+
 /// A grant target.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -1324,6 +1382,42 @@ pub fn fingerprint_prefix<T: Serialize>(value: &T, chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closed_trust_lets_no_one_in_and_keeps_who_it_names() {
+        let principal = "arn:aws:iam::999999999999:root";
+        for open in [
+            trust_policy(principal, None, false, None),
+            trust_policy(principal, Some("ext"), true, Some("2027-07-01T00:00:00Z")),
+        ] {
+            assert!(!is_closed_trust(&open), "{open}");
+            let closed = closed_trust(&open);
+            assert!(is_closed_trust(&closed), "{closed}");
+            assert!(closed.contains(principal) && closed.contains(CLOSED_TRUST_ENDS));
+            // The external id and MFA conditions stay; only the end of access changes.
+            if open.contains("ext") {
+                assert!(closed.contains("\"sts:ExternalId\":\"ext\""));
+                assert!(closed.contains("aws:MultiFactorAuthPresent"));
+                assert!(!closed.contains("2027-07-01"));
+            }
+            assert_eq!(closed_trust(&closed), closed);
+        }
+        // Access that ends later, a statement without an end, or a document that does not read
+        // is not closed; a document that only denies is.
+        assert!(!is_closed_trust(&trust_policy(
+            principal,
+            None,
+            false,
+            Some("2000-01-02T00:00:00Z")
+        )));
+        let two = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"a"},"Condition":{"DateLessThan":{"aws:CurrentTime":"2000-01-01T00:00:00Z"}}},{"Effect":"Allow","Principal":{"AWS":"b"}}]}"#;
+        assert!(!is_closed_trust(two));
+        assert!(is_closed_trust(&closed_trust(two)));
+        assert!(!is_closed_trust("not json"));
+        assert!(is_closed_trust(
+            r#"{"Statement":[{"Effect":"Deny","Principal":{"AWS":"*"}}]}"#
+        ));
+    }
 
     #[test]
     fn a_fingerprint_prefix_is_the_fingerprint_cut_short() {

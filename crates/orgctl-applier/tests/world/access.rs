@@ -228,7 +228,18 @@ fn ways_in(trust: &str) -> Vec<String> {
         one => vec![one.clone()],
     };
     let mut out = Vec::new();
-    for s in statements.iter().filter(|s| s["Effect"] == "Allow") {
+    // A statement whose access ended long ago (a closed trust, `orgctl_model::closed_trust`)
+    // lets no one in.
+    let open = |s: &&Value| {
+        s.pointer("/Condition/DateLessThan/aws:CurrentTime")
+            .and_then(Value::as_str)
+            .is_none_or(|end| end > orgctl_model::CLOSED_TRUST_ENDS)
+    };
+    for s in statements
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .filter(open)
+    {
         let condition = canonical_json(&s["Condition"]);
         let principals: Vec<String> = match &s["Principal"] {
             Value::String(p) => vec![p.clone()],

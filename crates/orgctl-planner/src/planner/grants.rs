@@ -26,7 +26,7 @@ use orgctl_model::{
     AccountSpec, AccountStatus, GrantSpec, GrantTarget, IamRead, Lifecycle, LiveAccessRole,
     MANAGED_BY_KEY, MANAGED_BY_VALUE, Op, READ_ROLE_NAME, READ_ROLE_POLICY, READ_ROLE_POLICY_NAME,
     READ_ROLE_TAG_VALUE, ROLE_PATH, ROLE_TAG_KEY, ROLES_RECORD_TAG, ROLES_RECORD_VALUE, Ref, Tags,
-    canonical_json_str, has_roles_record, trust_policy,
+    canonical_json_str, has_roles_record, is_closed_trust, trust_policy,
 };
 use serde_json::{Value, json};
 
@@ -147,15 +147,31 @@ impl RoleSpec {
     }
 }
 
+/// Whether a role operation only takes permissions away. Putting a boundary does: on a role
+/// without one it only restricts, and [`role_ops`] strips every permission of a role before it
+/// replaces its boundary; so does a closed trust policy (it lets no one in).
+pub(crate) fn narrows(op: &Op) -> bool {
+    match op {
+        Op::DetachRolePolicy { .. }
+        | Op::DeleteRolePolicy { .. }
+        | Op::DeleteRole { .. }
+        | Op::PutRolePermissionsBoundary { .. } => true,
+        Op::UpdateTrustPolicy { trust_policy, .. } => is_closed_trust(trust_policy),
+        _ => false,
+    }
+}
+
 /// The operations that turn the role `live` into `desired` in `account` (either may be absent:
 /// a creation or a deletion), ordered so that no prefix of them lets the role do more than it
 /// could before and more than it may after:
 ///
 /// - phase A (narrowing): managed policies no longer wanted are detached, inline policies no
 ///   longer wanted or changed are deleted; when the boundary is removed or replaced, every
-///   remaining permission goes too (it comes back in phase C, under the new boundary);
-/// - phase B: the boundary is put or deleted, then the trust policy, description and session,
-///   and the tags;
+///   remaining permission goes too (it comes back in phase C, under the new boundary); a trust
+///   policy that changes is replaced by the new one closed ([`orgctl_model::closed_trust`]: no
+///   one let in);
+/// - phase B: the boundary is put or deleted, then the trust policy (opened), description and
+///   session, and the tags;
 /// - phase C (widening): inline policies are put and managed policies attached.
 ///
 /// Across roles, deletions come first, then the updates that only narrow and the narrowing steps
@@ -165,19 +181,6 @@ impl RoleSpec {
 /// A new role is created (trust, description, session, tags) with no permissions, then gets its
 /// boundary and permissions; a deleted role loses its permissions, then is deleted.
 /// `keep_tags` are tag keys other tools own on the role (never removed).
-/// Whether a role operation only takes permissions away. Putting a boundary does: on a role
-/// without one it only restricts, and [`role_ops`] strips every permission of a role before it
-/// replaces its boundary.
-pub(crate) fn narrows(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::DetachRolePolicy { .. }
-            | Op::DeleteRolePolicy { .. }
-            | Op::DeleteRole { .. }
-            | Op::PutRolePermissionsBoundary { .. }
-    )
-}
-
 pub(crate) fn role_ops(
     account: &Ref,
     live: Option<&RoleSpec>,
@@ -222,6 +225,16 @@ pub(crate) fn role_ops(
         });
         return ops;
     };
+    // A new trust first goes in closed (no one let in), with the narrowing: its principals
+    // gain the role only in phase B, after every role's narrowing of the apply.
+    let moves_trust = live.is_some() && have.trust_policy != want.trust_policy;
+    if moves_trust && !is_closed_trust(&have.trust_policy) {
+        ops.push(Op::UpdateTrustPolicy {
+            account: account.clone(),
+            role_name: name.clone(),
+            trust_policy: orgctl_model::closed_trust(&want.trust_policy),
+        });
+    }
     // Phase B.
     if live.is_none() {
         ops.push(Op::CreateRole {
@@ -251,7 +264,7 @@ pub(crate) fn role_ops(
         }
     }
     if live.is_some() {
-        if have.trust_policy != want.trust_policy {
+        if moves_trust {
             ops.push(Op::UpdateTrustPolicy {
                 account: account.clone(),
                 role_name: name.clone(),
@@ -957,16 +970,33 @@ impl<'a> Planner<'a> {
                         let mut ops = ops;
                         if narrow > 0 && narrow < ops.len() {
                             let rest = ops.split_off(narrow);
+                            // A trust that changes is put closed first: no one can assume the
+                            // role until it opens, after every role's narrowing.
+                            let closes = ops.iter().any(|op| {
+                                matches!(op, Op::UpdateTrustPolicy { trust_policy, .. }
+                                    if is_closed_trust(trust_policy))
+                            });
+                            let loses = ops.len() > usize::from(closes);
+                            let first = match (loses, closes) {
+                                (true, true) => format!(
+                                    "first loses what grant {} no longer gives and takes its new \
+                                     trust policy closed (no one can assume it)",
+                                    owner.grant_name()
+                                ),
+                                (false, true) => "first takes its new trust policy closed (no \
+                                                  one can assume it)"
+                                    .to_owned(),
+                                _ => format!(
+                                    "first loses what grant {} no longer gives",
+                                    owner.grant_name()
+                                ),
+                            };
                             narrowing.push(
                                 Change::new(
                                     ResourceKind::Access,
                                     Action::Update,
                                     address.clone(),
-                                    format!(
-                                        "first loses what grant {} no longer gives, before any \
-                                         role gains anything",
-                                        owner.grant_name()
-                                    ),
+                                    format!("{first}, before any role gains anything"),
                                 )
                                 .source(source)
                                 .ops(ops),

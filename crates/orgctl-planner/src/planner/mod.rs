@@ -594,8 +594,11 @@ fn merge_updates(changes: Vec<Change>) -> Vec<Change> {
             && prev.address == c.address
         {
             for (mine, theirs) in [(&mut prev.before, c.before), (&mut prev.after, c.after)] {
-                if let (Some(Value::Object(m)), Some(Value::Object(t))) = (mine.as_mut(), theirs) {
-                    m.extend(t);
+                match (mine, theirs) {
+                    (Some(Value::Object(m)), Some(Value::Object(t))) => m.extend(t),
+                    // A first step without attributes (a role's narrowing) takes the next's.
+                    (mine @ None, theirs) => *mine = theirs,
+                    _ => {}
                 }
             }
             prev.diff = prev.diff.take().or(c.diff);

@@ -509,7 +509,8 @@ fn updates_that_give_nothing_run_before_any_role_gains() {
     // In staging: grant `a` (partner A) gains an inline policy; grant `z` gets a boundary (it
     // only narrows); grant `m` moves its trust from partner A to partner B (partner A loses it).
     // Partner A must lose `z`'s old reach and `m` before `a` gives it more: the boundary and
-    // the trust change come first, whatever the order of the grants' names.
+    // `m`'s trust closing come first (with the narrowing), then `m` opens to partner B, whatever
+    // the order of the grants' names.
     let (d, l) = org();
     let a = grant("a", PARTNER_A, &[acct("staging")]);
     let z = grant("z", PARTNER_A, &[acct("staging")]);
@@ -532,6 +533,7 @@ fn updates_that_give_nothing_run_before_any_role_gains() {
     assert_eq!(
         roles(&p),
         [
+            "update grant/m -> account staging",
             "update grant/z -> account staging",
             "update grant/m -> account staging",
             "update grant/a -> account staging"
@@ -801,7 +803,8 @@ impl Model {
     }
 
     fn access(&self) -> BTreeSet<(String, String)> {
-        if !self.exists {
+        // A closed trust policy lets no one in (its access ended long ago).
+        if !self.exists || orgctl_model::is_closed_trust(&self.trust) {
             return BTreeSet::new();
         }
         let atoms = self
@@ -1152,4 +1155,153 @@ fn the_roles_phase_plans_the_same_from_live_lists_in_any_order() {
     reversed.0.iam_accounts.reverse();
     reversed.0.access_roles.reverse();
     assert_eq!(run(&d, &reversed), sorted);
+}
+
+/// What each way into an account's roles (a trust policy) reaches, over the roles `models`
+/// hold: the union of their (trust, permission) pairs by trust.
+fn reach_by_way(models: &BTreeMap<String, Model>) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for m in models.values() {
+        for (way, atom) in m.access() {
+            out.entry(way).or_default().insert(atom);
+        }
+    }
+    out
+}
+
+/// Plans grants `before` (whose roles are in staging) becoming `after` and plays the plan's
+/// role operations in order on a model of staging's roles: after every operation, what each
+/// way in reaches must be within what it reached before or within what it reaches after.
+/// Returns the first violation.
+fn play_role_changes(before: &[GrantSpec], after: &[GrantSpec]) -> Result<(), String> {
+    let (d, mut l) = org();
+    let mut d = d;
+    for g in before {
+        l = l.role(STAGING, &RoleSpec::for_grant(g));
+    }
+    for g in after {
+        d = d.grant(g.clone());
+    }
+    let p = run(&d, &l);
+    if !p.errors.is_empty() {
+        return Err(format!("plan errors: {:?}", p.errors));
+    }
+    let mut models: BTreeMap<String, Model> = before
+        .iter()
+        .map(|g| {
+            (
+                g.role_name.clone(),
+                Model::of(Some(&RoleSpec::for_grant(g))),
+            )
+        })
+        .collect();
+    let from = reach_by_way(&models);
+    let end: BTreeMap<String, Model> = after
+        .iter()
+        .map(|g| {
+            (
+                g.role_name.clone(),
+                Model::of(Some(&RoleSpec::for_grant(g))),
+            )
+        })
+        .collect();
+    let to = reach_by_way(&end);
+    let none = BTreeSet::new();
+    for op in p.changes.iter().flat_map(|c| &c.ops) {
+        let role = match op {
+            Op::CreateRole { account, role } if *account == id(STAGING) => role.name.clone(),
+            Op::DeleteRole { account, role_name }
+            | Op::UpdateTrustPolicy {
+                account, role_name, ..
+            }
+            | Op::UpdateRole {
+                account, role_name, ..
+            }
+            | Op::AttachRolePolicy {
+                account, role_name, ..
+            }
+            | Op::DetachRolePolicy {
+                account, role_name, ..
+            }
+            | Op::PutRolePolicy {
+                account, role_name, ..
+            }
+            | Op::DeleteRolePolicy {
+                account, role_name, ..
+            }
+            | Op::PutRolePermissionsBoundary {
+                account, role_name, ..
+            }
+            | Op::DeleteRolePermissionsBoundary { account, role_name }
+            | Op::TagRole {
+                account, role_name, ..
+            }
+            | Op::UntagRole {
+                account, role_name, ..
+            } if *account == id(STAGING) => role_name.clone(),
+            _ => continue,
+        };
+        models.entry(role).or_default().apply(op);
+        for (way, now) in reach_by_way(&models) {
+            let (b, a) = (
+                from.get(&way).unwrap_or(&none),
+                to.get(&way).unwrap_or(&none),
+            );
+            if !now.is_subset(b) && !now.is_subset(a) {
+                return Err(format!(
+                    "after {op:?}, {way} reaches {now:?}: more than before {b:?} and after {a:?}"
+                ));
+            }
+        }
+    }
+    if reach_by_way(&models) != to {
+        return Err("the plan does not end at the YAML".into());
+    }
+    Ok(())
+}
+
+/// Two grants in one account swap partners: whichever role moves first, its new partner would
+/// hold it with the other role it still holds (more than before, more than after). Each trust
+/// first goes in closed, with the narrowing, and opens only after every role's narrowing.
+#[test]
+fn two_roles_swapping_partners_never_give_one_partner_both() {
+    let mut a = grant("a", PARTNER_A, &[acct("staging")]);
+    a.managed_policies = [READ_ONLY.to_owned()].into();
+    let b = grant("b", PARTNER_B, &[acct("staging")]);
+    let mut a2 = a.clone();
+    a2.principal = PARTNER_B.into();
+    let mut b2 = b.clone();
+    b2.principal = PARTNER_A.into();
+    play_role_changes(&[a, b], &[a2, b2]).unwrap_or_else(|e| panic!("{e}"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Any grants in one account (2 to 3, each with a partner and permissions before and after;
+    /// swaps, cycles and moves included): no operation of the plan lets a way in reach more
+    /// than before and more than after.
+    #[test]
+    fn roles_changing_together_in_one_account_never_widen_access(
+        roles in proptest::collection::vec(
+            (
+                (0usize..3, proptest::collection::btree_set(0usize..3, 0..3)),
+                (0usize..3, proptest::collection::btree_set(0usize..3, 0..3)),
+            ),
+            2..4,
+        )
+    ) {
+        const PARTNERS: [&str; 3] = [PARTNER_A, PARTNER_B, "arn:aws:iam::777777777777:root"];
+        const POLICIES: [&str; 3] = [ADMIN, READ_ONLY, "arn:aws:iam::aws:policy/PowerUserAccess"];
+        let spec = |i: usize, (partner, policies): &(usize, BTreeSet<usize>)| {
+            let mut g = grant(&format!("g{i}"), PARTNERS[*partner], &[acct("staging")]);
+            g.principal_account = PARTNERS[*partner].split(':').nth(4).unwrap_or_default().into();
+            g.managed_policies = policies.iter().map(|p| POLICIES[*p].to_owned()).collect();
+            g
+        };
+        let before: Vec<GrantSpec> = roles.iter().enumerate().map(|(i, (b, _))| spec(i, b)).collect();
+        let after: Vec<GrantSpec> = roles.iter().enumerate().map(|(i, (_, a))| spec(i, a)).collect();
+        let played = play_role_changes(&before, &after);
+        proptest::prop_assert!(played.is_ok(), "{}", played.err().unwrap_or_default());
+    }
 }
