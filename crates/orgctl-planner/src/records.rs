@@ -316,6 +316,7 @@ impl<'a> Records<'a> {
     /// The views' ids move into the writes.
     pub(crate) fn stale(self, changes: &[Change], today: &str) -> Vec<RecordWrite> {
         let mut touched: FastSet<&str> = FastSet::default();
+        touched.reserve(changes.len());
         for c in changes {
             self.each_dependency(c, |id| {
                 touched.insert(id);
@@ -324,13 +325,11 @@ impl<'a> Records<'a> {
         let Records {
             recorded, views, ..
         } = self;
-        let mut writes: Vec<(String, String)> = views
-            .into_iter()
-            .filter(|(id, hash)| {
-                recorded.get(id.as_str()).map(|r| r.hash) != Some(hash.as_str())
-                    && !touched.contains(id.as_str())
-            })
-            .collect();
+        let mut writes: Vec<(String, String)> = Vec::with_capacity(views.len());
+        writes.extend(views.into_iter().filter(|(id, hash)| {
+            recorded.get(id.as_str()).map(|r| r.hash) != Some(hash.as_str())
+                && !touched.contains(id.as_str())
+        }));
         // Ids are unique (map keys).
         writes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         writes

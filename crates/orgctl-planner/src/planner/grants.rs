@@ -598,9 +598,11 @@ impl<'a> Planner<'a> {
     pub(super) fn wanted_roles(&self, out: &mut Output) -> WantedRoles<'_> {
         let desired: &'a orgctl_model::DesiredState = self.desired;
         let today = self.today;
-        let mut wanted: Wanted<'_> = Vec::new();
+        // Usually about one entry per desired account: sized once, not grown.
+        let mut wanted: Wanted<'_> = Vec::with_capacity(desired.accounts.len());
         // Each account's entry in `wanted` (sorted once, at the end).
         let mut entries: FastMap<AccountKey, usize> = FastMap::default();
+        entries.reserve(desired.accounts.len());
         fn entry<'t>(
             entries: &mut FastMap<AccountKey<'t>, usize>,
             wanted: &mut Wanted<'t>,

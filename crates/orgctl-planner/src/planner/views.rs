@@ -104,6 +104,8 @@ impl Planner<'_> {
     pub(super) fn views(&self, roles: &WantedRoles<'_>) -> Views {
         let desired = self.desired;
         let mut out = Views::default();
+        // About one view per desired account, OU and policy: sized once, not grown.
+        out.reserve(desired.accounts.len() + desired.ous.len() + desired.policies.len() + 1);
 
         let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
         for ou in desired.ous.values() {
