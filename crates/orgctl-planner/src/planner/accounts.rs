@@ -34,16 +34,10 @@ impl Planner<'_> {
                 OuState::New { .. } => None,
             })
             .collect();
-        // The matching lists each desired account's live account in this order.
-        let accounts = self
-            .desired
-            .accounts
-            .values()
-            .zip(&self.matched.live_accounts);
-        for (spec, live) in accounts {
+        for (spec, live) in self.desired_accounts() {
             // Most accounts need neither their address nor their OU's reference.
             let address = || format!("account {}", spec.name);
-            let Some(live) = *live else {
+            let Some(live) = live else {
                 if spec.lifecycle == Lifecycle::Active {
                     out.changes.push(
                         Change::new(

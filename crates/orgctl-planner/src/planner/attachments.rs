@@ -496,14 +496,8 @@ impl<'a> Planner<'a> {
                 },
             );
         }
-        // The matching lists each desired account's live account in this order; only a new
-        // account's reference is looked up.
-        let accounts = self
-            .desired
-            .accounts
-            .values()
-            .zip(&self.matched.live_accounts);
-        for (spec, live) in accounts {
+        // Only a new account's reference is looked up.
+        for (spec, live) in self.desired_accounts() {
             if spec.lifecycle == Lifecycle::Closed {
                 continue;
             }

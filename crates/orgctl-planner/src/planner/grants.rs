@@ -1182,12 +1182,11 @@ impl<'a> Planner<'a> {
     fn targets_by_ou(&self) -> TargetsByOu<'_> {
         // Gathered by hash (a short lookup per account), ordered once per OU.
         let mut by_ou: FastMap<&str, Vec<_>> = FastMap::default();
-        let specs = self.desired.accounts.values();
-        for (spec, live) in specs.zip(&self.matched.live_accounts) {
+        for (spec, live) in self.desired_accounts() {
             by_ou
                 .entry(spec.ou.as_str())
                 .or_default()
-                .push(self.desired_target(spec, *live));
+                .push(self.desired_target(spec, live));
         }
         by_ou.into_iter().collect()
     }

@@ -444,6 +444,17 @@ impl<'a> Planner<'a> {
             _ => self.index.accounts.get(id).copied(),
         }
     }
+
+    /// Each desired account (in name order) with the live account the matching found for it
+    /// (`None`: one to create), without a lookup.
+    fn desired_accounts(
+        &self,
+    ) -> impl Iterator<Item = (&'a orgctl_model::AccountSpec, Option<&'a LiveAccount>)> + '_ {
+        self.desired
+            .accounts
+            .values()
+            .zip(self.matched.live_accounts.iter().copied())
+    }
 }
 
 impl Planner<'_> {
