@@ -1208,37 +1208,8 @@ fn play_role_changes(before: &[GrantSpec], after: &[GrantSpec]) -> Result<(), St
     let to = reach_by_way(&end);
     let none = BTreeSet::new();
     for op in p.changes.iter().flat_map(|c| &c.ops) {
-        let role = match op {
-            Op::CreateRole { account, role } if *account == id(STAGING) => role.name.clone(),
-            Op::DeleteRole { account, role_name }
-            | Op::UpdateTrustPolicy {
-                account, role_name, ..
-            }
-            | Op::UpdateRole {
-                account, role_name, ..
-            }
-            | Op::AttachRolePolicy {
-                account, role_name, ..
-            }
-            | Op::DetachRolePolicy {
-                account, role_name, ..
-            }
-            | Op::PutRolePolicy {
-                account, role_name, ..
-            }
-            | Op::DeleteRolePolicy {
-                account, role_name, ..
-            }
-            | Op::PutRolePermissionsBoundary {
-                account, role_name, ..
-            }
-            | Op::DeleteRolePermissionsBoundary { account, role_name }
-            | Op::TagRole {
-                account, role_name, ..
-            }
-            | Op::UntagRole {
-                account, role_name, ..
-            } if *account == id(STAGING) => role_name.clone(),
+        let role = match op.role() {
+            Some((account, role)) if *account == id(STAGING) => role.to_owned(),
             _ => continue,
         };
         models.entry(role).or_default().apply(op);
