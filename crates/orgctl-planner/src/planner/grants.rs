@@ -1685,7 +1685,31 @@ struct EntryKey<'e> {
     diff: Option<&'e str>,
 }
 
-impl EntryKey<'_> {
+impl<'e> EntryKey<'e> {
+    /// An entry about the role `role_name` as the YAML wants it (`after`), without details.
+    fn desired(
+        effect: AccessEffect,
+        after: &'e After<'e>,
+        role_name: &'e str,
+        why: &'e str,
+    ) -> Self {
+        EntryKey {
+            effect,
+            grant: after.grant,
+            role_name,
+            permissions: &after.spec.permissions,
+            expires: after.expires.as_deref(),
+            conditions: (
+                after.spec.conditions.0,
+                after.spec.conditions.1,
+                after.spec.spec.max_session_secs,
+            ),
+            why,
+            details: &[],
+            diff: None,
+        }
+    }
+
     /// The JSON that tells equal entries apart (in that order), into `buf`.
     fn write(&self, buf: &mut Vec<u8>) {
         buf.clear();
@@ -1803,19 +1827,9 @@ fn review(
                 let details = details(&b.3, &a.spec.spec);
                 let diff = role_diff(&b.3, &a.spec.spec);
                 let key = EntryKey {
-                    effect: AccessEffect::Changes,
-                    grant: a.grant,
-                    role_name: e.role,
-                    permissions: &a.spec.permissions,
-                    expires: a.expires.as_deref(),
-                    conditions: (
-                        a.spec.conditions.0,
-                        a.spec.conditions.1,
-                        a.spec.spec.max_session_secs,
-                    ),
-                    why: &e.why,
                     details: &details,
                     diff: diff.as_deref(),
+                    ..EntryKey::desired(AccessEffect::Changes, a, e.role, &e.why)
                 };
                 review.add(a.principal, &a.label, &key, e.out_of_band, e.account);
             }
@@ -1850,21 +1864,7 @@ fn review(
                         None if a.grant == READ_ROLE_GRANT => "orgctl's read role",
                         None => "new grant or target",
                     };
-                    let key = EntryKey {
-                        effect: AccessEffect::Gains,
-                        grant: a.grant,
-                        role_name: e.role,
-                        permissions: &a.spec.permissions,
-                        expires: a.expires.as_deref(),
-                        conditions: (
-                            a.spec.conditions.0,
-                            a.spec.conditions.1,
-                            a.spec.spec.max_session_secs,
-                        ),
-                        why,
-                        details: &[],
-                        diff: None,
-                    };
+                    let key = EntryKey::desired(AccessEffect::Gains, a, e.role, why);
                     review.add(a.principal, &a.label, &key, false, e.account);
                 }
             }
