@@ -373,53 +373,31 @@ impl ser::Serializer for &mut Digester {
     }
 }
 
-impl ser::SerializeSeq for &mut Digester {
-    type Ok = ();
-    type Error = DigestError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DigestError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DigestError> {
-        self.tag(END);
-        Ok(())
-    }
+/// The compound serializers: each element or field is written as it comes (a struct's fields
+/// in declaration order, their names aside; a field left out writes [`SKIPPED`]), and the
+/// whole ends with [`END`].
+macro_rules! compound {
+    ($($trait:ident :: $method:ident),* $(,)?) => {$(
+        impl ser::$trait for &mut Digester {
+            type Ok = ();
+            type Error = DigestError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DigestError> {
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Result<(), DigestError> {
+                self.tag(END);
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut Digester {
-    type Ok = ();
-    type Error = DigestError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DigestError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DigestError> {
-        self.tag(END);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut Digester {
-    type Ok = ();
-    type Error = DigestError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DigestError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DigestError> {
-        self.tag(END);
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Digester {
-    type Ok = ();
-    type Error = DigestError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DigestError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DigestError> {
-        self.tag(END);
-        Ok(())
-    }
-}
+compound!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field,
+);
 
 impl ser::SerializeMap for &mut Digester {
     type Ok = ();
@@ -436,45 +414,33 @@ impl ser::SerializeMap for &mut Digester {
     }
 }
 
-impl ser::SerializeStruct for &mut Digester {
-    type Ok = ();
-    type Error = DigestError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<(), DigestError> {
-        value.serialize(&mut **self)
-    }
-    fn skip_field(&mut self, _key: &'static str) -> Result<(), DigestError> {
-        self.tag(SKIPPED);
-        Ok(())
-    }
-    fn end(self) -> Result<(), DigestError> {
-        self.tag(END);
-        Ok(())
-    }
+/// A struct's (or struct variant's) fields: [`compound!`]'s, and a field left out writes
+/// [`SKIPPED`] (so two structs that skip different fields differ).
+macro_rules! fields {
+    ($($trait:ident),* $(,)?) => {$(
+        impl ser::$trait for &mut Digester {
+            type Ok = ();
+            type Error = DigestError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                _key: &'static str,
+                value: &T,
+            ) -> Result<(), DigestError> {
+                value.serialize(&mut **self)
+            }
+            fn skip_field(&mut self, _key: &'static str) -> Result<(), DigestError> {
+                self.tag(SKIPPED);
+                Ok(())
+            }
+            fn end(self) -> Result<(), DigestError> {
+                self.tag(END);
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for &mut Digester {
-    type Ok = ();
-    type Error = DigestError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        _key: &'static str,
-        value: &T,
-    ) -> Result<(), DigestError> {
-        value.serialize(&mut **self)
-    }
-    fn skip_field(&mut self, _key: &'static str) -> Result<(), DigestError> {
-        self.tag(SKIPPED);
-        Ok(())
-    }
-    fn end(self) -> Result<(), DigestError> {
-        self.tag(END);
-        Ok(())
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests {
