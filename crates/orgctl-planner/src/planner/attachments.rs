@@ -22,46 +22,15 @@
 use std::collections::BTreeSet;
 
 use orgctl_model::{
-    FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, Lifecycle, LivePolicy, Op, PolicyType, ROOT_PATH, Ref,
+    FULL_AWS_ACCESS, FULL_AWS_ACCESS_ID, Lifecycle, LivePolicy, Op, PolicyType, ROOT_PATH,
     SourceLoc, TargetRef, is_managed, parent_path,
 };
 use serde_json::{Value, json};
 
 use super::matching::OuState;
-use super::{Output, Planner};
+use super::{Output, Planner, RefKey};
 use crate::fast_hash::{FastMap, FastSet};
 use crate::plan::{Action, Change, ResourceKind};
-
-/// A [`Ref`] borrowed from the states or the matching: ordered exactly like [`Ref`] (variant
-/// first, then text), so sets and sorts of keys come out in the order owned refs had. The
-/// phase keys its maps by these (about one entry per account) instead of cloning every id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Key<'s> {
-    Id(&'s str),
-    NewOu(&'s str),
-    NewAccount(&'s str),
-    NewPolicy(&'s str),
-}
-
-impl<'s> Key<'s> {
-    fn of(r: &'s Ref) -> Self {
-        match r {
-            Ref::Id(s) => Key::Id(s),
-            Ref::NewOu(s) => Key::NewOu(s),
-            Ref::NewAccount(s) => Key::NewAccount(s),
-            Ref::NewPolicy(s) => Key::NewPolicy(s),
-        }
-    }
-
-    fn to_ref(self) -> Ref {
-        match self {
-            Key::Id(s) => Ref::Id(s.to_owned()),
-            Key::NewOu(s) => Ref::NewOu(s.to_owned()),
-            Key::NewAccount(s) => Ref::NewAccount(s.to_owned()),
-            Key::NewPolicy(s) => Ref::NewPolicy(s.to_owned()),
-        }
-    }
-}
 
 /// A few items, the first kept inline: most targets have one policy attached.
 #[derive(Debug, Clone, Default)]
@@ -100,14 +69,14 @@ impl<T> Few<T> {
 struct Target<'s> {
     declared: Option<Declared<'s>>,
     /// Live attachments, with whether orgctl controls the policy.
-    live: Few<(PolicyType, Key<'s>, bool)>,
-    yaml: Few<(PolicyType, Key<'s>)>,
-    carried: Few<(PolicyType, Key<'s>)>,
+    live: Few<(PolicyType, RefKey<'s>, bool)>,
+    yaml: Few<(PolicyType, RefKey<'s>)>,
+    carried: Few<(PolicyType, RefKey<'s>)>,
 }
 
 impl<'s> Target<'s> {
     /// Its live policies of a type, sorted, without repeats, into `have`.
-    fn have_into(&self, policy_type: PolicyType, have: &mut Vec<Key<'s>>) {
+    fn have_into(&self, policy_type: PolicyType, have: &mut Vec<RefKey<'s>>) {
         have.clear();
         have.extend(
             self.live
@@ -127,14 +96,14 @@ impl<'s> Target<'s> {
     fn wanted_into(
         &self,
         policy_type: PolicyType,
-        full_aws_access: Option<Key<'s>>,
-        wanted: &mut Vec<Key<'s>>,
+        full_aws_access: Option<RefKey<'s>>,
+        wanted: &mut Vec<RefKey<'s>>,
     ) -> bool {
         let Some(d) = &self.declared else {
             return false;
         };
         wanted.clear();
-        let of_type = |(t, p): &(PolicyType, Key<'s>)| (*t == policy_type).then_some(*p);
+        let of_type = |(t, p): &(PolicyType, RefKey<'s>)| (*t == policy_type).then_some(*p);
         wanted.extend(self.yaml.as_slice().iter().filter_map(of_type));
         wanted.extend(
             self.live
@@ -251,24 +220,24 @@ impl Effects {
 /// One step of a target's attachment sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step<'s> {
-    Attach(Key<'s>),
-    Detach(Key<'s>),
+    Attach(RefKey<'s>),
+    Detach(RefKey<'s>),
     /// Detached to make room at the limit; attached again by a later `Restore`.
-    SetAside(Key<'s>),
-    Restore(Key<'s>),
+    SetAside(RefKey<'s>),
+    Restore(RefKey<'s>),
     /// A new policy that grants, attached with the restores: a deny left the target to make
     /// room while it granted nothing.
-    AttachLate(Key<'s>),
+    AttachLate(RefKey<'s>),
 }
 
 /// Why a target's attachments cannot be planned.
 enum Problem<'s> {
     /// The wanted policies do not fit; this one is the first that does not.
-    OverLimit(Key<'s>),
+    OverLimit(RefKey<'s>),
     /// Room for this attachment would need this deny removed while the target still grants.
-    NoSafeRoom(Key<'s>, Key<'s>),
+    NoSafeRoom(RefKey<'s>, RefKey<'s>),
     /// Detaching this policy would leave no SCP on the target.
-    LastScp(Key<'s>),
+    LastScp(RefKey<'s>),
 }
 
 /// The order in which one target's attachments change, within `limit` policies of its type at
@@ -277,21 +246,21 @@ enum Problem<'s> {
 /// removed to make room while a policy still to be attached carries one of its rules on
 /// (`carries_on(old, new)`): the rule would be absent until then.
 fn sequence<'s>(
-    have: &BTreeSet<Key<'s>>,
-    wanted: &BTreeSet<Key<'s>>,
+    have: &BTreeSet<RefKey<'s>>,
+    wanted: &BTreeSet<RefKey<'s>>,
     limit: usize,
-    effects: Option<&dyn Fn(&Key<'s>) -> Effects>,
-    carries_on: &dyn Fn(&Key<'s>, &Key<'s>) -> bool,
+    effects: Option<&dyn Fn(&RefKey<'s>) -> Effects>,
+    carries_on: &dyn Fn(&RefKey<'s>, &RefKey<'s>) -> bool,
 ) -> (Vec<Step<'s>>, Vec<Problem<'s>>) {
     let mut steps = Vec::new();
     let mut problems = Vec::new();
-    let grants = |r: &Key<'s>| effects.is_some_and(|e| e(r).grants);
-    let denies = |r: &Key<'s>| effects.is_none_or(|e| e(r).denies);
+    let grants = |r: &RefKey<'s>| effects.is_some_and(|e| e(r).grants);
+    let denies = |r: &RefKey<'s>| effects.is_none_or(|e| e(r).denies);
     let is_scp = effects.is_some();
     // New denies first, new grants last; policies that only grant make room first.
-    let mut to_attach: Vec<Key<'s>> = wanted.difference(have).copied().collect();
+    let mut to_attach: Vec<RefKey<'s>> = wanted.difference(have).copied().collect();
     to_attach.sort_by_key(|r| (is_scp && !denies(r), *r));
-    let mut to_detach: Vec<Key<'s>> = have.difference(wanted).copied().collect();
+    let mut to_detach: Vec<RefKey<'s>> = have.difference(wanted).copied().collect();
     to_detach.sort_by_key(|r| (is_scp && denies(r), *r));
     if wanted.len() > limit {
         let kept = wanted.intersection(have).count();
@@ -306,7 +275,7 @@ fn sequence<'s>(
     }
     let mut attached = have.clone();
     // Policies that grant and wait until the swap is done: set aside (`false`) or new (`true`).
-    let mut set_aside: Vec<(Key<'s>, bool)> = Vec::new();
+    let mut set_aside: Vec<(RefKey<'s>, bool)> = Vec::new();
     // Whether a deny left to make room because the target granted nothing then: a policy that
     // grants must not be attached before the accounts leaving the target have moved.
     let mut deny_left = false;
@@ -315,7 +284,7 @@ fn sequence<'s>(
             // Removing `x` is safe when it denies nothing, or when nothing else attached grants
             // (the target then grants nothing at all). AWS keeps at least one SCP attached.
             // Other types: when no policy still to be attached carries a rule of `x` on.
-            let safe = |x: &Key<'s>, attached: &BTreeSet<Key<'s>>| {
+            let safe = |x: &RefKey<'s>, attached: &BTreeSet<RefKey<'s>>| {
                 if !is_scp {
                     return !wanted
                         .iter()
@@ -422,27 +391,29 @@ impl<'a> Planner<'a> {
     }
 
     /// How a desired OU path is referenced, borrowed ([`Planner::ou_ref`]).
-    fn ou_key<'s>(&'s self, path: &'s str) -> Key<'s> {
+    fn ou_key<'s>(&'s self, path: &'s str) -> RefKey<'s> {
         if path == ROOT_PATH {
-            return Key::Id(&self.index.root);
+            return RefKey::Id(&self.index.root);
         }
         match self.matched.ou_state.get(path) {
-            Some(OuState::Existing { id, .. }) => Key::Id(id),
-            _ => Key::NewOu(path),
+            Some(OuState::Existing { id, .. }) => RefKey::Id(id),
+            _ => RefKey::NewOu(path),
         }
     }
 
     /// How a YAML target is referenced, borrowed ([`Planner::target_ref`]).
-    fn target_key<'s>(&'s self, target: &'s TargetRef) -> Option<Key<'s>> {
+    fn target_key<'s>(&'s self, target: &'s TargetRef) -> Option<RefKey<'s>> {
         match target {
-            TargetRef::Root => Some(Key::Id(&self.index.root)),
+            TargetRef::Root => Some(RefKey::Id(&self.index.root)),
             TargetRef::Ou(path) => Some(self.ou_key(path)),
-            TargetRef::Account(name) => self.matched.account_refs.get(name.as_str()).map(Key::of),
+            TargetRef::Account(name) => {
+                self.matched.account_refs.get(name.as_str()).map(RefKey::of)
+            }
         }
     }
 
     /// The desired ancestors of a desired OU path, nearest first, ending with the root.
-    fn ancestors<'s>(&'s self, path: &'s str, out: &mut Vec<Key<'s>>) {
+    fn ancestors<'s>(&'s self, path: &'s str, out: &mut Vec<RefKey<'s>>) {
         let mut current = path;
         while current != ROOT_PATH {
             current = parent_path(current);
@@ -451,7 +422,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Its ancestors in the desired tree, nearest first (the root last).
-    fn declared_ancestors<'s>(&'s self, d: &Declared<'s>) -> Vec<Key<'s>> {
+    fn declared_ancestors<'s>(&'s self, d: &Declared<'s>) -> Vec<RefKey<'s>> {
         let mut ancestors = Vec::new();
         match d.kind {
             DeclaredKind::Root => {}
@@ -466,12 +437,12 @@ impl<'a> Planner<'a> {
 
     /// The targets the YAML declares (the root, its OUs and its active accounts), into the
     /// phase's map of targets.
-    fn declared_targets<'s>(&'s self, out: &mut FastMap<Key<'s>, Target<'s>>) {
-        let mut declare = |key: Key<'s>, declared: Declared<'s>| {
+    fn declared_targets<'s>(&'s self, out: &mut FastMap<RefKey<'s>, Target<'s>>) {
+        let mut declare = |key: RefKey<'s>, declared: Declared<'s>| {
             out.entry(key).or_default().declared = Some(declared);
         };
         declare(
-            Key::Id(&self.index.root),
+            RefKey::Id(&self.index.root),
             Declared {
                 kind: DeclaredKind::Root,
                 full_aws_access: self.desired.organization.root_full_aws_access,
@@ -502,12 +473,12 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let target = match live {
-                Some(live) => Some(Key::Id(&live.id)),
+                Some(live) => Some(RefKey::Id(&live.id)),
                 None => self
                     .matched
                     .account_refs
                     .get(spec.name.as_str())
-                    .map(Key::of),
+                    .map(RefKey::of),
             };
             if let Some(target) = target {
                 declare(
@@ -535,25 +506,25 @@ impl<'a> Planner<'a> {
             .contains(&PolicyType::ServiceControlPolicy)
             && scps_enabled;
         // FullAWSAccess is listed only while SCPs are enabled; its id is the same everywhere.
-        let full_aws_access: Option<Key<'s>> = scps_enabled.then(|| {
-            Key::Id(match self.index.full_aws_access {
+        let full_aws_access: Option<RefKey<'s>> = scps_enabled.then(|| {
+            RefKey::Id(match self.index.full_aws_access {
                 Some(p) => &p.id,
                 None => FULL_AWS_ACCESS_ID,
             })
         });
-        let mut targets: FastMap<Key<'s>, Target<'s>> = FastMap::default();
+        let mut targets: FastMap<RefKey<'s>, Target<'s>> = FastMap::default();
         targets.reserve(1 + desired.ous.len() + desired.accounts.len());
         self.declared_targets(&mut targets);
 
         // Who controls each policy; what each policy's statements do (in its live document or
         // the YAML's).
-        let mut controlled: FastSet<Key<'s>> = FastSet::default();
-        let mut effects: FastMap<Key<'s>, Effects> = FastMap::default();
-        let mut policy_names: FastMap<Key<'s>, String> = FastMap::default();
-        let mut sources: FastMap<Key<'s>, &SourceLoc> = FastMap::default();
+        let mut controlled: FastSet<RefKey<'s>> = FastSet::default();
+        let mut effects: FastMap<RefKey<'s>, Effects> = FastMap::default();
+        let mut policy_names: FastMap<RefKey<'s>, String> = FastMap::default();
+        let mut sources: FastMap<RefKey<'s>, &SourceLoc> = FastMap::default();
         // The rules of other policy types (tag policies), in the live and the YAML documents.
-        let mut rules: FastMap<Key<'s>, Option<BTreeSet<String>>> = FastMap::default();
-        let mut add_rules = |r: Key<'s>, policy_type: PolicyType, content: &str| {
+        let mut rules: FastMap<RefKey<'s>, Option<BTreeSet<String>>> = FastMap::default();
+        let mut add_rules = |r: RefKey<'s>, policy_type: PolicyType, content: &str| {
             if policy_type == PolicyType::ServiceControlPolicy {
                 return;
             }
@@ -565,7 +536,7 @@ impl<'a> Planner<'a> {
             }
         };
         for p in &self.live.policies {
-            let r = Key::Id(&p.id);
+            let r = RefKey::Id(&p.id);
             if self.controls(p) {
                 controlled.insert(r);
             }
@@ -590,14 +561,14 @@ impl<'a> Planner<'a> {
 
         // Every live attachment, by target.
         for p in &self.live.policies {
-            let r = Key::Id(&p.id);
+            let r = RefKey::Id(&p.id);
             let is_controlled = controlled.contains(&r);
             for t in &p.targets {
-                targets
-                    .entry(Key::Id(t))
-                    .or_default()
-                    .live
-                    .push((p.policy_type, r, is_controlled));
+                targets.entry(RefKey::Id(t)).or_default().live.push((
+                    p.policy_type,
+                    r,
+                    is_controlled,
+                ));
             }
         }
 
@@ -605,7 +576,7 @@ impl<'a> Planner<'a> {
         // and on every new OU and account while they are.
         if let Some(full) = full_aws_access {
             for (key, target) in &mut targets {
-                if target.declared.is_some() && (enabled_by_plan || !matches!(key, Key::Id(_))) {
+                if target.declared.is_some() && (enabled_by_plan || !matches!(key, RefKey::Id(_))) {
                     target
                         .live
                         .push((PolicyType::ServiceControlPolicy, full, true));
@@ -619,7 +590,7 @@ impl<'a> Planner<'a> {
                 .matched
                 .policy_refs
                 .get(spec.name.as_str())
-                .map(Key::of)
+                .map(RefKey::of)
             else {
                 continue;
             };
@@ -650,12 +621,12 @@ impl<'a> Planner<'a> {
         }
 
         // An OU that replaces another carries the old OU's attachments orgctl does not control.
-        let mut carried: Vec<(Key<'s>, PolicyType, Key<'s>)> = Vec::new();
+        let mut carried: Vec<(RefKey<'s>, PolicyType, RefKey<'s>)> = Vec::new();
         for (key, target) in &targets {
             let Some(old) = target.declared.as_ref().and_then(|d| d.replaces.as_deref()) else {
                 continue;
             };
-            let Some(old) = targets.get(&Key::Id(old)) else {
+            let Some(old) = targets.get(&RefKey::Id(old)) else {
                 continue;
             };
             for (policy_type, policy, is_controlled) in old.live.as_slice() {
@@ -672,7 +643,7 @@ impl<'a> Planner<'a> {
 
         // The (target, type) pairs whose attachments change, in the order of the plan. Most
         // targets have none: their policies are compared in reused buffers.
-        let mut changing: Vec<(Key<'s>, PolicyType)> = Vec::new();
+        let mut changing: Vec<(RefKey<'s>, PolicyType)> = Vec::new();
         {
             let (mut have, mut wanted) = (Vec::new(), Vec::new());
             for (key, target) in &targets {
@@ -708,29 +679,30 @@ impl<'a> Planner<'a> {
                 continue;
             };
             entry.wanted_into(*policy_type, full_aws_access, &mut buffer);
-            let wanted: BTreeSet<Key<'s>> = buffer.iter().copied().collect();
+            let wanted: BTreeSet<RefKey<'s>> = buffer.iter().copied().collect();
             entry.have_into(*policy_type, &mut buffer);
-            let have: BTreeSet<Key<'s>> = buffer.iter().copied().collect();
+            let have: BTreeSet<RefKey<'s>> = buffer.iter().copied().collect();
             let target_name = &d.name();
-            let policy_name = |policy: &Key<'s>| -> String {
+            let policy_name = |policy: &RefKey<'s>| -> String {
                 policy_names
                     .get(policy)
                     .cloned()
                     .unwrap_or_else(|| policy.to_ref().to_string())
             };
             let effect_of =
-                |r: &Key<'s>| -> Effects { effects.get(r).copied().unwrap_or(Effects::UNKNOWN) };
+                |r: &RefKey<'s>| -> Effects { effects.get(r).copied().unwrap_or(Effects::UNKNOWN) };
             let is_scp = *policy_type == PolicyType::ServiceControlPolicy;
             // Unknown documents share a rule with everything.
-            let carries_on = |old: &Key<'s>, new: &Key<'s>| match (rules.get(old), rules.get(new)) {
-                (Some(Some(old)), Some(Some(new))) => !old.is_disjoint(new),
-                _ => true,
-            };
+            let carries_on =
+                |old: &RefKey<'s>, new: &RefKey<'s>| match (rules.get(old), rules.get(new)) {
+                    (Some(Some(old)), Some(Some(new))) => !old.is_disjoint(new),
+                    _ => true,
+                };
             let (steps, problems) = sequence(
                 &have,
                 &wanted,
                 limit,
-                is_scp.then_some(&effect_of as &dyn Fn(&Key<'s>) -> Effects),
+                is_scp.then_some(&effect_of as &dyn Fn(&RefKey<'s>) -> Effects),
                 &carries_on,
             );
             for problem in problems {
@@ -796,7 +768,7 @@ impl<'a> Planner<'a> {
             }
             // Denies and tag policies reach down the tree; an SCP's allow does not (every level
             // must allow), so a policy that grants never "still applies" through an ancestor.
-            let still_applies_through = |policy: &Key<'s>| -> Option<String> {
+            let still_applies_through = |policy: &RefKey<'s>| -> Option<String> {
                 if is_scp && effect_of(policy).grants {
                     return None;
                 }
@@ -913,7 +885,7 @@ impl<'a> Planner<'a> {
                 }
             }
             let changes: Vec<Change> = steps.iter().map(change).collect();
-            if matches!(target, Key::NewAccount(_)) {
+            if matches!(target, RefKey::NewAccount(_)) {
                 result.on_new_accounts.extend(changes);
                 continue;
             }

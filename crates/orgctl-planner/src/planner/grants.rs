@@ -31,7 +31,7 @@ use orgctl_model::{
 use serde_json::{Value, json};
 
 use super::matching::OuState;
-use super::{Output, Planner};
+use super::{Output, Planner, RefKey};
 use crate::access_report::trust_conditions;
 use crate::fast_hash::FastMap;
 use crate::plan::{
@@ -354,10 +354,7 @@ pub(crate) fn grant_target_ids(
     planner
         .grant_targets(grant, &planner.targets_by_ou())
         .into_iter()
-        .filter_map(|t| match t.key {
-            AccountKey::Id(id) => Some(id.to_owned()),
-            AccountKey::New(_) => None,
-        })
+        .filter_map(|t| t.key.id().map(str::to_owned))
         .collect()
 }
 
@@ -435,25 +432,6 @@ fn want<'a>(
     roles.insert(spec_name, owner);
 }
 
-/// An account a role may be kept in, borrowed from the states and the matching: a live account
-/// by id, or one this apply creates by its (lower-cased) email. Ordered as the [`Ref`] it
-/// stands for, so the plan visits accounts in the same order either way.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(super) enum AccountKey<'a> {
-    Id(&'a str),
-    New(&'a str),
-}
-
-impl AccountKey<'_> {
-    /// The reference the account's operations use.
-    fn to_ref(self) -> Ref {
-        match self {
-            AccountKey::Id(id) => Ref::Id(id.to_owned()),
-            AccountKey::New(email) => Ref::NewAccount(email.to_owned()),
-        }
-    }
-}
-
 /// Desired accounts' role targets by OU path ([`Planner::targets_by_ou`]): each with its live
 /// name when it exists.
 type TargetsByOu<'a> = BTreeMap<&'a str, Vec<(Option<Target<'a>>, Option<&'a str>)>>;
@@ -470,7 +448,7 @@ pub(super) fn by_account<T>(items: &[T], account: impl Fn(&T) -> &str) -> Vec<&T
 
 /// An account the roles phase looks at ([`Planner::role_accounts`]).
 struct RoleAccount<'a> {
-    key: AccountKey<'a>,
+    key: RefKey<'a>,
     name: &'a str,
     /// The roles the plan wants there (none: only roles to delete, if any).
     wanted: Option<&'a BTreeMap<&'a str, Owner<'a>>>,
@@ -485,7 +463,8 @@ struct RoleAccount<'a> {
 /// An account a role may be kept in, and its name.
 #[derive(Clone, Copy)]
 pub(super) struct Target<'a> {
-    pub(super) key: AccountKey<'a>,
+    /// A live account by id, or one this apply creates by its (lower-cased) email.
+    pub(super) key: RefKey<'a>,
     name: &'a str,
     /// The live account (an account this apply creates has none), and the desired account
     /// the matching says it is: what the views and the roles record read, without a lookup.
@@ -549,10 +528,7 @@ pub(super) struct WantedRoles<'a> {
 impl<'a> WantedRoles<'a> {
     /// The live accounts where a role is wanted (accounts this apply creates left out).
     pub(super) fn account_ids(&self) -> impl Iterator<Item = &str> {
-        self.wanted.iter().filter_map(|(t, _)| match t.key {
-            AccountKey::Id(id) => Some(id),
-            AccountKey::New(_) => None,
-        })
+        self.wanted.iter().filter_map(|(t, _)| t.key.id())
     }
 
     /// Each owner's role's SHA-256 (of its canonical JSON, so it does not depend on field
@@ -572,10 +548,9 @@ impl<'a> WantedRoles<'a> {
     pub(super) fn account_roles(
         &self,
     ) -> impl Iterator<Item = (&'a str, &Target<'a>, &BTreeMap<&'a str, Owner<'a>>)> {
-        self.wanted.iter().filter_map(|(t, roles)| match t.key {
-            AccountKey::Id(id) => Some((id, t, roles)),
-            AccountKey::New(_) => None,
-        })
+        self.wanted
+            .iter()
+            .filter_map(|(t, roles)| t.key.id().map(|id| (id, t, roles)))
     }
 
     /// An account's roles from [`WantedRoles::account_roles`] as (role name, the role's hash
@@ -601,10 +576,10 @@ impl<'a> Planner<'a> {
         // Usually about one entry per desired account: sized once, not grown.
         let mut wanted: Wanted<'_> = Vec::with_capacity(desired.accounts.len());
         // Each account's entry in `wanted` (sorted once, at the end).
-        let mut entries: FastMap<AccountKey, usize> = FastMap::default();
+        let mut entries: FastMap<RefKey, usize> = FastMap::default();
         entries.reserve(desired.accounts.len());
         fn entry<'t>(
-            entries: &mut FastMap<AccountKey<'t>, usize>,
+            entries: &mut FastMap<RefKey<'t>, usize>,
             wanted: &mut Wanted<'t>,
             t: Target<'t>,
         ) -> usize {
@@ -751,10 +726,7 @@ impl<'a> Planner<'a> {
             // it (a plan reads through the read role, an apply through the member role).
             // Written only for a warning or a note.
             let account_address = || format!("{IAM_READ_ADDRESS_PREFIX}{account_name}");
-            let id = match key {
-                AccountKey::Id(id) => Some(id),
-                AccountKey::New(_) => None,
-            };
+            let id = key.id();
             match state {
                 Some(IamRead::Unreadable { reason }) => {
                     let names: Vec<&str> = wanted_here.values().map(Owner::grant_name).collect();
@@ -1130,20 +1102,20 @@ impl<'a> Planner<'a> {
             // A wanted account comes first when it is no later than the next one read.
             let first = wanted.next_if(|(t, _)| match (t.key, next_live) {
                 (_, None) => true,
-                (AccountKey::Id(w), Some(id)) => w <= id,
-                (AccountKey::New(_), Some(_)) => false,
+                (RefKey::Id(w), Some(id)) => w <= id,
+                (_, Some(_)) => false,
             });
             if let Some((t, wanted_here)) = first {
                 let (read, here) = match t.key {
-                    AccountKey::Id(w) if next_live == Some(w) => (
+                    RefKey::Id(w) if next_live == Some(w) => (
                         take(&mut reads, w, |a| &a.account_id)
                             .last()
                             .map(|a| &a.read),
                         take(&mut roles, w, |r| &r.account_id),
                     ),
-                    AccountKey::Id(_) => (None, &[][..]),
+                    RefKey::Id(_) => (None, &[][..]),
                     // An account this apply creates: its IAM is written through the member role.
-                    AccountKey::New(_) => (Some(&IamRead::MemberRole), &[][..]),
+                    _ => (Some(&IamRead::MemberRole), &[][..]),
                 };
                 out.push(RoleAccount {
                     key: t.key,
@@ -1199,7 +1171,7 @@ impl<'a> Planner<'a> {
             let Some(t) = t else { return };
             let excluded = g.exclude_accounts.contains(t.name)
                 || live_name.is_some_and(|n| g.exclude_accounts.contains(n))
-                || matches!(t.key, AccountKey::Id(id) if g.exclude_ids.contains(id));
+                || matches!(t.key, RefKey::Id(id) if g.exclude_ids.contains(id));
             if !excluded {
                 found.push(t);
             }
@@ -1318,7 +1290,7 @@ impl<'a> Planner<'a> {
         match self.matched.account_refs.get(spec.name.as_str()) {
             Some(Ref::NewAccount(email)) => (
                 Some(Target {
-                    key: AccountKey::New(email),
+                    key: RefKey::NewAccount(email),
                     name: &spec.name,
                     live: None,
                     matched: None,
@@ -1364,7 +1336,7 @@ impl<'a> Planner<'a> {
             None => live.name.as_str(),
         };
         Some(Target {
-            key: AccountKey::Id(&live.id),
+            key: RefKey::Id(&live.id),
             name,
             live: Some(live),
             matched,

@@ -209,8 +209,6 @@ impl<'a> Matching<'a> {
             .collect();
         self.matched_accounts.reserve(desired.accounts.len());
         self.account_refs.reserve(desired.accounts.len());
-        // With every live id distinct, the index holds every live account under its own id.
-        let distinct_ids = index.accounts.len() == live.accounts.len();
         for spec in desired.accounts.values() {
             let live = match &spec.id {
                 Some(id) => index.accounts.get(id.as_str()).copied(),
@@ -232,7 +230,7 @@ impl<'a> Matching<'a> {
                     }
                     self.account_refs
                         .insert(spec.name.as_str(), Ref::Id(live.id.clone()));
-                    self.live_accounts.push(if distinct_ids {
+                    self.live_accounts.push(if index.distinct_ids {
                         Some(live)
                     } else {
                         index.accounts.get(live.id.as_str()).copied()

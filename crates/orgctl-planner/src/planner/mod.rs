@@ -353,6 +353,47 @@ impl Change {
     }
 }
 
+/// A [`Ref`] borrowed from the states or the matching: ordered exactly like [`Ref`] (variant
+/// first, then text), so sets and sorts of keys come out in the order owned refs had. The
+/// attachments and roles phases key their maps and lists by these (about one entry per
+/// account) instead of cloning every id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum RefKey<'s> {
+    Id(&'s str),
+    NewOu(&'s str),
+    NewAccount(&'s str),
+    NewPolicy(&'s str),
+}
+
+impl<'s> RefKey<'s> {
+    pub(super) fn of(r: &'s Ref) -> Self {
+        match r {
+            Ref::Id(s) => RefKey::Id(s),
+            Ref::NewOu(s) => RefKey::NewOu(s),
+            Ref::NewAccount(s) => RefKey::NewAccount(s),
+            Ref::NewPolicy(s) => RefKey::NewPolicy(s),
+        }
+    }
+
+    /// The id of an existing resource (none for one this apply creates).
+    pub(super) fn id(self) -> Option<&'s str> {
+        match self {
+            RefKey::Id(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The owned reference operations carry.
+    pub(super) fn to_ref(self) -> Ref {
+        match self {
+            RefKey::Id(s) => Ref::Id(s.to_owned()),
+            RefKey::NewOu(s) => Ref::NewOu(s.to_owned()),
+            RefKey::NewAccount(s) => Ref::NewAccount(s.to_owned()),
+            RefKey::NewPolicy(s) => Ref::NewPolicy(s.to_owned()),
+        }
+    }
+}
+
 /// The live organization, indexed for the phases.
 struct LiveIndex<'a> {
     root: String,
@@ -366,6 +407,9 @@ struct LiveIndex<'a> {
     paths: HashMap<&'a str, OuPath>,
     /// The AWS-managed FullAWSAccess SCP, when the organization has it.
     full_aws_access: Option<&'a LivePolicy>,
+    /// Whether every live account has its own id: then `accounts` holds each one under it,
+    /// and a live account in hand is the index's without a lookup.
+    distinct_ids: bool,
 }
 
 impl<'a> LiveIndex<'a> {
@@ -383,6 +427,9 @@ impl<'a> LiveIndex<'a> {
         }
         let root = live.organization.root_id.clone();
         let paths = live_paths(&root, &children);
+        let accounts: FastMap<&str, &LiveAccount> =
+            live.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+        let distinct_ids = accounts.len() == live.accounts.len();
         let full_aws_access = live.policies.iter().find(|p| {
             p.aws_managed
                 && p.name == FULL_AWS_ACCESS
@@ -391,7 +438,8 @@ impl<'a> LiveIndex<'a> {
         LiveIndex {
             root,
             ous: live.ous.iter().map(|o| (o.id.as_str(), o)).collect(),
-            accounts: live.accounts.iter().map(|a| (a.id.as_str(), a)).collect(),
+            accounts,
+            distinct_ids,
             children,
             accounts_in,
             paths,
@@ -438,9 +486,7 @@ impl<'a> Planner<'a> {
     /// lookup into a map of every account is a cache miss per account).
     fn index_account(&self, id: &str, known: Option<&'a LiveAccount>) -> Option<&'a LiveAccount> {
         match known {
-            Some(a) if a.id == id && self.index.accounts.len() == self.live.accounts.len() => {
-                Some(a)
-            }
+            Some(a) if a.id == id && self.index.distinct_ids => Some(a),
             _ => self.index.accounts.get(id).copied(),
         }
     }
